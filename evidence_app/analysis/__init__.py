@@ -1,0 +1,1 @@
+"""Detections over stored records: encounters, loitering, AIS gaps, identity checks."""

@@ -1,0 +1,1 @@
+"""Case file export/import, GeoJSON/KML and reports."""

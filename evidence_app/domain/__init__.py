@@ -1,0 +1,1 @@
+"""Plain types and rules: identifiers, review workflow, geodesy, grading. No I/O."""

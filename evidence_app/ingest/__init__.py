@@ -1,0 +1,1 @@
+"""Parsers for outside formats; each yields records or located errors and writes nothing."""

@@ -1,0 +1,1 @@
+"""Builds the offline map page (folium + local assets) and its data."""

@@ -1,0 +1,1 @@
+"""Use cases, one transaction each, reachable from the CLI and the GUI."""

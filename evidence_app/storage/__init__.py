@@ -1,0 +1,1 @@
+"""Database models, engine setup, migrations, the evidence object store and the audit log."""
