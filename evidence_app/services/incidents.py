@@ -220,9 +220,13 @@ ORDERABLE = {
 
 
 def filtered_query(session: Session, flt: IncidentFilter) -> Select[Any]:
-    """The filtered incident ids as a query, shared by listing, counting and the map."""
-    query = select(Incident.id)
-    conditions = []
+    """The filtered incident ids as a query, shared by counting and the map."""
+    return select(Incident.id).where(*filter_conditions(session, flt))
+
+
+def filter_conditions(session: Session, flt: IncidentFilter) -> list[Any]:
+    """SQL conditions for a filter, applied directly so indexes serve both WHERE and ORDER BY."""
+    conditions: list[Any] = []
     if flt.case_id:
         conditions.append(Incident.case_id == resolve(session, Case, flt.case_id, "case").id)
     if flt.statuses:
@@ -266,7 +270,7 @@ def filtered_query(session: Session, flt: IncidentFilter) -> Select[Any]:
                 Incident.confirmation_proposed_by != flt.awaiting_reviewer,
             )
         )
-    return query.where(*conditions)
+    return conditions
 
 
 def count_incidents(ctx: Context, flt: IncidentFilter) -> int:
@@ -281,7 +285,6 @@ def list_incidents(ctx: Context, flt: IncidentFilter | None = None) -> list[Inci
 
 
 def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
-    ids = filtered_query(session, flt).subquery()
     order_col = ORDERABLE.get(flt.order)
     if order_col is None:
         raise ValidationError(f"cannot sort by {flt.order!r}: expected one of {', '.join(ORDERABLE)}", field="order")
@@ -290,7 +293,7 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
             Incident.id, Incident.case_id, Incident.title, Incident.start_utc, Incident.end_utc, Incident.status,
             Incident.lat, Incident.lon, Incident.radius_m, Incident.evidence_count, Incident.confirmation_proposed_by,
         )
-        .where(Incident.id.in_(select(ids.c.id)))
+        .where(*filter_conditions(session, flt))
         .order_by(order_col.desc() if flt.descending else order_col, Incident.id)
         .offset(flt.offset)
     )

@@ -8,10 +8,12 @@ a stray temporary file, which ``ensure()`` sweeps away.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import BinaryIO
 from evidence_app.domain.errors import StoreError, UserError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
-CHUNK = 1024 * 1024
+CHUNK = 8 * 1024 * 1024
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 
 
@@ -82,7 +84,96 @@ class ObjectStore:
         except PermissionError:
             raise UserError("permission denied reading the file", location=str(path)) from None
         with fh:
+            if hasattr(os, "copy_file_range"):
+                try:
+                    return self._put_by_kernel_copy(fh, total, progress, cancel)
+                except _KernelCopyUnsupported:
+                    fh.seek(0)
             return self.put_stream(fh, total=total, progress=progress, cancel=cancel)
+
+    def _put_by_kernel_copy(self, src: BinaryIO, total: int, progress: Progress, cancel: CancelToken) -> StoredObject:
+        """Copy in the kernel on one thread while hashing the *copy* on this one.
+
+        Both halves run without the GIL, so the whole costs little more than hashing. The
+        hash is computed over the bytes as written to our temporary file, just behind the
+        copier, so the digest always describes what is stored, even if the source file
+        changes while it is being read.
+        """
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, suffix=".part")
+        tmp = Path(tmp_name)
+        state = {"copied": 0, "done": False, "error": None}
+        cond = threading.Condition()
+
+        def copier() -> None:
+            try:
+                while not cancel.cancelled:
+                    n = os.copy_file_range(src.fileno(), fd, CHUNK)
+                    if n == 0:
+                        break
+                    with cond:
+                        state["copied"] += n
+                        cond.notify()
+                os.fsync(fd)
+            except BaseException as exc:  # handed to the hashing thread
+                state["error"] = exc
+            finally:
+                with cond:
+                    state["done"] = True
+                    cond.notify()
+
+        digest = hashlib.sha256()
+        hashed = 0
+        thread = threading.Thread(target=copier, name="evidence-copy", daemon=True)
+        try:
+            with open(tmp, "rb") as reader:
+                thread.start()
+                buffer = bytearray(CHUNK)
+                view = memoryview(buffer)
+                while True:
+                    with cond:
+                        while state["copied"] <= hashed and not state["done"]:
+                            cond.wait()
+                        available = state["copied"] - hashed
+                        finished = state["done"]
+                    while available > 0:
+                        n = reader.readinto(view[: min(CHUNK, available)])
+                        if not n:
+                            raise OSError("the copy is shorter than reported")
+                        digest.update(view[:n])
+                        hashed += n
+                        available -= n
+                        progress(hashed, total, "")
+                    if finished and hashed >= state["copied"]:
+                        break
+                thread.join()
+            error = state["error"]
+            if isinstance(error, OSError) and error.errno in _NO_KERNEL_COPY and state["copied"] == 0:
+                raise _KernelCopyUnsupported from error
+            if error is not None:
+                raise error
+            cancel.raise_if_cancelled()
+            return self._commit_tmp(tmp, digest.hexdigest(), hashed)
+        except BaseException:
+            if thread.is_alive():
+                thread.join()  # the copier stops at its next chunk once cancelled
+            if tmp.exists():
+                tmp.chmod(0o600)
+                tmp.unlink()
+            raise
+        finally:
+            os.close(fd)
+
+    def _commit_tmp(self, tmp: Path, sha: str, size: int) -> StoredObject:
+        """Move a fully written, synced temporary file into place under its hash."""
+        final = self.path_for(sha)
+        if final.is_file():
+            tmp.unlink()
+            return StoredObject(sha, size, final, already_present=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp.chmod(READ_ONLY)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        return StoredObject(sha, size, final, already_present=False)
 
     def put_stream(
         self,
@@ -113,16 +204,7 @@ class ObjectStore:
                     progress(size, total, "")
                 out.flush()
                 os.fsync(out.fileno())
-            sha = digest.hexdigest()
-            final = self.path_for(sha)
-            if final.is_file():
-                tmp.unlink()
-                return StoredObject(sha, size, final, already_present=True)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp.chmod(READ_ONLY)
-            os.replace(tmp, final)
-            _fsync_dir(final.parent)
-            return StoredObject(sha, size, final, already_present=False)
+            return self._commit_tmp(tmp, digest.hexdigest(), size)
         except BaseException:
             if tmp.exists():
                 tmp.chmod(0o600)
@@ -147,6 +229,13 @@ class ObjectStore:
         for path in self._objects.glob("*/*/*"):
             if _is_sha256(path.name):
                 yield path.name
+
+
+class _KernelCopyUnsupported(Exception):
+    """copy_file_range is not available for this pair of files: use the portable path."""
+
+
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EBADF}
 
 
 def _read_into(stream: BinaryIO, buffer: bytearray) -> int:

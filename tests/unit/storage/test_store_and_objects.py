@@ -116,3 +116,15 @@ def test_failed_write_transaction_rolls_back(store):
             raise RuntimeError("boom")
     with store.read() as session:
         assert session.query(Case).count() == 0
+
+
+def test_stream_path_matches_kernel_copy_path(store, tmp_path):
+    import io
+
+    payload = bytes(range(256)) * 50_000
+    src = tmp_path / "p.bin"
+    src.write_bytes(payload)
+    from_file = store.objects.put_file(src)
+    from_stream = store.objects.put_stream(io.BytesIO(payload), total=len(payload))
+    assert from_stream.sha256 == from_file.sha256 == hashlib.sha256(payload).hexdigest()
+    assert from_stream.already_present and from_file.size == len(payload)
