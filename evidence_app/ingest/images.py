@@ -108,13 +108,18 @@ def open_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS):  # type: ignor
             raise UserError(f"image size is {w}×{h}", location=name)
         if w * h > max_pixels:
             raise UserError(
-                f"image is {w}×{h} = {w * h / 1e6:.0f} megapixels, above the limit of {max_pixels / 1e6:.0f} "
+                f"image is {w}×{h} = {_megapixels(w * h)} megapixels, above the limit of {_megapixels(max_pixels)} "
                 "megapixels (possible decompression bomb); raise the pixel limit if the file is trusted",
                 location=name,
             )
         yield im
     finally:
         im.close()
+
+
+def _megapixels(n: int) -> str:
+    mp = n / 1e6
+    return f"{mp:.0f}" if mp >= 10 else f"{mp:.2g}"
 
 
 def _exif_time(text: Any, offset: Any = None) -> datetime | None:
