@@ -11,6 +11,7 @@ Pixel coordinates follow the image convention used throughout the app: (x, y) wi
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -356,13 +357,22 @@ def georef_from_world_file(
 
 
 def _transformer(crs: str, location: str | None = None):  # type: ignore[no-untyped-def]
+    try:
+        return _cached_transformer(crs)
+    except UserError as exc:
+        raise UserError(exc.message, location=location) from None
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_transformer(crs: str):  # type: ignore[no-untyped-def]
+    # Building a transformer costs milliseconds; the viewer converts on every mouse move.
     from pyproj import CRS, Transformer
     from pyproj.exceptions import CRSError
 
     try:
         src = CRS.from_user_input(crs)
     except CRSError:
-        raise UserError(f"unknown coordinate system {crs[:80]!r}", location=location) from None
+        raise UserError(f"unknown coordinate system {crs[:80]!r}") from None
     return Transformer.from_crs(src, CRS.from_epsg(4326), always_xy=True)
 
 
