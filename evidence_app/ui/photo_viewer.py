@@ -135,6 +135,14 @@ class _EditAnnotation(QUndoCommand):
 # --------------------------------------------------------------------------- items
 
 
+class _LabelItem(QGraphicsSimpleTextItem):
+    """Annotation text on a translucent dark plate, readable over clouds and sea alike."""
+
+    def paint(self, painter: QPainter, option: Any, widget: Any = None) -> None:
+        painter.fillRect(self.boundingRect().adjusted(-3, -1, 3, 1), QColor(0, 0, 0, 150))
+        super().paint(painter, option, widget)
+
+
 class _AnnotationItem(QGraphicsPathItem):
     """One annotation drawn with a cosmetic pen (same width at any zoom); movable."""
 
@@ -144,7 +152,7 @@ class _AnnotationItem(QGraphicsPathItem):
         self.data_ = data
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setZValue(10)
-        self.label_item = QGraphicsSimpleTextItem(self)
+        self.label_item = _LabelItem(self)
         self.label_item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         font = QFont()
         font.setPointSize(11)
@@ -179,6 +187,9 @@ class _AnnotationItem(QGraphicsPathItem):
                 path.lineTo(p)
             if shape == "arrow":
                 self._arrow_head(path, pts[0], pts[1])
+            elif shape == "measurement":
+                self._end_ticks(path, pts[0], pts[1])
+                self._end_ticks(path, pts[-1], pts[-2])
         self.setPath(path)
         label = data.get("label") or ""
         if shape == "measurement" and data.get("length_m") is not None:
@@ -194,6 +205,13 @@ class _AnnotationItem(QGraphicsPathItem):
         for side in (-0.45, 0.45):
             path.moveTo(head)
             path.lineTo(head - QPointF(size * math.cos(ang + side), size * math.sin(ang + side)))
+
+    def _end_ticks(self, path: QPainterPath, end: QPointF, other: QPointF) -> None:
+        ang = math.atan2(other.y() - end.y(), other.x() - end.x()) + math.pi / 2
+        size = 8 / max(self.viewer.view.current_scale(), 1e-9)
+        d = QPointF(size * math.cos(ang), size * math.sin(ang))
+        path.moveTo(end - d)
+        path.lineTo(end + d)
 
     def mouseReleaseEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().mouseReleaseEvent(event)
@@ -298,6 +316,9 @@ class PhotoViewer(QWidget):
         self.check_label.setWordWrap(True)
         self.check_label.setTextFormat(Qt.TextFormat.PlainText)
         self.check_label.setObjectName("lengthCheck")
+        self.check_label.setMinimumHeight(self.check_label.fontMetrics().lineSpacing() * 4 + 8)
+        self.check_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.check_label.setContentsMargins(6, 4, 6, 4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.toolbar)
@@ -335,10 +356,19 @@ class PhotoViewer(QWidget):
             self.tool_actions[name] = act
         self.tool_actions["pan"].setChecked(True)
         self.toolbar.addSeparator()
-        undo = self.undo_stack.createUndoAction(self, "Undo")
+        # Short fixed texts (the stack's own actions grow with the command name); the name goes in the tooltip.
+        undo = QAction("Undo", self)
         undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_stack.createRedoAction(self, "Redo")
+        undo.triggered.connect(self.undo_stack.undo)
+        undo.setEnabled(self.undo_stack.canUndo())
+        self.undo_stack.canUndoChanged.connect(undo.setEnabled)
+        self.undo_stack.undoTextChanged.connect(lambda t: undo.setToolTip(f"Undo {t}"))
+        redo = QAction("Redo", self)
         redo.setShortcut(QKeySequence.StandardKey.Redo)
+        redo.triggered.connect(self.undo_stack.redo)
+        redo.setEnabled(self.undo_stack.canRedo())
+        self.undo_stack.canRedoChanged.connect(redo.setEnabled)
+        self.undo_stack.redoTextChanged.connect(lambda t: redo.setToolTip(f"Redo {t}"))
         delete = QAction("Delete", self)
         delete.setShortcut(QKeySequence.StandardKey.Delete)
         delete.triggered.connect(self.delete_selected)
