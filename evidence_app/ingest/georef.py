@@ -152,7 +152,7 @@ def parse_geokeys(tags: Mapping[int, Any], location: str | None = None) -> dict[
         raw = (raw,)
     try:
         shorts = [int(v) for v in raw]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise UserError(f"GeoKeyDirectory holds {raw!r}, expected 16-bit integers", location=location) from None
     if len(shorts) < 4:
         raise UserError(f"GeoKeyDirectory has {len(shorts)} values, expected at least a 4-value header", location=location)

@@ -30,7 +30,14 @@ from evidence_app.services import evidence as evidence_svc
 from evidence_app.services.context import Context
 from evidence_app.services.records import plain, resolve, snapshot
 from evidence_app.storage import audit
-from evidence_app.storage.models import Annotation, Evidence, Incident, IncidentEvidence, Participant, Vessel
+from evidence_app.storage.models import (
+    Annotation,
+    Evidence,
+    Incident,
+    IncidentEvidence,
+    Participant,
+    Vessel,
+)
 
 # Overlays are drawn from the full image up to this size, from the preview above it.
 OVERLAY_FULL_PIXELS = 16_000_000

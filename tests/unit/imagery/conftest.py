@@ -7,7 +7,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from PIL import Image
 from PIL.TiffImagePlugin import ImageFileDirectory_v2
 
