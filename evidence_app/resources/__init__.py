@@ -1,0 +1,1 @@
+"""Package data shipped with the application (basemap, icons), found via importlib.resources."""

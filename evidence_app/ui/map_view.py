@@ -1,0 +1,379 @@
+"""The offline map widget: a QWebEngineView showing the folium/Leaflet page served from our own
+``evmap://`` URL scheme, with a QWebChannel bridge for clicks, placements and drags.
+
+Call ``register_map_scheme()`` before the QApplication exists. The view is handed a data
+provider (``mapview.layers.MapData`` or any callable answering ``/data/...`` paths): it
+never opens a database session itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QBuffer, QByteArray, QFile, QIODevice, QObject, QUrl, QUrlQuery, Signal, Slot
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineScript,
+    QWebEngineUrlRequestInfo,
+    QWebEngineUrlRequestInterceptor,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
+    QWebEngineUrlSchemeHandler,
+)
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtWidgets import QWidget
+
+from evidence_app.domain.errors import UserError
+from evidence_app.mapview.assets import HOST, SCHEME
+from evidence_app.mapview.layers import MapData, incident_feature
+from evidence_app.mapview.mbtiles import MBTiles
+from evidence_app.mapview.server import PAGE_PATH, PAGE_URL, DataProvider, MapSite
+from evidence_app.services import placement as placement_svc
+from evidence_app.services.context import Context
+from evidence_app.services.placement import Placement
+
+log = logging.getLogger(__name__)
+
+_SCHEME_BYTES = SCHEME.encode()
+
+
+def register_map_scheme() -> None:
+    """Declare ``evmap:`` to Chromium. Must run before the QApplication is created; idempotent."""
+    if QWebEngineUrlScheme.schemeByName(QByteArray(_SCHEME_BYTES)).name() == QByteArray(_SCHEME_BYTES):
+        return
+    scheme = QWebEngineUrlScheme(QByteArray(_SCHEME_BYTES))
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+    flags = (
+        QWebEngineUrlScheme.Flag.SecureScheme
+        | QWebEngineUrlScheme.Flag.LocalScheme
+        | QWebEngineUrlScheme.Flag.LocalAccessAllowed
+        | QWebEngineUrlScheme.Flag.FetchApiAllowed  # the page fetch()es its GeoJSON
+        | QWebEngineUrlScheme.Flag.CorsEnabled
+    )
+    scheme.setFlags(flags)
+    QWebEngineUrlScheme.registerScheme(scheme)
+
+
+class MapSchemeHandler(QWebEngineUrlSchemeHandler):
+    """Answers ``evmap://local/...`` from a ``MapSite``; everything else is a 404."""
+
+    def __init__(self, site: MapSite, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.site = site
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # noqa: N802 (Qt API)
+        url = job.requestUrl()
+        if url.host() != HOST:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        query = {k: v for k, v in QUrlQuery(url).queryItems(QUrl.ComponentFormattingOption.FullyDecoded)}
+        try:
+            answer = self.site.handle(url.path(), query)
+        except Exception:  # a bug in a data provider must not take the GUI down
+            log.exception("map request %s failed", url.toString())
+            job.fail(QWebEngineUrlRequestJob.Error.RequestFailed)
+            return
+        if answer is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        buffer = QBuffer(job)
+        buffer.setData(QByteArray(answer.body))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        job.reply(QByteArray(answer.media_type.encode()), buffer)
+
+
+class RequestGuard(QWebEngineUrlRequestInterceptor):
+    """Blocks every request that is not on our scheme, and remembers the recent ones."""
+
+    def __init__(self, parent: QObject | None = None, keep: int = 10_000) -> None:
+        super().__init__(parent)
+        self.seen: deque[str] = deque(maxlen=keep)
+        self.blocked: deque[str] = deque(maxlen=keep)
+
+    def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:  # noqa: N802 (Qt API)
+        url = info.requestUrl()
+        self.seen.append(url.toString())
+        if url.scheme() != SCHEME:
+            self.blocked.append(url.toString())
+            info.block(True)
+
+
+class MapBridge(QObject):
+    """The object the page sees as ``bridge`` over QWebChannel.
+
+    The page calls the ``notify...`` slots; a slot must not share its name with a
+    signal, or the page sees the signal object instead of a callable.
+    """
+
+    incidentClicked = Signal(str)  # noqa: N815 (Qt naming)
+    positionPicked = Signal(str, str, float, float)  # noqa: N815
+    markerMoved = Signal(str, float, float)  # noqa: N815
+    layersReady = Signal(str)  # noqa: N815
+
+    @Slot(str)
+    def notifyIncidentClicked(self, incident_id: str) -> None:
+        self.incidentClicked.emit(incident_id)
+
+    @Slot(str, str, float, float)
+    def notifyPositionPicked(self, kind: str, item_id: str, lat: float, lon: float) -> None:
+        self.positionPicked.emit(kind, item_id, lat, lon)
+
+    @Slot(str, float, float)
+    def notifyMarkerMoved(self, incident_id: str, lat: float, lon: float) -> None:
+        self.markerMoved.emit(incident_id, lat, lon)
+
+    @Slot(str)
+    def notifyLayersReady(self, state_json: str) -> None:
+        self.layersReady.emit(state_json)
+
+
+class MapPage(QWebEnginePage):
+    """Stays on the map page: no navigation elsewhere, no new windows; console to the log."""
+
+    def __init__(self, profile: QWebEngineProfile, parent: QObject | None = None) -> None:
+        super().__init__(profile, parent)
+        self.console: deque[str] = deque(maxlen=500)
+        self.alerts: list[str] = []  # alert() never shows a dialog; a test checks none came
+
+    def acceptNavigationRequest(self, url: QUrl | str, nav_type: Any, is_main_frame: bool) -> bool:  # noqa: N802
+        target = QUrl(url) if isinstance(url, str) else url
+        allowed = (target.scheme(), target.host(), target.path()) == (SCHEME, HOST, PAGE_PATH)
+        if not allowed:
+            log.warning("map page tried to navigate to %s; blocked", target.toString())
+        return allowed
+
+    def createWindow(self, window_type: Any) -> None:  # noqa: N802 (Qt API)
+        return None
+
+    def javaScriptAlert(self, origin: QUrl, message: str) -> None:  # noqa: N802 (Qt API)
+        self.alerts.append(message)
+        log.warning("map page raised an alert: %s", message)
+
+    def javaScriptConsoleMessage(self, level: Any, message: str, line: int, source: str) -> None:  # noqa: N802
+        self.console.append(f"{source}:{line}: {message}")
+        log.debug("map page: %s:%s: %s", source, line, message)
+
+
+def _qwebchannel_script() -> QWebEngineScript:
+    """qwebchannel.js injected at document creation: works where a qrc: <script> is refused."""
+    source = QFile(":/qtwebchannel/qwebchannel.js")
+    if not source.open(QIODevice.OpenModeFlag.ReadOnly):
+        raise RuntimeError("qwebchannel.js is missing from the Qt resources")
+    code = bytes(source.readAll().data()).decode()
+    source.close()
+    script = QWebEngineScript()
+    script.setName("qwebchannel")
+    script.setSourceCode(code)
+    script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+    script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+    script.setRunsOnSubFrames(False)
+    return script
+
+
+def _epoch(value: datetime | float | None) -> float | None:
+    if value is None or isinstance(value, float | int):
+        return value
+    return value.timestamp()
+
+
+class MapView(QWebEngineView):
+    """The map. Signals carry what the analyst did; methods push small updates to the page."""
+
+    incidentClicked = Signal(str)  # noqa: N815
+    positionPicked = Signal(str, str, float, float)  # kind, id, lat, lon  # noqa: N815
+    markerMoved = Signal(str, float, float)  # noqa: N815
+    layersReady = Signal(dict)  # noqa: N815
+
+    def __init__(
+        self,
+        provider: DataProvider,
+        parent: QWidget | None = None,
+        *,
+        center: tuple[float, float] = (35.0, 125.0),
+        zoom: int = 6,
+    ) -> None:
+        super().__init__(parent)
+        self.site = MapSite(provider, center=center, zoom=zoom)
+        # Off the record: no cookies, cache or storage written to disk.
+        profile = QWebEngineProfile()
+        self.guard = RequestGuard(profile)
+        profile.setUrlRequestInterceptor(self.guard)
+        self._handler = MapSchemeHandler(self.site, profile)
+        profile.installUrlSchemeHandler(QByteArray(_SCHEME_BYTES), self._handler)
+        self.map_page = MapPage(profile, self)
+        # The page must go before its profile: the page owns it, so it is deleted last.
+        profile.setParent(self.map_page)
+        self.map_page.scripts().insert(_qwebchannel_script())
+        self.bridge = MapBridge(self)
+        self._channel = QWebChannel(self.map_page)
+        self._channel.registerObject("bridge", self.bridge)
+        self.map_page.setWebChannel(self._channel)
+        self.setPage(self.map_page)
+        self.bridge.incidentClicked.connect(self.incidentClicked)
+        self.bridge.positionPicked.connect(self.positionPicked)
+        self.bridge.markerMoved.connect(self.markerMoved)
+        self.bridge.layersReady.connect(lambda text: self.layersReady.emit(json.loads(text)))
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load_map(self) -> None:
+        """(Re)load the page; layers are fetched from the provider as the page starts."""
+        self.load(QUrl(PAGE_URL))
+
+    def set_data(self, provider: DataProvider) -> None:
+        """Show other data (another case): a reload, since every layer changes."""
+        self.site.provider = provider
+        self.load_map()
+
+    def add_mbtiles(self, path: str) -> dict[str, Any]:
+        """Add a user's MBTiles file as a basemap in the layer switcher (reloads the page)."""
+        descriptor = self.site.add_mbtiles(MBTiles.open(path))
+        self.load_map()
+        return descriptor
+
+    # -- small updates ---------------------------------------------------------------------
+
+    def run_js(self, code: str, callback: Callable[[Any], None] | None = None) -> None:
+        if callback is None:
+            self.map_page.runJavaScript(code, 0)
+        else:
+            self.map_page.runJavaScript(code, 0, callback)
+
+    def _call(self, function: str, *args: Any) -> None:
+        arguments = ", ".join(json.dumps(a, allow_nan=False) for a in args)
+        self.run_js(f"window.EvidenceMap && EvidenceMap.{function}({arguments});")
+
+    def select_incident(self, incident_id: str, centre: bool = True) -> None:
+        self._call("selectIncident", incident_id, centre)
+
+    def update_incident(self, feature: Mapping[str, Any]) -> None:
+        """Redraw one incident from its GeoJSON feature (``mapview.layers.incident_feature``)."""
+        self._call("updateIncident", dict(feature))
+
+    def set_time_window(self, start: datetime | float | None, end: datetime | float | None) -> None:
+        """Show only what happened between start and end (UTC); None, None shows everything."""
+        self._call("setTimeWindow", _epoch(start), _epoch(end))
+
+    def set_place_mode(self, kind: str | None, item_id: str | None = None) -> None:
+        """Next click on the map places ``kind`` ('incident' | 'evidence') ``item_id``; None ends it."""
+        self._call("setPlaceMode", kind, item_id)
+
+    def set_measure_mode(self, on: bool) -> None:
+        self._call("setMeasureMode", on)
+
+    def add_overlay(
+        self,
+        url: str,
+        bounds: tuple[float, float, float, float],
+        opacity: float = 0.7,
+        *,
+        title: str = "",
+        overlay_id: str | None = None,
+    ) -> None:
+        """Draw a PNG served on our scheme over ``bounds`` = (south, west, north, east)."""
+        if not (url.startswith("/") or url.startswith(f"{SCHEME}://{HOST}/")):
+            raise ValueError(f"overlay URL {url!r} is not on the map's own scheme")
+        south, west, north, east = bounds
+        self._call(
+            "addOverlay",
+            {
+                "id": overlay_id or url,
+                "title": title,
+                "url": url,
+                "bounds": [[south, west], [north, east]],
+                "opacity": opacity,
+            },
+        )
+
+    def reload_layer(self, what: str) -> None:
+        """Fetch one layer again ('incidents' | 'tracks' | 'footprints') after the data changed."""
+        self._call("reload", what)
+
+
+class _PlaceCommand(QUndoCommand):
+    """Undo/redo of one placement; the first redo is the placement already made."""
+
+    def __init__(self, controller: MapPlacementController, placement: Placement) -> None:
+        super().__init__(f"Place {placement.kind} on map")
+        self._controller = controller
+        self._placement = placement
+        self._done = True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self._controller._apply(self._placement, undo=False)
+
+    def undo(self) -> None:
+        self._controller._apply(self._placement, undo=True)
+
+
+class MapPlacementController(QObject):
+    """Turns the map's clicks and drags into audited placements, with undo.
+
+    The view reports what the analyst did; this writes it through the placement service,
+    then tells the page the stored position (or the old one, when the write is refused).
+    """
+
+    failed = Signal(str)  # a user-facing message
+
+    def __init__(self, ctx: Context, view: MapView, data: MapData, undo_stack: QUndoStack | None = None) -> None:
+        super().__init__(view)
+        self.ctx = ctx
+        self.view = view
+        self.data = data
+        self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
+        view.positionPicked.connect(self._on_picked)
+        view.markerMoved.connect(lambda item_id, lat, lon: self._on_picked("incident", item_id, lat, lon))
+
+    def _on_picked(self, kind: str, item_id: str, lat: float, lon: float) -> None:
+        try:
+            if kind == "incident":
+                placement = placement_svc.place_incident(self.ctx, item_id, lat, lon)
+            elif kind == "evidence":
+                placement = placement_svc.place_evidence(self.ctx, item_id, lat, lon)
+            else:
+                raise UserError(f"cannot place a {kind!r} on the map; expected incident or evidence")
+        except UserError as exc:
+            self._show_stored(kind, item_id)
+            self.failed.emit(str(exc))
+            return
+        self._show(placement, undo=False)
+        self.undo_stack.push(_PlaceCommand(self, placement))
+
+    def _apply(self, placement: Placement, *, undo: bool) -> None:
+        try:
+            placement_svc.restore(self.ctx, placement, undo=undo)
+        except UserError as exc:
+            self.failed.emit(str(exc))
+        self._show(placement, undo=undo)
+
+    def _show(self, placement: Placement, *, undo: bool) -> None:
+        if placement.kind != "incident":
+            self.view.reload_layer("footprints")
+            return
+        values = placement.previous if undo else placement.current
+        incident = self.data.incidents.get(placement.item_id)
+        if incident is None:
+            self.view.reload_layer("incidents")
+            return
+        lat = values.get("lat", incident.lat)
+        lon = values.get("lon", incident.lon)
+        feature = self.data.move_incident(placement.item_id, lat, lon)  # type: ignore[arg-type]
+        if feature is not None:
+            self.view.update_incident(feature)
+
+    def _show_stored(self, kind: str, item_id: str) -> None:
+        incident = self.data.incidents.get(item_id) if kind == "incident" else None
+        feature = incident_feature(incident) if incident is not None else None
+        if feature is not None:
+            self.view.update_incident(feature)

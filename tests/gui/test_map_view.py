@@ -1,0 +1,233 @@
+"""The offline map in a real QWebEngineView: offline, counts, place, drag, undo, escaping."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from evidence_app.ui.map_view import MapPlacementController, MapView, register_map_scheme
+
+# Must happen before pytest-qt creates the QApplication (this runs at collection).
+register_map_scheme()
+
+pytestmark = pytest.mark.gui
+
+XSS = "<img src=x onerror=alert(1)>"
+N_VESSELS = 3
+
+
+@pytest.fixture
+def map_case(ctx, tmp_path):
+    """A case with coloured incidents around Korea, AIS tracks for three vessels, a photo."""
+    from PIL import Image
+    from sqlalchemy import insert
+
+    from evidence_app.services import cases, evidence, incidents, vessels
+    from evidence_app.storage.models import AisPosition
+
+    case = cases.create_case(ctx, "Map test")
+    ids = []
+    for k, status in enumerate(["suspected", "under_review", "confirmed"]):
+        vessels.add_vessel(ctx, mmsi=445000000 + k, name=f"VESSEL {k}")
+        inc = incidents.add_incident(
+            ctx, case.id, start_utc=datetime(2019, 3, 1 + k, tzinfo=UTC), lat=35.0 + k * 0.5,
+            lon=124.0 + k * 0.5, radius_m=3000, title=XSS if k == 0 else f"Incident {k}",
+            participants=[incidents.ParticipantSpec(str(445000000 + k), "receiver")],
+        )
+        ids.append(inc.id)
+    ais = tmp_path / "ais.csv"
+    ais.write_text("MMSI,BaseDateTime,LAT,LON\n")
+    with ctx.store.write() as session:
+        ev = evidence.add_file(session, ctx, ais, kind="ais")
+        rows = [
+            {"mmsi": 445000000 + v, "ts": 1551398400 + i * 600, "lat": 34.0 + v * 0.5 + i * 0.01,
+             "lon": 123.0 + i * 0.015 + (i % 7) * 0.002, "evidence_id": ev.id}
+            for v in range(N_VESSELS) for i in range(200)
+        ]
+        session.execute(insert(AisPosition), rows)
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(png, format="PNG")
+    return case, ids, png.getvalue()
+
+
+@pytest.fixture
+def map_view(qtbot, ctx, map_case):
+    from evidence_app.mapview.data import load_map_data
+    from evidence_app.mapview.layers import Overlay
+
+    case, _ids, png = map_case
+    with ctx.store.read() as session:
+        data = load_map_data(session, case.id, overlays=[Overlay("photo1", "Photo", png, (35.2, 124.2, 35.6, 124.8))])
+    view = MapView(data, center=(35.5, 124.5), zoom=7)
+    view.resize(900, 700)
+    qtbot.addWidget(view)
+    view.show()
+    with qtbot.waitSignal(view.layersReady, timeout=20000) as ready:
+        view.load_map()
+    view.ready_state = ready.args[0]
+    view.data = data
+    return view
+
+
+def js(qtbot, view, code, timeout=5000):
+    box = {}
+    view.run_js(code, lambda result: box.setdefault("r", result))
+    qtbot.waitUntil(lambda: "r" in box, timeout=timeout)
+    return box["r"]
+
+
+def state(qtbot, view):
+    return json.loads(js(qtbot, view, "EvidenceMap.state()"))
+
+
+def test_no_request_leaves_the_scheme(qtbot, map_view):
+    map_view.add_overlay("/overlay/photo1.png", (35.0, 124.0, 35.2, 124.3), 0.5, title="again", overlay_id="p2")
+    # Even a deliberate attempt from the page goes nowhere.
+    js(qtbot, map_view, "fetch('https://example.com/x').catch(() => 0); new Image().src = 'http://example.com/y.png'; 1")
+    qtbot.wait(500)
+    seen = list(map_view.guard.seen)
+    paths = {u.split("?")[0] for u in seen}
+    for expected in ("evmap://local/index.html", "evmap://local/assets/leaflet/leaflet.js",
+                     "evmap://local/basemap/land.geojson", "evmap://local/data/incidents.geojson",
+                     "evmap://local/data/tracks.geojson", "evmap://local/overlay/photo1.png"):
+        assert expected in paths
+    allowed = [u for u in seen if u.startswith("evmap://local/")]
+    assert allowed == [u for u in seen if "example.com" not in u]
+    assert all(u in map_view.guard.blocked for u in seen if not u.startswith("evmap://"))
+    assert map_view.map_page.alerts == []
+
+
+def test_layers_exist_with_expected_counts(qtbot, map_view):
+    assert js(qtbot, map_view, "typeof L") == "object"
+    counts = state(qtbot, map_view)["counts"]
+    assert counts["land"] == 1 and counts["landPolygons"] > 1000
+    assert counts["incidents"] == 3 and counts["incidentsShown"] == 3
+    assert counts["tracks"] == N_VESSELS and counts["trackVertices"] >= 2 * N_VESSELS
+    assert counts["overlays"] == 1 and counts["circles"] == 3
+    assert map_view.ready_state["errors"] == []
+    # The canvas actually holds the drawn incidents: count their paths in the renderer.
+    drawn = js(qtbot, map_view, "document.querySelectorAll('canvas').length")
+    assert drawn >= 2
+
+
+def test_time_window_limits_what_is_shown(qtbot, map_view):
+    start = datetime(2019, 3, 2, tzinfo=UTC)
+    map_view.set_time_window(start - timedelta(hours=1), start + timedelta(hours=1))
+    qtbot.waitUntil(lambda: state(qtbot, map_view)["counts"]["incidentsShown"] == 1)
+    map_view.set_time_window(None, None)
+    qtbot.waitUntil(lambda: state(qtbot, map_view)["counts"]["incidentsShown"] == 3)
+
+
+def _container_point(qtbot, view, lat, lon):
+    point = json.loads(js(qtbot, view, f"JSON.stringify(window.{_map_name(qtbot, view)}.latLngToContainerPoint([{lat}, {lon}]))"))
+    return round(point["x"]), round(point["y"])
+
+
+def _map_name(qtbot, view):
+    return js(qtbot, view, "document.querySelector('.folium-map').id")
+
+
+def _mouse(view, kind, x, y, buttons):
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    target = view.focusProxy()
+    local = QPointF(x, y)
+    event_type = {"press": QEvent.Type.MouseButtonPress, "move": QEvent.Type.MouseMove,
+                  "release": QEvent.Type.MouseButtonRelease}[kind]
+    button = Qt.MouseButton.NoButton if kind == "move" else Qt.MouseButton.LeftButton
+    event = QMouseEvent(event_type, local, target.mapToGlobal(local), button, buttons,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, event)
+
+
+def _audit_actions(ctx, entity_id):
+    from evidence_app.storage.audit import iter_entries
+
+    with ctx.store.read() as session:
+        return [(e.action, json.loads(e.payload)) for e in iter_entries(session, entity_id=entity_id)]
+
+
+def _position(ctx, incident_id):
+    from evidence_app.storage.models import Incident
+
+    with ctx.store.read() as session:
+        incident = session.get(Incident, incident_id)
+        return incident.lat, incident.lon
+
+
+def test_click_in_place_mode_sets_the_position(qtbot, ctx, map_case, map_view):
+    from PySide6.QtCore import Qt
+
+    _case, ids, _png = map_case
+    controller = MapPlacementController(ctx, map_view, map_view.data)
+    map_view.set_place_mode("incident", ids[1])
+    qtbot.waitUntil(lambda: state(qtbot, map_view)["place"] is not None)
+    x, y = 200, 500
+    expected = json.loads(js(qtbot, map_view, f"JSON.stringify(window.{_map_name(qtbot, map_view)}.containerPointToLatLng([{x}, {y}]))"))
+    with qtbot.waitSignal(map_view.positionPicked, timeout=5000) as picked:
+        _mouse(map_view, "move", x, y, Qt.MouseButton.NoButton)
+        _mouse(map_view, "press", x, y, Qt.MouseButton.LeftButton)
+        _mouse(map_view, "release", x, y, Qt.MouseButton.NoButton)
+    kind, item_id, lat, lon = picked.args
+    assert (kind, item_id) == ("incident", ids[1])
+    assert lat == pytest.approx(expected["lat"], abs=1e-3) and lon == pytest.approx(expected["lng"], abs=1e-3)
+    assert _position(ctx, ids[1]) == pytest.approx((lat, lon))
+    action, payload = _audit_actions(ctx, ids[1])[-1]
+    assert action == "incident.update"
+    assert payload["lat"] == [pytest.approx(35.5), pytest.approx(lat)]
+    # The page shows the stored position, and undo puts the old one back (audited too).
+    qtbot.waitUntil(lambda: state(qtbot, map_view)["place"] is None)
+    controller.undo_stack.undo()
+    assert _position(ctx, ids[1]) == pytest.approx((35.5, 124.5))
+    assert len(_audit_actions(ctx, ids[1])) == 3
+
+
+def test_dragging_a_marker_moves_the_incident(qtbot, ctx, map_case, map_view):
+    from PySide6.QtCore import Qt
+
+    _case, ids, _png = map_case
+    MapPlacementController(ctx, map_view, map_view.data)
+    map_view.select_incident(ids[2], centre=False)
+    qtbot.waitUntil(lambda: state(qtbot, map_view)["selected"] == ids[2])
+    x, y = _container_point(qtbot, map_view, 36.0, 125.0)
+    with qtbot.waitSignal(map_view.markerMoved, timeout=5000) as moved:
+        _mouse(map_view, "move", x, y, Qt.MouseButton.NoButton)
+        _mouse(map_view, "press", x, y, Qt.MouseButton.LeftButton)
+        for step in range(1, 11):
+            _mouse(map_view, "move", x + step * 8, y + step * 5, Qt.MouseButton.LeftButton)
+            qtbot.wait(10)
+        _mouse(map_view, "release", x + 80, y + 50, Qt.MouseButton.NoButton)
+    item_id, lat, lon = moved.args
+    assert item_id == ids[2]
+    assert lat < 36.0 and lon > 125.0
+    assert _position(ctx, ids[2]) == pytest.approx((lat, lon))
+    assert _audit_actions(ctx, ids[2])[-1][0] == "incident.update"
+
+
+def test_user_text_is_shown_as_text(qtbot, map_case, map_view):
+    _case, ids, _png = map_case
+    name = _map_name(qtbot, map_view)
+    shown = js(qtbot, map_view, f"""(() => {{
+        let text = null;
+        window.{name}.eachLayer(l => {{ if (l.evmapId === {json.dumps(ids[0])}) {{ l.openTooltip(); }} }});
+        const tip = document.querySelector('.leaflet-tooltip');
+        return JSON.stringify({{text: tip ? tip.textContent : null,
+                                imgs: document.querySelectorAll('.leaflet-tooltip img, img[src="x"]').length}});
+    }})()""")
+    result = json.loads(shown)
+    assert result["text"] is not None and XSS in result["text"]
+    assert result["imgs"] == 0
+    qtbot.wait(300)
+    assert map_view.map_page.alerts == []
+
+
+def test_page_cannot_navigate_away(qtbot, map_view):
+    js(qtbot, map_view, "window.location.href = 'https://example.com/'; 1")
+    qtbot.wait(500)
+    assert map_view.url().toString() == "evmap://local/index.html"
+    assert js(qtbot, map_view, "typeof EvidenceMap") == "object"
