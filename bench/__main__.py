@@ -21,6 +21,8 @@ from typing import Any
 
 MODULES = [
     "bench.bench_core",
+    "bench.bench_photo_open",
+    "bench.bench_map",
 ]
 HERE = Path(__file__).resolve().parent
 
