@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Mapping
+from operator import itemgetter
 from typing import IO
 
 from evidence_app.domain.errors import UserError
@@ -135,85 +136,106 @@ def read_ais_csv(
     has_static = i_name >= 0 or i_imo >= 0 or i_cs >= 0
     width = max(cols.values()) + 1
     parse_time = TimeParser(day_first=day_first)
+    time_cache = parse_time.cache
     observe = identities.observe
     spans = identities.raw_spans
+    # Missing optional columns read index -1: a "" appended to each row (cheaper than a branch).
+    pad = any(i < 0 for i in (i_sog, i_cog, i_hdg, i_st, i_name, i_imo, i_cs, i_type, i_len, i_beam))
+    get_position = itemgetter(i_mmsi, i_time, i_lat, i_lon, i_sog, i_cog, i_hdg, i_st)
+    get_identity = itemgetter(i_name, i_imo, i_cs)
     chunk: list[PositionRow] = []
     append = chunk.append
-    rows = iter(reader)
     while True:
         try:
-            row = next(rows)
-        except StopIteration:
+            # The hot loop: one C-level tuple fetch, four conversions, range checks; anything
+            # unusual falls to _slow_row, which decides between a record and a skip.
+            for row in reader:
+                if len(row) < width:
+                    if not row or row == [""]:
+                        continue  # blank line: not a record
+                    tally.skip(file, reader.line_num, "short_row", f"{len(row)} columns, expected {len(header)}")
+                    continue
+                if pad:
+                    row.append("")
+                m, t, la, lo, s, c, h, n = get_position(row)
+                try:
+                    mmsi = int(m)
+                    ts = time_cache.get(t)
+                    if ts is None:
+                        ts = parse_time(t)
+                    lat = float(la)
+                    lon = float(lo)
+                    sog = float(s) if s else None
+                    cog = float(c) if c else None
+                    hdg = float(h) if h else None
+                    nav = float(n) if n else None
+                except ValueError:
+                    record = _slow_row(row, get_position, parse_time, tally, file, reader.line_num)
+                    if record is None:
+                        continue
+                    mmsi, ts, lat, lon, sog, cog, hdg, nav = record
+                else:
+                    if not (0 < mmsi <= 999_999_999 and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+                        _slow_row(row, get_position, parse_time, tally, file, reader.line_num)
+                        continue
+                    if sog is not None and not 0.0 <= sog <= 102.2:  # 102.3: not available
+                        sog = None
+                    if cog is not None and not 0.0 <= cog < 360.0:  # 360: not available
+                        cog = None
+                    hdg = int(hdg) if hdg is not None and 0.0 <= hdg < 360.0 else None  # 511: n/a
+                    nav = int(nav) if nav is not None and 0.0 <= nav <= 15.0 else None
+                append((mmsi, ts, lat, lon, sog, cog, hdg, nav))
+                if has_static:
+                    name, imo, call_sign = get_identity(row)
+                    key = (mmsi, name, imo, call_sign)
+                    span = spans.get(key)
+                    if span is None:
+                        observe(mmsi, ts, name, imo, call_sign, row[i_type],
+                                _positive(row[i_len]), _positive(row[i_beam]), file)
+                    elif ts > span[1]:  # IdentityAccumulator.observe inlined for the common case
+                        span[1] = ts
+                    elif ts < span[0]:
+                        span[0] = ts
+                if len(chunk) >= chunk_size:
+                    tally.add("position", len(chunk))
+                    yield chunk
+                    chunk = []
+                    append = chunk.append
             break
         except csv.Error as exc:
+            # The reader resumes at the next line after a malformed one.
             tally.skip(file, reader.line_num, "bad_record", str(exc))
-            continue
-        if len(row) < width:
-            if not row or row == [""]:
-                continue  # blank line: not a record
-            tally.skip(file, reader.line_num, "short_row", f"{len(row)} columns, expected {len(header)}")
-            continue
-        try:
-            mmsi = int(row[i_mmsi])
-            ts = parse_time(row[i_time])
-            lat = float(row[i_lat])
-            lon = float(row[i_lon])
-        except ValueError:
-            _classify(row, i_mmsi, i_time, i_lat, i_lon, parse_time, tally, file, reader.line_num)
-            continue
-        if not (0 < mmsi <= 999_999_999 and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-            _classify(row, i_mmsi, i_time, i_lat, i_lon, parse_time, tally, file, reader.line_num)
-            continue
-        sog = clean_sog(float_or_none(row[i_sog])) if i_sog >= 0 else None
-        cog = clean_cog(float_or_none(row[i_cog])) if i_cog >= 0 else None
-        hdg = clean_heading(float_or_none(row[i_hdg])) if i_hdg >= 0 else None
-        st = clean_status(float_or_none(row[i_st])) if i_st >= 0 else None
-        append((mmsi, ts, lat, lon, sog, cog, hdg, st))
-        if has_static:
-            key = (mmsi, row[i_name] if i_name >= 0 else "", row[i_imo] if i_imo >= 0 else "",
-                   row[i_cs] if i_cs >= 0 else "")
-            span = spans.get(key)
-            if span is None:
-                observe(mmsi, ts, key[1], key[2], key[3],
-                        row[i_type] if i_type >= 0 else "",
-                        _positive(row[i_len]) if i_len >= 0 else None,
-                        _positive(row[i_beam]) if i_beam >= 0 else None,
-                        file)
-            elif ts > span[1]:  # inline IdentityAccumulator.observe for the common case
-                span[1] = ts
-            elif ts < span[0]:
-                span[0] = ts
-        if len(chunk) >= chunk_size:
-            tally.add("position", len(chunk))
-            yield chunk
-            chunk = []
-            append = chunk.append
     if chunk:
         tally.add("position", len(chunk))
         yield chunk
 
 
+def _slow_row(
+    row: list[str], get_position: itemgetter, parse_time: TimeParser, tally: Tally, file: str, line: int,
+) -> PositionRow | None:
+    """Field-by-field reading of a row the fast path balked at: a record, or a counted skip."""
+    m, t, la, lo, s, c, h, n = get_position(row)
+    mmsi_text = m.strip()
+    if not mmsi_text.isdigit() or not 0 < int(mmsi_text) <= 999_999_999:
+        tally.skip(file, line, "bad_mmsi", f"MMSI {m!r}")
+        return None
+    try:
+        ts = parse_time(t)
+    except ValueError as exc:
+        tally.skip(file, line, "bad_time", str(exc))
+        return None
+    lat, lon = float_or_none(la), float_or_none(lo)
+    if lat == 91.0 or lon == 181.0:
+        tally.skip(file, line, "position_not_available", f"lat {la!r} lon {lo!r}")
+        return None
+    if lat is None or lon is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        tally.skip(file, line, "bad_position", f"lat {la!r} lon {lo!r}")
+        return None
+    # Optional fields that are not numbers are stored as missing, like sentinels.
+    return (int(mmsi_text), ts, lat, lon, clean_sog(float_or_none(s)), clean_cog(float_or_none(c)),
+            clean_heading(float_or_none(h)), clean_status(float_or_none(n)))
+
+
 def _positive(text: str) -> float | None:
     value = float_or_none(text)
     return value if value is not None and value > 0 else None
-
-
-def _classify(
-    row: list[str], i_mmsi: int, i_time: int, i_lat: int, i_lon: int,
-    parse_time: TimeParser, tally: Tally, file: str, line: int,
-) -> None:
-    """Why a row failed the fast path; the slow path runs only for bad rows."""
-    mmsi_text = row[i_mmsi].strip()
-    if not mmsi_text.isdigit() or not 0 < int(mmsi_text) <= 999_999_999:
-        tally.skip(file, line, "bad_mmsi", f"MMSI {mmsi_text!r}")
-        return
-    try:
-        parse_time(row[i_time])
-    except ValueError as exc:
-        tally.skip(file, line, "bad_time", str(exc))
-        return
-    lat, lon = float_or_none(row[i_lat]), float_or_none(row[i_lon])
-    if lat == 91.0 or lon == 181.0:
-        tally.skip(file, line, "position_not_available", f"lat {row[i_lat]!r} lon {row[i_lon]!r}")
-        return
-    tally.skip(file, line, "bad_position", f"lat {row[i_lat]!r} lon {row[i_lon]!r}")

@@ -22,7 +22,14 @@ from typing import IO, Any
 
 from evidence_app.domain.errors import UserError
 from evidence_app.ingest.records import IdentityAccumulator, PositionRow, Tally
-from evidence_app.ingest.values import MAX_TS, MIN_TS, clean_cog, clean_heading, clean_sog, clean_status
+from evidence_app.ingest.values import (
+    MAX_TS,
+    MIN_TS,
+    clean_cog,
+    clean_heading,
+    clean_sog,
+    clean_status,
+)
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 24})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from evidence_app.domain.errors import ValidationError
 
 try:
-    from evidence_app.domain.identifiers import mmsi_flag_hint, validate_imo as _validate_imo, validate_mmsi
+    from evidence_app.domain.identifiers import mmsi_flag_hint, validate_mmsi
+    from evidence_app.domain.identifiers import validate_imo as _validate_imo
 except ImportError:  # pragma: no cover - the domain module is landing on main; same contract
     def _validate_imo(value: object) -> int:
         text = str(value).strip()

@@ -26,19 +26,20 @@ class TimeParser:
 
     def __init__(self, day_first: bool = True) -> None:
         self.day_first = day_first
-        self._cache: dict[str, int] = {}
+        # Public so the CSV hot loop can look a time up without a call.
+        self.cache: dict[str, int] = {}
         self._days: dict[str, int] = {}
 
     def __call__(self, text: str) -> int:
-        ts = self._cache.get(text)
+        ts = self.cache.get(text)
         if ts is not None:
             return ts
         ts = self._parse(text)
         if not MIN_TS <= ts < MAX_TS:
             raise ValueError(f"time {text!r} is outside 1980-2100")
-        if len(self._cache) > 200_000:
-            self._cache.clear()
-        self._cache[text] = ts
+        if len(self.cache) > 200_000:
+            self.cache.clear()
+        self.cache[text] = ts
         return ts
 
     def _parse(self, text: str) -> int:

@@ -155,7 +155,7 @@ def test_malformed_rows_yield_records_or_located_problems(rows: list[list[str]])
     ids.spans()
     assert tally.accepted.get("position", 0) == len(got)
     assert all(p.line is not None and p.line >= 2 for p in tally.problems)
-    for mmsi, ts, lat, lon, sog, cog, hdg, status in got:
+    for mmsi, _ts, lat, lon, sog, cog, hdg, _status in got:
         assert 0 < mmsi <= 999_999_999 and -90 <= lat <= 90 and -180 <= lon <= 180
         assert sog is None or 0 <= sog <= 102.2
         assert hdg is None or 0 <= hdg < 360
