@@ -2,6 +2,6 @@
 
 import sys
 
-from evidence_app.cli import main
+from evidence_app.launcher import main
 
 sys.exit(main())

@@ -26,3 +26,38 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"sample data folder {SHARED_DATA} is absent")
     return SHARED_DATA
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """A fresh, migrated SQLite store in a temporary folder."""
+    from evidence_app.storage.db import open_store
+
+    opened = open_store(tmp_path / "store.sqlite")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def ctx(store):
+    from evidence_app.services.context import Context
+
+    return Context(store, "analyst-a")
+
+
+@pytest.fixture
+def sample_case(ctx):
+    """A case with two vessels and one incident with both as participants."""
+    from datetime import UTC, datetime
+
+    from evidence_app.services import cases, incidents, vessels
+
+    case = cases.create_case(ctx, "Yellow Sea 2019", caveat="OFFICIAL")
+    vessels.add_vessel(ctx, imo=9123453, mmsi=445123000, name="CHON MA SAN", length_m=110)
+    vessels.add_vessel(ctx, imo=9216470, mmsi=352001234, name="NEW REGENT", length_m=104)
+    incident = incidents.add_incident(
+        ctx, case.id, start_utc=datetime(2019, 3, 11, 14, tzinfo=UTC), lat=36.55, lon=123.95,
+        radius_m=500, title="STS south of Dalian",
+        participants=[incidents.ParticipantSpec("9123453", "receiver"), incidents.ParticipantSpec("9216470", "supplier")],
+    )
+    return case, incident

@@ -1,0 +1,97 @@
+"""The command line: ``evidence-app COMMAND ...`` (with no command, the launcher starts the GUI).
+
+Each area registers its commands from its own module (COMMAND_MODULES). Handlers take
+the parsed arguments and a Context and return an ``Output``; this module prints it as
+text or JSON and turns user errors into one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from evidence_app import __version__
+from evidence_app.cli.common import Output
+from evidence_app.domain.errors import Cancelled, UserError
+
+COMMAND_MODULES = [
+    "evidence_app.cli.core",
+]
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as a UserError (one line, exit 1) instead of exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="evidence-app", description="Evidence Review: suspected ship-to-ship transfers, with verifiable evidence.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--db", metavar="PATH_OR_URL", help="the store to use (default: EVIDENCE_APP_DB, else the user data folder)")
+    parser.add_argument("--reviewer", metavar="NAME", help="who is acting (default: EVIDENCE_APP_REVIEWER, else the OS user)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _configure_logging() -> str | None:
+    """Send tracebacks of programming errors to a log file in the data folder."""
+    from evidence_app.storage.db import default_data_dir
+
+    try:
+        log_dir = default_data_dir() / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        path = log_dir / "evidence-app.log"
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.INFO)
+    return str(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    log_path = _configure_logging()
+    try:
+        args = build_parser().parse_args(args_list)
+        if not getattr(args, "handler", None):
+            build_parser().print_help()
+            return EXIT_USER_ERROR
+        from evidence_app.cli.common import make_context
+
+        ctx = make_context(args)
+        try:
+            output: Output = args.handler(args, ctx)
+        finally:
+            ctx.store.close()
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback in the log
+        logging.getLogger("evidence_app").exception("unexpected error running %s", args_list)
+        where = f" (details in {log_path})" if log_path else ""
+        print(f"error: something went wrong: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return EXIT_INTERNAL
+    if args.json:
+        print(json.dumps(output.data, indent=2, ensure_ascii=False, default=str))
+    elif output.text:
+        print(output.text)
+    return output.exit_code

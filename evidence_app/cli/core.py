@@ -1,0 +1,271 @@
+"""Core commands: cases, vessels, incidents, attaching evidence, review, audit and verify."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from evidence_app.cli.common import Output, StderrProgress, parse_float, table
+from evidence_app.domain.errors import UserError
+from evidence_app.domain.geo import parse_bbox
+from evidence_app.domain.timeparse import format_utc, parse_utc
+from evidence_app.services import cases, evidence, incidents, review, vessels
+from evidence_app.services.context import Context
+from evidence_app.services.records import plain, snapshot
+from evidence_app.services.verify import verify_store
+from evidence_app.storage import audit
+from evidence_app.storage.models import Case, Incident, Vessel
+
+
+def register(sub: Any) -> None:
+    case = sub.add_parser("case", help="create and list cases").add_subparsers(dest="case_cmd", metavar="ACTION", required=True)
+    p = case.add_parser("create", help="create a case")
+    p.add_argument("title")
+    p.add_argument("--caveat", default="", help="handling caveat printed on every export")
+    p.add_argument("--summary", default="")
+    p.add_argument("--four-eyes", action="store_true", help="confirmations need a second reviewer")
+    p.set_defaults(handler=case_create)
+    case.add_parser("list", help="list cases").set_defaults(handler=case_list)
+
+    vessel = sub.add_parser("vessel", help="add and list vessels").add_subparsers(dest="vessel_cmd", metavar="ACTION", required=True)
+    p = vessel.add_parser("add", help="add a vessel")
+    p.add_argument("--imo")
+    p.add_argument("--mmsi")
+    p.add_argument("--name")
+    p.add_argument("--flag")
+    p.add_argument("--type", dest="vessel_type")
+    p.add_argument("--length-m", type=str)
+    p.add_argument("--call-sign")
+    p.set_defaults(handler=vessel_add)
+    vessel.add_parser("list", help="list vessels").set_defaults(handler=vessel_list)
+    p = vessel.add_parser("show", help="show a vessel with its identity history and designations")
+    p.add_argument("ref", help="IMO, MMSI, name or id")
+    p.set_defaults(handler=vessel_show)
+
+    inc = sub.add_parser("incident", help="add, list and show incidents").add_subparsers(dest="incident_cmd", metavar="ACTION", required=True)
+    p = inc.add_parser("add", help="add a suspected transfer to a case")
+    p.add_argument("--case", required=True, help="case id (or unique prefix)")
+    p.add_argument("--start", required=True, help="UTC start, ISO 8601 (no offset means UTC)")
+    p.add_argument("--end")
+    p.add_argument("--lat", required=True)
+    p.add_argument("--lon", required=True)
+    p.add_argument("--radius-m", help="position uncertainty radius in metres")
+    p.add_argument("--title", default="")
+    p.add_argument("--local-time", default="", help="the time as the source gave it, verbatim")
+    p.add_argument("--location", default="", help="reported location text")
+    p.add_argument("--cargo", default="", help="cargo kind, e.g. 'refined petroleum' or 'coal'")
+    p.add_argument("--indicator", action="append", default=[], help="observed indicator (repeatable)")
+    p.add_argument("--participant", action="append", default=[], metavar="IMO_OR_MMSI:ROLE", help="vessel and role: supplier, receiver, escort, unknown (repeatable)")
+    p.set_defaults(handler=incident_add)
+    p = inc.add_parser("list", help="list incidents, filtered")
+    p.add_argument("--case")
+    p.add_argument("--status", action="append", default=[])
+    p.add_argument("--since")
+    p.add_argument("--until")
+    p.add_argument("--bbox", metavar="W,S,E,N")
+    p.add_argument("--vessel", metavar="IMO|MMSI|NAME")
+    p.add_argument("--text")
+    p.add_argument("--tag", action="append", default=[])
+    p.add_argument("--limit", type=int)
+    p.set_defaults(handler=incident_list)
+    p = inc.add_parser("show", help="show one incident in full")
+    p.add_argument("id")
+    p.set_defaults(handler=incident_show)
+
+    p = sub.add_parser("attach", help="attach evidence files to an incident")
+    p.add_argument("incident_id")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--kind", choices=["photo", "ais", "vessel-record", "document"])
+    p.add_argument("--contradicts", action="store_true", help="the files contradict the incident")
+    p.set_defaults(handler=attach)
+
+    p = sub.add_parser("review", help="change an incident's status")
+    p.add_argument("incident_id")
+    p.add_argument("--status", required=True, help="suspected, under_review, confirmed, rejected, inconclusive")
+    p.add_argument("--rationale", default="")
+    p.set_defaults(handler=do_review)
+
+    p = sub.add_parser("audit", help="list audit log entries")
+    p.add_argument("--entity", metavar="ID", help="only entries about this record id")
+    p.add_argument("--limit", type=int)
+    p.set_defaults(handler=audit_list)
+
+    sub.add_parser("verify", help="re-hash every evidence file and recompute the audit chain").set_defaults(handler=verify)
+
+
+def case_create(args: argparse.Namespace, ctx: Context) -> Output:
+    case = cases.create_case(ctx, args.title, caveat=args.caveat, summary=args.summary, four_eyes=args.four_eyes)
+    return Output(snapshot(case), f"created case {case.id}  {case.title}")
+
+
+def case_list(args: argparse.Namespace, ctx: Context) -> Output:
+    rows = cases.list_cases(ctx)
+    text = table([[r.id[:8], r.title, r.incidents, r.confirmed, "yes" if r.four_eyes else "", r.caveat] for r in rows],
+                 ["ID", "TITLE", "INCIDENTS", "CONFIRMED", "FOUR-EYES", "CAVEAT"])
+    return Output([r.as_dict() for r in rows], text)
+
+
+def vessel_add(args: argparse.Namespace, ctx: Context) -> Output:
+    fields = {k: v for k, v in {
+        "imo": args.imo, "mmsi": args.mmsi, "name": args.name, "flag": args.flag,
+        "vessel_type": args.vessel_type, "length_m": args.length_m, "call_sign": args.call_sign,
+    }.items() if v is not None}
+    vessel = vessels.add_vessel(ctx, **fields)
+    label = vessel.name or (f"IMO {vessel.imo}" if vessel.imo else f"MMSI {vessel.mmsi}")
+    return Output(snapshot(vessel), f"added vessel {vessel.id}  {label}")
+
+
+def _vessel_dict(v: Vessel) -> dict[str, Any]:
+    data = snapshot(v)
+    data["identities"] = [snapshot(i) for i in v.identities]
+    data["designations"] = [snapshot(d) for d in v.designations]
+    return data
+
+
+def vessel_list(args: argparse.Namespace, ctx: Context) -> Output:
+    rows = vessels.list_vessels(ctx)
+    text = table([[v.id[:8], v.name, v.imo, v.mmsi, v.flag, v.length_m, "SANCTIONED" if v.designations else ""] for v in rows],
+                 ["ID", "NAME", "IMO", "MMSI", "FLAG", "LENGTH_M", ""])
+    return Output([_vessel_dict(v) for v in rows], text)
+
+
+def vessel_show(args: argparse.Namespace, ctx: Context) -> Output:
+    v = vessels.get_vessel(ctx, args.ref)
+    data = _vessel_dict(v)
+    lines = [f"{v.name or '(unnamed)'}  IMO {v.imo or '-'}  MMSI {v.mmsi or '-'}  flag {v.flag or '-'}  length {v.length_m or '-'} m"]
+    for d in v.designations:
+        lines.append(f"  DESIGNATED: {d.authority} {d.program} {d.reference}".rstrip())
+    if v.identities:
+        lines.append("  identity history:")
+        for i in v.identities:
+            lines.append(f"    {format_utc(i.first_seen) or '?'} .. {format_utc(i.last_seen) or '?'}  {i.name}  {i.flag}  MMSI {i.mmsi or '-'}  ({i.source})")
+    return Output(data, "\n".join(lines))
+
+
+def incident_add(args: argparse.Namespace, ctx: Context) -> Output:
+    fields: dict[str, Any] = {
+        "title": args.title,
+        "lat": parse_float(args.lat, "lat"),
+        "lon": parse_float(args.lon, "lon"),
+        "local_time_text": args.local_time,
+        "reported_location": args.location,
+        "cargo_kind": args.cargo,
+        "indicators": args.indicator,
+    }
+    if args.end:
+        fields["end_utc"] = parse_utc(args.end, field="end")
+    if args.radius_m:
+        fields["radius_m"] = parse_float(args.radius_m, "radius-m")
+    parts = [incidents.ParticipantSpec.parse(p) for p in args.participant]
+    incident = incidents.add_incident(ctx, args.case, start_utc=parse_utc(args.start, field="start"), participants=parts, **fields)
+    return Output(snapshot(incident), f"added incident {incident.id}  {incident.title}".rstrip())
+
+
+def incident_list(args: argparse.Namespace, ctx: Context) -> Output:
+    flt = incidents.IncidentFilter(
+        case_id=args.case,
+        statuses=args.status,
+        since=parse_utc(args.since, field="since") if args.since else None,
+        until=parse_utc(args.until, field="until") if args.until else None,
+        bbox=parse_bbox(args.bbox) if args.bbox else None,
+        vessel=args.vessel,
+        text=args.text,
+        tags=args.tag,
+        limit=args.limit,
+    )
+    rows = incidents.list_incidents(ctx, flt)
+    text = table(
+        [[r.id[:8], format_utc(r.start_utc), r.status, r.title, r.vessels,
+          f"{r.lat:.4f},{r.lon:.4f}" if r.lat is not None else "", r.evidence_count] for r in rows],
+        ["ID", "START", "STATUS", "TITLE", "VESSELS", "POSITION", "EVIDENCE"],
+    )
+    return Output([r.as_dict() for r in rows], text)
+
+
+def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
+    with ctx.store.read() as session:
+        inc = incidents.load_incident(session, args.id)
+        data = incidents.describe(inc, incidents.incident_tags(session, inc.id))
+    lines = [
+        f"{data['title'] or '(untitled)'}  [{data['status']}]  id {data['id']}",
+        f"  case: {data['case_title']}",
+        f"  time: {data['start_utc']} .. {data['end_utc'] or ''}  {data['local_time_text']}".rstrip(),
+        f"  position: {data['lat']}, {data['lon']}  ±{data['radius_m'] or '?'} m  {data['reported_location']}".rstrip(),
+    ]
+    if data["confirmation_proposed_by"]:
+        lines.append(f"  confirmation proposed by {data['confirmation_proposed_by']}, awaiting a second reviewer")
+    for p in data["participants"]:
+        flag = " SANCTIONED" if p["designations"] else ""
+        lines.append(f"  vessel: {p['role']:<9} {p['name']}  IMO {p['imo'] or '-'}  MMSI {p['mmsi'] or '-'}{flag}")
+    for e in data["evidence"]:
+        lines.append(f"  evidence: {e['relation']:<11} {e['kind']:<13} {e['original_name']}  sha256 {e['sha256'][:12]}…  {e['grading']}")
+    for r in data["reviews"]:
+        lines.append(f"  review: {r['at']}  {r['reviewer']}: {r['from']} -> {r['to']} ({r['kind']})  {r['rationale']}")
+    if data["tags"]:
+        lines.append(f"  tags: {', '.join(data['tags'])}")
+    return Output(data, "\n".join(lines))
+
+
+def attach(args: argparse.Namespace, ctx: Context) -> Output:
+    result = evidence.attach_files(
+        ctx, args.incident_id, args.files, kind=args.kind,
+        relation="contradicts" if args.contradicts else "supports",
+        progress=StderrProgress("attaching"),
+    )
+    text = f"attached {len(result.attached)} file(s) to incident {result.incident_id[:8]}"
+    if result.already_linked:
+        text += f"; {len(result.already_linked)} already attached"
+    return Output(result.as_dict(), text)
+
+
+def do_review(args: argparse.Namespace, ctx: Context) -> Output:
+    events = review.review(ctx, args.incident_id, args.status, rationale=args.rationale)
+    data = [snapshot(e) for e in events]
+    last = events[-1]
+    if last.kind == "proposal":
+        text = f"proposed confirmation of {last.incident_id[:8]}; a second reviewer must confirm it (four-eyes case)"
+    else:
+        text = f"incident {last.incident_id[:8]} is now {last.to_status.replace('_', ' ')}"
+    return Output(data, text)
+
+
+def audit_list(args: argparse.Namespace, ctx: Context) -> Output:
+    with ctx.store.read() as session:
+        entity_id = None
+        if args.entity:
+            entity_id = _resolve_any(session, args.entity)
+        entries = list(audit.iter_entries(session, entity_id=entity_id))
+    if args.limit:
+        entries = entries[-args.limit:]
+    data = [{**{k: plain(getattr(e, k)) for k in ("seq", "ts", "actor", "action", "entity", "entity_id", "prev_hash", "hash")},
+             "payload": json.loads(e.payload)} for e in entries]
+    text = table([[e.seq, format_utc(e.ts), e.actor, e.action, f"{e.entity} {e.entity_id[:8]}", _short(e.payload)] for e in entries],
+                 ["SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "CHANGE"])
+    return Output(data, text)
+
+
+def _short(payload: str, width: int = 70) -> str:
+    return payload if len(payload) <= width else payload[: width - 1] + "…"
+
+
+def _resolve_any(session: Any, ref: str) -> str:
+    from evidence_app.services.records import resolve
+    from evidence_app.storage.models import Evidence
+
+    for model, label in ((Incident, "incident"), (Case, "case"), (Vessel, "vessel"), (Evidence, "evidence")):
+        try:
+            return resolve(session, model, ref, label).id  # type: ignore[arg-type]
+        except UserError:
+            continue
+    return ref
+
+
+def verify(args: argparse.Namespace, ctx: Context) -> Output:
+    report = verify_store(ctx.store, progress=StderrProgress("verifying"))
+    if report.ok:
+        text = f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries verified"
+        return Output(report.as_dict(), text)
+    text = "\n".join(f"PROBLEM: {p}" for p in report.problems)
+    text += f"\n{len(report.problems)} problem(s) found"
+    return Output(report.as_dict(), text, exit_code=1)

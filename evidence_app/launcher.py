@@ -1,0 +1,34 @@
+"""The ``evidence-app`` entry point: a command runs the CLI; no command starts the GUI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def only_store_options(args: Sequence[str]) -> bool:
+    """True when no command is given (only --db/--reviewer): that starts the GUI."""
+    rest = list(args)
+    while rest:
+        head = rest.pop(0)
+        if head in ("--db", "--reviewer") and rest:
+            rest.pop(0)
+        elif not head.startswith(("--db=", "--reviewer=")):
+            return False
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if only_store_options(args):
+        parser = argparse.ArgumentParser(prog="evidence-app")
+        parser.add_argument("--db")
+        parser.add_argument("--reviewer")
+        options = parser.parse_args(args)
+        from evidence_app.ui.app import run_gui
+
+        return run_gui(db=options.db, reviewer=options.reviewer)
+    from evidence_app.cli import main as cli_main
+
+    return cli_main(args)

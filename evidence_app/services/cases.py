@@ -1,0 +1,85 @@
+"""Cases: create, edit and list investigations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case as when
+from sqlalchemy import func, select
+
+from evidence_app.domain.errors import ValidationError
+from evidence_app.services.context import Context
+from evidence_app.services.records import apply_changes, resolve, snapshot
+from evidence_app.storage import audit
+from evidence_app.storage.models import Case, Incident
+
+EDITABLE = frozenset({"title", "summary", "caveat", "four_eyes"})
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: str
+    title: str
+    caveat: str
+    four_eyes: bool
+    is_demo: bool
+    incidents: int
+    confirmed: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _check_title(title: str) -> str:
+    cleaned = title.strip()
+    if not cleaned:
+        raise ValidationError("a case needs a title", field="title")
+    if len(cleaned) > 300:
+        raise ValidationError(f"title is {len(cleaned)} characters: at most 300", field="title")
+    return cleaned
+
+
+def create_case(ctx: Context, title: str, *, caveat: str = "", summary: str = "", four_eyes: bool = False, is_demo: bool = False) -> Case:
+    case = Case(title=_check_title(title), caveat=caveat.strip(), summary=summary, four_eyes=four_eyes, is_demo=is_demo)
+    with ctx.store.write() as session:
+        session.add(case)
+        session.flush()
+        audit.record(session, ctx.actor, "case.create", "case", case.id, snapshot(case))
+    return case
+
+
+def update_case(ctx: Context, case_id: str, **changes: Any) -> dict[str, list[Any]]:
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValidationError(f"cannot edit {sorted(unknown)[0]!r} of a case", field=sorted(unknown)[0])
+    if "title" in changes:
+        changes["title"] = _check_title(changes["title"])
+    with ctx.store.write() as session:
+        case = resolve(session, Case, case_id, "case")
+        diff = apply_changes(case, changes)
+        if diff:
+            audit.record(session, ctx.actor, "case.update", "case", case.id, diff)
+    return diff
+
+
+def get_case(ctx: Context, case_id: str) -> Case:
+    with ctx.store.read() as session:
+        return resolve(session, Case, case_id, "case")
+
+
+def list_cases(ctx: Context) -> list[CaseRow]:
+    with ctx.store.read() as session:
+        counts = (
+            select(
+                Incident.case_id,
+                func.count().label("n"),
+                func.sum(when((Incident.status == "confirmed", 1), else_=0)).label("c"),
+            )
+            .group_by(Incident.case_id)
+            .subquery()
+        )
+        rows = session.execute(
+            select(Case, counts.c.n, counts.c.c).outerjoin(counts, counts.c.case_id == Case.id).order_by(Case.created_at)
+        ).all()
+        return [CaseRow(c.id, c.title, c.caveat, c.four_eyes, c.is_demo, n or 0, int(conf or 0)) for c, n, conf in rows]

@@ -1,0 +1,399 @@
+"""Incidents: add, edit, list with filters, and show one in full."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.geo import validate_lat_lon
+from evidence_app.domain.incident import validate_indicators, validate_role
+from evidence_app.domain.review import parse_status
+from evidence_app.domain.timeparse import iso_utc
+from evidence_app.services.context import Context
+from evidence_app.services.records import apply_changes, plain, resolve, snapshot
+from evidence_app.services.vessels import find_vessel, vessel_ids_matching
+from evidence_app.storage import audit
+from evidence_app.storage.models import (
+    Case,
+    Incident,
+    IncidentEvidence,
+    IncidentTag,
+    Participant,
+    ReviewEvent,
+    Tag,
+    Vessel,
+)
+
+EDITABLE = frozenset({
+    "title", "start_utc", "end_utc", "local_time_text", "lat", "lon", "radius_m",
+    "position_method", "reported_location", "cargo_kind", "cargo_quantity", "cargo_unit",
+    "indicators", "assessment",
+})
+
+
+@dataclass(frozen=True)
+class ParticipantSpec:
+    """A vessel reference (IMO, MMSI, name or id) and its role, as a user gives them."""
+
+    vessel_ref: str
+    role: str = "unknown"
+
+    @classmethod
+    def parse(cls, text: str) -> ParticipantSpec:
+        ref, sep, role = text.rpartition(":")
+        if not sep:
+            return cls(text.strip(), "unknown")
+        return cls(ref.strip(), validate_role(role))
+
+
+def _validate(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if ("lat" in out) != ("lon" in out) and (out.get("lat") is not None or out.get("lon") is not None):
+        pass  # one coordinate alone is allowed when editing; checked against the record below
+    if out.get("lat") is not None and out.get("lon") is not None:
+        validate_lat_lon(float(out["lat"]), float(out["lon"]))
+    if out.get("radius_m") is not None and float(out["radius_m"]) < 0:
+        raise ValidationError(f"uncertainty radius {out['radius_m']} is negative: expected metres >= 0", field="radius_m")
+    if "indicators" in out:
+        out["indicators"] = validate_indicators(list(out["indicators"] or []))
+    for key in ("start_utc", "end_utc"):
+        value = out.get(key)
+        if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+            raise ValidationError(f"{key} must be a UTC time", field=key)
+    if "start_utc" in out and out["start_utc"] is None:
+        raise ValidationError("an incident needs a start time", field="start_utc")
+    for key in ("title", "local_time_text", "position_method", "reported_location", "cargo_kind", "cargo_unit", "assessment"):
+        if key in out:
+            out[key] = (out[key] or "").strip()
+    return out
+
+
+def _check_window(start: datetime, end: datetime | None) -> None:
+    if end is not None and end < start:
+        raise ValidationError(f"end {iso_utc(end)} is before start {iso_utc(start)}", field="end_utc")
+
+
+def add_incident(
+    ctx: Context,
+    case_id: str,
+    *,
+    start_utc: datetime,
+    participants: list[ParticipantSpec] = (),  # type: ignore[assignment]
+    **fields: Any,
+) -> Incident:
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise ValidationError(f"unknown incident field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    values = _validate({"start_utc": start_utc, **fields})
+    _check_window(values["start_utc"], values.get("end_utc"))
+    with ctx.store.write() as session:
+        case = resolve(session, Case, case_id, "case")
+        incident = Incident(case_id=case.id, **values)
+        session.add(incident)
+        session.flush()
+        payload = snapshot(incident)
+        payload["participants"] = []
+        for spec in participants:
+            vessel = find_vessel(session, spec.vessel_ref)
+            if any(p.vessel_id == vessel.id for p in incident.participants):
+                raise ValidationError(f"vessel {spec.vessel_ref} is listed twice", field="participant")
+            part = Participant(incident_id=incident.id, vessel_id=vessel.id, role=spec.role)
+            incident.participants.append(part)
+            session.flush()
+            payload["participants"].append({"id": part.id, "vessel_id": vessel.id, "role": spec.role})
+        audit.record(session, ctx.actor, "incident.create", "incident", incident.id, payload)
+    return incident
+
+
+def update_incident(ctx: Context, incident_id: str, **changes: Any) -> dict[str, list[Any]]:
+    """Edit fields; returns ``{field: [old, new]}`` (what an undo needs to put back)."""
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValidationError(f"unknown incident field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    values = _validate(changes)
+    with ctx.store.write() as session:
+        incident = resolve(session, Incident, incident_id, "incident")
+        start = values.get("start_utc", incident.start_utc)
+        end = values.get("end_utc", incident.end_utc)
+        _check_window(start, end)
+        lat = values.get("lat", incident.lat)
+        lon = values.get("lon", incident.lon)
+        if (lat is None) != (lon is None):
+            raise ValidationError("a position needs both latitude and longitude", field="lat")
+        if lat is not None:
+            validate_lat_lon(lat, lon)
+        diff = apply_changes(incident, values)
+        if diff:
+            audit.record(session, ctx.actor, "incident.update", "incident", incident.id, diff)
+    return diff
+
+
+def set_participant(ctx: Context, incident_id: str, vessel_ref: str, role: str = "unknown", **claimed: Any) -> Participant:
+    """Add a vessel to an incident, or change its role and claimed identity."""
+    allowed = {"claimed_name", "claimed_flag", "claimed_mmsi", "claimed_imo"}
+    if set(claimed) - allowed:
+        raise ValidationError(f"unknown participant field {sorted(set(claimed) - allowed)[0]!r}")
+    role = validate_role(role)
+    with ctx.store.write() as session:
+        incident = resolve(session, Incident, incident_id, "incident")
+        vessel = find_vessel(session, vessel_ref)
+        part = session.scalar(select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id))
+        if part is None:
+            part = Participant(incident_id=incident.id, vessel_id=vessel.id, role=role, **claimed)
+            session.add(part)
+            session.flush()
+            audit.record(session, ctx.actor, "participant.add", "incident", incident.id, snapshot(part))
+        else:
+            diff = apply_changes(part, {"role": role, **claimed})
+            if diff:
+                audit.record(session, ctx.actor, "participant.update", "incident", incident.id, {"participant": part.id, **diff})
+        incident.version += 1
+    return part
+
+
+def remove_participant(ctx: Context, incident_id: str, vessel_ref: str) -> dict[str, Any]:
+    with ctx.store.write() as session:
+        incident = resolve(session, Incident, incident_id, "incident")
+        vessel = find_vessel(session, vessel_ref)
+        part = session.scalar(select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id))
+        if part is None:
+            raise ValidationError(f"vessel {vessel_ref} takes no part in this incident", field="participant")
+        before = snapshot(part)
+        session.delete(part)
+        incident.version += 1
+        audit.record(session, ctx.actor, "participant.remove", "incident", incident.id, before)
+    return before
+
+
+@dataclass
+class IncidentFilter:
+    case_id: str | None = None
+    statuses: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    vessel: str | None = None
+    text: str | None = None
+    tags: list[str] = field(default_factory=list)
+    awaiting_reviewer: str | None = None  # four-eyes: proposals someone else must confirm
+    limit: int | None = None
+    offset: int = 0
+    order: str = "start_utc"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """What a list shows of an incident, fetched in one query per page."""
+
+    id: str
+    case_id: str
+    title: str
+    start_utc: datetime
+    end_utc: datetime | None
+    status: str
+    lat: float | None
+    lon: float | None
+    radius_m: float | None
+    evidence_count: int
+    vessels: str
+    tags: str
+    proposed_by: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: plain(v) for k, v in self.__dict__.items()}
+
+
+ORDERABLE = {
+    "start_utc": Incident.start_utc,
+    "title": Incident.title,
+    "status": Incident.status,
+    "evidence_count": Incident.evidence_count,
+    "lat": Incident.lat,
+    "created_at": Incident.created_at,
+}
+
+
+def filtered_query(session: Session, flt: IncidentFilter) -> Select[Any]:
+    """The filtered incident ids as a query, shared by listing, counting and the map."""
+    query = select(Incident.id)
+    conditions = []
+    if flt.case_id:
+        conditions.append(Incident.case_id == resolve(session, Case, flt.case_id, "case").id)
+    if flt.statuses:
+        conditions.append(Incident.status.in_([parse_status(s).value for s in flt.statuses]))
+    if flt.since is not None:
+        conditions.append(func.coalesce(Incident.end_utc, Incident.start_utc) >= flt.since)
+    if flt.until is not None:
+        conditions.append(Incident.start_utc <= flt.until)
+    if flt.bbox is not None:
+        west, south, east, north = flt.bbox
+        conditions.append(Incident.lat.between(south, north))
+        if west <= east:
+            conditions.append(Incident.lon.between(west, east))
+        else:  # the box crosses the antimeridian
+            conditions.append(or_(Incident.lon >= west, Incident.lon <= east))
+    if flt.vessel:
+        vessel_ids = vessel_ids_matching(session, flt.vessel)
+        conditions.append(
+            Incident.id.in_(select(Participant.incident_id).where(Participant.vessel_id.in_(vessel_ids)))
+        )
+    if flt.text:
+        pattern = f"%{flt.text.strip().lower()}%"
+        conditions.append(
+            or_(
+                func.lower(Incident.title).like(pattern),
+                func.lower(Incident.reported_location).like(pattern),
+                func.lower(Incident.assessment).like(pattern),
+                func.lower(Incident.cargo_kind).like(pattern),
+            )
+        )
+    for tag in flt.tags:
+        conditions.append(
+            Incident.id.in_(
+                select(IncidentTag.incident_id).join(Tag, Tag.id == IncidentTag.tag_id).where(Tag.name == tag.strip().lower())
+            )
+        )
+    if flt.awaiting_reviewer:
+        conditions.append(
+            and_(
+                Incident.confirmation_proposed_by.is_not(None),
+                Incident.confirmation_proposed_by != flt.awaiting_reviewer,
+            )
+        )
+    return query.where(*conditions)
+
+
+def count_incidents(ctx: Context, flt: IncidentFilter) -> int:
+    with ctx.store.read() as session:
+        return session.scalar(select(func.count()).select_from(filtered_query(session, flt).subquery())) or 0
+
+
+def list_incidents(ctx: Context, flt: IncidentFilter | None = None) -> list[IncidentRow]:
+    flt = flt or IncidentFilter()
+    with ctx.store.read() as session:
+        return fetch_rows(session, flt)
+
+
+def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
+    ids = filtered_query(session, flt).subquery()
+    order_col = ORDERABLE.get(flt.order)
+    if order_col is None:
+        raise ValidationError(f"cannot sort by {flt.order!r}: expected one of {', '.join(ORDERABLE)}", field="order")
+    query = (
+        select(
+            Incident.id, Incident.case_id, Incident.title, Incident.start_utc, Incident.end_utc, Incident.status,
+            Incident.lat, Incident.lon, Incident.radius_m, Incident.evidence_count, Incident.confirmation_proposed_by,
+        )
+        .where(Incident.id.in_(select(ids.c.id)))
+        .order_by(order_col.desc() if flt.descending else order_col, Incident.id)
+        .offset(flt.offset)
+    )
+    if flt.limit is not None:
+        query = query.limit(flt.limit)
+    rows = session.execute(query).all()
+    page_ids = [r.id for r in rows]
+    vessels: dict[str, list[str]] = {}
+    tags: dict[str, list[str]] = {}
+    for chunk_start in range(0, len(page_ids), 900):  # stay under SQLite's parameter limit
+        chunk = page_ids[chunk_start : chunk_start + 900]
+        for incident_id, name, imo, mmsi in session.execute(
+            select(Participant.incident_id, Vessel.name, Vessel.imo, Vessel.mmsi)
+            .join(Vessel, Vessel.id == Participant.vessel_id)
+            .where(Participant.incident_id.in_(chunk))
+        ):
+            vessels.setdefault(incident_id, []).append(name or (f"IMO {imo}" if imo else f"MMSI {mmsi}"))
+        for incident_id, name in session.execute(
+            select(IncidentTag.incident_id, Tag.name).join(Tag, Tag.id == IncidentTag.tag_id).where(IncidentTag.incident_id.in_(chunk))
+        ):
+            tags.setdefault(incident_id, []).append(name)
+    return [
+        IncidentRow(
+            r.id, r.case_id, r.title, r.start_utc, r.end_utc, r.status, r.lat, r.lon, r.radius_m,
+            r.evidence_count, ", ".join(sorted(vessels.get(r.id, []))), ", ".join(sorted(tags.get(r.id, []))),
+            r.confirmation_proposed_by,
+        )
+        for r in rows
+    ]
+
+
+def get_incident(ctx: Context, incident_id: str) -> Incident:
+    """One incident with participants, evidence links, reviews and case loaded."""
+    with ctx.store.read() as session:
+        return load_incident(session, incident_id)
+
+
+def load_incident(session: Session, incident_id: str) -> Incident:
+    incident = resolve(session, Incident, incident_id, "incident")
+    session.refresh(incident)
+    return session.scalars(
+        select(Incident)
+        .where(Incident.id == incident.id)
+        .options(
+            selectinload(Incident.participants).selectinload(Participant.vessel).selectinload(Vessel.designations),
+            selectinload(Incident.links).selectinload(IncidentEvidence.evidence),
+            selectinload(Incident.reviews),
+            selectinload(Incident.case),
+        )
+    ).one()
+
+
+def incident_tags(session: Session, incident_id: str) -> list[str]:
+    return sorted(
+        session.scalars(select(Tag.name).join(IncidentTag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id == incident_id))
+    )
+
+
+def describe(incident: Incident, tags: list[str] | None = None) -> dict[str, Any]:
+    """A full, JSON-friendly picture of an incident for `incident show` and exports."""
+    data = snapshot(incident)
+    data["case_title"] = incident.case.title
+    data["participants"] = [
+        {
+            "vessel_id": p.vessel_id,
+            "role": p.role,
+            "name": p.vessel.name,
+            "imo": p.vessel.imo,
+            "mmsi": p.vessel.mmsi,
+            "flag": p.vessel.flag,
+            "length_m": p.vessel.length_m,
+            "claimed_name": p.claimed_name,
+            "claimed_flag": p.claimed_flag,
+            "claimed_mmsi": p.claimed_mmsi,
+            "claimed_imo": p.claimed_imo,
+            "designations": [f"{d.authority} {d.program}".strip() for d in p.vessel.designations],
+        }
+        for p in incident.participants
+    ]
+    data["evidence"] = [
+        {
+            "evidence_id": link.evidence_id,
+            "relation": link.relation,
+            "note": link.note,
+            "kind": link.evidence.kind,
+            "original_name": link.evidence.original_name,
+            "sha256": link.evidence.sha256,
+            "size": link.evidence.size,
+            "capture_time": plain(link.evidence.capture_time),
+            "grading": f"{link.evidence.reliability or '?'}{link.evidence.credibility or '?'}",
+        }
+        for link in incident.links
+    ]
+    data["reviews"] = [
+        {
+            "from": r.from_status,
+            "to": r.to_status,
+            "kind": r.kind,
+            "reviewer": r.reviewer,
+            "rationale": r.rationale,
+            "at": plain(r.created_at),
+        }
+        for r in incident.reviews
+    ]
+    data["tags"] = tags or []
+    return data

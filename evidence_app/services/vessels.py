@@ -1,0 +1,135 @@
+"""Vessels: add and edit hulls, look them up by IMO, MMSI or name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from evidence_app.domain.errors import NotFound, ValidationError
+from evidence_app.domain.identifiers import mmsi_flag_hint, parse_vessel_ref, validate_imo, validate_mmsi
+from evidence_app.services.context import Context
+from evidence_app.services.records import apply_changes, resolve, snapshot
+from evidence_app.storage import audit
+from evidence_app.storage.models import Vessel, VesselIdentity
+
+EDITABLE = frozenset({"imo", "mmsi", "name", "flag", "call_sign", "vessel_type", "length_m", "beam_m", "gross_tonnage", "owner", "notes"})
+
+
+def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
+    out = dict(fields)
+    for key, validate in (("imo", validate_imo), ("mmsi", validate_mmsi)):
+        if key in out:
+            out[key] = None if out[key] in (None, "") else validate(out[key])
+    for key in ("length_m", "beam_m", "gross_tonnage"):
+        value = out.get(key)
+        if value is not None:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ValidationError(f"{key} {value!r} is not a number", field=key) from None
+            if not 0 < number < 1000 and key != "gross_tonnage":
+                raise ValidationError(f"{key} {number} is out of range: expected 0 to 1000 metres", field=key)
+            out[key] = number
+    for key in ("name", "flag", "call_sign", "vessel_type", "owner", "notes"):
+        if key in out and out[key] is None:
+            out[key] = ""
+        elif key in out:
+            out[key] = str(out[key]).strip()
+    return out
+
+
+def _check_unique_imo(session: Session, imo: int | None, own_id: str | None = None) -> None:
+    if imo is None:
+        return
+    existing = session.scalar(select(Vessel).where(Vessel.imo == imo))
+    if existing is not None and existing.id != own_id:
+        raise ValidationError(
+            f"a vessel with IMO {imo} already exists ({existing.name or 'unnamed'}, id {existing.id[:8]})",
+            field="imo",
+        )
+
+
+def add_vessel(ctx: Context, **fields: Any) -> Vessel:
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise ValidationError(f"unknown vessel field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    values = _normalise(fields)
+    if not any(values.get(k) for k in ("imo", "mmsi", "name")):
+        raise ValidationError("a vessel needs at least an IMO number, an MMSI or a name", field="imo")
+    if values.get("mmsi") and not values.get("flag"):
+        values["flag"] = mmsi_flag_hint(values["mmsi"]) or ""
+    with ctx.store.write() as session:
+        _check_unique_imo(session, values.get("imo"))
+        vessel = Vessel(**values)
+        session.add(vessel)
+        session.flush()
+        audit.record(session, ctx.actor, "vessel.create", "vessel", vessel.id, snapshot(vessel))
+    return vessel
+
+
+def update_vessel(ctx: Context, vessel_id: str, **changes: Any) -> dict[str, list[Any]]:
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValidationError(f"unknown vessel field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    values = _normalise(changes)
+    with ctx.store.write() as session:
+        vessel = resolve(session, Vessel, vessel_id, "vessel")
+        _check_unique_imo(session, values.get("imo"), vessel.id)
+        diff = apply_changes(vessel, values)
+        if diff:
+            audit.record(session, ctx.actor, "vessel.update", "vessel", vessel.id, diff)
+    return diff
+
+
+def find_vessel(session: Session, ref: str) -> Vessel:
+    """The one vessel a user's reference (IMO, MMSI, name or id) names."""
+    kind, value = parse_vessel_ref(ref)
+    if kind == "imo":
+        found = session.scalar(select(Vessel).where(Vessel.imo == value))
+    elif kind == "mmsi":
+        found = session.scalars(select(Vessel).where(Vessel.mmsi == value)).first()
+    else:
+        matches = session.scalars(select(Vessel).where(func.lower(Vessel.name) == str(value).lower()).limit(2)).all()
+        if len(matches) > 1:
+            raise NotFound(f"several vessels are named {value!r}: use the IMO or MMSI")
+        found = matches[0] if matches else None
+        if found is None:
+            try:
+                found = resolve(session, Vessel, str(value), "vessel")
+            except NotFound:
+                found = None
+    if found is None:
+        raise NotFound(f"no vessel matches {ref!r} (by IMO, MMSI, name or id)")
+    return found
+
+
+def vessel_ids_matching(session: Session, ref: str) -> list[str]:
+    """Ids of vessels a filter text matches: exact IMO/MMSI, else a name substring."""
+    kind, value = parse_vessel_ref(ref) if ref.strip() else ("name", "")
+    if kind == "imo":
+        query = select(Vessel.id).where(Vessel.imo == value)
+    elif kind == "mmsi":
+        query = select(Vessel.id).where(Vessel.mmsi == value)
+    else:
+        pattern = f"%{str(value).lower()}%"
+        alias_ids = select(VesselIdentity.vessel_id).where(func.lower(VesselIdentity.name).like(pattern))
+        query = select(Vessel.id).where(or_(func.lower(Vessel.name).like(pattern), Vessel.id.in_(alias_ids)))
+    return list(session.scalars(query))
+
+
+def list_vessels(ctx: Context) -> list[Vessel]:
+    with ctx.store.read() as session:
+        return list(
+            session.scalars(
+                select(Vessel).options(selectinload(Vessel.designations), selectinload(Vessel.identities)).order_by(Vessel.name)
+            )
+        )
+
+
+def get_vessel(ctx: Context, ref: str) -> Vessel:
+    with ctx.store.read() as session:
+        vessel = find_vessel(session, ref)
+        _ = vessel.identities, vessel.designations
+        return vessel

@@ -1,0 +1,277 @@
+"""Opening a store: engine and session setup, migrations with a backup first, refusal of newer schemas.
+
+A store is a database (SQLite file by default, or a SQLAlchemy URL) plus a folder of
+evidence objects. SQLite-specific behaviour (WAL, foreign keys, ``BEGIN IMMEDIATE`` for
+writers) lives here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from evidence_app import APP_SLUG
+from evidence_app.domain.errors import StoreError
+from evidence_app.storage.objects import ObjectStore
+
+log = logging.getLogger(__name__)
+
+ENV_DB = "EVIDENCE_APP_DB"
+ENV_OBJECTS = "EVIDENCE_APP_OBJECTS"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_SLUG, appauthor=False))
+
+
+def default_db_location() -> str:
+    return os.environ.get(ENV_DB) or str(default_data_dir() / "store.sqlite")
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    url: str
+    sqlite_path: Path | None
+    objects_dir: Path
+
+
+def resolve_location(db: str | os.PathLike[str] | None = None, objects_dir: str | os.PathLike[str] | None = None) -> StoreLocation:
+    """Turn a path or URL (or nothing: the default store) into a database URL and objects folder.
+
+    For a SQLite file the objects live beside it in ``<stem>.objects/``; for a server
+    database they live in ``EVIDENCE_APP_OBJECTS`` or the user's data folder.
+    """
+    raw = str(db) if db is not None else default_db_location()
+    if "://" in raw:
+        url = make_url(raw)
+        sqlite_path = Path(url.database).resolve() if url.get_backend_name() == "sqlite" and url.database else None
+        url_text = raw
+    else:
+        sqlite_path = Path(raw).expanduser().resolve()
+        url_text = f"sqlite:///{sqlite_path}"
+    if objects_dir is not None:
+        objects = Path(objects_dir).expanduser().resolve()
+    elif os.environ.get(ENV_OBJECTS):
+        objects = Path(os.environ[ENV_OBJECTS]).expanduser().resolve()
+    elif sqlite_path is not None:
+        objects = sqlite_path.with_name(sqlite_path.stem + ".objects")
+    else:
+        objects = default_data_dir() / "objects"
+    return StoreLocation(url_text, sqlite_path, objects)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, busy timeout, and explicit transactions we control.
+
+    pysqlite's own transaction handling defers BEGIN and cannot take the write lock up
+    front; writers that read first then write can then fail with SQLITE_BUSY instead of
+    waiting. We emit BEGIN ourselves: ``BEGIN IMMEDIATE`` for write sessions.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Store:
+    """An open store: database engine, session factories and the evidence object store."""
+
+    def __init__(self, location: StoreLocation, engine: Engine) -> None:
+        self.location = location
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        write_bind = engine.execution_options(sqlite_immediate=True) if self.is_sqlite else engine
+        self._read_factory = sessionmaker(bind=engine, expire_on_commit=False)
+        self._write_factory = sessionmaker(bind=write_bind, expire_on_commit=False)
+        self.objects = ObjectStore(location.objects_dir)
+
+    @property
+    def url(self) -> str:
+        return self.location.url
+
+    @property
+    def display_name(self) -> str:
+        return str(self.location.sqlite_path) if self.location.sqlite_path else make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        session = self._write_factory()
+        try:
+            yield session
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise _known_store_error(exc) from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work; nothing it changes is committed."""
+        session = self._read_factory()
+        try:
+            yield session
+        finally:
+            # close() ends the transaction without expiring loaded objects, so callers
+            # may keep reading what they fetched; a rollback() would expire them.
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _known_store_error(exc: OperationalError) -> Exception:
+    message = str(exc.orig) if exc.orig is not None else str(exc)
+    lowered = message.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return StoreError(f"the store is busy (another program is writing to it): {message}")
+    if "disk" in lowered and "full" in lowered:
+        return StoreError(f"the disk is full: {message}")
+    if "readonly" in lowered or "read-only" in lowered:
+        return StoreError(f"the store is read-only: {message}")
+    return exc
+
+
+def _alembic_config(connection: Any) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def known_revisions() -> tuple[list[str], str]:
+    """All migration revisions this version knows, and the head."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    heads = script.get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations have {len(heads)} heads: {heads}")
+    return [rev.revision for rev in script.walk_revisions()], heads[0]
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        return row[0] if row else None
+
+
+def _backup_sqlite(path: Path, revision: str) -> Path:
+    """Copy a SQLite database aside with the online backup API (consistent even under WAL)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.backup-{revision}-{stamp}")
+    src = sqlite3.connect(str(path))
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    log.info("backed up %s to %s before migrating", path, target)
+    return target
+
+
+def migrate(engine: Engine, location: StoreLocation) -> Path | None:
+    """Bring the schema to head; back a SQLite file up first. Returns the backup path, if any."""
+    from alembic import command
+
+    revisions, head = known_revisions()
+    current = current_revision(engine)
+    if current == head:
+        return None
+    if current is not None and current not in revisions:
+        raise StoreError(
+            f"the store {location.sqlite_path or location.url} was written by a newer version of"
+            f" Evidence Review (schema {current}); this version knows schemas up to {head}."
+            " Install the newer version to open it.",
+        )
+    backup = None
+    if current is not None and location.sqlite_path is not None:
+        backup = _backup_sqlite(location.sqlite_path, current)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    return backup
+
+
+def open_store(
+    db: str | os.PathLike[str] | None = None,
+    *,
+    objects_dir: str | os.PathLike[str] | None = None,
+    migrate_schema: bool = True,
+) -> Store:
+    """Open (creating if needed) and migrate the store at ``db``, or the default store."""
+    location = resolve_location(db, objects_dir)
+    if location.sqlite_path is not None:
+        if location.sqlite_path.is_dir():
+            raise StoreError(f"{location.sqlite_path} is a folder, expected a database file")
+        try:
+            location.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store folder {location.sqlite_path.parent}: {exc.strerror}") from exc
+        _check_sqlite_header(location.sqlite_path)
+    engine = create_engine(location.url, future=True)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    try:
+        if migrate_schema:
+            migrate(engine, location)
+    except OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the store {location.sqlite_path or location.url}: {exc.orig}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    store = Store(location, engine)
+    store.objects.ensure()
+    return store
+
+
+def _check_sqlite_header(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as fh:
+        header = fh.read(16)
+    if header != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not an Evidence Review store: it is not a SQLite database")
+
+
+def copy_store_file(src: Path, dst: Path) -> None:
+    """Plain file copy, used by tests and tools that want a store snapshot."""
+    shutil.copy2(src, dst)
