@@ -23,15 +23,17 @@ def read_ais_file(
     base_time: int | None = None,
     day_first: bool = True,
     chunk_size: int = 50_000,
+    display: str | None = None,
 ) -> Iterator[list[PositionRow]]:
     """Yield chunks of position tuples from every logical file in ``path``.
 
     ``base_time`` (UTC epoch seconds) dates NMEA messages that carry no time of their own.
     File-level problems raise UserError; row-level ones are counted in ``tally``.
+    ``display`` is the original name when ``path`` is the stored copy of the file.
     """
     if fmt not in AIS_FORMATS:
         raise UserError(f"unknown AIS format {fmt!r}; expected one of {', '.join(AIS_FORMATS)}")
-    for member in members(path):
+    for member in members(path, display):
         member_fmt = sniff_ais_format(head(member)) if fmt == "auto" else fmt
         if member_fmt == "nmea":
             with open_binary(member) as raw:

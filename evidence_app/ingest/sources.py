@@ -23,19 +23,29 @@ class Member:
 
     path: Path
     member: str | None = None
+    # The file's own name when ``path`` is its copy in the evidence store (a bare hash).
+    display: str | None = None
+
+    @property
+    def file_name(self) -> str:
+        return self.display or self.path.name
 
     @property
     def name(self) -> str:
         """How problems name this file: 'day.zip!day.csv' for a zip member."""
-        return f"{self.path.name}!{self.member}" if self.member else self.path.name
+        return f"{self.file_name}!{self.member}" if self.member else self.file_name
 
 
-def members(path: str | Path) -> list[Member]:
-    """The logical files in ``path``: a .zip's files (directories and dot-files skipped), else itself."""
+def members(path: str | Path, display: str | None = None) -> list[Member]:
+    """The logical files in ``path``: a .zip's files (directories and dot-files skipped), else itself.
+
+    ``display`` is the original file name when ``path`` is a stored copy; its suffix
+    (.zip, .gz) decides how the bytes are opened.
+    """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"no such file: {path}", location=str(path))
-    if path.suffix.lower() == ".zip":
+    if Path(display or path.name).suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as archive:
                 names = [
@@ -46,11 +56,11 @@ def members(path: str | Path) -> list[Member]:
                     and not info.filename.startswith("__MACOSX/")
                 ]
         except zipfile.BadZipFile as exc:
-            raise UserError(f"not a readable zip archive ({exc})", location=path.name) from exc
+            raise UserError(f"not a readable zip archive ({exc})", location=display or path.name) from exc
         if not names:
-            raise UserError("the zip archive holds no files", location=path.name)
-        return [Member(path, name) for name in names]
-    return [Member(path)]
+            raise UserError("the zip archive holds no files", location=display or path.name)
+        return [Member(path, name, display) for name in names]
+    return [Member(path, None, display)]
 
 
 @contextmanager
@@ -64,7 +74,7 @@ def open_binary(member: Member) -> Iterator[IO[bytes]]:
                         yield unzipped
                 else:
                     yield raw
-        elif member.path.suffix.lower() == ".gz":
+        elif Path(member.file_name).suffix.lower() == ".gz":
             with gzip.open(member.path) as unzipped:
                 yield unzipped
         else:
