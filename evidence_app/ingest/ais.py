@@ -34,7 +34,7 @@ def read_ais_file(
     if fmt not in AIS_FORMATS:
         raise UserError(f"unknown AIS format {fmt!r}; expected one of {', '.join(AIS_FORMATS)}")
     for member in members(path, display):
-        member_fmt = sniff_ais_format(head(member)) if fmt == "auto" else fmt
+        member_fmt = sniff_ais_format(head(member), member.name) if fmt == "auto" else fmt
         if member_fmt == "nmea":
             with open_binary(member) as raw:
                 yield from read_ais_nmea(raw, member.name, tally, identities, base_time, chunk_size)

@@ -204,6 +204,28 @@ def imo_or_none(value: str | int | None) -> int | None:
     if value is None or value == "" or value == 0:
         return None
     try:
-        return validate_imo(value)
+        imo = validate_imo(value)
     except ValidationError:
         return None
+    return imo or None  # 'IMO0000000' passes the check digit but means "no IMO"
+
+
+_SHIP_TYPES = ((20, 29, "Wing in ground"), (30, 30, "Fishing"), (31, 32, "Towing"), (33, 33, "Dredging"),
+               (34, 34, "Diving"), (35, 35, "Military"), (36, 36, "Sailing"), (37, 37, "Pleasure craft"),
+               (40, 49, "High-speed craft"), (50, 50, "Pilot"), (51, 51, "Search and rescue"), (52, 52, "Tug"),
+               (53, 53, "Port tender"), (55, 55, "Law enforcement"), (58, 58, "Medical transport"),
+               (60, 69, "Passenger"), (70, 79, "Cargo"), (80, 89, "Tanker"), (90, 99, "Other"))
+
+
+def ais_ship_type(code: str) -> str:
+    """The AIS ship-and-cargo type code as words ('80' -> 'Tanker'); other text as given."""
+    text = code.strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text.isdigit():
+        return text
+    number = int(text)
+    for low, high, label in _SHIP_TYPES:
+        if low <= number <= high:
+            return label
+    return ""

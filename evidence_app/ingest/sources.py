@@ -107,7 +107,7 @@ def head(member: Member, size: int = SNIFF_BYTES) -> str:
     return data.decode("utf-8-sig", errors="replace")
 
 
-def sniff_ais_format(text: str) -> str:
+def sniff_ais_format(text: str, name: str | None = None) -> str:
     """'nmea', 'marinecadastre' or 'csv' from the start of a file; UserError when none fits."""
     for line in text.splitlines():
         stripped = line.strip()
@@ -124,4 +124,5 @@ def sniff_ais_format(text: str) -> str:
     raise UserError(
         "cannot tell the format: expected NMEA sentences (!AIVDM...) or a CSV header "
         "with mmsi, time, lat and lon columns",
+        location=name,
     )
