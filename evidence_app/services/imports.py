@@ -53,6 +53,7 @@ from evidence_app.storage.objects import StoredObject
 # Bytes per MarineCadastre row, roughly: to turn a file size into an expected row count.
 BYTES_PER_ROW = 110
 IMPORT_META_KEY = "import"
+TEXT_PROBLEMS = 10  # problems listed in the text report; the JSON report keeps the tally's 50
 
 
 @dataclass
@@ -92,8 +93,9 @@ class ImportReport:
         for what, n in self.created.items():
             lines.append(f"  new {what}: {n}")
         if self.problems:
-            lines.append(f"  first {len(self.problems)} problems:")
-            lines.extend(f"    {p}" for p in self.problems)
+            shown = self.problems[:TEXT_PROBLEMS]
+            lines.append(f"  first {len(shown)} problems{' (more with --json)' if len(self.problems) > len(shown) else ''}:")
+            lines.extend(f"    {p}" for p in shown)
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
