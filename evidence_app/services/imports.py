@@ -47,6 +47,7 @@ from evidence_app.storage.models import (
     Participant,
     Vessel,
     VesselIdentity,
+    new_id,
 )
 from evidence_app.storage.objects import StoredObject
 
@@ -233,10 +234,11 @@ def _apply_identities(session: Session, spans: list[IdentitySpan], evidence: Evi
         first = datetime.fromtimestamp(span.first_seen, UTC)
         last = datetime.fromtimestamp(span.last_seen, UTC)
         if vessel is None:
-            vessel = Vessel(imo=span.imo, mmsi=span.mmsi, name=span.name, flag=flag, call_sign=span.call_sign,
-                            vessel_type=ais_ship_type(span.vessel_type), length_m=span.length_m, beam_m=span.beam_m)
+            # The id is set here so identities can refer to it without a flush per vessel.
+            vessel = Vessel(id=new_id(), imo=span.imo, mmsi=span.mmsi, name=span.name, flag=flag,
+                            call_sign=span.call_sign, vessel_type=ais_ship_type(span.vessel_type),
+                            length_m=span.length_m, beam_m=span.beam_m)
             session.add(vessel)
-            session.flush()
             created["vessels"] += 1
         else:
             # Fill what the vessel lacks; never overwrite the analyst's assessed values.
@@ -244,8 +246,8 @@ def _apply_identities(session: Session, spans: list[IdentitySpan], evidence: Evi
                                 ("call_sign", span.call_sign), ("vessel_type", ais_ship_type(span.vessel_type)),
                                 ("length_m", span.length_m), ("beam_m", span.beam_m), ("flag", flag)):
                 if value and not getattr(vessel, attr):
-                    if attr == "imo" and session.scalar(select(Vessel.id).where(Vessel.imo == value)):
-                        continue
+                    if attr == "imo" and value in by_imo:
+                        continue  # another vessel holds this IMO: leave it to the analyst
                     setattr(vessel, attr, value)
         if span.imo:
             by_imo[span.imo] = vessel
