@@ -10,7 +10,16 @@ from sqlalchemy import func, select
 
 from evidence_app.domain.errors import UserError
 from evidence_app.services import imports
-from evidence_app.storage.models import AisPosition, AuditEntry, Designation, Evidence, Incident, Participant, Vessel, VesselIdentity
+from evidence_app.storage.models import (
+    AisPosition,
+    AuditEntry,
+    Designation,
+    Evidence,
+    Incident,
+    Participant,
+    Vessel,
+    VesselIdentity,
+)
 
 BASE = datetime(2023, 1, 11, tzinfo=UTC)
 
