@@ -1,0 +1,231 @@
+"""Records and located problems that every ingest parser yields, and the tally that counts them.
+
+Positions travel as plain tuples (``POSITION_FIELDS`` order) because an import moves
+millions of them and a tuple costs a fraction of an object; everything rarer (static
+identities, registry vessels, events) is a small dataclass.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from evidence_app.domain.errors import ValidationError
+from evidence_app.ingest.identifiers import validate_imo
+
+# The order of a position tuple; the same order as the ais_positions columns, minus the
+# evidence id that the import service adds.
+POSITION_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status")
+PositionRow = tuple[int, int, float, float, float | None, float | None, int | None, int | None]
+
+# Outcomes counted in a tally that are not problems: the record was taken.
+ACCEPTED = frozenset({"position", "static", "vessel", "designation", "event"})
+
+# Human wording for each reason code, for reports.
+REASONS: dict[str, str] = {
+    "position": "position reports",
+    "static": "static / voyage data (identity)",
+    "vessel": "vessel records",
+    "designation": "sanctions designations",
+    "event": "events",
+    "empty_payload": "empty AIS payload",
+    "non_position": "AIS messages that carry no vessel position (base station, interrogation, ...)",
+    "incomplete_multipart": "fragment of a multi-sentence message whose other parts are missing",
+    "bad_checksum": "NMEA checksum does not match",
+    "bad_sentence": "malformed NMEA sentence",
+    "not_ais": "line is not an AIS sentence",
+    "undecodable": "AIS payload could not be decoded",
+    "no_timestamp": "no time for the message (no tag block c:, no $PGHP line, no --base-time)",
+    "bad_time": "time missing or not understood",
+    "bad_mmsi": "MMSI missing or not a number of at most 9 digits",
+    "bad_imo": "IMO number missing or failing its check digit",
+    "position_not_available": "position marked not available (lat 91 / lon 181)",
+    "bad_position": "latitude or longitude missing, not a number or out of range",
+    "bad_number": "a numeric field is not a number",
+    "missing_field": "a required field is empty",
+    "short_row": "row has fewer columns than the header",
+    "not_vessel": "registry entry that is not a vessel",
+    "bad_record": "record not understood",
+}
+
+
+class Problem(NamedTuple):
+    """One input unit that was not taken, with where it is and why."""
+
+    file: str
+    line: int | None
+    reason: str
+    detail: str = ""
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+    def __str__(self) -> str:
+        text = REASONS.get(self.reason, self.reason)
+        return f"{self.location}: {text}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class Tally:
+    """Counts every input unit by outcome; keeps the first ``keep`` problems verbatim.
+
+    ``read`` always equals the sum of ``outcomes``: each unit read ends in exactly one
+    outcome, accepted (``ACCEPTED``) or a skip reason.
+    """
+
+    keep: int = 50
+    outcomes: Counter[str] = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        self.outcomes[outcome] += n
+
+    def skip(self, file: str, line: int | None, reason: str, detail: str = "") -> None:
+        self.outcomes[reason] += 1
+        if len(self.problems) < self.keep:
+            self.problems.append(Problem(file, line, reason, detail[:200]))
+
+    @property
+    def read(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def accepted(self) -> dict[str, int]:
+        return {k: v for k, v in self.outcomes.items() if k in ACCEPTED and v}
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        return {k: v for k, v in sorted(self.outcomes.items()) if k not in ACCEPTED and v}
+
+    def merge(self, other: Tally) -> None:
+        self.outcomes.update(other.outcomes)
+        room = self.keep - len(self.problems)
+        self.problems.extend(other.problems[: max(room, 0)])
+        self.notes.extend(other.notes)
+
+
+def epoch_to_datetime(ts: int | float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+@dataclass
+class IdentitySpan:
+    """One identity (name / IMO / call sign under one MMSI) and when it was seen."""
+
+    mmsi: int
+    name: str
+    imo: int | None
+    call_sign: str
+    first_seen: int  # UTC epoch seconds
+    last_seen: int
+    vessel_type: str = ""
+    length_m: float | None = None
+    beam_m: float | None = None
+    source: str = ""
+
+
+class IdentityAccumulator:
+    """Folds static data (AIS types 5/19/24, CSV name/IMO/call sign columns) into spans.
+
+    Called once per row on the hot path, so it keeps raw strings keyed in a dict and
+    validates IMO numbers once per distinct identity in ``spans()``.
+    """
+
+    def __init__(self) -> None:
+        # (mmsi, name, imo_text, call_sign) -> [first, last, type, length, beam, source]
+        # Public so the CSV hot loop can update a known span without a method call.
+        self.raw_spans: dict[tuple[int, str, str, str], list[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.raw_spans)
+
+    def observe(
+        self,
+        mmsi: int,
+        ts: int,
+        name: str,
+        imo: str,
+        call_sign: str,
+        vessel_type: str = "",
+        length_m: float | None = None,
+        beam_m: float | None = None,
+        source: str = "",
+    ) -> None:
+        key = (mmsi, name, imo, call_sign)
+        span = self.raw_spans.get(key)
+        if span is None:
+            self.raw_spans[key] = [ts, ts, vessel_type, length_m, beam_m, source]
+            return
+        if ts < span[0]:
+            span[0] = ts
+        elif ts > span[1]:
+            span[1] = ts
+        if vessel_type and not span[2]:
+            span[2] = vessel_type
+        if length_m and not span[3]:
+            span[3] = length_m
+        if beam_m and not span[4]:
+            span[4] = beam_m
+
+    def spans(self) -> list[IdentitySpan]:
+        """Distinct identities, spans with identical cleaned values merged, by MMSI then time."""
+        merged: dict[tuple[int, str, int | None, str], IdentitySpan] = {}
+        for (mmsi, name, imo_text, call_sign), (first, last, vtype, length, beam, source) in self.raw_spans.items():
+            clean_name = clean_text(name)
+            clean_cs = clean_text(call_sign)
+            imo = imo_or_none(imo_text)
+            if not (clean_name or clean_cs or imo):
+                continue
+            key = (mmsi, clean_name, imo, clean_cs)
+            span = merged.get(key)
+            if span is None:
+                merged[key] = IdentitySpan(mmsi, clean_name, imo, clean_cs, first, last,
+                                           clean_text(vtype), length or None, beam or None, source)
+            else:
+                span.first_seen = min(span.first_seen, first)
+                span.last_seen = max(span.last_seen, last)
+                span.vessel_type = span.vessel_type or clean_text(vtype)
+                span.length_m = span.length_m or length or None
+                span.beam_m = span.beam_m or beam or None
+        return sorted(merged.values(), key=lambda s: (s.mmsi, s.first_seen, s.name))
+
+
+def clean_text(value: str) -> str:
+    """AIS six-bit text pads with '@' and spaces; CSVs pad with spaces."""
+    return " ".join(value.replace("@", " ").split()) if value else ""
+
+
+def imo_or_none(value: str | int | None) -> int | None:
+    """A valid IMO number from '9307839', 'IMO9307839' or 9307839; None when absent or invalid."""
+    if value is None or value == "" or value == 0:
+        return None
+    try:
+        imo = validate_imo(value)
+    except ValidationError:
+        return None
+    return imo or None  # 'IMO0000000' passes the check digit but means "no IMO"
+
+
+_SHIP_TYPES = ((20, 29, "Wing in ground"), (30, 30, "Fishing"), (31, 32, "Towing"), (33, 33, "Dredging"),
+               (34, 34, "Diving"), (35, 35, "Military"), (36, 36, "Sailing"), (37, 37, "Pleasure craft"),
+               (40, 49, "High-speed craft"), (50, 50, "Pilot"), (51, 51, "Search and rescue"), (52, 52, "Tug"),
+               (53, 53, "Port tender"), (55, 55, "Law enforcement"), (58, 58, "Medical transport"),
+               (60, 69, "Passenger"), (70, 79, "Cargo"), (80, 89, "Tanker"), (90, 99, "Other"))
+
+
+def ais_ship_type(code: str) -> str:
+    """The AIS ship-and-cargo type code as words ('80' -> 'Tanker'); other text as given."""
+    text = code.strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if not text.isdigit():
+        return text
+    number = int(text)
+    for low, high, label in _SHIP_TYPES:
+        if low <= number <= high:
+            return label
+    return ""

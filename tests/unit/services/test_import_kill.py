@@ -1,0 +1,75 @@
+"""A SIGKILL in the middle of a large AIS import leaves nothing of it; re-running completes it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from evidence_app.services import imports
+from evidence_app.services.context import Context
+from evidence_app.storage.db import open_store
+from evidence_app.storage.models import AisPosition, Evidence, VesselIdentity
+
+PROJECT = Path(__file__).resolve().parents[3]
+ROWS = 300_000
+
+DRIVER = textwrap.dedent("""
+    import sys
+    from evidence_app.services import imports
+    from evidence_app.services.context import Context
+    from evidence_app.storage.db import open_store
+
+    def progress(done, total, message=""):
+        print(done, flush=True)
+
+    ctx = Context(open_store(sys.argv[1]), "kill-test")
+    imports.import_ais(ctx, [sys.argv[2]], progress=progress)
+    print("finished", flush=True)
+""")
+
+
+@pytest.mark.slow
+def test_kill_mid_import_leaves_nothing_and_rerun_completes(tmp_path: Path) -> None:
+    sys.path.insert(0, str(PROJECT))
+    from bench.ais_data import generate_marinecadastre
+
+    data = generate_marinecadastre(tmp_path / "big_ais.csv", ROWS, vessels=500)
+    db = tmp_path / "store.sqlite"
+    open_store(db).close()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(db), str(data)], stdout=subprocess.PIPE,
+                            env=env, text=True)
+    assert proc.stdout is not None
+    killed_at = None
+    for line in proc.stdout:
+        # Progress lines while storing the file are byte counts; positions come after.
+        if line.strip().isdigit() and 100_000 <= int(line) < ROWS:
+            killed_at = int(line)
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert killed_at is not None, "the import finished before it could be killed"
+    assert proc.returncode == -signal.SIGKILL
+
+    store = open_store(db)
+    try:
+        with store.read() as s:
+            assert s.scalar(select(func.count()).select_from(AisPosition)) == 0
+            assert s.scalar(select(func.count()).select_from(Evidence)) == 0
+            assert s.scalar(select(func.count()).select_from(VesselIdentity)) == 0
+        report = imports.import_ais(Context(store, "kill-test"), [data])
+        assert report.imported == {"position": ROWS}
+        with store.read() as s:
+            assert s.scalar(select(func.count()).select_from(AisPosition)) == ROWS
+            # The dropped-and-rebuilt indexes are back.
+            indexes = {row[1] for row in s.connection().exec_driver_sql("PRAGMA index_list(ais_positions)")}
+            assert {"ix_ais_positions_mmsi_ts", "ix_ais_positions_evidence"} <= indexes
+    finally:
+        store.close()
