@@ -355,6 +355,32 @@ def time_span(ctx: Context, case_id: str | None = None) -> tuple[datetime, datet
     return conv(first.replace(tzinfo=None), None), conv(last.replace(tzinfo=None), None)  # type: ignore[arg-type,return-value]
 
 
+def position_of(ctx: Context, flt: IncidentFilter, incident_id: str) -> int | None:
+    """The row an incident takes in the filtered, ordered list (None when the filter excludes it).
+
+    One count query, so the list can jump to an incident however far down it sits.
+    """
+    order_col = ORDERABLE.get(flt.order)
+    if order_col is None:
+        raise ValidationError(f"cannot sort by {flt.order!r}: expected one of {', '.join(ORDERABLE)}", field="order")
+    with ctx.store.read() as session:
+        ids = filtered_query(session, flt)
+        if session.scalar(select(func.count()).select_from(ids.where(Incident.id == incident_id).subquery())) == 0:
+            return None
+        key = session.scalar(select(order_col).where(Incident.id == incident_id))
+        if key is None:
+            # NULLs sort first ascending on SQLite; rows before it are NULLs with a smaller id.
+            before = and_(order_col.is_(None), Incident.id < incident_id)
+            if flt.descending:
+                before = or_(order_col.is_not(None), before)
+        else:
+            cmp = order_col > key if flt.descending else order_col < key
+            before = or_(cmp, and_(order_col == key, Incident.id < incident_id))
+            if not flt.descending:
+                before = or_(before, order_col.is_(None))
+        return session.scalar(select(func.count()).select_from(ids.where(before).subquery())) or 0
+
+
 def list_incidents(ctx: Context, flt: IncidentFilter | None = None) -> list[IncidentRow]:
     flt = flt or IncidentFilter()
     with ctx.store.read() as session:

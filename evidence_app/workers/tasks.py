@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 from evidence_app.domain.errors import Cancelled
 from evidence_app.domain.progress import CancelToken
@@ -160,6 +160,17 @@ class TaskRunner(QObject):
     def wait_idle(self, timeout_ms: int = 30_000) -> bool:
         """Block until every started function has returned; True when none is left running."""
         return self.pool.waitForDone(timeout_ms)
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Cancel every task, wait for each function to return, and deliver its outcome now.
+
+        Used when the window closes: the queued result/error of a cancelled task would
+        otherwise arrive after the window has gone.
+        """
+        self.cancel_all()
+        self.wait_idle(timeout_ms)
+        for task in list(self._tasks):
+            QCoreApplication.sendPostedEvents(task, QEvent.Type.MetaCall.value)
 
 
 def running_tasks() -> list[Task]:

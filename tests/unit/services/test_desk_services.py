@@ -98,3 +98,16 @@ def test_thumbnail_of_an_image_and_of_a_document(ctx, tmp_path):
 
     assert Image.open(io.BytesIO(png)).size == (64, 32)
     assert thumbnail_png(ctx, text.sha256, text.media_type) is None
+
+
+def test_position_of_matches_the_listed_order(ctx, sample_case):
+    case, first = sample_case
+    made = [incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, d, tzinfo=UTC), title=t, lat=None if d == 5 else 30.0 + d, lon=None if d == 5 else 120.0)
+            for d, t in ((1, "b"), (20, "a"), (5, "c"), (11, "d"))]
+    for order in ("start_utc", "title", "lat"):
+        for descending in (False, True):
+            flt = incidents.IncidentFilter(case_id=case.id, order=order, descending=descending)
+            listed = [r.id for r in incidents.list_incidents(ctx, flt)]
+            for inc in [first, *made]:
+                assert incidents.position_of(ctx, flt, inc.id) == listed.index(inc.id), (order, descending)
+    assert incidents.position_of(ctx, incidents.IncidentFilter(case_id=case.id, statuses=["confirmed"]), first.id) is None
