@@ -388,16 +388,17 @@ def list_incidents(ctx: Context, flt: IncidentFilter | None = None) -> list[Inci
 
 
 def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
-    ids = filtered_query(session, flt).subquery()
     order_col = ORDERABLE.get(flt.order)
     if order_col is None:
         raise ValidationError(f"cannot sort by {flt.order!r}: expected one of {', '.join(ORDERABLE)}", field="order")
+    # The filter's conditions apply to the incidents table directly (not "id IN (subquery)"),
+    # so the database can walk the (case_id, start_utc) index in order and stop after one page.
     query = (
-        select(
+        filtered_query(session, flt)
+        .with_only_columns(
             Incident.id, Incident.case_id, Incident.title, Incident.start_utc, Incident.end_utc, Incident.status,
             Incident.lat, Incident.lon, Incident.radius_m, Incident.evidence_count, Incident.confirmation_proposed_by,
         )
-        .where(Incident.id.in_(select(ids.c.id)))
         .order_by(order_col.desc() if flt.descending else order_col, Incident.id)
         .offset(flt.offset)
     )

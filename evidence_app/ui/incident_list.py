@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QModelIndex, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -103,6 +103,7 @@ class IncidentListPanel(QWidget):
         self.mine_check = QCheckBox("Only mine to review")
         self.mine_check.setToolTip("Confirmations proposed by someone else that you, as second reviewer, can decide")
         self.mine_check.setAccessibleName("Only incidents awaiting my review")
+        self.tag_edit.installEventFilter(self)
         self.filter_error = QLabel()
         self.filter_error.setObjectName("filterError")
         self.filter_error.setStyleSheet("color: #c8382d")
@@ -158,6 +159,19 @@ class IncidentListPanel(QWidget):
         self.view.filesDropped.connect(self.filesDropped)
         self.timeline.rangeSelected.connect(self._timeline_range)
         self._timeline_key: tuple | None = None
+        self._timeline_pending: IncidentFilter | None = None
+        self._span_case: str | None = None
+        self._bucket = "day"
+        self._timeline_timer = QTimer(self)
+        self._timeline_timer.setSingleShot(True)
+        self._timeline_timer.setInterval(0)
+        self._timeline_timer.timeout.connect(self.flush_timeline)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Tag completions are read when the tag field gets focus, not on every filter change.
+        if watched is self.tag_edit and event.type() == QEvent.Type.FocusIn:
+            self.tag_completions.setStringList(tags.all_tags(self.desk.ctx))
+        return super().eventFilter(watched, event)
 
     def _line(self, placeholder: str, accessible: str) -> QLineEdit:
         edit = QLineEdit()
@@ -187,6 +201,7 @@ class IncidentListPanel(QWidget):
 
     def _case_changed(self, _index: int) -> None:
         self._timeline_key = None
+        self._span_case = None
         self.apply_filter()
         case_id = self.current_case_id()
         self.caseSelected.emit(case_id or "")
@@ -224,22 +239,39 @@ class IncidentListPanel(QWidget):
             self.filter_error.show()
             return
         self.filter_error.hide()
-        self.tag_completions.setStringList(tags.all_tags(self.desk.ctx))
         self._refresh_timeline(flt)
         if selected:
             self.select(selected)
 
     def _refresh_timeline(self, flt: IncidentFilter) -> None:
-        # The strip ignores the time range (it shows where the selection sits in the whole span),
-        # so a drag on it, which changes only the range, does not recount it.
-        key = (flt.case_id, tuple(flt.statuses), flt.vessel, flt.text, tuple(flt.tags), flt.awaiting_reviewer)
-        if key != self._timeline_key and self.current_case_id():
-            span = incidents.time_span(self.desk.ctx, self.current_case_id())
-            bucket = "day" if span is None or span[1] - span[0] <= timedelta(days=120) else "month"
-            self.timeline.set_counts(incidents.timeline(self.desk.ctx, flt, bucket=bucket), bucket)
-            self._timeline_key = key
-        elif not self.current_case_id():
+        """Recount the strip after the list has answered (a zero-delay timer, coalesced).
+
+        The strip ignores the time range (it shows where the selection sits in the whole
+        span), so a drag on it, which changes only the range, does not recount it.
+        """
+        self.timeline.set_selection(flt.since, flt.until)
+        self._timeline_pending = flt
+        self._timeline_timer.start()
+
+    def flush_timeline(self) -> None:
+        """Recount the timeline now if a recount is pending (the timer's slot; tests call it)."""
+        self._timeline_timer.stop()
+        flt = self._timeline_pending
+        if flt is None:
+            return
+        self._timeline_pending = None
+        case_id = self.current_case_id()
+        if not case_id:
             self.timeline.set_counts([], "day")
+            return
+        key = (flt.case_id, tuple(flt.statuses), flt.vessel, flt.text, tuple(flt.tags), flt.awaiting_reviewer)
+        if key != self._timeline_key:
+            if self._span_case != case_id:
+                span = incidents.time_span(self.desk.ctx, case_id)
+                self._bucket = "day" if span is None or span[1] - span[0] <= timedelta(days=120) else "month"
+                self._span_case = case_id
+            self.timeline.set_counts(incidents.timeline(self.desk.ctx, flt, bucket=self._bucket), self._bucket)
+            self._timeline_key = key
         self.timeline.set_selection(flt.since, flt.until)
 
     def _timeline_range(self, since: datetime | None, until: datetime | None) -> None:
@@ -274,12 +306,14 @@ class IncidentListPanel(QWidget):
     def refresh_incident(self, incident_id: str) -> None:
         self.model.refresh_incident(incident_id)
         self._timeline_key = None
+        self._span_case = None
         self._refresh_timeline(self.model.filter)
 
     def reload(self) -> None:
         selected = self.selected_incident_id()
         self.model.refresh()
         self._timeline_key = None
+        self._span_case = None
         self._refresh_timeline(self.model.filter)
         if selected:
             self.select(selected)

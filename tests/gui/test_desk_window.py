@@ -221,6 +221,7 @@ def test_filters_tags_and_timeline(qtbot, make_window, ctx, sample_case):
     # drag across the timeline sets the time range
     panel.since_edit.clear()
     panel.apply_filter()
+    panel.flush_timeline()
     assert panel.timeline.buckets
     window.show()
     qtbot.mousePress(panel.timeline, Qt.MouseButton.LeftButton, pos=QPoint(5, 10))
