@@ -60,8 +60,8 @@ def create_demo_case(ctx: Context, workdir: Path, *, progress: Progress = no_pro
     steps = 7
     progress(0, steps, "vessels")
     receiver = _vessel(ctx, RECEIVER)
-    supplier = _vessel(ctx, SUPPLIER)
-    bulker = _vessel(ctx, BULKER)
+    _vessel(ctx, SUPPLIER)
+    _vessel(ctx, BULKER)
     _add_identity_history(ctx, receiver.id)
     cancel.raise_if_cancelled()
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from evidence_app.domain.errors import ValidationError
-from evidence_app.domain.review import TRANSITIONS, ReviewContext, Status, judge_step, parse_status, path_to
+from evidence_app.domain.review import (
+    TRANSITIONS,
+    ReviewContext,
+    Status,
+    judge_step,
+    parse_status,
+    path_to,
+)
 from evidence_app.services.context import Context
 from evidence_app.services.evidence import supporting_count
 from evidence_app.services.records import resolve

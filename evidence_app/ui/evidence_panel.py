@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,7 +21,13 @@ from evidence_app.domain.grading import CREDIBILITY, RELIABILITY
 from evidence_app.domain.incident import RELATIONS
 from evidence_app.services import incidents, tags
 from evidence_app.services.thumbnails import thumbnail_png
-from evidence_app.ui.commands import Desk, DetachCommand, EvidenceEditCommand, LinkCommand, TagCommand
+from evidence_app.ui.commands import (
+    Desk,
+    DetachCommand,
+    EvidenceEditCommand,
+    LinkCommand,
+    TagCommand,
+)
 from evidence_app.ui.incident_list import dropped_paths
 from evidence_app.ui.models.detail_models import EvidenceItem, EvidenceModel
 

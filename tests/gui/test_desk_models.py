@@ -6,11 +6,17 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from sqlalchemy import event, insert
 
-from evidence_app.services import cases, incidents
+from evidence_app.services import cases
 from evidence_app.services.incidents import IncidentFilter
 from evidence_app.storage.models import Incident, Participant, Vessel
 from evidence_app.ui.models.detail_models import (
-    CaseListModel, EvidenceItem, EvidenceModel, ParticipantItem, ParticipantModel, ReviewHistoryModel, ReviewItem,
+    CaseListModel,
+    EvidenceItem,
+    EvidenceModel,
+    ParticipantItem,
+    ParticipantModel,
+    ReviewHistoryModel,
+    ReviewItem,
 )
 from evidence_app.ui.models.incident_table_model import IncidentTableModel
 

@@ -107,7 +107,7 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
     assert window.evidence_panel.model.index(0, 0).data(Qt.ItemDataRole.DecorationRole) is not None  # thumbnail
 
     # confirm with a rationale: refused without one, at the rationale box
-    window.review_panel.buttons  # suspected: start review, confirm, reject, inconclusive
+    assert set(window.review_panel.buttons) == {review.Status.UNDER_REVIEW, review.Status.CONFIRMED, review.Status.REJECTED, review.Status.INCONCLUSIVE}
     assert not window.review_panel.decide(review.Status.CONFIRMED)
     assert "rationale" in window.review_panel.rationale_error.text()
     window.review_panel.rationale.setPlainText("Hulls alongside on the photo")

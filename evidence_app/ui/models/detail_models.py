@@ -6,13 +6,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 
+from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.grading import CREDIBILITY, RELIABILITY
 from evidence_app.domain.identifiers import validate_imo, validate_mmsi
 from evidence_app.domain.incident import ROLES
-from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.timeparse import format_utc
 from evidence_app.services.cases import CaseRow
 from evidence_app.ui.style import status_icon, status_label
