@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "evidence_app.cli.core",
     "evidence_app.cli.photos",
     "evidence_app.cli.imports",
+    "evidence_app.cli.demo",
 ]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.geo import validate_lat_lon
+from evidence_app.domain.identifiers import validate_imo, validate_mmsi
 from evidence_app.domain.incident import validate_indicators, validate_role
 from evidence_app.domain.review import parse_status
 from evidence_app.domain.timeparse import iso_utc
@@ -84,8 +85,10 @@ def add_incident(
     *,
     start_utc: datetime,
     participants: list[ParticipantSpec] = (),  # type: ignore[assignment]
+    incident_id: str | None = None,
     **fields: Any,
 ) -> Incident:
+    """Add an incident; ``incident_id`` re-creates one under its old id (redo of an undone add)."""
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValidationError(f"unknown incident field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
@@ -93,7 +96,9 @@ def add_incident(
     _check_window(values["start_utc"], values.get("end_utc"))
     with ctx.store.write() as session:
         case = resolve(session, Case, case_id, "case")
-        incident = Incident(case_id=case.id, **values)
+        if incident_id is not None and session.get(Incident, incident_id) is not None:
+            raise ValidationError(f"an incident with id {incident_id} already exists", field="id")
+        incident = Incident(case_id=case.id, **values) if incident_id is None else Incident(id=incident_id, case_id=case.id, **values)
         session.add(incident)
         session.flush()
         payload = snapshot(incident)
@@ -133,12 +138,25 @@ def update_incident(ctx: Context, incident_id: str, **changes: Any) -> dict[str,
     return diff
 
 
+def _validate_claimed(claimed: dict[str, Any]) -> dict[str, Any]:
+    """Check a claimed identity like an assessed one: a claimed IMO must pass its check digit."""
+    out = dict(claimed)
+    for key, validate in (("claimed_imo", validate_imo), ("claimed_mmsi", validate_mmsi)):
+        if key in out:
+            out[key] = None if out[key] in (None, "") else validate(out[key], field=key)
+    for key in ("claimed_name", "claimed_flag"):
+        if key in out:
+            out[key] = (out[key] or "").strip()
+    return out
+
+
 def set_participant(ctx: Context, incident_id: str, vessel_ref: str, role: str = "unknown", **claimed: Any) -> Participant:
     """Add a vessel to an incident, or change its role and claimed identity."""
     allowed = {"claimed_name", "claimed_flag", "claimed_mmsi", "claimed_imo"}
     if set(claimed) - allowed:
         raise ValidationError(f"unknown participant field {sorted(set(claimed) - allowed)[0]!r}")
     role = validate_role(role)
+    claimed = _validate_claimed(claimed)
     with ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         vessel = find_vessel(session, vessel_ref)
@@ -167,6 +185,31 @@ def remove_participant(ctx: Context, incident_id: str, vessel_ref: str) -> dict[
         session.delete(part)
         incident.version += 1
         audit.record(session, ctx.actor, "participant.remove", "incident", incident.id, before)
+    return before
+
+
+def delete_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
+    """Delete an incident that has no review history and no evidence (the undo of adding one).
+
+    A reviewed incident is never deleted: its history is part of the record. Returns the
+    snapshot written to the audit log.
+    """
+    with ctx.store.write() as session:
+        incident = resolve(session, Incident, incident_id, "incident")
+        reviews = session.scalar(select(func.count()).select_from(ReviewEvent).where(ReviewEvent.incident_id == incident.id)) or 0
+        if reviews:
+            raise ValidationError(
+                f"this incident has {reviews} review decision(s) on record; a reviewed incident is never deleted",
+                field="incident",
+            )
+        links = session.scalar(select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.incident_id == incident.id)) or 0
+        if links:
+            raise ValidationError(f"this incident has {links} evidence item(s) attached: detach them first", field="incident")
+        before = snapshot(incident)
+        before["participants"] = [snapshot(p) for p in incident.participants]
+        before["tags"] = incident_tags(session, incident.id)
+        session.delete(incident)
+        audit.record(session, ctx.actor, "incident.delete", "incident", before["id"], before)
     return before
 
 
@@ -278,6 +321,70 @@ def count_incidents(ctx: Context, flt: IncidentFilter) -> int:
         return session.scalar(select(func.count()).select_from(filtered_query(session, flt).subquery())) or 0
 
 
+def timeline(ctx: Context, flt: IncidentFilter, *, bucket: str = "day") -> list[tuple[str, str, int]]:
+    """Incidents per day (``YYYY-MM-DD``) or month (``YYYY-MM``) and status, for the timeline strip.
+
+    The filter's own time range is ignored: the strip shows the whole span so the user
+    can see and change the selected part of it.
+    """
+    if bucket not in ("day", "month"):
+        raise ValidationError(f"timeline bucket {bucket!r}: expected day or month", field="bucket")
+    unbounded = IncidentFilter(**{**flt.__dict__, "since": None, "until": None, "limit": None, "offset": 0})
+    with ctx.store.read() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            key = func.strftime("%Y-%m-%d" if bucket == "day" else "%Y-%m", Incident.start_utc)
+        else:
+            key = func.to_char(Incident.start_utc, "YYYY-MM-DD" if bucket == "day" else "YYYY-MM")
+        query = select(key.label("k"), Incident.status, func.count()).group_by("k", Incident.status).order_by("k")
+        if any(v for k, v in unbounded.__dict__.items() if k not in ("order", "descending", "offset")):
+            query = query.where(Incident.id.in_(filtered_query(session, unbounded)))
+        return [(k, status, n) for k, status, n in session.execute(query)]
+
+
+def time_span(ctx: Context, case_id: str | None = None) -> tuple[datetime, datetime] | None:
+    """The first start and last start among a case's incidents (or all), for the timeline's scale."""
+    with ctx.store.read() as session:
+        query = select(func.min(Incident.start_utc), func.max(Incident.start_utc))
+        if case_id:
+            query = query.where(Incident.case_id == case_id)
+        first, last = session.execute(query).one()
+    if first is None:
+        return None
+    from evidence_app.storage.models import UTCDateTime
+
+    # Aggregates bypass the column type on some backends: normalise to aware UTC.
+    conv = UTCDateTime().process_result_value
+    if isinstance(first, str):
+        first, last = datetime.fromisoformat(first), datetime.fromisoformat(last)
+    return conv(first.replace(tzinfo=None), None), conv(last.replace(tzinfo=None), None)  # type: ignore[arg-type,return-value]
+
+
+def position_of(ctx: Context, flt: IncidentFilter, incident_id: str) -> int | None:
+    """The row an incident takes in the filtered, ordered list (None when the filter excludes it).
+
+    One count query, so the list can jump to an incident however far down it sits.
+    """
+    order_col = ORDERABLE.get(flt.order)
+    if order_col is None:
+        raise ValidationError(f"cannot sort by {flt.order!r}: expected one of {', '.join(ORDERABLE)}", field="order")
+    with ctx.store.read() as session:
+        ids = filtered_query(session, flt)
+        if session.scalar(select(func.count()).select_from(ids.where(Incident.id == incident_id).subquery())) == 0:
+            return None
+        key = session.scalar(select(order_col).where(Incident.id == incident_id))
+        if key is None:
+            # NULLs sort first ascending on SQLite; rows before it are NULLs with a smaller id.
+            before = and_(order_col.is_(None), Incident.id < incident_id)
+            if flt.descending:
+                before = or_(order_col.is_not(None), before)
+        else:
+            cmp = order_col > key if flt.descending else order_col < key
+            before = or_(cmp, and_(order_col == key, Incident.id < incident_id))
+            if not flt.descending:
+                before = or_(before, order_col.is_(None))
+        return session.scalar(select(func.count()).select_from(ids.where(before).subquery())) or 0
+
+
 def list_incidents(ctx: Context, flt: IncidentFilter | None = None) -> list[IncidentRow]:
     flt = flt or IncidentFilter()
     with ctx.store.read() as session:
@@ -288,12 +395,14 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
     order_col = ORDERABLE.get(flt.order)
     if order_col is None:
         raise ValidationError(f"cannot sort by {flt.order!r}: expected one of {', '.join(ORDERABLE)}", field="order")
+    # The filter's conditions apply to the incidents table directly (not "id IN (subquery)"),
+    # so the database can walk the (case_id, start_utc) index in order and stop after one page.
     query = (
-        select(
+        filtered_query(session, flt)
+        .with_only_columns(
             Incident.id, Incident.case_id, Incident.title, Incident.start_utc, Incident.end_utc, Incident.status,
             Incident.lat, Incident.lon, Incident.radius_m, Incident.evidence_count, Incident.confirmation_proposed_by,
         )
-        .where(*filter_conditions(session, flt))
         .order_by(order_col.desc() if flt.descending else order_col, Incident.id)
         .offset(flt.offset)
     )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from evidence_app.domain.review import ReviewContext, Status, parse_status, path_to, judge_step
+from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.review import (
+    TRANSITIONS,
+    ReviewContext,
+    Status,
+    judge_step,
+    parse_status,
+    path_to,
+)
 from evidence_app.services.context import Context
 from evidence_app.services.evidence import supporting_count
 from evidence_app.services.records import resolve
@@ -77,3 +85,50 @@ def history(ctx: Context, incident_id: str) -> list[ReviewEvent]:
     with ctx.store.read() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         return list(session.scalars(select(ReviewEvent).where(ReviewEvent.incident_id == incident.id).order_by(ReviewEvent.created_at)))
+
+
+def revert(ctx: Context, incident_id: str, *, expected_status: str, to_status: str, rationale: str) -> list[ReviewEvent]:
+    """Undo a review decision by recording the reverse transition(s); history is never rewritten.
+
+    ``expected_status`` is the status the decision left the incident in: if someone has
+    moved it since, the revert is refused rather than overriding their decision. The
+    reverse path goes through "under review" (a decision is re-opened, then sent back to
+    suspected), each step checked against the same rules as a forward decision. A pending
+    four-eyes proposal is not a status change: undo it with ``withdraw_proposal``.
+    """
+    if not rationale.strip():
+        raise ValidationError("an undo of a review decision needs a rationale", field="rationale")
+    expected = parse_status(expected_status)
+    target = parse_status(to_status)
+    events: list[ReviewEvent] = []
+    with ctx.store.write() as session:
+        incident = resolve(session, Incident, incident_id, "incident")
+        case = session.get(Case, incident.case_id)
+        assert case is not None
+        current = Status(incident.status)
+        if current != expected:
+            raise ValidationError(
+                f"the incident is now {current.label}, not {expected.label}: someone changed it since; undo refused",
+                field="status",
+            )
+        if target == current:
+            return events
+        steps = [target] if target in TRANSITIONS[current] else [Status.UNDER_REVIEW, target]
+        support = supporting_count(session, incident.id)
+        for step in steps:
+            verdict = judge_step(ReviewContext(current, support, case.four_eyes, incident.confirmation_proposed_by), step, ctx.actor, rationale)
+            if verdict.is_proposal:
+                raise ValidationError("undo cannot confirm in a four-eyes case: confirm it again instead", field="status")
+            event = ReviewEvent(incident_id=incident.id, from_status=current.value, to_status=step.value, kind="transition", reviewer=ctx.actor, rationale=rationale)
+            session.add(event)
+            incident.status = step.value
+            incident.confirmation_proposed_by = None
+            incident.version += 1
+            session.flush()
+            audit.record(
+                session, ctx.actor, "incident.review", "incident", incident.id,
+                {"from": event.from_status, "to": event.to_status, "kind": event.kind, "rationale": rationale, "event_id": event.id, "revert": True},
+            )
+            events.append(event)
+            current = step
+    return events

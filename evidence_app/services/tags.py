@@ -87,3 +87,24 @@ def all_tags(ctx: Context) -> list[str]:
     """Every tag name in use, for autocompletion."""
     with ctx.store.read() as session:
         return list(session.scalars(select(Tag.name).order_by(Tag.name)))
+
+
+def tags_of_evidence(ctx: Context, evidence_ids: list[str]) -> dict[str, list[str]]:
+    """Tags per evidence item, in one query (for the evidence panel)."""
+    out: dict[str, list[str]] = {}
+    if not evidence_ids:
+        return out
+    with ctx.store.read() as session:
+        rows = session.execute(
+            select(EvidenceTag.evidence_id, Tag.name).join(Tag, Tag.id == EvidenceTag.tag_id).where(EvidenceTag.evidence_id.in_(evidence_ids[:900])).order_by(Tag.name)
+        )
+        for evidence_id, name in rows:
+            out.setdefault(evidence_id, []).append(name)
+    return out
+
+
+def tags_of_incident(ctx: Context, incident_id: str) -> list[str]:
+    with ctx.store.read() as session:
+        return sorted(
+            session.scalars(select(Tag.name).join(IncidentTag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id == incident_id))
+        )

@@ -8,7 +8,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from evidence_app.domain.errors import NotFound, ValidationError
-from evidence_app.domain.identifiers import mmsi_flag_hint, parse_vessel_ref, validate_imo, validate_mmsi
+from evidence_app.domain.identifiers import (
+    mmsi_flag_hint,
+    parse_vessel_ref,
+    validate_imo,
+    validate_mmsi,
+)
 from evidence_app.services.context import Context
 from evidence_app.services.records import apply_changes, resolve, snapshot
 from evidence_app.storage import audit

@@ -1,4 +1,4 @@
-"""Start the GUI: Qt application set-up, the store, and the main window."""
+"""Start the GUI: Qt application set-up (high DPI, palette following the system), the store, and the main window."""
 
 from __future__ import annotations
 
@@ -8,15 +8,24 @@ from evidence_app.domain.errors import UserError
 
 
 def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from evidence_app import APP_NAME
+    from evidence_app import APP_NAME, APP_SLUG
     from evidence_app.services.context import Context, default_actor
     from evidence_app.storage.db import open_store
     from evidence_app.ui.main_window import MainWindow
+    from evidence_app.ui.style import apply_theme
 
+    if QApplication.instance() is None:
+        # Fractional scaling (125 %, 150 %) as the system asks, not rounded to whole numbers.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_SLUG)
+    app.setApplicationDisplayName(APP_NAME)
+    apply_theme(app, "system")
     try:
         store = open_store(db)
     except UserError as exc:

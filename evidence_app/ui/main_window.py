@@ -1,44 +1,458 @@
-"""The main window: cases and their incidents (the full review desk builds on this)."""
+"""The review desk: the main window with its docks, menus, undo stack, attach workflow and first-run page.
+
+Integration points for the map and photo views (built elsewhere): ``set_map_widget`` and
+``set_photo_widget`` fill the centre tabs; ``incidentSelected`` says which incident the
+desk shows; ``select_incident`` lets the map select one; ``place_incident`` is the one
+undoable way to move an incident on the map.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QSplitter, QTableWidget, QTableWidgetItem
+from datetime import UTC, datetime
+from pathlib import Path
 
-from evidence_app import APP_NAME
-from evidence_app.domain.timeparse import format_utc
-from evidence_app.services import cases, incidents
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QUndoView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evidence_app import APP_NAME, APP_SLUG, __version__
+from evidence_app.domain.errors import Cancelled, UserError
+from evidence_app.services import cases, demo, evidence
 from evidence_app.services.context import Context
+from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, EditIncidentCommand
+from evidence_app.ui.errors import configure_log_file, show_error
+from evidence_app.ui.evidence_panel import EvidencePanel
+from evidence_app.ui.incident_detail import IncidentDetail
+from evidence_app.ui.incident_list import IncidentListPanel
+from evidence_app.ui.review_panel import ReviewPanel
+from evidence_app.workers.tasks import Task, TaskRunner
+
+STATE_VERSION = 1
+
+
+def default_log_path() -> Path:
+    from evidence_app.storage.db import default_data_dir
+
+    return default_data_dir() / "logs" / "evidence-app.log"
+
+
+class NewCaseDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Create a case")
+        self.title = QLineEdit()
+        self.title.setAccessibleName("Case title")
+        self.caveat = QLineEdit()
+        self.caveat.setAccessibleName("Handling caveat")
+        self.caveat.setPlaceholderText("e.g. OFFICIAL-SENSITIVE (printed on exports)")
+        self.four_eyes = QCheckBox("Confirmations need a second reviewer (four eyes)")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Title", self.title)
+        form.addRow("Caveat", self.caveat)
+        form.addRow(self.four_eyes)
+        form.addRow(buttons)
+
+
+class WelcomePage(QWidget):
+    """Shown while the store has no case: the two ways to start."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel(f"<h2>Welcome to {APP_NAME}</h2>")
+        text = QLabel("This store has no case yet. Create one for your investigation, or open the demo case "
+                      "(a fictitious East China Sea scenario, clearly marked as demo data) to look around.")
+        text.setWordWrap(True)
+        text.setMaximumWidth(520)
+        self.create_button = QPushButton("Create a case…")
+        self.create_button.setAccessibleName("Create a case")
+        self.demo_button = QPushButton("Open the demo case")
+        self.demo_button.setAccessibleName("Open the demo case")
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        for w in (title, text, self.create_button, self.demo_button):
+            layout.addWidget(w, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+
+
+def _placeholder(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setEnabled(False)
+    return label
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: Context) -> None:
+    incidentSelected = Signal(str)
+
+    def __init__(self, ctx: Context, *, settings: QSettings | None = None, log_path: Path | None = None) -> None:
         super().__init__()
         self.ctx = ctx
+        self.settings = settings or QSettings(APP_SLUG, "desk")
+        self.log_path = configure_log_file(log_path or default_log_path())
+        self.last_error_box: QMessageBox | None = None
+        self.desk = Desk(ctx, self.report_error, self)
+        self.runner = TaskRunner(self)
+        self.attach_task: Task | None = None
+        self.current_incident: str | None = None
         self.setWindowTitle(f"{APP_NAME} — {ctx.store.display_name}")
-        self.case_list = QListWidget()
-        self.case_list.setAccessibleName("Cases")
-        self.incident_table = QTableWidget(0, 4)
-        self.incident_table.setAccessibleName("Incidents")
-        self.incident_table.setHorizontalHeaderLabels(["Start (UTC)", "Status", "Title", "Vessels"])
-        splitter = QSplitter()
-        splitter.addWidget(self.case_list)
-        splitter.addWidget(self.incident_table)
-        splitter.setStretchFactor(1, 3)
-        self.setCentralWidget(splitter)
-        self.statusBar().addPermanentWidget(QLabel(f"Store: {ctx.store.display_name}   Reviewer: {ctx.actor}"))
-        self.case_list.currentRowChanged.connect(self._show_case)
-        self._cases = cases.list_cases(ctx)
-        for row in self._cases:
-            self.case_list.addItem(f"{row.title} ({row.incidents})")
-        if self._cases:
-            self.case_list.setCurrentRow(0)
-        self.resize(1100, 700)
+        self.setObjectName("mainWindow")
+        self.setDockNestingEnabled(True)
 
-    def _show_case(self, index: int) -> None:
-        if index < 0:
+        self.list_panel = IncidentListPanel(self.desk)
+        self.detail = IncidentDetail(self.desk)
+        self.evidence_panel = EvidencePanel(self.desk)
+        self.review_panel = ReviewPanel(self.desk)
+        self.undo_view = QUndoView(self.desk.undo_stack)
+        self.undo_view.setEmptyLabel("(opened)")
+        self.undo_view.setAccessibleName("Undo history")
+
+        self.map_tabs = QTabWidget()
+        self.map_tabs.setAccessibleName("Map and photo")
+        self.map_widget: QWidget = _placeholder("Map\n\nThe map view will show incidents, tracks and footprints here.")
+        self.photo_widget: QWidget = _placeholder("Photo\n\nThe photo viewer will show the selected image evidence here.")
+        self.map_tabs.addTab(self.map_widget, "Map")
+        self.map_tabs.addTab(self.photo_widget, "Photo")
+        self.welcome = WelcomePage()
+        self.centre = QStackedWidget()
+        self.centre.addWidget(self.welcome)
+        self.centre.addWidget(self.map_tabs)
+        self.setCentralWidget(self.centre)
+
+        self.docks = {
+            "incidents": self._dock("incidents", "Incidents", self.list_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "detail": self._dock("detail", "Incident", self.detail, Qt.DockWidgetArea.RightDockWidgetArea),
+            "evidence": self._dock("evidence", "Evidence", self.evidence_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+            "review": self._dock("review", "Review", self.review_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+            "undo": self._dock("undo", "Undo history", self.undo_view, Qt.DockWidgetArea.RightDockWidgetArea),
+        }
+        self.splitDockWidget(self.docks["evidence"], self.docks["review"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["detail"], self.docks["undo"])
+        self.docks["detail"].raise_()
+        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [640, 470], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["evidence"]], [300], Qt.Orientation.Vertical)
+        self._default_state = self.saveState(STATE_VERSION)
+
+        self.store_label = QLabel(f"Store: {ctx.store.display_name}")
+        self.store_label.setAccessibleName("Store path")
+        self.reviewer_label = QLabel(f"Reviewer: {ctx.actor}")
+        self.reviewer_label.setAccessibleName("Reviewer name")
+        self.demo_label = QLabel(" DEMO DATA — fictitious ")
+        self.demo_label.setObjectName("demoBadge")
+        self.demo_label.setStyleSheet("background: #d99a1e; color: black; font-weight: bold; border-radius: 3px; padding: 1px 6px;")
+        self.demo_label.hide()
+        self.statusBar().addPermanentWidget(self.demo_label)
+        self.statusBar().addPermanentWidget(self.store_label)
+        self.statusBar().addPermanentWidget(self.reviewer_label)
+
+        self._build_menus()
+        self.list_panel.incidentSelected.connect(self.select_incident)
+        self.list_panel.caseSelected.connect(self._case_selected)
+        self.list_panel.filesDropped.connect(self.attach_files)
+        self.evidence_panel.filesDropped.connect(self.attach_files)
+        self.evidence_panel.attachRequested.connect(self.choose_files_to_attach)
+        self.welcome.create_button.clicked.connect(self.new_case_dialog)
+        self.welcome.demo_button.clicked.connect(self.open_demo_case)
+        self.desk.incidentChanged.connect(self._incident_changed)
+        self.desk.incidentsChanged.connect(self._incidents_changed)
+        self.desk.undo_stack.cleanChanged.connect(lambda _c: None)
+
+        self.resize(1600, 1000)
+        self._restore_layout()
+        self.list_panel.reload_cases()
+        self._update_first_run()
+
+    # -- construction helpers -------------------------------------------------------------
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")  # saveState/restoreState identify docks by object name
+        dock.setWidget(widget)
+        dock.setAccessibleName(title)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:  # noqa: ANN001
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.new_case_action = self._action(file_menu, "New &Case…", self.new_case_dialog, "Ctrl+Shift+N", "Create a case")
+        self.new_incident_action = self._action(file_menu, "&New Incident", self.add_incident, QKeySequence.StandardKey.New, "Add an incident to the case")
+        self.attach_action = self._action(file_menu, "&Attach Files…", self.choose_files_to_attach, "Ctrl+Shift+A", "Attach files to the selected incident")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.desk.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.desk.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        self._action(edit_menu, "&Find Incidents", self.focus_search, QKeySequence.StandardKey.Find, "Search the incident list")
+        view_menu = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self._action(view_menu, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        self._action(view_menu, "Reset &Layout", self.reset_layout)
+        tools_menu = bar.addMenu("&Tools")
+        self._action(tools_menu, "&Verify Store…", self.verify_store, tip="Re-hash every evidence file and check the audit chain")
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Open &Demo Case", self.open_demo_case, tip="Open (or create) the fictitious demo case")
+        self._action(help_menu, f"&About {APP_NAME}", self.about)
+
+    # -- errors ---------------------------------------------------------------------------
+    def report_error(self, exc: BaseException) -> None:
+        if isinstance(exc, Cancelled):
+            self.statusBar().showMessage("Cancelled: nothing was changed.", 8000)
             return
-        rows = incidents.list_incidents(self.ctx, incidents.IncidentFilter(case_id=self._cases[index].id, limit=1000))
-        self.incident_table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, value in enumerate([format_utc(row.start_utc), row.status, row.title, row.vessels]):
-                self.incident_table.setItem(r, c, QTableWidgetItem(value))
+        self.last_error_box = show_error(self, exc, self.log_path)
+
+    # -- cases ----------------------------------------------------------------------------
+    def new_case_dialog(self) -> None:
+        dialog = NewCaseDialog(self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.create_case(dialog.title.text(), caveat=dialog.caveat.text(), four_eyes=dialog.four_eyes.isChecked())
+
+    def create_case(self, title: str, *, caveat: str = "", four_eyes: bool = False) -> str | None:
+        """Create a case and show it. Not undoable: a case is a container, removed only by an administrator."""
+        try:
+            case = cases.create_case(self.ctx, title, caveat=caveat, four_eyes=four_eyes)
+        except UserError as exc:
+            self.report_error(exc)
+            return None
+        self.list_panel.reload_cases(select_id=case.id)
+        self._update_first_run()
+        return case.id
+
+    def _case_selected(self, case_id: str) -> None:
+        row = self.list_panel.current_case()
+        self.demo_label.setVisible(bool(row and row.is_demo))
+        if row and row.is_demo:
+            self.demo_label.setText(f" {row.caveat or 'DEMO DATA'} ")
+        self.select_incident(None)
+        first = self.list_panel.model.index(0, 0)
+        if first.isValid():
+            self.select_incident(first.data(self.list_panel.model.IdRole))
+
+    def _update_first_run(self) -> None:
+        has_case = self.list_panel.cases.rowCount() > 0
+        self.centre.setCurrentWidget(self.map_tabs if has_case else self.welcome)
+        self.new_incident_action.setEnabled(has_case)
+
+    def open_demo_case(self) -> Task | None:
+        """Generate (or find) the demo case on a worker thread, then show it."""
+        progress = QProgressDialog("Generating the demo case…", "Cancel", 0, 7, self)
+        progress.setWindowTitle(APP_NAME)
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+
+        def done(case_id: str) -> None:
+            progress.reset()
+            self.list_panel.reload_cases(select_id=case_id)
+            self._update_first_run()
+
+        def failed(exc: BaseException) -> None:
+            progress.reset()
+            self.report_error(exc)
+
+        task = self.runner.run_task(
+            lambda progress, cancel: demo.open_demo_case(self.ctx, progress=progress, cancel=cancel), name="demo case",
+            on_result=done, on_error=failed, on_progress=lambda d, t, m: (progress.setValue(d), progress.setLabelText(f"Demo case: {m}")),
+        )
+        progress.canceled.connect(task.cancel)
+        return task
+
+    # -- incidents ------------------------------------------------------------------------
+    def add_incident(self) -> str | None:
+        case_id = self.list_panel.current_case_id()
+        if not case_id:
+            return None
+        command = AddIncidentCommand(self.desk, case_id, datetime.now(UTC).replace(second=0, microsecond=0), {"title": "New incident"})
+        if not self.desk.perform(command):
+            return None
+        self.select_incident(command.incident_id)
+        title = self.detail.fields["title"][0]
+        title.setFocus()
+        title.selectAll()  # type: ignore[attr-defined]
+        return command.incident_id
+
+    def select_incident(self, incident_id: str | None) -> None:
+        """Show an incident in the detail, evidence and review panels (the map calls this too)."""
+        if incident_id == self.current_incident and incident_id is not None:
+            return
+        self.current_incident = incident_id
+        if incident_id:
+            self.list_panel.select(incident_id)
+        self.detail.load(incident_id)
+        self.evidence_panel.load(incident_id)
+        self.review_panel.load(incident_id)
+        self.attach_action.setEnabled(bool(incident_id))
+        self.incidentSelected.emit(incident_id or "")
+
+    def place_incident(self, incident_id: str, lat: float, lon: float) -> bool:
+        """Move an incident (the map's drag or click-to-place), as one undoable edit."""
+        from evidence_app.services import incidents
+
+        current = incidents.get_incident(self.ctx, incident_id)
+        before = {"lat": current.lat, "lon": current.lon}
+        command = EditIncidentCommand(self.desk, incident_id, before, {"lat": lat, "lon": lon}, "Place incident")
+        return self.desk.perform(command, on_invalid=self.detail.mark_error if incident_id == self.current_incident else None)
+
+    def _incident_changed(self, incident_id: str) -> None:
+        self.list_panel.refresh_incident(incident_id)
+        if incident_id == self.current_incident:
+            self.detail.load(incident_id)
+            self.evidence_panel.load(incident_id)
+            self.review_panel.load(incident_id)
+
+    def _incidents_changed(self) -> None:
+        self.list_panel.reload()
+        current = self.current_incident
+        self.current_incident = None
+        self.select_incident(current)
+
+    def refresh(self) -> None:
+        self.list_panel.reload_cases()
+
+    def focus_search(self) -> None:
+        self.docks["incidents"].show()
+        self.list_panel.text_edit.setFocus()
+        self.list_panel.text_edit.selectAll()
+
+    # -- attaching ------------------------------------------------------------------------
+    def choose_files_to_attach(self) -> None:
+        if not self.current_incident:
+            return
+        paths, _ = QFileDialog.getOpenFileNames(self, "Attach files to the incident")
+        if paths:
+            self.attach_files(self.current_incident, paths)
+
+    def attach_files(self, incident_id: str, paths: list[str]) -> Task | None:
+        """Store and attach files on a worker, with a cancellable progress dialog; then one undoable command."""
+        if self.attach_task is not None:
+            self.report_error(UserError("another attach is still running: wait for it or cancel it"))
+            return None
+        names = [Path(p).name for p in paths]
+        dialog = QProgressDialog(f"Attaching {names[0] if len(names) == 1 else f'{len(names)} files'}…", "Cancel", 0, 1000, self)
+        dialog.setWindowTitle("Attach evidence")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        dialog.setAutoReset(False)
+
+        def progress(done: int, total: object, message: str) -> None:
+            if isinstance(total, int) and total > 0:
+                dialog.setValue(min(999, int(done * 1000 / total)))
+            if message:
+                dialog.setLabelText(f"Attaching {message}")
+
+        def finished(result: evidence.AttachResult) -> None:
+            dialog.reset()
+            self.attach_task = None
+            if result.attached:
+                self.desk.perform(AttachCommand(self.desk, incident_id, result.attached, names), already_done=True)
+                self.desk.incidentChanged.emit(incident_id)
+            extra = f"; {len(result.already_linked)} already attached" if result.already_linked else ""
+            self.statusBar().showMessage(f"Attached {len(result.attached)} item(s){extra}.", 8000)
+
+        def failed(exc: BaseException) -> None:
+            dialog.reset()
+            self.attach_task = None
+            if isinstance(exc, Cancelled):
+                self.statusBar().showMessage("Attach cancelled: nothing was attached.", 8000)
+            elif self.isVisible():
+                self.report_error(exc)
+
+        task = self.runner.run_task(
+            lambda progress, cancel: evidence.attach_files(self.ctx, incident_id, paths, progress=progress, cancel=cancel),
+            name=f"attach {len(paths)} file(s)", on_result=finished, on_error=failed, on_progress=progress,
+        )
+        dialog.canceled.connect(task.cancel)
+        self.attach_task = task
+        return task
+
+    # -- tools and help -------------------------------------------------------------------
+    def verify_store(self) -> Task:
+        from evidence_app.services.verify import verify_store
+
+        def shown(report) -> None:  # noqa: ANN001
+            text = "The store verifies: every evidence file matches its hash and the audit chain is intact." if report.ok else "\n".join(report.problems[:20])
+            box = QMessageBox(QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning, "Verify store", text, QMessageBox.StandardButton.Ok, self)
+            box.open()
+            self.last_error_box = None if report.ok else box
+
+        return self.runner.run_task(lambda progress, cancel: verify_store(self.ctx.store, progress=progress, cancel=cancel),
+                                    name="verify store", on_result=shown, on_error=self.report_error)
+
+    def about(self) -> None:
+        QMessageBox.about(self, APP_NAME, f"<b>{APP_NAME}</b> {__version__}<br>Offline review of suspected ship-to-ship transfers.")
+
+    # -- map and photo integration --------------------------------------------------------
+    def set_map_widget(self, widget: QWidget) -> None:
+        self._replace_tab(0, widget, "Map")
+        self.map_widget = widget
+
+    def set_photo_widget(self, widget: QWidget) -> None:
+        self._replace_tab(1, widget, "Photo")
+        self.photo_widget = widget
+
+    def _replace_tab(self, index: int, widget: QWidget, title: str) -> None:
+        old = self.map_tabs.widget(index)
+        self.map_tabs.removeTab(index)
+        self.map_tabs.insertTab(index, widget, title)
+        if old is not None and old is not widget:
+            old.deleteLater()
+
+    # -- layout persistence and closing ---------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("desk/geometry")
+        state = self.settings.value("desk/state")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        if isinstance(state, QByteArray | bytes):
+            self.restoreState(QByteArray(state), STATE_VERSION)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("desk/geometry", self.saveGeometry())
+        self.settings.setValue("desk/state", self.saveState(STATE_VERSION))
+        self.settings.sync()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # A running attach is cancelled and waited for: it rolls back whole (files already
+        # streamed are inert objects without rows), so nothing is left half-attached.
+        self.runner.shutdown()
+        self.save_layout()
+        super().closeEvent(event)

@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

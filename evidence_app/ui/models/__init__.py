@@ -1,0 +1,1 @@
+"""Qt item models over the services: the incident list, evidence, participants, reviews, cases."""

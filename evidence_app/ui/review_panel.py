@@ -1,0 +1,176 @@
+"""The review panel: current status, the allowed next steps as buttons, rationale, history, four-eyes state."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from evidence_app.domain.errors import NotFound, ValidationError
+from evidence_app.domain.review import DECISIONS, Status, allowed_next
+from evidence_app.services import incidents
+from evidence_app.ui.commands import Desk, ReviewCommand
+from evidence_app.ui.models.detail_models import ReviewHistoryModel, ReviewItem
+from evidence_app.ui.style import STATUS_COLOURS
+
+ACTION_LABELS = {
+    Status.UNDER_REVIEW: "Start review",
+    Status.CONFIRMED: "Confirm",
+    Status.REJECTED: "Reject",
+    Status.INCONCLUSIVE: "Inconclusive",
+    Status.SUSPECTED: "Back to suspected",
+}
+
+
+def next_steps(current: Status) -> list[Status]:
+    """Buttons to offer: the allowed transitions, plus deciding a suspected incident in one go."""
+    steps = allowed_next(current)
+    if current == Status.SUSPECTED:
+        steps += [s for s in Status if s in DECISIONS]
+    return steps
+
+
+class ReviewPanel(QWidget):
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.incident_id: str | None = None
+        self.status: Status | None = None
+        self.four_eyes = False
+        self.status_label = QLabel()
+        self.status_label.setObjectName("reviewStatus")
+        self.status_label.setAccessibleName("Review status")
+        self.four_eyes_label = QLabel()
+        self.four_eyes_label.setObjectName("fourEyes")
+        self.four_eyes_label.setWordWrap(True)
+        self.rationale = QPlainTextEdit()
+        self.rationale.setAccessibleName("Rationale for the review decision")
+        self.rationale.setPlaceholderText("Rationale: required to confirm, reject, mark inconclusive or re-open")
+        self.rationale.setMaximumHeight(64)
+        self.rationale_error = QLabel()
+        self.rationale_error.setStyleSheet("color: #c8382d")
+        self.rationale_error.setWordWrap(True)
+        self.rationale_error.hide()
+        self.buttons_row = QHBoxLayout()
+        self.buttons: dict[Status, QPushButton] = {}
+        self.withdraw_button = QPushButton("Withdraw proposal")
+        self.withdraw_button.setAccessibleName("Withdraw the pending confirmation proposal")
+        self.withdraw_button.clicked.connect(self._withdraw)
+        self.withdraw_button.hide()
+        self.history = ReviewHistoryModel(self)
+        self.history_view = QTableView()
+        self.history_view.setModel(self.history)
+        self.history_view.setAccessibleName("Review history")
+        self.history_view.verticalHeader().hide()
+        self.history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history_view.setWordWrap(False)
+        header = self.history_view.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in ((0, 118), (1, 110), (2, 190)):
+            header.resizeSection(col, width)
+        note = QLabel("Undo of a decision records the reverse step; the history is never erased.")
+        note.setObjectName("undoNote")
+        note.setEnabled(False)
+        top = QHBoxLayout()
+        top.addWidget(self.status_label)
+        top.addStretch(1)
+        top.addLayout(self.buttons_row)
+        top.addWidget(self.withdraw_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.four_eyes_label)
+        layout.addWidget(self.rationale)
+        layout.addWidget(self.rationale_error)
+        layout.addWidget(self.history_view, 1)
+        layout.addWidget(note)
+        self.setEnabled(False)
+
+    def load(self, incident_id: str | None) -> None:
+        self.incident_id = incident_id
+        self.rationale_error.hide()
+        if not incident_id:
+            self.history.set_rows([])
+            self.status_label.setText("")
+            self._set_buttons([])
+            self.setEnabled(False)
+            return
+        try:
+            incident = incidents.get_incident(self.desk.ctx, incident_id)
+        except NotFound:
+            self.load(None)
+            return
+        self.setEnabled(True)
+        self.status = Status(incident.status)
+        self.four_eyes = incident.case.four_eyes
+        colour = STATUS_COLOURS[self.status.value]
+        self.status_label.setText(f"<b>Status:</b> <span style='color:{colour}'>●</span> {self.status.label}")
+        self.history.set_rows([ReviewItem(r.created_at, r.reviewer, r.from_status, r.to_status, r.kind, r.rationale) for r in incident.reviews])
+        if self.four_eyes:
+            if incident.confirmation_proposed_by:
+                mine = incident.confirmation_proposed_by == self.desk.ctx.actor
+                self.four_eyes_label.setText(
+                    f"Four-eyes case: confirmation proposed by {incident.confirmation_proposed_by};"
+                    + (" a different reviewer must confirm it." if mine else " you can confirm it as second reviewer.")
+                )
+            else:
+                self.four_eyes_label.setText("Four-eyes case: a confirmation needs a second reviewer.")
+            self.four_eyes_label.show()
+        else:
+            self.four_eyes_label.hide()
+        self.withdraw_button.setVisible(bool(incident.confirmation_proposed_by))
+        self._set_buttons(next_steps(self.status))
+
+    def _set_buttons(self, steps: list[Status]) -> None:
+        for button in self.buttons.values():
+            self.buttons_row.removeWidget(button)
+            button.deleteLater()
+        self.buttons = {}
+        for step in steps:
+            label = "Re-open" if step == Status.UNDER_REVIEW and self.status in DECISIONS else ACTION_LABELS[step]
+            button = QPushButton(label)
+            button.setObjectName(f"review_{step.value}")
+            button.setAccessibleName(f"Review: {label}")
+            button.clicked.connect(lambda _c=False, s=step: self.decide(s))
+            self.buttons_row.addWidget(button)
+            self.buttons[step] = button
+
+    def decide(self, target: Status) -> bool:
+        if not self.incident_id or self.status is None:
+            return False
+        rationale = self.rationale.toPlainText().strip()
+        if (target in DECISIONS or self.status in DECISIONS) and not rationale:
+            self._invalid(ValidationError("a rationale is required for this decision", field="rationale"))
+            return False
+        command = ReviewCommand(self.desk, self.incident_id, self.status.value, target.value, rationale)
+        if self.desk.perform(command, on_invalid=self._invalid):
+            self.rationale.clear()
+            return True
+        return False
+
+    def _invalid(self, exc: ValidationError) -> None:
+        self.rationale_error.setText(exc.message)
+        self.rationale_error.show()
+        if exc.field == "rationale":
+            self.rationale.setFocus()
+
+    def _withdraw(self) -> None:
+        if not self.incident_id:
+            return
+        from evidence_app.services import review
+
+        try:
+            review.withdraw_proposal(self.desk.ctx, self.incident_id, rationale=self.rationale.toPlainText().strip())
+        except Exception as exc:  # noqa: BLE001
+            self.desk.report_error(exc)
+        # Withdrawing is itself the undo of a proposal; it is recorded, not undoable.
+        self.desk.incidentChanged.emit(self.incident_id)
