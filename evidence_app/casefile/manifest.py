@@ -57,10 +57,10 @@ def check_name(name: str) -> None:
         raise UserError("backslash in an entry name: expected '/' separators", location=where)
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise UserError("absolute path in the case file: entries must be relative", location=where)
-    parts = name.split("/")
+    parts = (name[:-1] if name.endswith("/") else name).split("/")
     if any(p == ".." for p in parts):
         raise UserError("'..' in an entry path: the file tries to reach outside its folder", location=where)
-    if any(p in ("", ".") for p in parts[:-1]) or posixpath.normpath(name) != name.rstrip("/"):
+    if any(p in ("", ".") for p in parts) or posixpath.normpath(name) != name.rstrip("/"):
         raise UserError("entry path is not in normal form", location=where)
     if len(name) > 1024:
         raise UserError("entry path longer than 1024 characters", location=where[:80] + "…")
@@ -71,7 +71,7 @@ def check_entry(entry: EntryInfo) -> None:
     mode = entry.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise UserError("symbolic link in the case file: links are refused", location=entry.name)
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
         raise UserError("special file (device, pipe) in the case file", location=entry.name)
     if entry.flag_bits & 0x1:
         raise UserError("encrypted entry: case files are not encrypted", location=entry.name)
