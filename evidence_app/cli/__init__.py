@@ -20,6 +20,7 @@ from evidence_app.domain.errors import Cancelled, UserError
 
 COMMAND_MODULES = [
     "evidence_app.cli.core",
+    "evidence_app.cli.casefile",
 ]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2
