@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from evidence_app.casefile import manifest as mf
-from evidence_app.casefile.records import AIS_FIELDS, AUDIT_FIELDS, COLLECTION, RECORD_TYPES, CaseRecords, check_record
+from evidence_app.casefile.records import (
+    AIS_FIELDS,
+    AUDIT_FIELDS,
+    COLLECTION,
+    RECORD_TYPES,
+    CaseRecords,
+    check_record,
+)
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.storage.audit import entry_hash

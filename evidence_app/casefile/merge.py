@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from evidence_app.casefile.importer import CaseFile
 from evidence_app.casefile.records import (
-    APPEND_ONLY,
     AIS_FIELDS,
+    APPEND_ONLY,
     RECORD_TYPES,
     content_hash,
     differing_fields,

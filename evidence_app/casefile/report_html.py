@@ -9,7 +9,13 @@ import base64
 from html import escape
 from typing import Any
 
-from evidence_app.casefile.report_data import ReportData, annotation_text, fmt_time, grading, status_colour
+from evidence_app.casefile.report_data import (
+    ReportData,
+    annotation_text,
+    fmt_time,
+    grading,
+    status_colour,
+)
 
 CSS = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;font-size:10.5pt;color:#1e2832;margin:0;background:#f4f6f8}

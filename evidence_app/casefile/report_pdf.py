@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from evidence_app.casefile.report_data import ReportData, annotation_text, fmt_time, grading, status_colour
+from evidence_app.casefile.report_data import (
+    ReportData,
+    annotation_text,
+    fmt_time,
+    grading,
+    status_colour,
+)
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 

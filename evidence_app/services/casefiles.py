@@ -22,7 +22,13 @@ from evidence_app.casefile.export import ExportResult
 from evidence_app.casefile.export import export_case as write_case_file
 from evidence_app.casefile.importer import open_case_file
 from evidence_app.casefile.merge import MergeReport, apply_incoming, merge_case_file
-from evidence_app.casefile.records import RECORD_TYPES, case_tracks, collect_case, content_hash, store_id
+from evidence_app.casefile.records import (
+    RECORD_TYPES,
+    case_tracks,
+    collect_case,
+    content_hash,
+    store_id,
+)
 from evidence_app.domain.errors import NotFound, StoreError, ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.services.context import Context

@@ -28,7 +28,13 @@ def build_case(ctx, files_dir: Path, photo: Path) -> dict[str, str]:
     """Create the fixture case in ``ctx.store``; return the ids the tests need."""
     from evidence_app.services import cases, evidence, incidents, review, vessels
     from evidence_app.storage import audit
-    from evidence_app.storage.models import AisPosition, Annotation, Designation, Evidence, VesselIdentity
+    from evidence_app.storage.models import (
+        AisPosition,
+        Annotation,
+        Designation,
+        Evidence,
+        VesselIdentity,
+    )
 
     case = cases.create_case(ctx, "Yellow Sea 2019: refined petroleum", caveat="OFFICIAL-SENSITIVE",
                              summary="Suspected STS transfers of refined petroleum to DPRK-flagged tankers <b>not</b> HTML.")
