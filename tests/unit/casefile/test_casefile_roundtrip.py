@@ -124,3 +124,18 @@ def test_only_confirmed_exports_only_confirmed_incidents(workstation, tmp_path: 
         manifest = json.loads(zf.read("manifest.json"))
     assert [i["id"] for i in records["incidents"]] == [ids["inc1"]]
     assert manifest["scope"] == "confirmed"
+
+
+def test_verify_catches_an_altered_imported_audit_entry(workstation, new_store, tmp_path: Path):
+    from sqlalchemy import text
+
+    ws, ids = workstation
+    out = tmp_path / "c.evcase"
+    casefiles.export_case(ws, ids["case"], out, with_report=False)
+    field = new_store("laptop")
+    casefiles.import_case(field, out)
+    assert verify_store(field.store).ok
+    with field.store.write() as s:
+        s.execute(text("UPDATE imported_audit_entries SET actor = 'mallory' WHERE seq = 1"))
+    problems = verify_store(field.store).problems
+    assert any("imported audit entry 1" in p and "altered" in p for p in problems)
