@@ -47,4 +47,42 @@ def verify_store(store: Store, *, progress: Progress = no_progress, cancel: Canc
             progress(report.bytes_checked, total_bytes, f"evidence {report.evidence_checked}/{len(items)}")
         report.audit_entries = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
         report.problems.extend(str(p) for p in audit.verify_chain(session))
+        report.problems.extend(verify_imported_audit(session))
     return report
+
+
+def verify_imported_audit(session: Any) -> list[str]:
+    """Audit entries imported from other stores: each hash recomputed, links between
+    consecutive entries checked, and each import's set matched against the digest that
+    the local chain recorded when it came in."""
+    import json
+
+    from evidence_app.casefile.merge import imported_digest
+    from evidence_app.storage.models import ImportedAuditEntry
+
+    problems: list[str] = []
+    by_import: dict[str, list[tuple[str, int, str]]] = {}
+    previous: ImportedAuditEntry | None = None
+    for e in session.scalars(select(ImportedAuditEntry).order_by(ImportedAuditEntry.origin_store_id, ImportedAuditEntry.seq)):
+        recomputed = audit.entry_hash(e.seq, e.ts, e.actor, e.action, e.entity, e.entity_id, e.payload, e.prev_hash)
+        if recomputed != e.hash:
+            problems.append(f"imported audit entry {e.seq} of store {e.origin_store_id}: content was altered")
+        if previous is not None and previous.origin_store_id == e.origin_store_id and previous.seq + 1 == e.seq and e.prev_hash != previous.hash:
+            problems.append(f"imported audit entry {e.seq} of store {e.origin_store_id}: does not point at entry {previous.seq}")
+        by_import.setdefault(e.import_id, []).append((e.origin_store_id, e.seq, e.hash))
+        previous = e
+    anchored: set[str] = set()
+    for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq)):
+        payload = json.loads(entry.payload)
+        import_id = payload.get("import_id")
+        expected = payload.get("imported_audit", {})
+        anchored.add(import_id)
+        got = by_import.get(import_id, [])
+        if len(got) != expected.get("count", 0) or imported_digest(got) != expected.get("digest"):
+            problems.append(
+                f"audit entry {entry.seq}: the audit entries imported with it ({len(got)} now, {expected.get('count')} then)"
+                " no longer match the digest recorded at import"
+            )
+    for import_id in set(by_import) - anchored:
+        problems.append(f"{len(by_import[import_id])} imported audit entries belong to no recorded import ({import_id})")
+    return problems

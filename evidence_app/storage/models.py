@@ -368,3 +368,60 @@ class AuditEntry(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class SyncState(Base):
+    """What this store and a peer store last agreed a record looked like (its content hash).
+
+    Written when a case file from ``peer_store_id`` is imported: the merge of the next file
+    compares base (this), local and incoming content to tell one-sided changes, which it
+    takes, from changes on both sides, which become conflicts.
+    """
+
+    __tablename__ = "sync_state"
+    peer_store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(30), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MergeConflict(Base):
+    """A record changed both here and in an imported case file; the user picks a side."""
+
+    __tablename__ = "merge_conflicts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(String(36), index=True)
+    import_id: Mapped[str] = mapped_column(String(36))
+    peer_store_id: Mapped[str] = mapped_column(String(36))
+    record_type: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[str] = mapped_column(String(36))
+    base_hash: Mapped[str | None] = mapped_column(String(64))
+    local_hash: Mapped[str] = mapped_column(String(64))
+    incoming: Mapped[dict[str, Any]] = mapped_column()  # the record as the file had it
+    fields: Mapped[list[Any]] = mapped_column(default=list)  # names of the fields that differ
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(20))  # keep-local | take-incoming
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class ImportedAuditEntry(Base):
+    """An audit entry from another store's chain, kept verbatim so its hash can be rechecked.
+
+    Each import appends one local audit entry whose payload holds a digest of the entries
+    it brought in, which anchors them in this store's own chain.
+    """
+
+    __tablename__ = "imported_audit_entries"
+    origin_store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    import_id: Mapped[str] = mapped_column(String(36), index=True)
+    ts: Mapped[str] = mapped_column(String(40))  # the hashed text form, verbatim
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

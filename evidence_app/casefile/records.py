@@ -1,0 +1,429 @@
+"""A case's records as plain JSON-friendly dicts: collecting them, content hashes, and checking incoming ones.
+
+One serializer serves the export, the report and the merge, so the content hash of a
+record is the same in every store that holds the same content (the merge depends on it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, Integer, SmallInteger, String, Text, inspect, select
+from sqlalchemy.orm import Session
+from sqlalchemy.types import BigInteger
+
+from evidence_app.domain.errors import ValidationError
+from evidence_app.storage.models import (
+    AisPosition,
+    Annotation,
+    AuditEntry,
+    Base,
+    Case,
+    Designation,
+    Evidence,
+    ImportedAuditEntry,
+    Incident,
+    IncidentEvidence,
+    IncidentTag,
+    Participant,
+    ReviewEvent,
+    StoreMeta,
+    SyncState,
+    Tag,
+    UTCDateTime,
+    Vessel,
+    VesselIdentity,
+)
+
+STORE_ID_KEY = "store_id"
+
+# Record types in the order a merge must apply them (parents before children).
+RECORD_TYPES: dict[str, type[Base]] = {
+    "case": Case,
+    "vessel": Vessel,
+    "vessel_identity": VesselIdentity,
+    "designation": Designation,
+    "evidence": Evidence,
+    "incident": Incident,
+    "participant": Participant,
+    "link": IncidentEvidence,
+    "annotation": Annotation,
+    "review": ReviewEvent,
+}
+# The JSON key holding each type's list in records/case.json.
+COLLECTION = {
+    "case": "cases",
+    "vessel": "vessels",
+    "vessel_identity": "vessel_identities",
+    "designation": "designations",
+    "evidence": "evidence",
+    "incident": "incidents",
+    "participant": "participants",
+    "link": "links",
+    "annotation": "annotations",
+    "review": "reviews",
+}
+# Bookkeeping that differs between stores holding the same content: not hashed, not merged.
+NOT_CONTENT = frozenset({"updated_at", "version", "evidence_count"})
+# Records that never change once written: merged by adding what is missing.
+APPEND_ONLY = frozenset({"review"})
+
+
+def store_id(session: Session) -> str:
+    """This store's id (created on first need): case files name the store they came from."""
+    row = session.get(StoreMeta, STORE_ID_KEY)
+    if row is None:
+        row = StoreMeta(key=STORE_ID_KEY, value=str(uuid.uuid4()))
+        session.add(row)
+        session.flush()
+    return row.value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value
+
+
+def to_dict(obj: Base) -> dict[str, Any]:
+    """Every column of a record, JSON-friendly, keyed by attribute name."""
+    mapper = inspect(type(obj))
+    return {attr.key: _plain(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """SHA-256 of a record's content: every field but bookkeeping, canonical JSON."""
+    content = {k: v for k, v in record.items() if k not in NOT_CONTENT}
+    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+
+
+def differing_fields(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    keys = (set(a) | set(b)) - NOT_CONTENT
+    return sorted(k for k in keys if a.get(k) != b.get(k))
+
+
+@dataclass
+class CaseRecords:
+    """Everything a case file carries about a case, but files and bulk rows."""
+
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {t: [] for t in RECORD_TYPES})
+
+    @property
+    def case(self) -> dict[str, Any]:
+        return self.records["case"][0]
+
+    def of(self, record_type: str) -> list[dict[str, Any]]:
+        return self.records[record_type]
+
+    def by_id(self, record_type: str) -> dict[str, dict[str, Any]]:
+        return {r["id"]: r for r in self.records[record_type]}
+
+    def to_json(self) -> dict[str, Any]:
+        return {COLLECTION[t]: rows for t, rows in self.records.items()}
+
+    def hashes(self) -> dict[str, str]:
+        """``{"type:id": content hash}`` for every record."""
+        return {f"{t}:{r['id']}": content_hash(r) for t, rows in self.records.items() for r in rows}
+
+
+def incident_dict(session: Session, incident: Incident) -> dict[str, Any]:
+    data = to_dict(incident)
+    data["tags"] = sorted(
+        session.scalars(select(Tag.name).join(IncidentTag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id == incident.id))
+    )
+    return data
+
+
+def _chunks(ids: list[str], size: int = 900) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False) -> CaseRecords:
+    """The case's records: its incidents (all, or only confirmed ones) and what they reference."""
+    out = CaseRecords()
+    case = session.get(Case, case_id)
+    if case is None:
+        raise ValidationError(f"no case with id {case_id!r}", field="case")
+    out.records["case"].append(to_dict(case))
+    query = select(Incident).where(Incident.case_id == case.id).order_by(Incident.start_utc, Incident.id)
+    if only_confirmed:
+        query = query.where(Incident.status == "confirmed")
+    incidents = list(session.scalars(query))
+    incident_ids = [i.id for i in incidents]
+    out.records["incident"] = [incident_dict(session, i) for i in incidents]
+    participants: list[Participant] = []
+    links: list[IncidentEvidence] = []
+    reviews: list[ReviewEvent] = []
+    for chunk in _chunks(incident_ids):
+        participants += session.scalars(select(Participant).where(Participant.incident_id.in_(chunk)).order_by(Participant.id))
+        links += session.scalars(select(IncidentEvidence).where(IncidentEvidence.incident_id.in_(chunk)).order_by(IncidentEvidence.id))
+        reviews += session.scalars(select(ReviewEvent).where(ReviewEvent.incident_id.in_(chunk)).order_by(ReviewEvent.created_at, ReviewEvent.id))
+    out.records["participant"] = [to_dict(p) for p in participants]
+    out.records["link"] = [to_dict(link) for link in links]
+    out.records["review"] = [to_dict(r) for r in reviews]
+
+    vessel_ids = sorted({p.vessel_id for p in participants})
+    vessels: list[Vessel] = []
+    for chunk in _chunks(vessel_ids):
+        vessels += session.scalars(select(Vessel).where(Vessel.id.in_(chunk)))
+    vessels.sort(key=lambda v: (v.name, v.id))
+    out.records["vessel"] = [to_dict(v) for v in vessels]
+    identities: list[VesselIdentity] = []
+    designations: list[Designation] = []
+    for chunk in _chunks(vessel_ids):
+        identities += session.scalars(select(VesselIdentity).where(VesselIdentity.vessel_id.in_(chunk)).order_by(VesselIdentity.id))
+        designations += session.scalars(select(Designation).where(Designation.vessel_id.in_(chunk)).order_by(Designation.id))
+    # Evidence: what incidents link to, what vessel records cite, and the originals of derived items.
+    evidence_ids = {link.evidence_id for link in links}
+    evidence_ids |= {i.evidence_id for i in identities if i.evidence_id} | {d.evidence_id for d in designations if d.evidence_id}
+    evidence: dict[str, Evidence] = {}
+    pending = set(evidence_ids)
+    while pending:
+        batch = sorted(pending - set(evidence))
+        pending = set()
+        for chunk in _chunks(batch):
+            for item in session.scalars(select(Evidence).where(Evidence.id.in_(chunk))):
+                evidence[item.id] = item
+                if item.derived_from_id and item.derived_from_id not in evidence:
+                    pending.add(item.derived_from_id)
+    ordered = sorted(evidence.values(), key=lambda e: (e.derived_from_id is not None, e.created_at, e.id))
+    out.records["evidence"] = [to_dict(e) for e in ordered]
+    out.records["vessel_identity"] = [to_dict(i) for i in identities]
+    out.records["designation"] = [to_dict(d) for d in designations]
+    annotations: list[Annotation] = []
+    for chunk in _chunks([e.id for e in ordered]):
+        annotations += session.scalars(select(Annotation).where(Annotation.evidence_id.in_(chunk)).order_by(Annotation.created_at, Annotation.id))
+    out.records["annotation"] = [to_dict(a) for a in annotations]
+    return out
+
+
+AIS_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "evidence_id")
+
+
+def iter_ais_positions(session: Session, evidence_ids: Iterable[str], *, batch: int = 20000) -> Iterator[dict[str, Any]]:
+    """AIS positions that came from the given evidence items, streamed in id order."""
+    for chunk in _chunks(sorted(evidence_ids)):
+        after = 0
+        while True:
+            rows = session.execute(
+                select(AisPosition.id, *[getattr(AisPosition, f) for f in AIS_FIELDS])
+                .where(AisPosition.evidence_id.in_(chunk), AisPosition.id > after)
+                .order_by(AisPosition.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                yield {f: getattr(row, f) for f in AIS_FIELDS}
+            after = rows[-1].id
+
+
+AUDIT_FIELDS = ("origin_store_id", "seq", "ts", "actor", "action", "entity", "entity_id", "payload", "prev_hash", "hash")
+
+
+def iter_case_audit(session: Session, own_store_id: str, entity_ids: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The audit entries about the case's records: this store's own, then those it imported."""
+    from evidence_app.storage.audit import _ts_text
+
+    ids = sorted(set(entity_ids))
+    own: list[AuditEntry] = []
+    for chunk in _chunks(ids):
+        own += session.scalars(select(AuditEntry).where(AuditEntry.entity_id.in_(chunk)))
+    own.sort(key=lambda e: e.seq)
+    for e in own:
+        yield {
+            "origin_store_id": own_store_id, "seq": e.seq, "ts": _ts_text(e.ts), "actor": e.actor, "action": e.action,
+            "entity": e.entity, "entity_id": e.entity_id, "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash,
+        }
+    foreign: list[ImportedAuditEntry] = []
+    for chunk in _chunks(ids):
+        foreign += session.scalars(select(ImportedAuditEntry).where(ImportedAuditEntry.entity_id.in_(chunk)))
+    foreign.sort(key=lambda e: (e.origin_store_id, e.seq))
+    for f in foreign:
+        yield {k: getattr(f, k) for k in AUDIT_FIELDS}
+
+
+def sync_bases(session: Session, keys: Iterable[str]) -> dict[str, dict[str, str]]:
+    """For each peer store: the hashes this store last agreed with it, for the given records."""
+    wanted = set(keys)
+    out: dict[str, dict[str, str]] = {}
+    for row in session.scalars(select(SyncState)):
+        key = f"{row.record_type}:{row.record_id}"
+        if key in wanted:
+            out.setdefault(row.peer_store_id, {})[key] = row.content_hash
+    return out
+
+
+# --- checking records that come from a file -------------------------------------------------
+
+def _column_kinds(model: type[Base]) -> dict[str, tuple[str, bool, int | None]]:
+    """attribute -> (kind, nullable, max length) for validation of incoming values."""
+    out: dict[str, tuple[str, bool, int | None]] = {}
+    for attr in inspect(model).column_attrs:
+        col = attr.columns[0]
+        typ = col.type
+        if isinstance(typ, UTCDateTime):
+            kind = "datetime"
+        elif isinstance(typ, Boolean):
+            kind = "bool"
+        elif isinstance(typ, Integer | SmallInteger | BigInteger):
+            kind = "int"
+        elif isinstance(typ, Float):
+            kind = "float"
+        elif isinstance(typ, String | Text):
+            kind = "str"
+        else:
+            kind = "json"
+        length = getattr(typ, "length", None) if kind == "str" else None
+        nullable = bool(col.nullable) and not col.primary_key
+        out[attr.key] = (kind, nullable, length)
+    return out
+
+
+_KINDS = {name: _column_kinds(model) for name, model in RECORD_TYPES.items()}
+EXTRA_FIELDS = {"incident": {"tags": "json"}}
+
+
+def parse_time(value: str, where: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise ValidationError(f"{value!r} is not an ISO 8601 time", location=where) from None
+    if parsed.tzinfo is None:
+        raise ValidationError(f"time {value!r} has no time zone", location=where)
+    return parsed.astimezone(UTC)
+
+
+def check_record(record_type: str, record: Any, where: str) -> dict[str, Any]:
+    """Check one incoming record's fields and types; return it with only known fields."""
+    if not isinstance(record, dict):
+        raise ValidationError(f"expected an object, found {type(record).__name__}", location=where)
+    kinds = _KINDS[record_type]
+    out: dict[str, Any] = {}
+    for key, (kind, nullable, length) in kinds.items():
+        if key not in record:
+            if key in NOT_CONTENT or key in {"created_at", "updated_at"}:
+                continue
+            if nullable:
+                out[key] = None
+                continue
+            raise ValidationError(f"field {key!r} is missing", location=where)
+        value = record[key]
+        loc = f"{where}.{key}"
+        if value is None:
+            if not nullable:
+                raise ValidationError("must not be null", location=loc)
+        elif kind == "str":
+            if not isinstance(value, str):
+                raise ValidationError(f"expected text, found {type(value).__name__}", location=loc)
+            if length is not None and len(value) > length:
+                raise ValidationError(f"text of {len(value)} characters, at most {length} allowed", location=loc)
+        elif kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValidationError(f"expected a whole number, found {value!r}", location=loc)
+        elif kind == "float":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValidationError(f"expected a number, found {value!r}", location=loc)
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise ValidationError(f"expected true or false, found {value!r}", location=loc)
+        elif kind == "datetime":
+            if not isinstance(value, str):
+                raise ValidationError(f"expected an ISO 8601 time, found {value!r}", location=loc)
+            parse_time(value, loc)
+        out[key] = value
+    for key, _kind in EXTRA_FIELDS.get(record_type, {}).items():
+        value = record.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v) <= 80 for v in value):
+            raise ValidationError("expected a list of tag names", location=f"{where}.{key}")
+        out[key] = sorted(set(value))
+    _check_domain(record_type, out, where)
+    return out
+
+
+def _check_domain(record_type: str, r: dict[str, Any], where: str) -> None:
+    from evidence_app.domain.review import Status
+
+    rid = r.get("id")
+    if not isinstance(rid, str) or not 8 <= len(rid) <= 36 or not all(c.isalnum() or c == "-" for c in rid):
+        raise ValidationError(f"record id {rid!r} is not a valid id", location=f"{where}.id")
+    for key in ("lat", "lon"):
+        value = r.get(key)
+        limit = 90 if key == "lat" else 180
+        if value is not None and not -limit <= value <= limit:
+            raise ValidationError(f"{value} is outside -{limit}..{limit}", location=f"{where}.{key}")
+    if record_type == "incident":
+        if r["status"] not in {s.value for s in Status}:
+            raise ValidationError(f"unknown status {r['status']!r}", location=f"{where}.status")
+    if record_type == "evidence":
+        sha = r["sha256"]
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise ValidationError(f"{sha!r} is not a SHA-256 hex digest", location=f"{where}.sha256")
+        if r["size"] < 0:
+            raise ValidationError("negative size", location=f"{where}.size")
+
+
+def from_dict(record_type: str, record: dict[str, Any]) -> dict[str, Any]:
+    """Column values for a model from a checked record (times parsed, extras dropped)."""
+    kinds = _KINDS[record_type]
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key not in kinds or key in NOT_CONTENT:
+            continue
+        if kinds[key][0] == "datetime" and value is not None:
+            value = parse_time(value, key)
+        out[key] = value
+    return out
+
+
+@dataclass
+class Track:
+    mmsi: int
+    name: str
+    points: list[tuple[int, float, float]]  # (UTC epoch seconds, lat, lon), in time order
+
+
+def case_tracks(session: Session, records: CaseRecords, *, max_points: int = 2000) -> list[Track]:
+    """Tracks of the case's vessels from the case's AIS evidence, thinned to ``max_points`` each."""
+    names: dict[int, str] = {}
+    for v in records.of("vessel"):
+        if v.get("mmsi"):
+            names[v["mmsi"]] = v.get("name") or f"MMSI {v['mmsi']}"
+    for i in records.of("vessel_identity"):
+        if i.get("mmsi"):
+            names.setdefault(i["mmsi"], i.get("name") or f"MMSI {i['mmsi']}")
+    for p in records.of("participant"):
+        if p.get("claimed_mmsi"):
+            names.setdefault(p["claimed_mmsi"], p.get("claimed_name") or f"MMSI {p['claimed_mmsi']}")
+    ais_ids = [e["id"] for e in records.of("evidence") if e["kind"] == "ais"]
+    if not names or not ais_ids:
+        return []
+    points: dict[int, list[tuple[int, float, float]]] = {}
+    for chunk in _chunks(sorted(ais_ids)):
+        for mmsi_chunk in _chunks([str(m) for m in names]):
+            rows = session.execute(
+                select(AisPosition.mmsi, AisPosition.ts, AisPosition.lat, AisPosition.lon)
+                .where(AisPosition.evidence_id.in_(chunk), AisPosition.mmsi.in_([int(m) for m in mmsi_chunk]))
+            )
+            for mmsi, ts, lat, lon in rows:
+                points.setdefault(mmsi, []).append((ts, lat, lon))
+    tracks = []
+    for mmsi, pts in sorted(points.items()):
+        pts = sorted(set(pts))
+        if len(pts) > max_points:
+            step = len(pts) / max_points
+            pts = [pts[int(i * step)] for i in range(max_points - 1)] + [pts[-1]]
+        tracks.append(Track(mmsi, names[mmsi], pts))
+    return tracks

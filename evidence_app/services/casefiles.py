@@ -1,0 +1,172 @@
+"""Case files as use cases: export, import (one transaction), merge conflicts, GeoJSON and KML.
+
+An import runs in two phases, like attaching files: the whole file is checked first
+(every hash, before anything is written), then the evidence bytes go into the object
+store (inert without rows), then one transaction merges the records and writes the audit
+entries. A failure anywhere leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from evidence_app.casefile import geo_export
+from evidence_app.casefile.export import ExportResult
+from evidence_app.casefile.export import export_case as write_case_file
+from evidence_app.casefile.importer import open_case_file
+from evidence_app.casefile.merge import MergeReport, apply_incoming, merge_case_file
+from evidence_app.casefile.records import (
+    RECORD_TYPES,
+    case_tracks,
+    collect_case,
+    content_hash,
+    store_id,
+)
+from evidence_app.domain.errors import NotFound, StoreError, ValidationError
+from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from evidence_app.services.context import Context
+from evidence_app.services.records import resolve
+from evidence_app.storage import audit
+from evidence_app.storage.models import Case, MergeConflict, SyncState
+
+RESOLUTIONS = ("keep-local", "take-incoming")
+
+
+def export_case(
+    ctx: Context,
+    case_id: str,
+    out_path: str | os.PathLike[str],
+    *,
+    only_confirmed: bool = False,
+    with_report: bool = True,
+    progress: Progress = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> ExportResult:
+    """Write ``out_path`` (.evcase) and record the export in the audit log."""
+    with ctx.store.read() as session:
+        case = resolve(session, Case, case_id, "case")
+    result = write_case_file(
+        ctx.store, case.id, out_path, only_confirmed=only_confirmed, exported_by=ctx.actor,
+        with_report=with_report, progress=progress, cancel=cancel,
+    )
+    with ctx.store.write() as session:
+        audit.record(session, ctx.actor, "casefile.export", "case", case.id, {
+            "file": Path(out_path).name, "export_id": result.export_id, "manifest_sha256": result.manifest_sha256,
+            "scope": "confirmed" if only_confirmed else "all", "evidence_files": result.evidence_files,
+        })
+    return result
+
+
+def import_case(
+    ctx: Context,
+    path: str | os.PathLike[str],
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> MergeReport:
+    """Check, then merge a case file; all of it lands or, on any problem, nothing does."""
+    cf = open_case_file(path, progress=progress, cancel=cancel)
+    try:
+        for sha, member in cf.evidence_members.items():
+            cancel.raise_if_cancelled()
+            if ctx.store.objects.has(sha):
+                continue
+            with cf.open_member(member) as fh:
+                stored = ctx.store.objects.put_stream(fh, total=cf.files[member]["size"], cancel=cancel)
+            if stored.sha256 != sha:  # the file changed on disk since it was checked
+                raise StoreError(f"{member} changed while it was being imported; nothing was imported")
+        cancel.raise_if_cancelled()
+        import_id = str(uuid.uuid4())
+        with ctx.store.write() as session:
+            own = store_id(session)
+            report = merge_case_file(session, ctx.actor, cf, own, import_id)
+    finally:
+        cf.close()
+    return report
+
+
+def list_conflicts(ctx: Context, *, case_id: str | None = None, include_resolved: bool = False) -> list[dict[str, Any]]:
+    with ctx.store.read() as session:
+        query = select(MergeConflict).order_by(MergeConflict.created_at)
+        if case_id:
+            query = query.where(MergeConflict.case_id == resolve(session, Case, case_id, "case").id)
+        if not include_resolved:
+            query = query.where(MergeConflict.resolved_at.is_(None))
+        rows = list(session.scalars(query))
+        out = []
+        for c in rows:
+            model = RECORD_TYPES.get(c.record_type)
+            local = session.get(model, c.record_id) if model else None
+            from evidence_app.casefile.merge import local_dict
+
+            current = local_dict(session, c.record_type, local) if local is not None else {}
+            out.append({
+                "id": c.id, "case_id": c.case_id, "record_type": c.record_type, "record_id": c.record_id,
+                "fields": {f: {"local": current.get(f), "incoming": c.incoming.get(f)} for f in c.fields},
+                "peer_store_id": c.peer_store_id, "created_at": c.created_at.isoformat(),
+                "resolution": c.resolution, "resolved_by": c.resolved_by,
+            })
+        return out
+
+
+def resolve_conflict(ctx: Context, conflict_id: str, choice: str) -> dict[str, Any]:
+    """Settle a conflict: keep the local record, or take the file's version of it."""
+    if choice not in RESOLUTIONS:
+        raise ValidationError(f"resolution {choice!r}: expected keep-local or take-incoming", field="resolution")
+    with ctx.store.write() as session:
+        conflict = resolve(session, MergeConflict, conflict_id, "conflict")
+        if conflict.resolved_at is not None:
+            raise ValidationError(f"conflict {conflict.id[:8]} was already resolved ({conflict.resolution})", field="conflict")
+        model = RECORD_TYPES[conflict.record_type]
+        local = session.get(model, conflict.record_id)
+        if local is None:
+            raise NotFound(f"the {conflict.record_type} {conflict.record_id} no longer exists")
+        diff: dict[str, Any] = {}
+        if choice == "take-incoming":
+            diff = apply_incoming(session, conflict.record_type, local, conflict.incoming)
+        conflict.resolution = choice
+        conflict.resolved_at = datetime.now(UTC)
+        conflict.resolved_by = ctx.actor
+        # Both stores now agree the file's version was seen: the next file from the peer
+        # with the record unchanged will not raise the same conflict again.
+        digest = content_hash(conflict.incoming)
+        row = session.get(SyncState, (conflict.peer_store_id, conflict.record_type, conflict.record_id))
+        if row is None:
+            session.add(SyncState(peer_store_id=conflict.peer_store_id, record_type=conflict.record_type,
+                                  record_id=conflict.record_id, content_hash=digest))
+        else:
+            row.content_hash = digest
+        entity = "incident" if conflict.record_type not in ("case", "vessel", "evidence") else conflict.record_type
+        audit.record(session, ctx.actor, "casefile.conflict_resolved", entity, conflict.record_id,
+                     {"conflict_id": conflict.id, "record_type": conflict.record_type, "resolution": choice, "changes": diff})
+        return {"id": conflict.id, "resolution": choice, "changes": diff}
+
+
+def export_geo(ctx: Context, case_id: str, out_path: str | os.PathLike[str], *, fmt: str, only_confirmed: bool = False) -> dict[str, Any]:
+    """Write the case as GeoJSON or KML (written to a temporary name, then renamed)."""
+    if fmt not in ("geojson", "kml"):
+        raise ValidationError(f"format {fmt!r}: expected geojson or kml", field="format")
+    with ctx.store.read() as session:
+        case = resolve(session, Case, case_id, "case")
+        records = collect_case(session, case.id, only_confirmed=only_confirmed)
+        tracks = case_tracks(session, records)
+    if fmt == "geojson":
+        data = json.dumps(geo_export.to_geojson(records, tracks), ensure_ascii=False, indent=1).encode("utf-8")
+    else:
+        data = geo_export.to_kml(records, tracks)
+    out = Path(out_path)
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ValidationError(f"cannot write the file: {exc.strerror}", location=str(out)) from None
+    return {"path": str(out), "bytes": len(data), "incidents": len(records.of("incident")), "tracks": len(tracks)}
