@@ -23,6 +23,8 @@ MODULES = [
     "bench.bench_core",
     "bench.bench_photo_open",
     "bench.bench_map",
+    "bench.bench_desk",
+    "bench.bench_export",
 ]
 HERE = Path(__file__).resolve().parent
 
