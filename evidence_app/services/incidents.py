@@ -19,6 +19,7 @@ from evidence_app.services.context import Context
 from evidence_app.services.records import apply_changes, plain, resolve, snapshot
 from evidence_app.services.vessels import find_vessel, vessel_ids_matching
 from evidence_app.storage import audit
+from evidence_app.storage.queries import contains_ignoring_case
 from evidence_app.storage.models import (
     Case,
     Incident,
@@ -290,15 +291,13 @@ def filter_conditions(session: Session, flt: IncidentFilter) -> list[Any]:
         conditions.append(
             Incident.id.in_(select(Participant.incident_id).where(Participant.vessel_id.in_(vessel_ids)))
         )
-    if flt.text:
-        pattern = f"%{flt.text.strip().lower()}%"
+    if flt.text and flt.text.strip():
+        needle = flt.text.strip()
         conditions.append(
-            or_(
-                func.lower(Incident.title).like(pattern),
-                func.lower(Incident.reported_location).like(pattern),
-                func.lower(Incident.assessment).like(pattern),
-                func.lower(Incident.cargo_kind).like(pattern),
-            )
+            or_(*(
+                contains_ignoring_case(session, column, needle)
+                for column in (Incident.title, Incident.reported_location, Incident.assessment, Incident.cargo_kind)
+            ))
         )
     for tag in flt.tags:
         conditions.append(

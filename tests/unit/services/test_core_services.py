@@ -193,3 +193,17 @@ def test_actor_is_recorded(store):
     cases.create_case(alice, "By alice")
     with store.read() as session:
         assert session.scalars(select(AuditEntry.actor)).all() == ["alice"]
+
+
+def test_text_filter_ignores_case_and_treats_wildcards_literally(ctx, sample_case):
+    case, incident = sample_case
+    incidents.update_incident(ctx, incident.id, assessment="100% match on hull form")
+    other = incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 5, 1, tzinfo=UTC), title="Dalian_North")
+
+    def ids(text):
+        return [r.id for r in incidents.list_incidents(ctx, incidents.IncidentFilter(text=text))]
+
+    assert ids("DALIAN") == [incident.id, other.id]
+    assert ids("100%") == [incident.id]
+    assert ids("dalia_") == []  # "_" is not a wildcard (else it would match "Dalian")
+    assert ids("an_n") == [other.id]
