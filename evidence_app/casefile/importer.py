@@ -83,32 +83,40 @@ def _entry_info(zi: zipfile.ZipInfo) -> mf.EntryInfo:
     )
 
 
-def _read_checked(zf: zipfile.ZipFile, name: str, declared: int, cap: int | None, cancel: CancelToken, on_bytes: Any) -> tuple[str, int, bytes | None, list[bytes]]:
-    """Stream one member: SHA-256, byte count (stopping past the declared size), and the
-    bytes themselves when ``cap`` says the caller needs them in memory."""
-    sha = hashlib.sha256()
+def _blocks(zf: zipfile.ZipFile, name: str, declared: int, cancel: CancelToken, on_bytes: Any) -> Iterator[bytes]:
+    """Stream one member's bytes, stopping as soon as it expands past its declared size."""
     size = 0
-    keep: list[bytes] | None = [] if cap is not None else None
-    if cap is not None and declared > cap:
-        raise UserError(f"{declared} bytes: at most {cap} allowed for this entry", location=name)
     try:
         with zf.open(name) as fh:
             while True:
                 cancel.raise_if_cancelled()
                 block = fh.read(CHUNK)
                 if not block:
-                    break
+                    return
                 size += len(block)
                 if size > declared:
                     raise UserError(f"expands beyond its declared {declared} bytes: refused as a zip bomb", location=name)
-                sha.update(block)
-                if keep is not None:
-                    keep.append(block)
                 on_bytes(len(block))
+                yield block
     except zipfile.BadZipFile as exc:
         raise UserError(f"damaged or altered: {exc}", location=name) from None
     except (OSError, EOFError, ValueError) as exc:
         raise UserError(f"cannot be read: {exc}", location=name) from None
+
+
+def _read_checked(zf: zipfile.ZipFile, name: str, declared: int, cap: int | None, cancel: CancelToken, on_bytes: Any) -> tuple[str, int, bytes | None, list[bytes]]:
+    """Stream one member: SHA-256, byte count, and the bytes themselves when ``cap`` says
+    the caller needs them in memory."""
+    if cap is not None and declared > cap:
+        raise UserError(f"{declared} bytes: at most {cap} allowed for this entry", location=name)
+    sha = hashlib.sha256()
+    size = 0
+    keep: list[bytes] | None = [] if cap is not None else None
+    for block in _blocks(zf, name, declared, cancel, on_bytes):
+        size += len(block)
+        sha.update(block)
+        if keep is not None:
+            keep.append(block)
     data = b"".join(keep) if keep is not None else None
     return sha.hexdigest(), size, data, []
 
@@ -273,26 +281,15 @@ def _check_ais(zf: zipfile.ZipFile, name: str, declared: int, cancel: CancelToke
     size = 0
     rows = 0
     tail = b""
-    try:
-        with zf.open(name) as fh:
-            while True:
-                cancel.raise_if_cancelled()
-                block = fh.read(CHUNK)
-                if not block:
-                    break
-                size += len(block)
-                if size > declared:
-                    raise UserError(f"expands beyond its declared {declared} bytes: refused as a zip bomb", location=name)
-                sha.update(block)
-                on_bytes(len(block))
-                lines = (tail + block).split(b"\n")
-                tail = lines.pop()
-                for raw in lines:
-                    if raw.strip():
-                        rows += 1
-                        _check_ais_row(raw, f"{name}:{rows}")
-    except zipfile.BadZipFile as exc:
-        raise UserError(f"damaged or altered: {exc}", location=name) from None
+    for block in _blocks(zf, name, declared, cancel, on_bytes):
+        size += len(block)
+        sha.update(block)
+        lines = (tail + block).split(b"\n")
+        tail = lines.pop()
+        for raw in lines:
+            if raw.strip():
+                rows += 1
+                _check_ais_row(raw, f"{name}:{rows}")
     if tail.strip():
         rows += 1
         _check_ais_row(tail, f"{name}:{rows}")

@@ -18,7 +18,7 @@ from typing import Any
 from evidence_app.domain.errors import UserError
 from evidence_app.ingest.ais_csv import resolve_columns
 from evidence_app.ingest.identifiers import ValidationError, mmsi_or_none, validate_imo
-from evidence_app.ingest.records import Tally, clean_text
+from evidence_app.ingest.records import Tally, clean_text, csv_rows
 from evidence_app.ingest.sources import Member, open_binary, open_text
 from evidence_app.ingest.values import TimeParser, float_or_none
 
@@ -157,16 +157,7 @@ def _read_csv(member: Member, tally: Tally, mapping: Mapping[str, str], day_firs
             raise UserError(f"the header row is not valid CSV ({exc})", location=f"{member.name}:1") from exc
         cols = resolve_columns(header, mapping, FIELDS, REQUIRED, member.name)
         used = set(cols.values())
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                tally.skip(member.name, reader.line_num, "bad_record", str(exc))
-                continue
-            if not row or row == [""]:
-                continue
+        for row in csv_rows(reader, member.name, tally):
             values = {f: row[i] for f, i in cols.items() if i < len(row)}
             extra = {header[i]: row[i] for i in range(min(len(row), len(header))) if i not in used and row[i]}
             record = _event(values, reader.line_num, member.name, tally, parse_time, extra)

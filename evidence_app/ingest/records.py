@@ -7,7 +7,9 @@ identities, registry vessels, events) is a small dataclass.
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -229,3 +231,18 @@ def ais_ship_type(code: str) -> str:
         if low <= number <= high:
             return label
     return ""
+
+
+def csv_rows(reader: Any, file: str, tally: Tally) -> Iterator[list[str]]:
+    """The non-blank rows of a ``csv.reader``; a malformed record is counted as skipped
+    (``bad_record``, with its line) and reading goes on. ``reader.line_num`` stays valid."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            tally.skip(file, reader.line_num, "bad_record", str(exc))
+            continue
+        if row and row != [""]:
+            yield row

@@ -18,7 +18,7 @@ from typing import Any
 from evidence_app.domain.errors import UserError, ValidationError
 from evidence_app.ingest.ais_csv import parse_mapping, resolve_columns
 from evidence_app.ingest.identifiers import mmsi_or_none, validate_imo
-from evidence_app.ingest.records import Tally, clean_text
+from evidence_app.ingest.records import Tally, clean_text, csv_rows
 from evidence_app.ingest.sources import Member, open_binary, open_text
 from evidence_app.ingest.values import float_or_none
 
@@ -152,16 +152,7 @@ def _read_csv(member: Member, tally: Tally, mapping: Mapping[str, str]) -> list[
                 f"no IMO or MMSI column in the header ({', '.join(header)}); name one with --map imo=<column>",
                 location=f"{member.name}:1",
             )
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                tally.skip(member.name, reader.line_num, "bad_record", str(exc))
-                continue
-            if not row or row == [""]:
-                continue
+        for row in csv_rows(reader, member.name, tally):
             values = {f: row[i] for f, i in cols.items() if i < len(row)}
             record = _record(values, reader.line_num, member.name, tally)
             if record is not None:
@@ -206,16 +197,9 @@ def _read_ofac(member: Member, tally: Tally) -> list[VesselRecord]:
     out: list[VesselRecord] = []
     with open_text(member) as text:
         reader = csv.reader(text)
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                tally.skip(member.name, reader.line_num, "bad_record", str(exc))
-                continue
-            if not row or row == [""] or (len(row) == 1 and row[0].strip() == "\x1a"):
-                continue  # blank line, or the DOS end-of-file mark OFAC files end with
+        for row in csv_rows(reader, member.name, tally):
+            if len(row) == 1 and row[0].strip() == "\x1a":
+                continue  # the DOS end-of-file mark OFAC files end with
             if len(row) < len(OFAC_COLUMNS):
                 tally.skip(member.name, reader.line_num, "short_row",
                            f"{len(row)} columns, expected {len(OFAC_COLUMNS)} (OFAC SDN layout)")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from evidence_app.domain.errors import ValidationError
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, resolve, snapshot
+from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, Incident
 
@@ -50,9 +50,7 @@ def create_case(ctx: Context, title: str, *, caveat: str = "", summary: str = ""
 
 
 def update_case(ctx: Context, case_id: str, **changes: Any) -> dict[str, list[Any]]:
-    unknown = set(changes) - EDITABLE
-    if unknown:
-        raise ValidationError(f"cannot edit {sorted(unknown)[0]!r} of a case", field=sorted(unknown)[0])
+    check_fields(changes, EDITABLE, "a case")
     if "title" in changes:
         changes["title"] = _check_title(changes["title"])
     with ctx.store.write() as session:

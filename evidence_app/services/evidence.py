@@ -23,7 +23,7 @@ from evidence_app.domain.grading import RELIABILITY
 from evidence_app.domain.incident import RELATIONS, validate_evidence_kind
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, resolve, snapshot
+from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
 from evidence_app.storage import audit
 from evidence_app.storage.models import Evidence, Incident, IncidentEvidence
 from evidence_app.storage.objects import StoredObject
@@ -254,9 +254,7 @@ def set_link(ctx: Context, incident_id: str, evidence_id: str, *, relation: str 
 
 def update_evidence(ctx: Context, evidence_id: str, **changes: Any) -> dict[str, list[Any]]:
     """Edit an item's description (never its bytes): grading, source, capture time, place."""
-    unknown = set(changes) - EDITABLE
-    if unknown:
-        raise ValidationError(f"cannot edit {sorted(unknown)[0]!r} of an evidence item", field=sorted(unknown)[0])
+    check_fields(changes, EDITABLE, "an evidence item")
     values = _validate(changes)
     with ctx.store.write() as session:
         evidence = resolve(session, Evidence, evidence_id, "evidence")

@@ -16,10 +16,9 @@ from evidence_app.domain.incident import validate_indicators, validate_role
 from evidence_app.domain.review import parse_status
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, plain, resolve, snapshot
+from evidence_app.services.records import apply_changes, check_fields, plain, resolve, snapshot
 from evidence_app.services.vessels import find_vessel, vessel_ids_matching
 from evidence_app.storage import audit
-from evidence_app.storage.queries import contains_ignoring_case
 from evidence_app.storage.models import (
     Case,
     Incident,
@@ -30,6 +29,7 @@ from evidence_app.storage.models import (
     Tag,
     Vessel,
 )
+from evidence_app.storage.queries import contains_ignoring_case
 
 EDITABLE = frozenset({
     "title", "start_utc", "end_utc", "local_time_text", "lat", "lon", "radius_m",
@@ -90,9 +90,7 @@ def add_incident(
     **fields: Any,
 ) -> Incident:
     """Add an incident; ``incident_id`` re-creates one under its old id (redo of an undone add)."""
-    unknown = set(fields) - EDITABLE
-    if unknown:
-        raise ValidationError(f"unknown incident field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_fields(fields, EDITABLE, "an incident")
     values = _validate({"start_utc": start_utc, **fields})
     _check_window(values["start_utc"], values.get("end_utc"))
     with ctx.store.write() as session:
@@ -118,9 +116,7 @@ def add_incident(
 
 def update_incident(ctx: Context, incident_id: str, **changes: Any) -> dict[str, list[Any]]:
     """Edit fields; returns ``{field: [old, new]}`` (what an undo needs to put back)."""
-    unknown = set(changes) - EDITABLE
-    if unknown:
-        raise ValidationError(f"unknown incident field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_fields(changes, EDITABLE, "an incident")
     values = _validate(changes)
     with ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
@@ -154,8 +150,7 @@ def _validate_claimed(claimed: dict[str, Any]) -> dict[str, Any]:
 def set_participant(ctx: Context, incident_id: str, vessel_ref: str, role: str = "unknown", **claimed: Any) -> Participant:
     """Add a vessel to an incident, or change its role and claimed identity."""
     allowed = {"claimed_name", "claimed_flag", "claimed_mmsi", "claimed_imo"}
-    if set(claimed) - allowed:
-        raise ValidationError(f"unknown participant field {sorted(set(claimed) - allowed)[0]!r}")
+    check_fields(claimed, allowed, "a participant")
     role = validate_role(role)
     claimed = _validate_claimed(claimed)
     with ctx.store.write() as session:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from evidence_app.domain.errors import NotFound
+from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.storage.models import Base
 
@@ -31,6 +33,16 @@ def resolve(session: Session, model: type[M], ref: str, label: str) -> M:
         if len(matches) > 1:
             raise NotFound(f"{label} id {ref!r} is ambiguous: give more characters")
     raise NotFound(f"no {label} with id {ref!r}")
+
+
+def check_fields(fields: Iterable[str], allowed: AbstractSet[str], what: str) -> None:
+    """Refuse a field name a record of this kind does not have or may not be edited."""
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValidationError(
+            f"{what} has no editable field {unknown[0]!r}: expected one of {', '.join(sorted(allowed))}",
+            field=unknown[0],
+        )
 
 
 def plain(value: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,57 +32,57 @@ def _tag(session: Session, name: str) -> Tag:
     return tag
 
 
-def tag_incident(ctx: Context, incident_id: str, name: str) -> bool:
-    """Add a tag; returns False when the incident already had it."""
+def _target(kind: str) -> tuple[Any, Any, str]:
+    """The record model, its tag link model and the link's key column for a kind."""
+    return {"incident": (Incident, IncidentTag, "incident_id"), "evidence": (Evidence, EvidenceTag, "evidence_id")}[kind]
+
+
+def _add_tag(ctx: Context, kind: str, record_id: str, name: str) -> bool:
+    model, link_model, key = _target(kind)
     name = normalise_tag(name)
     with ctx.store.write() as session:
-        incident = resolve(session, Incident, incident_id, "incident")
+        record = resolve(session, model, record_id, kind)
         tag = _tag(session, name)
-        if session.get(IncidentTag, (incident.id, tag.id)) is not None:
+        if session.get(link_model, (record.id, tag.id)) is not None:
             return False
-        session.add(IncidentTag(incident_id=incident.id, tag_id=tag.id))
-        incident.version += 1
-        audit.record(session, ctx.actor, "tag.add", "incident", incident.id, {"tag": name})
+        session.add(link_model(**{key: record.id, "tag_id": tag.id}))
+        if kind == "incident":
+            record.version += 1
+        audit.record(session, ctx.actor, "tag.add", kind, record.id, {"tag": name})
     return True
+
+
+def _remove_tag(ctx: Context, kind: str, record_id: str, name: str) -> bool:
+    model, link_model, _key = _target(kind)
+    name = normalise_tag(name)
+    with ctx.store.write() as session:
+        record = resolve(session, model, record_id, kind)
+        tag = session.scalar(select(Tag).where(Tag.name == name))
+        row = session.get(link_model, (record.id, tag.id)) if tag else None
+        if row is None:
+            return False
+        session.delete(row)
+        if kind == "incident":
+            record.version += 1
+        audit.record(session, ctx.actor, "tag.remove", kind, record.id, {"tag": name})
+    return True
+
+
+def tag_incident(ctx: Context, incident_id: str, name: str) -> bool:
+    """Add a tag; returns False when the incident already had it."""
+    return _add_tag(ctx, "incident", incident_id, name)
 
 
 def untag_incident(ctx: Context, incident_id: str, name: str) -> bool:
-    name = normalise_tag(name)
-    with ctx.store.write() as session:
-        incident = resolve(session, Incident, incident_id, "incident")
-        tag = session.scalar(select(Tag).where(Tag.name == name))
-        row = session.get(IncidentTag, (incident.id, tag.id)) if tag else None
-        if row is None:
-            return False
-        session.delete(row)
-        incident.version += 1
-        audit.record(session, ctx.actor, "tag.remove", "incident", incident.id, {"tag": name})
-    return True
+    return _remove_tag(ctx, "incident", incident_id, name)
 
 
 def tag_evidence(ctx: Context, evidence_id: str, name: str) -> bool:
-    name = normalise_tag(name)
-    with ctx.store.write() as session:
-        evidence = resolve(session, Evidence, evidence_id, "evidence")
-        tag = _tag(session, name)
-        if session.get(EvidenceTag, (evidence.id, tag.id)) is not None:
-            return False
-        session.add(EvidenceTag(evidence_id=evidence.id, tag_id=tag.id))
-        audit.record(session, ctx.actor, "tag.add", "evidence", evidence.id, {"tag": name})
-    return True
+    return _add_tag(ctx, "evidence", evidence_id, name)
 
 
 def untag_evidence(ctx: Context, evidence_id: str, name: str) -> bool:
-    name = normalise_tag(name)
-    with ctx.store.write() as session:
-        evidence = resolve(session, Evidence, evidence_id, "evidence")
-        tag = session.scalar(select(Tag).where(Tag.name == name))
-        row = session.get(EvidenceTag, (evidence.id, tag.id)) if tag else None
-        if row is None:
-            return False
-        session.delete(row)
-        audit.record(session, ctx.actor, "tag.remove", "evidence", evidence.id, {"tag": name})
-    return True
+    return _remove_tag(ctx, "evidence", evidence_id, name)
 
 
 def all_tags(ctx: Context) -> list[str]:

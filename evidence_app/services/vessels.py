@@ -15,7 +15,7 @@ from evidence_app.domain.identifiers import (
     validate_mmsi,
 )
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, resolve, snapshot
+from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
 from evidence_app.storage import audit
 from evidence_app.storage.models import Vessel, VesselIdentity
 
@@ -57,9 +57,7 @@ def _check_unique_imo(session: Session, imo: int | None, own_id: str | None = No
 
 
 def add_vessel(ctx: Context, **fields: Any) -> Vessel:
-    unknown = set(fields) - EDITABLE
-    if unknown:
-        raise ValidationError(f"unknown vessel field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_fields(fields, EDITABLE, "a vessel")
     values = _normalise(fields)
     if not any(values.get(k) for k in ("imo", "mmsi", "name")):
         raise ValidationError("a vessel needs at least an IMO number, an MMSI or a name", field="imo")
@@ -75,9 +73,7 @@ def add_vessel(ctx: Context, **fields: Any) -> Vessel:
 
 
 def update_vessel(ctx: Context, vessel_id: str, **changes: Any) -> dict[str, list[Any]]:
-    unknown = set(changes) - EDITABLE
-    if unknown:
-        raise ValidationError(f"unknown vessel field {sorted(unknown)[0]!r}", field=sorted(unknown)[0])
+    check_fields(changes, EDITABLE, "a vessel")
     values = _normalise(changes)
     with ctx.store.write() as session:
         vessel = resolve(session, Vessel, vessel_id, "vessel")
