@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from evidence_app.analysis.detection import Detection, params_dict
-from evidence_app.analysis.tracks import EARTH_RADIUS_M, KNOT_MS, Tracks, chord_to_m, lat_lon, max_silence_s
+from evidence_app.analysis.tracks import (
+    EARTH_RADIUS_M,
+    KNOT_MS,
+    Tracks,
+    chord_to_m,
+    lat_lon,
+    max_silence_s,
+)
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
 if TYPE_CHECKING:

@@ -31,7 +31,12 @@ from evidence_app import __version__
 from evidence_app.analysis.detection import Detection
 from evidence_app.analysis.encounters import EncounterParams, detect_encounters
 from evidence_app.analysis.gaps import GapParams, detect_gaps
-from evidence_app.analysis.identity import IdentityRecord, SpoofingParams, detect_jumps, identity_changes
+from evidence_app.analysis.identity import (
+    IdentityRecord,
+    SpoofingParams,
+    detect_jumps,
+    identity_changes,
+)
 from evidence_app.analysis.loitering import LoiteringParams, detect_loitering
 from evidence_app.analysis.tracks import Tracks, prepare_tracks
 from evidence_app.domain.errors import NotFound, ValidationError
@@ -152,7 +157,7 @@ def load_tracks(
     else:
         wanted = sorted(mmsis)
     columns: list[np.ndarray] = []
-    for n, first in enumerate(range(0, len(wanted), MMSI_BATCH)):
+    for first in range(0, len(wanted), MMSI_BATCH):
         cancel.raise_if_cancelled()
         batch = wanted[first:first + MMSI_BATCH]
         progress(first, len(wanted), f"reading positions: vessel {first + 1} of {len(wanted)}")

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from evidence_app.analysis.detection import Detection
 from evidence_app.analysis.encounters import EncounterParams, detect_encounters
 from evidence_app.analysis.gaps import GapParams, detect_gaps
-from evidence_app.analysis.identity import IdentityRecord, SpoofingParams, detect_jumps, identity_changes
+from evidence_app.analysis.identity import (
+    IdentityRecord,
+    SpoofingParams,
+    detect_jumps,
+    identity_changes,
+)
 from evidence_app.analysis.loitering import LoiteringParams, detect_loitering
 from evidence_app.analysis.tracks import prepare_tracks
 
