@@ -25,6 +25,7 @@ MODULES = [
     "bench.bench_map",
     "bench.bench_desk",
     "bench.bench_export",
+    "bench.bench_detect",
 ]
 HERE = Path(__file__).resolve().parent
 
