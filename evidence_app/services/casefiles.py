@@ -110,6 +110,8 @@ def list_conflicts(ctx: Context, *, case_id: str | None = None, include_resolved
             out.append({
                 "id": c.id, "case_id": c.case_id, "record_type": c.record_type, "record_id": c.record_id,
                 "fields": {f: {"local": current.get(f), "incoming": c.incoming.get(f)} for f in c.fields},
+                # Both whole versions, for a side-by-side view of the record (not only the differing fields).
+                "local_record": current, "incoming_record": dict(c.incoming),
                 "peer_store_id": c.peer_store_id, "created_at": c.created_at.isoformat(),
                 "resolution": c.resolution, "resolved_by": c.resolved_by,
             })

@@ -19,7 +19,14 @@ from evidence_app.domain.identifiers import (
 from evidence_app.services.context import Context
 from evidence_app.services.records import apply_changes, resolve, snapshot
 from evidence_app.storage import audit
-from evidence_app.storage.models import Case, Designation, Incident, Participant, Vessel, VesselIdentity
+from evidence_app.storage.models import (
+    Case,
+    Designation,
+    Incident,
+    Participant,
+    Vessel,
+    VesselIdentity,
+)
 
 EDITABLE = frozenset({"imo", "mmsi", "name", "flag", "call_sign", "vessel_type", "length_m", "beam_m", "gross_tonnage", "owner", "notes"})
 

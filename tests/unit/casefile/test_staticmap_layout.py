@@ -6,7 +6,15 @@ import io
 
 from PIL import Image, ImageDraw
 
-from evidence_app.casefile.staticmap import LAND, LabelPlacer, MapSpec, MapTrack, _font, load_land, render_map
+from evidence_app.casefile.staticmap import (
+    LAND,
+    LabelPlacer,
+    MapSpec,
+    MapTrack,
+    _font,
+    load_land,
+    render_map,
+)
 
 
 def test_report_maps_load_the_packaged_basemap():
