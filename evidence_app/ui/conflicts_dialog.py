@@ -100,8 +100,8 @@ class ConflictListModel(QAbstractTableModel):
                 return ", ".join(f.replace("_", " ") for f in c["fields"])
             if col == self.WHEN:
                 return c["created_at"][:16].replace("T", " ")
-        if role == Qt.ItemDataRole.ToolTipRole and col == self.RECORD:
-            return f"{c['record_type']} {c['record_id']}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{c['record_type']} {c['record_id']}, imported {c['created_at'][:16].replace('T', ' ')} UTC"
         if role == self.IdRole:
             return c["id"]
         return None
@@ -193,17 +193,25 @@ class ConflictsDialog(QDialog):
         self.list_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.verticalHeader().hide()
-        self.list_view.horizontalHeader().setStretchLastSection(True)
-        self.list_view.horizontalHeader().setSectionResizeMode(ConflictListModel.RECORD, QHeaderView.ResizeMode.Stretch)
-        self.list_view.horizontalHeader().setSectionResizeMode(ConflictListModel.FIELDS, QHeaderView.ResizeMode.Stretch)
+        list_header = self.list_view.horizontalHeader()
+        list_header.setStretchLastSection(False)
+        list_header.setSectionResizeMode(ConflictListModel.TYPE, QHeaderView.ResizeMode.ResizeToContents)
+        list_header.setSectionResizeMode(ConflictListModel.RECORD, QHeaderView.ResizeMode.Stretch)
+        list_header.setSectionResizeMode(ConflictListModel.FIELDS, QHeaderView.ResizeMode.Stretch)
+        self.list_view.setColumnHidden(ConflictListModel.WHEN, True)  # in the row's tooltip instead: the list stays narrow
         self.list_view.setWordWrap(False)
+        self.list_view.setMinimumWidth(340)
+        compact = self.list_view.fontMetrics().height() + 10
+        self.list_view.verticalHeader().setDefaultSectionSize(compact)
 
         self.diff = RecordDiffModel(self)
         self.diff_view = QTableView()
         self.diff_view.setModel(self.diff)
         self.diff_view.setAccessibleName("Field-level comparison")
         self.diff_view.verticalHeader().hide()
-        self.diff_view.setWordWrap(True)
+        self.diff_view.setWordWrap(False)  # long values are in the tooltip
+        self.diff_view.verticalHeader().setDefaultSectionSize(compact)
+        self.diff_view.setAlternatingRowColors(True)
         self.diff_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.diff_view.horizontalHeader()
         header.setSectionResizeMode(RecordDiffModel.FIELD, QHeaderView.ResizeMode.ResizeToContents)
@@ -243,7 +251,8 @@ class ConflictsDialog(QDialog):
         splitter = QSplitter()
         splitter.addWidget(self.list_view)
         splitter.addWidget(right)
-        splitter.setSizes([380, 620])
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -277,7 +286,7 @@ class ConflictsDialog(QDialog):
             return
         n = len(conflict["fields"])
         self.record_title.setText(f"{conflict['record_type'].replace('_', ' ').capitalize()} “{record_label(conflict)}”: "
-                                  f"{n} field{'s' if n != 1 else ''} changed on both sides")
+                                  f"{n} field{'s' if n != 1 else ''} differ")
 
     def resolve_current(self, choice: str) -> bool:
         conflict = self.current_conflict()

@@ -177,7 +177,15 @@ def _table(model: _ListTable, name: str) -> QTableView:
     view.horizontalHeader().setStretchLastSection(True)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.setAlternatingRowColors(True)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 10)
+    view.setWordWrap(False)
     return view
+
+
+def _fit_rows(view: QTableView, rows: int) -> None:
+    """Make a short table exactly as tall as its rows (the sanctions list has one or two)."""
+    height = view.horizontalHeader().sizeHint().height() + rows * view.verticalHeader().defaultSectionSize() + 2 * view.frameWidth() + 2
+    view.setFixedHeight(height)
 
 
 class VesselPage(QDialog):
@@ -192,7 +200,7 @@ class VesselPage(QDialog):
         self.profile: vessels.VesselProfile | None = None
         self.setObjectName("vesselPage")
         self.setWindowTitle("Vessel")
-        self.resize(900, 760)
+        self.resize(920, 680)
 
         self.title = QLabel()
         self.title.setObjectName("vesselTitle")
@@ -215,10 +223,14 @@ class VesselPage(QDialog):
 
         self.identity_labels: dict[str, QLabel] = {}
         identity_box = QGroupBox("Assessed identity")
-        form = QFormLayout(identity_box)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for key, label in (("imo", "IMO"), ("mmsi", "MMSI"), ("name", "Name"), ("flag", "Flag"), ("call_sign", "Call sign"),
-                           ("vessel_type", "Type"), ("length", "Length × beam"), ("tonnage", "Gross tonnage"), ("owner", "Owner")):
+        columns = QHBoxLayout(identity_box)
+        left, right = QFormLayout(), QFormLayout()
+        columns.addLayout(left, 1)
+        columns.addSpacing(24)
+        columns.addLayout(right, 1)
+        for i, (key, label) in enumerate((("imo", "IMO"), ("mmsi", "MMSI"), ("name", "Name"), ("flag", "Flag"), ("call_sign", "Call sign"),
+                                          ("vessel_type", "Type"), ("length", "Length × beam"), ("tonnage", "Gross tonnage"), ("owner", "Owner"))):
+            form = left if i < 5 else right
             value = QLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setObjectName(f"identity_{key}")
@@ -253,7 +265,7 @@ class VesselPage(QDialog):
         layout.addLayout(head)
         layout.addWidget(identity_box)
         layout.addWidget(self.sanctions_box)
-        layout.addWidget(history_box, 2)
+        layout.addWidget(history_box, 1)
         layout.addWidget(incidents_box, 1)
         layout.addWidget(buttons)
 
@@ -284,6 +296,7 @@ class VesselPage(QDialog):
         for key, text in values.items():
             self.identity_labels[key].setText(text)
         self.designations.set_rows(designated)
+        _fit_rows(self.designation_view, max(1, len(designated)))
         self.sanctions_box.setVisible(bool(designated))
         rows = identity_rows(profile.identities)
         self.history.set_rows(rows)
