@@ -3,8 +3,8 @@
 Drawn with Pillow at twice the size and scaled down (cheap anti-aliasing). The
 projection is equirectangular with longitude scaled by cos(latitude): exact enough
 for the tens of kilometres an incident map covers. Land polygons are an argument (rings
-of lon/lat pairs); ``load_land()`` finds a Natural Earth land file if one is installed
-and the map degrades to sea with a graticule when none is.
+of lon/lat pairs); ``load_land()`` reads the packaged Natural Earth basemap (the one the
+interactive map serves), and the map degrades to sea with a graticule if it cannot.
 """
 
 from __future__ import annotations
@@ -100,6 +100,59 @@ def _fmt_deg(value: float, pos: str, neg: str) -> str:
     return f"{degrees}°{minutes:02d}′{hemi}"
 
 
+Box = tuple[float, float, float, float]  # left, top, right, bottom in pixels
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+class LabelPlacer:
+    """Puts each label where it overlaps no earlier label or reserved box and stays inside the frame.
+
+    Track ends of two ships alongside each other sit a few pixels apart: their labels are
+    tried at several offsets around the anchor (right, left, above, below, then further
+    out) and take the first free one, so neither hides the other.
+    """
+
+    def __init__(self, width: float, height: float, pad: float) -> None:
+        self.width, self.height, self.pad = width, height, pad
+        self.taken: list[Box] = []
+
+    def reserve(self, box: Box) -> None:
+        self.taken.append(box)
+
+    def fits(self, box: Box) -> bool:
+        inside = box[0] >= 0 and box[1] >= 0 and box[2] <= self.width and box[3] <= self.height
+        return inside and not any(_overlaps(box, other) for other in self.taken)
+
+    def place(self, draw, anchor: tuple[float, float], text: str, font, gap: float) -> tuple[float, float] | None:  # type: ignore[no-untyped-def]
+        """Top-left corner for ``text`` near ``anchor`` (its box then counts as taken), or None if none is free."""
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        w, h = right - left + 2 * self.pad, bottom - top + 2 * self.pad
+        ax, ay = anchor
+        candidates = []
+        for step in (1, 2.5, 4.5, 7):
+            g = gap * step
+            candidates += [
+                (ax + g, ay - h / 2 - (g - gap)), (ax + g, ay - h - g / 2 + gap), (ax + g, ay + g / 2),
+                (ax - g - w, ay - h / 2), (ax - w / 2, ay - g - h), (ax - w / 2, ay + g),
+                (ax - g - w, ay - h - g / 2), (ax - g - w, ay + g / 2),
+            ]
+        for x, y in candidates:
+            box = (x, y, x + w, y + h)
+            if self.fits(box):
+                self.taken.append(box)
+                return x + self.pad - left, y + self.pad - top
+        return None
+
+
+def _draw_label(draw, at: tuple[float, float], text: str, font, colour, pad: float) -> None:  # type: ignore[no-untyped-def]
+    box = draw.textbbox(at, text, font=font)
+    draw.rectangle([box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad], fill=(255, 255, 255, 215))
+    draw.text(at, text, fill=colour, font=font)
+
+
 def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple[int, int] = (900, 560)) -> bytes:
     """The incident map as PNG bytes."""
     from PIL import Image, ImageDraw
@@ -130,22 +183,38 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
             draw.polygon([xy(lat, lon) for lon, lat in ring], fill=LAND, outline=COAST, width=2)
     font = _font(11 * scale)
     small = _font(10 * scale)
+    pad = 3 * scale
+    labels = LabelPlacer(width, height, pad)
+    # The furniture is placed first, so graticule and feature labels keep clear of it.
+    bar = _scale_bar_layout(draw, width, height, px_per_deg, small, scale)
+    labels.reserve(bar["box"])
+    labels.reserve((width - 44 * scale, 10 * scale, width - 10 * scale, 62 * scale))  # north arrow
+    attribution = "Land: Natural Earth" if land else ""
+    if attribution:
+        box = draw.textbbox((0, 0), attribution, font=small)
+        attribution_at = (width - box[2] - 10 * scale, height - box[3] - 8 * scale)
+        labels.reserve((attribution_at[0] - pad, attribution_at[1] - pad, width, height))
     step = _nice_step(north - south)
     value = math.floor(south / step) * step
     while value <= north:
         y = xy(value, west)[1]
         draw.line([(0, y), (width, y)], fill=GRID + (255,), width=1 * scale)
-        draw.text((6 * scale, y - 14 * scale), _fmt_deg(value, "N", "S"), fill=INK, font=small)
+        _grid_label(draw, labels, (6 * scale, y - 16 * scale), _fmt_deg(value, "N", "S"), small)
         value += step
     step_lon = _nice_step((east - west) * coslat)
     value = math.floor(west / step_lon) * step_lon
     while value <= east:
         x = xy(south, value)[0]
         draw.line([(x, 0), (x, height)], fill=GRID + (255,), width=1 * scale)
-        draw.text((x + 4 * scale, height - 18 * scale), _fmt_deg(value, "E", "W"), fill=INK, font=small)
+        text = _fmt_deg(value, "E", "W")
+        tw = draw.textbbox((0, 0), text, font=small)[2]
+        # Right of its line, or left of it near the east edge; a label that fits neither is left out.
+        if not _grid_label(draw, labels, (x + 4 * scale, height - 20 * scale), text, small):
+            _grid_label(draw, labels, (x - 4 * scale - tw, height - 20 * scale), text, small)
         value += step_lon
     for ring in spec.footprints:
         draw.polygon([xy(lat, lon) for lon, lat in ring], fill=(255, 160, 0, 50), outline=(230, 130, 0, 255), width=2 * scale)
+    pending: list[tuple[tuple[float, float], str, object, tuple[int, int, int], float]] = []
     for i, track in enumerate(spec.tracks):
         colour = TRACK_COLOURS[i % len(TRACK_COLOURS)]
         pts = [xy(lat, lon) for lat, lon in track.points]
@@ -156,24 +225,32 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
         if pts:
             ex, ey = pts[-1]
             draw.ellipse([ex - 6 * scale, ey - 6 * scale, ex + 6 * scale, ey + 6 * scale], fill=colour + (255,), outline=(255, 255, 255, 255), width=2 * scale)
-            _label(draw, (ex + 9 * scale, ey - 9 * scale), track.label, font, colour)
+            labels.reserve((ex - 7 * scale, ey - 7 * scale, ex + 7 * scale, ey + 7 * scale))
+            pending.append(((ex, ey), track.label, font, colour, 10 * scale))
     for lat, lon, text in spec.points:
         px, py = xy(lat, lon)
         draw.rectangle([px - 5 * scale, py - 5 * scale, px + 5 * scale, py + 5 * scale], fill=(230, 130, 0, 255), outline=(255, 255, 255, 255))
+        labels.reserve((px - 6 * scale, py - 6 * scale, px + 6 * scale, py + 6 * scale))
         if text:
-            _label(draw, (px + 8 * scale, py + 4 * scale), text, small, (150, 80, 0))
+            pending.append(((px, py), text, small, (150, 80, 0), 9 * scale))
     px, py = xy(spec.lat, spec.lon)
     if spec.radius_m:
         r = spec.radius_m / 111_320 * px_per_deg
         draw.ellipse([px - r, py - r, px + r, py + r], fill=spec.colour + (40,), outline=spec.colour + (220,), width=2 * scale)
     m = 9 * scale
     draw.polygon([(px, py - m), (px + m, py), (px, py + m), (px - m, py)], fill=spec.colour + (255,), outline=(255, 255, 255, 255))
+    labels.reserve((px - m, py - m, px + m, py + m))
     if spec.label:
-        _label(draw, (px + 12 * scale, py + 8 * scale), spec.label, font, spec.colour)
-    _scale_bar(draw, width, height, px_per_deg, coslat, small, scale)
+        # The incident's own label first: it matters most, so it gets the best place.
+        pending.insert(0, ((px, py), spec.label, font, spec.colour, 13 * scale))
+    for anchor, text, label_font, colour, gap in pending:
+        at = labels.place(draw, anchor, text, label_font, gap)
+        if at is not None:
+            _draw_label(draw, at, text, label_font, colour, pad)
+    _draw_scale_bar(draw, bar, small, scale)
     _north_arrow(draw, width, scale, small)
-    if land:
-        draw.text((width - 170 * scale, height - 18 * scale), "Land: Natural Earth", fill=INK, font=small)
+    if attribution:
+        draw.text(attribution_at, attribution, fill=INK, font=small)
     draw.rectangle([0, 0, width - 1, height - 1], outline=INK, width=2 * scale)
     out = img.resize(size, Image.Resampling.LANCZOS)
     buf = io.BytesIO()
@@ -181,13 +258,17 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
     return buf.getvalue()
 
 
-def _label(draw, at, text, font, colour) -> None:  # type: ignore[no-untyped-def]
+def _grid_label(draw, labels: LabelPlacer, at: tuple[float, float], text: str, font) -> bool:  # type: ignore[no-untyped-def]
+    """Draw a graticule label at ``at`` if it is wholly inside the frame and clear of everything placed."""
     box = draw.textbbox(at, text, font=font)
-    draw.rectangle([box[0] - 4, box[1] - 3, box[2] + 4, box[3] + 3], fill=(255, 255, 255, 215))
-    draw.text(at, text, fill=colour, font=font)
+    if not labels.fits(box):
+        return False
+    labels.reserve(box)
+    draw.text(at, text, fill=INK, font=font)
+    return True
 
 
-def _scale_bar(draw, width, height, px_per_deg, coslat, font, scale) -> None:  # type: ignore[no-untyped-def]
+def _scale_bar_layout(draw, width, height, px_per_deg, font, scale) -> dict:  # type: ignore[no-untyped-def]
     metres_per_px = 111_320 / px_per_deg
     target = width * 0.22 * metres_per_px
     nice = 1000.0
@@ -195,13 +276,21 @@ def _scale_bar(draw, width, height, px_per_deg, coslat, font, scale) -> None:  #
         if candidate <= target:
             nice = candidate
     length = nice / metres_per_px
+    km = nice / 1000
+    text = f"{km:g} km ({km / 1.852:.1f} nm)"
+    text_w = draw.textbbox((0, 0), text, font=font)[2]
     x0, y0 = 20 * scale, height - 40 * scale
-    draw.rectangle([x0 - 6 * scale, y0 - 22 * scale, x0 + length + 60 * scale, y0 + 10 * scale], fill=(255, 255, 255, 200))
+    box = (x0 - 6 * scale, y0 - 22 * scale, x0 + max(length, text_w) + 12 * scale, y0 + 10 * scale)
+    return {"x0": x0, "y0": y0, "length": length, "text": text, "box": box}
+
+
+def _draw_scale_bar(draw, bar: dict, font, scale) -> None:  # type: ignore[no-untyped-def]
+    x0, y0, length = bar["x0"], bar["y0"], bar["length"]
+    draw.rectangle(bar["box"], fill=(255, 255, 255, 200))
     draw.line([(x0, y0), (x0 + length, y0)], fill=INK, width=3 * scale)
     for x in (x0, x0 + length):
         draw.line([(x, y0 - 6 * scale), (x, y0 + 6 * scale)], fill=INK, width=2 * scale)
-    km = nice / 1000
-    draw.text((x0, y0 - 20 * scale), f"{km:g} km ({km / 1.852:.1f} nm)", fill=INK, font=font)
+    draw.text((x0, y0 - 20 * scale), bar["text"], fill=INK, font=font)
 
 
 def _north_arrow(draw, width, scale, font) -> None:  # type: ignore[no-untyped-def]
@@ -237,23 +326,16 @@ def rings_from_geojson(data: dict) -> list[Ring]:  # type: ignore[type-arg]
     return rings
 
 
-def basemap_candidates() -> list[Path]:
-    """Where a Natural Earth land GeoJSON may be: package resources, then the project's resources/."""
-    package = Path(__file__).resolve().parents[1]
-    roots = [package / "resources", package.parent / "resources"]
-    found: list[Path] = []
-    for root in roots:
-        if root.is_dir():
-            found += sorted(root.rglob("*land*.geojson"), key=lambda p: -p.stat().st_size)
-    return found
-
-
 @lru_cache(maxsize=1)
 def load_land() -> tuple[Ring, ...] | None:
-    """Land polygons for the maps, or None when no basemap file is installed (sea-only maps)."""
-    for path in basemap_candidates():
-        try:
-            return tuple(rings_from_geojson(json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, TypeError, KeyError, IndexError):
-            continue
-    return None
+    """Land polygons for the maps: the packaged Natural Earth basemap the interactive map uses too.
+
+    None when the basemap cannot be read (a broken install): the maps then show sea with a
+    graticule rather than failing the report.
+    """
+    from evidence_app import resources
+
+    try:
+        return tuple(rings_from_geojson(json.loads(resources.land_geojson())))
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
+        return None

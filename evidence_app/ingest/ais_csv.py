@@ -63,11 +63,14 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-def resolve_columns(
-    header: list[str], mapping: Mapping[str, str], fields: Mapping[str, tuple[str, ...]],
-    required: tuple[str, ...], file: str,
+def match_columns(
+    header: list[str], mapping: Mapping[str, str], fields: Mapping[str, tuple[str, ...]], file: str,
 ) -> dict[str, int]:
-    """Column index per canonical field: explicit mapping first, then header aliases."""
+    """Column index per canonical field found: explicit mapping first, then header aliases.
+
+    Fields the header does not name are simply absent; ``resolve_columns`` decides which
+    of them a file must have. The GUI's mapping table shows this same answer.
+    """
     unknown = sorted(set(mapping) - set(fields))
     if unknown:
         raise UserError(
@@ -97,6 +100,15 @@ def resolve_columns(
                 columns[field] = normalised.index(spelling)
                 taken.add(columns[field])
                 break
+    return columns
+
+
+def resolve_columns(
+    header: list[str], mapping: Mapping[str, str], fields: Mapping[str, tuple[str, ...]],
+    required: tuple[str, ...], file: str,
+) -> dict[str, int]:
+    """Column index per canonical field: explicit mapping first, then header aliases."""
+    columns = match_columns(header, mapping, fields, file)
     missing = [f for f in required if f not in columns]
     if missing:
         raise UserError(

@@ -6,13 +6,14 @@ Paths are the ones the page asks for on our URL scheme, e.g. ``/assets/leaflet/l
 
 from __future__ import annotations
 
-import gzip
 import importlib
 import mimetypes
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
+
+from evidence_app import resources
 
 SCHEME = "evmap"
 HOST = "local"
@@ -26,7 +27,7 @@ _XSTATIC = {
 }
 _SERVED_SUFFIXES = {".js", ".css", ".png", ".svg"}
 
-BASEMAP_LAND = "land-50m.geojson.gz"
+BASEMAP_LAND = resources.BASEMAP_LAND
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,6 @@ def read_asset(path: str) -> Asset | None:
     return Asset(found.read_bytes(), media_type)
 
 
-@cache
 def land_geojson() -> bytes:
-    """The Natural Earth land polygons as GeoJSON bytes (decompressed once, then kept)."""
-    packed = (files("evidence_app.resources") / "basemap" / BASEMAP_LAND).read_bytes()
-    return gzip.decompress(packed)
+    """The Natural Earth land polygons as GeoJSON bytes (the same file the reports draw)."""
+    return resources.land_geojson()

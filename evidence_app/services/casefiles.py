@@ -110,6 +110,8 @@ def list_conflicts(ctx: Context, *, case_id: str | None = None, include_resolved
             out.append({
                 "id": c.id, "case_id": c.case_id, "record_type": c.record_type, "record_id": c.record_id,
                 "fields": {f: {"local": current.get(f), "incoming": c.incoming.get(f)} for f in c.fields},
+                # Both whole versions, for a side-by-side view of the record (not only the differing fields).
+                "local_record": current, "incoming_record": dict(c.incoming),
                 "peer_store_id": c.peer_store_id, "created_at": c.created_at.isoformat(),
                 "resolution": c.resolution, "resolved_by": c.resolved_by,
             })
@@ -162,6 +164,56 @@ def export_geo(ctx: Context, case_id: str, out_path: str | os.PathLike[str], *, 
     else:
         data = geo_export.to_kml(records, tracks)
     out = Path(out_path)
+    _write_atomically(out, data)
+    return {"path": str(out), "bytes": len(data), "incidents": len(records.of("incident")), "tracks": len(tracks)}
+
+
+REPORT_FORMATS = ("html", "pdf")
+
+
+def export_report(
+    ctx: Context,
+    case_id: str,
+    out_path: str | os.PathLike[str],
+    *,
+    fmt: str,
+    only_confirmed: bool = False,
+    progress: Progress = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> dict[str, Any]:
+    """Write the case report alone (self-contained HTML, or PDF with the caveat on every page)."""
+    if fmt not in REPORT_FORMATS:
+        raise ValidationError(f"report format {fmt!r}: expected html or pdf", field="format")
+    from evidence_app.casefile.report_data import build_report_data
+    from evidence_app.casefile.report_html import render_html
+    from evidence_app.casefile.report_pdf import render_pdf
+
+    progress(0, 3, "collecting the case")
+    with ctx.store.read() as session:
+        case = resolve(session, Case, case_id, "case")
+        records = collect_case(session, case.id, only_confirmed=only_confirmed)
+        tracks = case_tracks(session, records)
+    cancel.raise_if_cancelled()
+    progress(1, 3, "drawing maps and photos")
+    data = build_report_data(records, tracks, ctx.store.objects.path_for, exported_at=datetime.now(UTC))
+    cancel.raise_if_cancelled()
+    progress(2, 3, f"writing the {fmt.upper()}")
+    body = render_html(data).encode("utf-8") if fmt == "html" else render_pdf(data)
+    cancel.raise_if_cancelled()
+    _write_atomically(Path(out_path), body)
+    with ctx.store.write() as session:
+        audit.record(session, ctx.actor, "casefile.report", "case", case.id, {
+            "file": Path(out_path).name, "format": fmt, "scope": "confirmed" if only_confirmed else "all",
+            "incidents": len(records.of("incident")), "bytes": len(body),
+        })
+    progress(3, 3, "written")
+    return {"path": str(out_path), "bytes": len(body), "incidents": len(records.of("incident")), "format": fmt}
+
+
+def _write_atomically(out: Path, data: bytes) -> None:
+    """Write to a hidden temporary name beside the target, then rename: no half-written file."""
+    if out.is_dir():
+        raise ValidationError("is a folder: give a file name", location=str(out))
     tmp = out.with_name(f".{out.name}.part")
     try:
         tmp.write_bytes(data)
@@ -169,4 +221,3 @@ def export_geo(ctx: Context, case_id: str, out_path: str | os.PathLike[str], *, 
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ValidationError(f"cannot write the file: {exc.strerror}", location=str(out)) from None
-    return {"path": str(out), "bytes": len(data), "incidents": len(records.of("incident")), "tracks": len(tracks)}

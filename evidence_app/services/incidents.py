@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from evidence_app.domain.errors import ValidationError
@@ -21,6 +21,7 @@ from evidence_app.services.vessels import find_vessel, vessel_ids_matching
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
     Case,
+    Designation,
     Incident,
     IncidentEvidence,
     IncidentTag,
@@ -243,6 +244,11 @@ class IncidentRow:
     vessels: str
     tags: str
     proposed_by: str | None
+    sanctioned: tuple[str, ...] = ()  # names of the participants under a sanctions designation
+
+    @property
+    def has_sanctioned(self) -> bool:
+        return bool(self.sanctioned)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: plain(v) for k, v in self.__dict__.items()}
@@ -405,15 +411,22 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
     rows = session.execute(query).all()
     page_ids = [r.id for r in rows]
     vessels: dict[str, list[str]] = {}
+    sanctioned: dict[str, list[str]] = {}
     tags: dict[str, list[str]] = {}
+    # Designations ride along in the participants query (an EXISTS per joined vessel), so a
+    # page still costs the same few queries however many sanctioned ships it shows.
+    designated = exists().where(Designation.vessel_id == Vessel.id)
     for chunk_start in range(0, len(page_ids), 900):  # stay under SQLite's parameter limit
         chunk = page_ids[chunk_start : chunk_start + 900]
-        for incident_id, name, imo, mmsi in session.execute(
-            select(Participant.incident_id, Vessel.name, Vessel.imo, Vessel.mmsi)
+        for incident_id, name, imo, mmsi, is_designated in session.execute(
+            select(Participant.incident_id, Vessel.name, Vessel.imo, Vessel.mmsi, designated)
             .join(Vessel, Vessel.id == Participant.vessel_id)
             .where(Participant.incident_id.in_(chunk))
         ):
-            vessels.setdefault(incident_id, []).append(name or (f"IMO {imo}" if imo else f"MMSI {mmsi}"))
+            label = name or (f"IMO {imo}" if imo else f"MMSI {mmsi}")
+            vessels.setdefault(incident_id, []).append(label)
+            if is_designated:
+                sanctioned.setdefault(incident_id, []).append(label)
         for incident_id, name in session.execute(
             select(IncidentTag.incident_id, Tag.name).join(Tag, Tag.id == IncidentTag.tag_id).where(IncidentTag.incident_id.in_(chunk))
         ):
@@ -422,7 +435,7 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
         IncidentRow(
             r.id, r.case_id, r.title, r.start_utc, r.end_utc, r.status, r.lat, r.lon, r.radius_m,
             r.evidence_count, ", ".join(sorted(vessels.get(r.id, []))), ", ".join(sorted(tags.get(r.id, []))),
-            r.confirmation_proposed_by,
+            r.confirmation_proposed_by, tuple(sorted(sanctioned.get(r.id, []))),
         )
         for r in rows
     ]

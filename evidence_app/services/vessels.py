@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -17,7 +19,14 @@ from evidence_app.domain.identifiers import (
 from evidence_app.services.context import Context
 from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
 from evidence_app.storage import audit
-from evidence_app.storage.models import Vessel, VesselIdentity
+from evidence_app.storage.models import (
+    Case,
+    Designation,
+    Incident,
+    Participant,
+    Vessel,
+    VesselIdentity,
+)
 
 EDITABLE = frozenset({"imo", "mmsi", "name", "flag", "call_sign", "vessel_type", "length_m", "beam_m", "gross_tonnage", "owner", "notes"})
 
@@ -134,3 +143,83 @@ def get_vessel(ctx: Context, ref: str) -> Vessel:
         vessel = find_vessel(session, ref)
         _ = vessel.identities, vessel.designations
         return vessel
+
+
+@dataclass(frozen=True)
+class VesselListRow:
+    """What the vessel list shows of one hull, fetched for all vessels in one query."""
+
+    id: str
+    name: str
+    imo: int | None
+    mmsi: int | None
+    flag: str
+    vessel_type: str
+    identities: int
+    designations: int
+    incidents: int
+
+    @property
+    def sanctioned(self) -> bool:
+        return self.designations > 0
+
+
+def vessel_rows(ctx: Context, text: str = "") -> list[VesselListRow]:
+    """Every vessel (or those a filter text matches) with its counts, in one query."""
+    def counted(model: Any) -> Any:
+        return (select(func.count()).select_from(model).where(model.vessel_id == Vessel.id)
+                .correlate(Vessel).scalar_subquery())
+
+    with ctx.store.read() as session:
+        query = select(Vessel.id, Vessel.name, Vessel.imo, Vessel.mmsi, Vessel.flag, Vessel.vessel_type,
+                       counted(VesselIdentity), counted(Designation), counted(Participant)).order_by(Vessel.name, Vessel.id)
+        if text.strip():
+            query = query.where(Vessel.id.in_(vessel_ids_matching(session, text)))
+        return [VesselListRow(*row) for row in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class VesselIncident:
+    """One incident a vessel takes part in, with its role there."""
+
+    incident_id: str
+    case_id: str
+    case_title: str
+    title: str
+    start_utc: datetime
+    status: str
+    role: str
+
+
+@dataclass
+class VesselProfile:
+    """A vessel page's content: the assessed hull, its identity history, designations and incidents."""
+
+    vessel: Vessel
+    identities: list[VesselIdentity]
+    designations: list[Designation]
+    incidents: list[VesselIncident] = field(default_factory=list)
+
+    @property
+    def flag_hint(self) -> str | None:
+        """The country the MMSI's MID points to: a hint at the flag, not proof of it."""
+        return mmsi_flag_hint(self.vessel.mmsi) if self.vessel.mmsi else None
+
+
+def vessel_profile(ctx: Context, ref: str) -> VesselProfile:
+    """Everything a vessel page shows, in four queries (vessel, history, designations, incidents)."""
+    with ctx.store.read() as session:
+        vessel = find_vessel(session, ref)
+        identities = sorted(vessel.identities, key=lambda i: (i.first_seen or i.last_seen or _EPOCH, i.name))
+        designations = sorted(vessel.designations, key=lambda d: (d.listed_on or _EPOCH, d.authority))
+        rows = session.execute(
+            select(Incident.id, Incident.case_id, Case.title, Incident.title, Incident.start_utc, Incident.status, Participant.role)
+            .join(Participant, Participant.incident_id == Incident.id)
+            .join(Case, Case.id == Incident.case_id)
+            .where(Participant.vessel_id == vessel.id)
+            .order_by(Incident.start_utc)
+        )
+        return VesselProfile(vessel, identities, designations, [VesselIncident(*r) for r in rows])
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

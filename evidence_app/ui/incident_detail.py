@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QStringListModel, Qt, Signal
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,7 +33,7 @@ from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES
 from evidence_app.domain.timeparse import parse_utc
 from evidence_app.services import incidents, tags
-from evidence_app.storage.models import Incident
+from evidence_app.storage.models import Designation, Incident
 from evidence_app.ui.commands import Desk, EditIncidentCommand, ParticipantCommand, TagCommand
 from evidence_app.ui.models.detail_models import ParticipantItem, ParticipantModel
 
@@ -81,7 +81,15 @@ def _fmt_number(value: float | None) -> str:
     return f"{value:g}"
 
 
+def designation_label(d: Designation) -> str:
+    """'OFAC DPRK3 (SDN 12345)': one sanctions designation in a line."""
+    ref = f" ({d.reference})" if d.reference else ""
+    return f"{d.authority} {d.program}".strip() + ref
+
+
 class IncidentDetail(QWidget):
+    vesselActivated = Signal(str)  # a participant was double-clicked: open its vessel page
+
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
@@ -181,6 +189,7 @@ class IncidentDetail(QWidget):
         self.participant_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.participant_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.participant_view.setMaximumHeight(120)
+        self.participant_view.doubleClicked.connect(self._participant_double_clicked)
         self.vessel_entry = QLineEdit()
         self.vessel_entry.setPlaceholderText("vessel: IMO, MMSI or name")
         self.vessel_entry.setAccessibleName("Vessel to add as participant")
@@ -278,7 +287,8 @@ class IncidentDetail(QWidget):
             self.assessment.setPlainText(incident.assessment or "")
             self.participants.set_rows([
                 ParticipantItem(p.vessel_id, p.role, p.vessel.name, p.vessel.imo, p.vessel.mmsi, p.vessel.flag,
-                                p.claimed_name, p.claimed_flag, p.claimed_imo, p.claimed_mmsi)
+                                p.claimed_name, p.claimed_flag, p.claimed_imo, p.claimed_mmsi,
+                                tuple(designation_label(d) for d in p.vessel.designations))
                 for p in sorted(incident.participants, key=lambda p: (ROLES.index(p.role) if p.role in ROLES else 9, p.vessel.name))
             ])
             self._show_tags(tags.tags_of_incident(self.desk.ctx, incident_id))
@@ -429,3 +439,8 @@ class IncidentDetail(QWidget):
             return
         p = self.participants.rows()[index.row()]
         self.desk.perform(ParticipantCommand(self.desk, self.incident_id, p.vessel_id, self._participant_state(p), None))
+
+    def _participant_double_clicked(self, index: QModelIndex) -> None:
+        # Identity cells open the vessel page; role and claimed cells are edited in place.
+        if index.isValid() and index.column() not in ParticipantModel.EDITABLE:
+            self.vesselActivated.emit(index.data(ParticipantModel.IdRole))

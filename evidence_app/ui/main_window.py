@@ -37,12 +37,15 @@ from evidence_app import APP_NAME, APP_SLUG, __version__
 from evidence_app.domain.errors import Cancelled, UserError
 from evidence_app.services import cases, demo, evidence
 from evidence_app.services.context import Context
+from evidence_app.ui.casefile_actions import CaseFileController
 from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, EditIncidentCommand
 from evidence_app.ui.errors import configure_log_file, show_error
 from evidence_app.ui.evidence_panel import EvidencePanel
+from evidence_app.ui.import_dialogs import ImportController
 from evidence_app.ui.incident_detail import IncidentDetail
 from evidence_app.ui.incident_list import IncidentListPanel
 from evidence_app.ui.review_panel import ReviewPanel
+from evidence_app.ui.vessel_page import VesselListDialog, VesselPage
 from evidence_app.workers.tasks import Task, TaskRunner
 
 STATE_VERSION = 1
@@ -105,6 +108,7 @@ def _placeholder(text: str) -> QLabel:
 
 class MainWindow(QMainWindow):
     incidentSelected = Signal(str)
+    vesselTrackRequested = Signal(int)  # MMSI, from a vessel page's "Show track on map" (the map connects it)
 
     def __init__(self, ctx: Context, *, settings: QSettings | None = None, log_path: Path | None = None) -> None:
         super().__init__()
@@ -166,6 +170,18 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.store_label)
         self.statusBar().addPermanentWidget(self.reviewer_label)
 
+        # Imports and case files: controllers own their dialogs and worker runs (ui/import_dialogs.py,
+        # ui/casefile_actions.py); the window only gives them its runner, error reporter and case.
+        status = lambda text: self.statusBar().showMessage(text, 8000)  # noqa: E731
+        self.imports = ImportController(ctx, self.runner, self, self.report_error, self.list_panel.current_case_id,
+                                        lambda: [(r.id, r.title) for r in cases.list_cases(ctx)], status)
+        self.casefiles = CaseFileController(ctx, self.runner, self, self.report_error, self._current_case_title, status)
+        self.imports.imported.connect(lambda _report: self.refresh())
+        self.casefiles.caseImported.connect(lambda case_id: self.list_panel.reload_cases(select_id=case_id or None))
+        self.vessel_page: VesselPage | None = None
+        self.vessel_list: VesselListDialog | None = None
+        self.detail.vesselActivated.connect(self.open_vessel_page)
+
         self._build_menus()
         self.list_panel.incidentSelected.connect(self.select_incident)
         self.list_panel.caseSelected.connect(self._case_selected)
@@ -209,6 +225,15 @@ class MainWindow(QMainWindow):
         self.new_incident_action = self._action(file_menu, "&New Incident", self.add_incident, QKeySequence.StandardKey.New, "Add an incident to the case")
         self.attach_action = self._action(file_menu, "&Attach Files…", self.choose_files_to_attach, "Ctrl+Shift+A", "Attach files to the selected incident")
         file_menu.addSeparator()
+        import_menu = file_menu.addMenu("&Import")
+        self._action(import_menu, "&AIS positions…", lambda: self.imports.open_dialog("ais"), tip="Import AIS files (MarineCadastre, NMEA, CSV)")
+        self._action(import_menu, "&Vessel registry…", lambda: self.imports.open_dialog("vessels"), tip="Import a vessel registry or the OFAC SDN list")
+        self._action(import_menu, "&Detected events…", lambda: self.imports.open_dialog("events"), tip="Import encounter detections as suspected incidents")
+        self._action(file_menu, "Import Case &File…", self.casefiles.choose_import, tip="Check and merge an .evcase file")
+        self._action(file_menu, "&Export Case…", lambda: self.casefiles.open_export("case"), "Ctrl+E", "Write the case as an .evcase file")
+        self._action(file_menu, "Export &Report…", lambda: self.casefiles.open_export("report"), tip="Write the case report as PDF or HTML")
+        self._action(file_menu, "Export &GeoJSON / KML…", lambda: self.casefiles.open_export("geo"), tip="Write incidents and tracks as KML or GeoJSON")
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
         self.undo_action = self.desk.undo_stack.createUndoAction(self, "&Undo")
@@ -227,6 +252,8 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "Reset &Layout", self.reset_layout)
         tools_menu = bar.addMenu("&Tools")
         self._action(tools_menu, "&Verify Store…", self.verify_store, tip="Re-hash every evidence file and check the audit chain")
+        self._action(tools_menu, "&Vessels…", self.open_vessel_list, tip="Every vessel, with its identity history and sanctions")
+        self._action(tools_menu, "Merge &Conflicts…", lambda: self.casefiles.open_conflicts(), tip="Resolve conflicts from case-file imports")
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Open &Demo Case", self.open_demo_case, tip="Open (or create) the fictitious demo case")
         self._action(help_menu, f"&About {APP_NAME}", self.about)
@@ -400,6 +427,42 @@ class MainWindow(QMainWindow):
         dialog.canceled.connect(task.cancel)
         self.attach_task = task
         return task
+
+    # -- vessels --------------------------------------------------------------------------
+    def open_vessel_page(self, vessel_ref: str) -> VesselPage | None:
+        """Show a vessel's page (one, reused, non-modal window)."""
+        if self.vessel_page is None:
+            self.vessel_page = VesselPage(self.ctx, self)
+            self.vessel_page.trackRequested.connect(self.vesselTrackRequested)
+            self.vessel_page.incidentActivated.connect(self.show_incident)
+        try:
+            self.vessel_page.load(vessel_ref)
+        except UserError as exc:
+            self.report_error(exc)
+            return None
+        self.vessel_page.show()
+        self.vessel_page.raise_()
+        return self.vessel_page
+
+    def open_vessel_list(self) -> VesselListDialog:
+        if self.vessel_list is None:
+            self.vessel_list = VesselListDialog(self.ctx, self)
+            self.vessel_list.vesselActivated.connect(self.open_vessel_page)
+        self.vessel_list.reload()
+        self.vessel_list.show()
+        self.vessel_list.raise_()
+        return self.vessel_list
+
+    def show_incident(self, incident_id: str, case_id: str = "") -> bool:
+        """Select an incident in the main list (switching case if needed); the panels show it even when a filter hides its row."""
+        if case_id and case_id != self.list_panel.current_case_id():
+            self.list_panel.reload_cases(select_id=case_id)
+        self.select_incident(incident_id)
+        return self.current_incident == incident_id
+
+    def _current_case_title(self) -> tuple[str, str] | None:
+        row = self.list_panel.current_case()
+        return (row.id, row.title) if row else None
 
     # -- tools and help -------------------------------------------------------------------
     def verify_store(self) -> Task:

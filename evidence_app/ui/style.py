@@ -79,3 +79,32 @@ def apply_theme(app: QApplication, scheme: str = "system") -> str:
     app.setStyle("Fusion")
     app.setPalette(dark_palette() if scheme == "dark" else app.style().standardPalette())
     return scheme
+
+
+SANCTION_COLOUR = "#b3261e"  # deep red: a designated (sanctioned) vessel, wherever it appears
+SANCTION_BADGE_STYLE = (f"background: {SANCTION_COLOUR}; color: white; font-weight: bold; "
+                        "border-radius: 3px; padding: 2px 8px;")
+
+
+@cache
+def sanction_icon(size: int = 14) -> QIcon:
+    """A small red badge with a white 'S': the mark of a sanctioned vessel in lists and tables."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFont
+
+    pixmap = QPixmap(size * 2, size * 2)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(SANCTION_COLOUR))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawRoundedRect(QRectF(0.5, 0.5, size - 1, size - 1), 3, 3)
+    font = QFont()
+    font.setBold(True)
+    font.setPixelSize(int(size * 0.72))
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, "S")
+    painter.end()
+    return QIcon(pixmap)

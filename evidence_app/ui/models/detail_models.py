@@ -14,7 +14,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPixmap
 
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.grading import CREDIBILITY, RELIABILITY
@@ -22,7 +22,7 @@ from evidence_app.domain.identifiers import validate_imo, validate_mmsi
 from evidence_app.domain.incident import ROLES
 from evidence_app.domain.timeparse import format_utc
 from evidence_app.services.cases import CaseRow
-from evidence_app.ui.style import status_icon, status_label
+from evidence_app.ui.style import SANCTION_COLOUR, sanction_icon, status_icon, status_label
 
 Index = QModelIndex | QPersistentModelIndex
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -135,6 +135,11 @@ class ParticipantItem:
     claimed_flag: str
     claimed_imo: int | None
     claimed_mmsi: int | None
+    designations: tuple[str, ...] = ()  # "OFAC DPRK3 (SDN 12345)": sanctions on record for the vessel
+
+    @property
+    def sanctioned(self) -> bool:
+        return bool(self.designations)
 
     @property
     def ref(self) -> str:
@@ -196,9 +201,20 @@ class ParticipantModel(_ListTable):
             }
             value = values.get(col)
             return str(value) if value is not None else None
+        if role == Qt.ItemDataRole.DecorationRole and col == self.VESSEL and p.sanctioned:
+            return sanction_icon()
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.VESSEL and p.sanctioned:
+            return QBrush(QColor(SANCTION_COLOUR))
+        if role == Qt.ItemDataRole.FontRole and col == self.VESSEL and p.sanctioned:
+            font = QFont()
+            font.setBold(True)
+            return font
         if role == Qt.ItemDataRole.ToolTipRole:
             if err is not None:
                 return err[1]
+            if col == self.VESSEL:
+                sanctions = f"SANCTIONED: {'; '.join(p.designations)}\n" if p.sanctioned else ""
+                return f"{sanctions}Double-click to open the vessel page"
             if col in (self.CLAIMED_NAME, self.CLAIMED_FLAG) and self._differs(p, col):
                 return "The identity this vessel claimed differs from the assessed one"
         if role == Qt.ItemDataRole.BackgroundRole:

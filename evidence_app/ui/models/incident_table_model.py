@@ -18,7 +18,7 @@ from evidence_app.domain.timeparse import format_utc
 from evidence_app.services import incidents
 from evidence_app.services.context import Context
 from evidence_app.services.incidents import IncidentFilter, IncidentRow
-from evidence_app.ui.style import status_icon, status_label
+from evidence_app.ui.style import sanction_icon, status_icon, status_label
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -40,6 +40,7 @@ class IncidentTableModel(QAbstractTableModel):
     IdRole = Qt.ItemDataRole.UserRole + 1
     RowRole = Qt.ItemDataRole.UserRole + 2
     StatusRole = Qt.ItemDataRole.UserRole + 3
+    SanctionedRole = Qt.ItemDataRole.UserRole + 4  # names of the sanctioned participants (tuple)
 
     def __init__(self, ctx: Context, parent: Any = None, *, page_size: int = 200, max_pages: int = 12) -> None:
         super().__init__(parent)
@@ -149,7 +150,11 @@ class IncidentTableModel(QAbstractTableModel):
                 return row.tags
         elif role == Qt.ItemDataRole.DecorationRole and col == self.STATUS:
             return status_icon(row.status)
+        elif role == Qt.ItemDataRole.DecorationRole and col == self.VESSELS and row.sanctioned:
+            return sanction_icon()
         elif role == Qt.ItemDataRole.ToolTipRole:
+            if col == self.VESSELS and row.sanctioned:
+                return f"Sanctioned: {', '.join(row.sanctioned)} (a sanctions designation is on record)"
             if col == self.STATUS and row.proposed_by:
                 return f"Confirmation proposed by {row.proposed_by}; a second reviewer must confirm it"
             if col == self.TIME:
@@ -163,6 +168,8 @@ class IncidentTableModel(QAbstractTableModel):
             return row
         elif role == self.StatusRole:
             return row.status
+        elif role == self.SanctionedRole:
+            return row.sanctioned
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

@@ -1,0 +1,180 @@
+"""File ▸ Export / Import case file driven through the window: reports, merges, conflicts, refusals."""
+
+import json
+import os
+import zipfile
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from sqlalchemy import select, text
+
+from evidence_app.services import casefiles, incidents
+from evidence_app.services.context import Context
+from evidence_app.storage import audit
+from evidence_app.storage.db import open_store
+from evidence_app.storage.models import MergeConflict
+from evidence_app.ui.conflicts_dialog import ConflictListModel, RecordDiffModel
+from evidence_app.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, ctx, sample_case, tmp_path):
+    w = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "log" / "desk.log")
+    qtbot.addWidget(w)
+    yield w
+    w.runner.shutdown()
+
+
+@pytest.fixture
+def laptop(tmp_path):
+    store = open_store(tmp_path / "laptop" / "store.sqlite")
+    yield Context(store, "field-analyst")
+    store.close()
+
+
+def actions(ctx):
+    with ctx.store.read() as s:
+        return [e.action for e in audit.iter_entries(s)]
+
+
+def export_through_dialog(qtbot, window, kind, path, fmt_index=0, only_confirmed=False):
+    dialog = window.casefiles.open_export(kind)
+    dialog.format_combo.setCurrentIndex(fmt_index)
+    dialog.path_edit.setText(str(path))
+    dialog.only_confirmed.setChecked(only_confirmed)
+    dialog.accept()
+    assert window.casefiles.task is not None
+    qtbot.waitUntil(lambda: window.casefiles.task is None, timeout=30000)
+    return window.casefiles.last_result
+
+
+def test_exports_write_each_format_and_are_audited(qtbot, window, ctx, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = export_through_dialog(qtbot, window, "case", out / "case.evcase", only_confirmed=True)
+    assert (out / "case.evcase").is_file() and result.incidents == 0  # nothing is confirmed yet
+    with zipfile.ZipFile(out / "case.evcase") as zf:
+        assert json.loads(zf.read("manifest.json"))["scope"] == "confirmed"
+    export_through_dialog(qtbot, window, "report", out / "report", fmt_index=0)
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    export_through_dialog(qtbot, window, "report", out / "report.html", fmt_index=1)
+    assert "STS south of Dalian" in (out / "report.html").read_text()
+    export_through_dialog(qtbot, window, "geo", out / "case.kml", fmt_index=0)
+    export_through_dialog(qtbot, window, "geo", out / "case.geojson", fmt_index=1)
+    assert json.loads((out / "case.geojson").read_text())["type"] == "FeatureCollection"
+    assert "<kml" in (out / "case.kml").read_text()
+    assert [a for a in actions(ctx) if a.startswith("casefile.")] == ["casefile.export", "casefile.report", "casefile.report"]
+    assert sorted(p.name for p in out.iterdir()) == ["case.evcase", "case.geojson", "case.kml", "report.html", "report.pdf"]
+
+
+def test_export_to_a_missing_folder_is_refused_at_the_dialog(qtbot, window, tmp_path):
+    dialog = window.casefiles.open_export("report")
+    dialog.path_edit.setText(str(tmp_path / "nope" / "r.pdf"))
+    dialog.accept()
+    assert "does not exist" in dialog.error_label.text() and window.casefiles.task is None
+    dialog.reject()
+
+
+def test_import_merges_then_conflicts_are_resolved_side_by_side(qtbot, window, ctx, sample_case, laptop, tmp_path):
+    case, incident = sample_case
+    to_field = tmp_path / "to-field.evcase"
+    casefiles.export_case(ctx, case.id, to_field, with_report=False)
+    casefiles.import_case(laptop, to_field)
+    incidents.update_incident(laptop, incident.id, lat=36.60, lon=124.00, title="STS south of Dalian (field check)")
+    back = tmp_path / "from-field.evcase"
+    casefiles.export_case(laptop, case.id, back, with_report=False)
+    incidents.update_incident(ctx, incident.id, title="STS south of Dalian (desk revision)", radius_m=900)
+
+    window.casefiles.start_import(back)
+    qtbot.waitUntil(lambda: window.casefiles.task is None, timeout=20000)
+    summary = window.casefiles.summary
+    assert summary is not None and summary.figures["conflicts"] == 1
+    assert summary.resolve_button.isVisibleTo(summary)
+    summary.resolve_button.click()
+    dialog = window.casefiles.conflicts_dialog
+    assert dialog is not None and dialog.conflicts.rowCount() == 1
+    assert dialog.conflicts.index(0, ConflictListModel.RECORD).data() == "STS south of Dalian (field check)"
+    diff = dialog.diff
+    rows = {diff.index(r, 0).data(): (diff.index(r, 1).data(), diff.index(r, 2).data(), diff.index(r, 0).data(RecordDiffModel.DiffersRole))
+            for r in range(diff.rowCount())}
+    assert rows["title"] == ("STS south of Dalian (desk revision)", "STS south of Dalian (field check)", True)
+    assert rows["lat"][2] and rows["case id"] == (case.id, case.id, False)
+    assert diff.index(0, 0).data(RecordDiffModel.DiffersRole)  # differing fields come first
+    dialog.only_diff.setChecked(True)
+    assert all(diff.index(r, 0).data(RecordDiffModel.DiffersRole) for r in range(diff.rowCount()))
+    dialog.resize(1000, 560)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.only_diff.setChecked(False)
+    image = dialog.grab().toImage()
+    assert image.save(str(tmp_path / "conflicts.png"))
+    if os.environ.get("EVIDENCE_DESK_SCREENSHOT_DIR"):
+        image.save(os.path.join(os.environ["EVIDENCE_DESK_SCREENSHOT_DIR"], "conflicts.png"))
+
+    qtbot.mouseClick(dialog.take_button, Qt.MouseButton.LeftButton)
+    assert dialog.conflicts.rowCount() == 0 and dialog.empty_label.isVisibleTo(dialog)
+    stored = incidents.get_incident(ctx, incident.id)
+    assert (stored.title, stored.lat) == ("STS south of Dalian (field check)", 36.60)
+    assert actions(ctx)[-1] == "casefile.conflict_resolved"
+    with ctx.store.read() as s:
+        assert s.scalar(select(MergeConflict.resolution)) == "take-incoming"
+    assert window.detail.header.text() == "STS south of Dalian (field check)" or window.current_incident != incident.id
+
+
+def test_keep_mine_keeps_the_local_record(qtbot, window, ctx, sample_case, laptop, tmp_path):
+    case, incident = sample_case
+    f = tmp_path / "a.evcase"
+    casefiles.export_case(ctx, case.id, f, with_report=False)
+    casefiles.import_case(laptop, f)
+    incidents.update_incident(laptop, incident.id, title="theirs")
+    g = tmp_path / "b.evcase"
+    casefiles.export_case(laptop, case.id, g, with_report=False)
+    incidents.update_incident(ctx, incident.id, title="mine")
+    casefiles.import_case(ctx, g)
+    dialog = window.casefiles.open_conflicts()
+    assert dialog.conflicts.rowCount() == 1
+    dialog.keep_button.click()
+    assert incidents.get_incident(ctx, incident.id).title == "mine"
+    assert casefiles.list_conflicts(ctx) == []
+
+
+def test_a_tampered_case_file_is_refused_with_the_reason_and_writes_nothing(qtbot, window, ctx, sample_case, tmp_path):
+    case, _ = sample_case
+    good = tmp_path / "good.evcase"
+    casefiles.export_case(ctx, case.id, good, with_report=False)
+    bad = tmp_path / "tampered.evcase"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "records/case.json":
+                data = data.replace(b"STS south of Dalian", b"STS north of Dalian")
+            zout.writestr(info, data)
+
+    def snapshot():
+        with ctx.store.read() as s:
+            return [s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("cases", "incidents", "evidence", "audit_entries", "merge_conflicts")]
+
+    before = snapshot()
+    window.casefiles.start_import(bad)
+    qtbot.waitUntil(lambda: window.casefiles.task is None, timeout=20000)
+    box = window.last_error_box
+    assert box is not None and "records/case.json" in box.text() and "SHA-256" in box.text().upper()
+    assert window.casefiles.summary is None
+    assert snapshot() == before
+    box.close()
+
+
+def test_conflict_models_pass_qtmodeltester(qapp, qtmodeltester):
+    conflict = {"id": "c1", "case_id": "k", "record_type": "incident", "record_id": "r" * 36, "fields": {"title": {}, "lat": {}},
+                "created_at": "2024-05-15T10:00:00+00:00", "local_record": {"title": "a", "lat": 1.0, "tags": ["x"], "version": 3},
+                "incoming_record": {"title": "b", "lat": 2.0, "tags": ["x"], "version": 4}, "peer_store_id": "p", "resolution": None}
+    listing = ConflictListModel()
+    listing.set_rows([conflict])
+    qtmodeltester.check(listing)
+    diff = RecordDiffModel()
+    diff.set_conflict(conflict)
+    qtmodeltester.check(diff)
+    assert [diff.index(r, 0).data() for r in range(diff.rowCount())] == ["lat", "title", "tags"]  # version is bookkeeping
+    assert diff.index(2, 1).data() == '["x"]'
