@@ -251,6 +251,9 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         self._action(view_menu, "Reset &Layout", self.reset_layout)
         tools_menu = bar.addMenu("&Tools")
+        self._action(tools_menu, "&Detect Suspected Transfers…", self.open_detect_dialog, "Ctrl+Shift+D",
+                     tip="Find encounters, AIS gaps, loitering and identity changes in the stored AIS")
+        tools_menu.addSeparator()
         self._action(tools_menu, "&Verify Store…", self.verify_store, tip="Re-hash every evidence file and check the audit chain")
         self._action(tools_menu, "&Vessels…", self.open_vessel_list, tip="Every vessel, with its identity history and sanctions")
         self._action(tools_menu, "Merge &Conflicts…", lambda: self.casefiles.open_conflicts(), tip="Resolve conflicts from case-file imports")
@@ -368,6 +371,15 @@ class MainWindow(QMainWindow):
         current = self.current_incident
         self.current_incident = None
         self.select_incident(current)
+
+    def open_detect_dialog(self) -> None:
+        """Run detections over the stored AIS; incidents it creates go into the current case."""
+        from evidence_app.ui.detect_dialog import DetectDialog
+
+        dialog = DetectDialog(self.ctx, self.runner, case_id=self.list_panel.current_case_id(), parent=self)
+        dialog.incidentsCreated.connect(lambda _ids: (self.refresh(), self._incidents_changed()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
 
     def refresh(self) -> None:
         self.list_panel.reload_cases()
