@@ -21,6 +21,7 @@ from typing import Any
 
 MODULES = [
     "bench.bench_core",
+    "bench.bench_map",
 ]
 HERE = Path(__file__).resolve().parent
 

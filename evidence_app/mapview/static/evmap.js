@@ -283,6 +283,7 @@
     return getJSON('/basemap/land.geojson').then(function (data) {
       mark('landFetched');
       prepareLand(data);
+      mark('landPrepared');
       S.counts.land = data.features.length;
       S.counts.landPolygons = LAND.polys.length;
       S.land.redraw();
@@ -675,6 +676,7 @@
       S.trackFeatures = data.features;
       drawTracks();
       S.loaded.tracks = true;
+      mark('tracksDrawn');
     });
   }
 
