@@ -1,7 +1,7 @@
 """The map's layer data as plain records, and the GeoJSON the page fetches for each layer.
 
 ``MapData`` is the data provider a map view is given: a callable answering a request
-path on our scheme (``/data/incidents.geojson``, ``/data/tracks.geojson?z=7``...) with
+path on our scheme (``/data/incidents.json``, ``/data/incidents.geojson``, ``/data/tracks.geojson?z=7``...) with
 bytes. It is built from the store by ``mapview.data`` and holds no session: the view
 never touches the database.
 """
@@ -158,6 +158,31 @@ def incidents_geojson(incidents: Iterable[IncidentPoint]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+def incidents_columns(incidents: Iterable[IncidentPoint]) -> dict[str, Any]:
+    """Incidents with a position as parallel columns, the form the page draws from.
+
+    One array per field instead of one GeoJSON feature per incident: a quarter of the bytes
+    for 20,000 incidents, and the page builds no object per incident. ``status`` holds an
+    index into ``statuses`` (and the matching ``colours``).
+    """
+    placed = [i for i in incidents if i.lat is not None and i.lon is not None]
+    statuses: dict[str, int] = {}
+    for i in placed:
+        statuses.setdefault(i.status, len(statuses))
+    return {
+        "statuses": list(statuses),
+        "colours": [status_colour(s) for s in statuses],
+        "id": [i.id for i in placed],
+        "title": [i.title for i in placed],  # user text: the page sets it with textContent only
+        "status": [statuses[i.status] for i in placed],
+        "lat": [round(i.lat, 6) for i in placed],  # type: ignore[arg-type]
+        "lon": [round(i.lon, 6) for i in placed],  # type: ignore[arg-type]
+        "radius_m": [i.radius_m for i in placed],
+        "t0": [i.start for i in placed],
+        "t1": [i.end if i.end is not None else i.start for i in placed],
+    }
+
+
 def _antimeridian_safe(geometry: Mapping[str, Any]) -> dict[str, Any]:
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
@@ -259,6 +284,9 @@ class MapData:
 
     def __call__(self, path: str, query: Mapping[str, str]) -> Asset | None:
         """The answer to one request on our scheme, or None (404) when the path is unknown."""
+        if path == "/data/incidents.json":
+            with self._lock:
+                return Asset(_dump(incidents_columns(list(self.incidents.values()))), "application/json")
         if path == "/data/incidents.geojson":
             with self._lock:
                 return Asset(_dump(incidents_geojson(list(self.incidents.values()))), _JSON)

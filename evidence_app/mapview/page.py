@@ -20,13 +20,10 @@ PAGE_JS = [
     ("leaflet", "/assets/leaflet/leaflet.js"),
     # folium's popup code needs jQuery; the whole map script dies without it.
     ("jquery", "/assets/jquery/jquery.min.js"),
-    ("markercluster", "/assets/markercluster/leaflet.markercluster.js"),
     ("evmap", "/assets/app/evmap.js"),
 ]
 PAGE_CSS = [
     ("leaflet_css", "/assets/leaflet/leaflet.css"),
-    ("markercluster_css", "/assets/markercluster/MarkerCluster.css"),
-    ("markercluster_default_css", "/assets/markercluster/MarkerCluster.Default.css"),
     ("evmap_css", "/assets/app/evmap.css"),
 ]
 
@@ -77,6 +74,8 @@ def build_page(
         prefer_canvas=True,
         control_scale=True,
         world_copy_jump=False,
+        # Our canvas tiles are drawn at once; fading each one in only costs frames while panning.
+        fade_animation=False,
     )
     # Per instance: assigning on the class would change every later map in the process.
     fmap.default_js = [(name, url(path)) for name, path in PAGE_JS]

@@ -16,6 +16,7 @@ register_map_scheme()
 pytestmark = pytest.mark.gui
 
 XSS = "<img src=x onerror=alert(1)>"
+SUSPECTED, CONFIRMED = (0xE6, 0xA1, 0x00), (0xC5, 0x1B, 0x1B)
 N_VESSELS = 3
 
 
@@ -91,7 +92,7 @@ def test_no_request_leaves_the_scheme(qtbot, map_view):
     seen = list(map_view.guard.seen)
     paths = {u.split("?")[0] for u in seen}
     for expected in ("evmap://local/index.html", "evmap://local/assets/leaflet/leaflet.js",
-                     "evmap://local/basemap/land.geojson", "evmap://local/data/incidents.geojson",
+                     "evmap://local/basemap/land.geojson", "evmap://local/data/incidents.json",
                      "evmap://local/data/tracks.geojson", "evmap://local/overlay/photo1.png"):
         assert expected in paths
     allowed = [u for u in seen if u.startswith("evmap://local/")]
@@ -100,7 +101,16 @@ def test_no_request_leaves_the_scheme(qtbot, map_view):
     assert map_view.map_page.alerts == []
 
 
-def test_layers_exist_with_expected_counts(qtbot, map_view):
+def stats(qtbot, view):
+    return json.loads(js(qtbot, view, "EvidenceMap.stats()"))
+
+
+def pixel(qtbot, view, lat, lon):
+    found = js(qtbot, view, f"EvidenceMap.incidentPixel({lat}, {lon})")
+    return tuple(int(v) for v in found.split(",")) if found else None
+
+
+def test_layers_exist_with_expected_counts(qtbot, map_case, map_view):
     assert js(qtbot, map_view, "typeof L") == "object"
     counts = state(qtbot, map_view)["counts"]
     assert counts["land"] == 1 and counts["landPolygons"] > 1000
@@ -108,17 +118,51 @@ def test_layers_exist_with_expected_counts(qtbot, map_view):
     assert counts["tracks"] == N_VESSELS and counts["trackVertices"] >= 2 * N_VESSELS
     assert counts["overlays"] == 1 and counts["circles"] == 3
     assert map_view.ready_state["errors"] == []
-    # The canvas actually holds the drawn incidents: count their paths in the renderer.
-    drawn = js(qtbot, map_view, "document.querySelectorAll('canvas').length")
-    assert drawn >= 2
+    # Counted from what the tiles drew, not from the data: three single points, no cluster.
+    drawn = stats(qtbot, map_view)
+    assert drawn["incidentsDrawn"] == 3 and drawn["incidentSymbols"] == 3 and drawn["incidentClusters"] == 0
+    assert drawn["trackLines"] == N_VESSELS and drawn["trackArrows"] > 0
+    assert drawn["landPolygonsDrawn"] > 0 and drawn["landTiles"] > 0
+    # And the pixels are there: each incident's centre has its status colour (all suspected).
+    seen = {pixel(qtbot, map_view, 35.0 + k * 0.5, 124.0 + k * 0.5)[:3] for k in range(3)}
+    assert seen == {SUSPECTED}
+    assert pixel(qtbot, map_view, 34.2, 126.3)[3] == 0  # open sea: nothing drawn
+
+
+def test_updated_incident_is_redrawn_in_its_new_colour_and_place(qtbot, map_case, map_view):
+    from evidence_app.mapview.layers import incident_feature
+
+    _case, ids, _png = map_case
+    moved = map_view.data.incidents[ids[1]]
+    moved.status, moved.lat, moved.lon = "confirmed", 35.3, 124.9
+    map_view.update_incident(incident_feature(moved))
+    qtbot.waitUntil(lambda: pixel(qtbot, map_view, 35.3, 124.9)[:3] == CONFIRMED, timeout=5000)
+    assert pixel(qtbot, map_view, 35.5, 124.5)[3] == 0
+    assert stats(qtbot, map_view)["incidentsDrawn"] == 3
+
+
+def test_zoomed_out_incidents_are_clustered(qtbot, map_view):
+    name = _map_name(qtbot, map_view)
+    js(qtbot, map_view, f"window.{name}.setView([35.5, 124.5], 4); 1")
+    qtbot.waitUntil(lambda: stats(qtbot, map_view)["incidentClusters"] == 1, timeout=5000)
+    drawn = stats(qtbot, map_view)
+    assert drawn["incidentSymbols"] == 1 and drawn["incidentsDrawn"] == 3
+    assert state(qtbot, map_view)["counts"]["circles"] == 0
+    js(qtbot, map_view, f"window.{name}.setView([35.5, 124.5], 8); 1")
+    qtbot.waitUntil(lambda: stats(qtbot, map_view)["incidentSymbols"] == 3, timeout=5000)
+    assert stats(qtbot, map_view)["incidentClusters"] == 0
 
 
 def test_time_window_limits_what_is_shown(qtbot, map_view):
     start = datetime(2019, 3, 2, tzinfo=UTC)
     map_view.set_time_window(start - timedelta(hours=1), start + timedelta(hours=1))
     qtbot.waitUntil(lambda: state(qtbot, map_view)["counts"]["incidentsShown"] == 1)
+    assert stats(qtbot, map_view)["incidentsDrawn"] == 1
+    assert pixel(qtbot, map_view, 35.0, 124.0)[3] == 0  # the first incident is gone from the canvas
+    assert pixel(qtbot, map_view, 35.5, 124.5)[:3] == SUSPECTED
     map_view.set_time_window(None, None)
     qtbot.waitUntil(lambda: state(qtbot, map_view)["counts"]["incidentsShown"] == 3)
+    assert stats(qtbot, map_view)["incidentsDrawn"] == 3
 
 
 def _container_point(qtbot, view, lat, lon):
@@ -209,18 +253,39 @@ def test_dragging_a_marker_moves_the_incident(qtbot, ctx, map_case, map_view):
     assert _audit_actions(ctx, ids[2])[-1][0] == "incident.update"
 
 
-def test_user_text_is_shown_as_text(qtbot, map_case, map_view):
-    _case, ids, _png = map_case
-    name = _map_name(qtbot, map_view)
-    shown = js(qtbot, map_view, f"""(() => {{
-        let text = null;
-        window.{name}.eachLayer(l => {{ if (l.evmapId === {json.dumps(ids[0])}) {{ l.openTooltip(); }} }});
+def _tooltip(qtbot, view):
+    return json.loads(js(qtbot, view, """(() => {
         const tip = document.querySelector('.leaflet-tooltip');
-        return JSON.stringify({{text: tip ? tip.textContent : null,
-                                imgs: document.querySelectorAll('.leaflet-tooltip img, img[src="x"]').length}});
-    }})()""")
-    result = json.loads(shown)
-    assert result["text"] is not None and XSS in result["text"]
+        return JSON.stringify({text: tip ? tip.textContent : null,
+                               imgs: document.querySelectorAll('.leaflet-tooltip img, img[src="x"]').length});
+    })()"""))
+
+
+def test_clicking_an_incident_selects_it(qtbot, map_case, map_view):
+    from PySide6.QtCore import Qt
+
+    _case, ids, _png = map_case
+    x, y = _container_point(qtbot, map_view, 35.5, 124.5)
+    with qtbot.waitSignal(map_view.incidentClicked, timeout=5000) as clicked:
+        _mouse(map_view, "move", x + 3, y - 2, Qt.MouseButton.NoButton)
+        _mouse(map_view, "press", x + 3, y - 2, Qt.MouseButton.LeftButton)
+        _mouse(map_view, "release", x + 3, y - 2, Qt.MouseButton.NoButton)
+    assert clicked.args == [ids[1]]
+    assert state(qtbot, map_view)["selected"] == ids[1]
+    assert js(qtbot, map_view, "document.querySelectorAll('.evmap-selected').length") == 1
+
+
+def test_user_text_is_shown_as_text(qtbot, map_case, map_view):
+    from PySide6.QtCore import Qt
+
+    x, y = _container_point(qtbot, map_view, 35.0, 124.0)
+    # Hover the incident whose title is an HTML injection: the shared tooltip shows it as text.
+    for dx in (-4, -1, 0):
+        _mouse(map_view, "move", x + dx, y, Qt.MouseButton.NoButton)
+        qtbot.wait(60)
+    qtbot.waitUntil(lambda: _tooltip(qtbot, map_view)["text"] is not None, timeout=5000)
+    result = _tooltip(qtbot, map_view)
+    assert XSS in result["text"]
     assert result["imgs"] == 0
     qtbot.wait(300)
     assert map_view.map_page.alerts == []

@@ -23,7 +23,7 @@
 
   var S = {
     map: null, bridge: null, pending: [], options: {},
-    incidents: new Map(), cluster: null, circles: null,
+    incidentTiles: null, circles: null, layouts: new Map(), tip: null, hoverTrack: null,
     trackGroup: null, trackFeatures: [], trackCache: new Map(), trackSeq: 0,
     footprints: null, photos: null, overlays: new Map(), photoPanel: null,
     naturalEarth: null, land: null, graticule: null,
@@ -31,12 +31,16 @@
     place: null, selected: null, highlight: null,
     measure: null, measureLayer: null, measureReadout: null, modeLine: null,
     loaded: { land: false, incidents: false, tracks: false, footprints: false, overlays: false },
-    ready: false, readyMs: null, errors: [],
+    ready: false, readyMs: null, errors: [], marks: {},
+    perf: { tiles: 0, tileMs: 0, layoutMs: 0, vectorRepaints: 0 },
     counts: { land: 0, landPolygons: 0, incidents: 0, incidentsShown: 0, circles: 0,
       tracks: 0, trackVertices: 0, arrows: 0, footprints: 0, overlays: 0 }
   };
 
   // ---------------------------------------------------------------- helpers
+
+  /** Milliseconds since navigation start at which a loading step finished (for the benchmark). */
+  function mark(name) { S.marks[name] = Math.round(performance.now()); }
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -119,128 +123,534 @@
     return new Control().addTo(S.map);
   }
 
+  // ---------------------------------------------------------------- projection and tiles
+
+  // Spherical Mercator in Leaflet's zoom-0 pixels (0..256): global pixel at zoom z = value * 2^z.
+  // Same formulas as L.CRS.EPSG3857, written out so large arrays project without objects.
+  var MAX_LAT = 85.0511287798;
+  function mercX(lng) { return (lng / 360 + 0.5) * 256; }
+  function mercY(lat) {
+    var s = Math.sin(Math.max(-MAX_LAT, Math.min(MAX_LAT, lat)) * Math.PI / 180);
+    return (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * 256;
+  }
+  function unmercY(y) { return Math.atan(Math.sinh(Math.PI * (1 - 2 * y / 256))) * 180 / Math.PI; }
+
+  // 256-pixel tiles: measured against 512 and 1024 (bench_map), the smaller tiles spread the
+  // drawing of newly uncovered tiles over more frames, so no single pan frame stalls.
+  var TILE = 256;
+
+  function newTileCanvas(layer) {
+    var size = layer.getTileSize();
+    var tile = document.createElement('canvas');
+    tile.width = size.x;
+    tile.height = size.y;
+    return tile;
+  }
+
+  /** A canvas tile layer drawn by ``draw(ctx, coords, tile)``. Leaflet caches the tiles, so a
+   * pan draws only the tiles it uncovers, instead of repainting a viewport-sized canvas. */
+  var DrawnTiles = L.GridLayer.extend({
+    initialize: function (draw, options) {
+      this._drawTile = draw;
+      L.GridLayer.prototype.initialize.call(this, options);
+    },
+    createTile: function (coords) {  // one argument: Leaflet treats the tile as ready at once
+      var tile = newTileCanvas(this);
+      var t0 = performance.now();
+      this._drawTile(tile.getContext('2d'), coords, tile);
+      S.perf.tiles += 1;
+      S.perf.tileMs += performance.now() - t0;
+      return tile;
+    },
+    /** Tiles of the current zoom that are on the map now. */
+    liveTiles: function () {
+      var out = [], zoom = this._tileZoom;
+      for (var key in this._tiles) {
+        var t = this._tiles[key];
+        if (t.current && t.coords.z === zoom) out.push(t);
+      }
+      return out;
+    }
+  });
+
+  /** Canvas renderer that skips its full repaint on moveend while the view is still inside
+   * the padded area it last painted (same zoom, same pixel origin). Leaflet's own renderer
+   * repaints everything on every moveend, which is what made each pan step stall. */
+  var LazyCanvas = L.Canvas.extend({
+    _update: function () {
+      var map = this._map;
+      if (this._bounds && !(map._animatingZoom) && this._zoom === map.getZoom() &&
+          this._origin && this._origin.equals(map.getPixelOrigin())) {
+        var view = L.bounds(map.containerPointToLayerPoint([0, 0]), map.containerPointToLayerPoint(map.getSize()));
+        if (this._bounds.contains(view)) return;
+      }
+      L.Canvas.prototype._update.call(this);
+      this._origin = map.getPixelOrigin();
+      S.perf.vectorRepaints += 1;
+    }
+  });
+
   // ---------------------------------------------------------------- basemap
+
+  /** Land polygons as flat zoom-0 Mercator arrays, with one bounding box per polygon, and per
+   * zoom a copy in that zoom's pixels without the vertices closer than half a pixel. */
+  var LAND = { x: null, y: null, polys: [], byZoom: new Map() };
+
+  function prepareLand(data) {
+    var total = 0;
+    data.features.forEach(function (f) {
+      var polys = f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates : [f.geometry.coordinates];
+      polys.forEach(function (poly) { poly.forEach(function (ring) { total += ring.length; }); });
+    });
+    var xs = new Float64Array(total), ys = new Float64Array(total), at = 0, polys = [];
+    data.features.forEach(function (f) {
+      var list = f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates : [f.geometry.coordinates];
+      list.forEach(function (poly) {
+        var p = { rings: [], x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+        poly.forEach(function (ring) {
+          var start = at;
+          for (var i = 0; i < ring.length; i++) {
+            var x = mercX(ring[i][0]), y = mercY(ring[i][1]);
+            xs[at] = x; ys[at] = y; at += 1;
+            if (x < p.x0) p.x0 = x; if (x > p.x1) p.x1 = x;
+            if (y < p.y0) p.y0 = y; if (y > p.y1) p.y1 = y;
+          }
+          p.rings.push([start, at]);
+        });
+        polys.push(p);
+      });
+    });
+    LAND.x = xs; LAND.y = ys; LAND.polys = polys; LAND.byZoom.clear();
+  }
+
+  function landAtZoom(zoom) {
+    var cached = LAND.byZoom.get(zoom);
+    if (cached) return cached;
+    var k = Math.pow(2, zoom), xs = LAND.x, ys = LAND.y;
+    var outX = new Float64Array(xs.length), outY = new Float64Array(xs.length), at = 0, rings = [];
+    LAND.polys.forEach(function (poly) {
+      var list = [];
+      poly.rings.forEach(function (ring) {
+        var a = ring[0], b = ring[1], start = at, lx = Infinity, ly = Infinity;
+        for (var i = a; i < b; i++) {
+          var x = xs[i] * k, y = ys[i] * k;
+          if (i > a && i < b - 1 && Math.abs(x - lx) + Math.abs(y - ly) < 0.5) continue;
+          outX[at] = x; outY[at] = y; at += 1; lx = x; ly = y;
+        }
+        list.push([start, at]);
+      });
+      rings.push(list);
+    });
+    var result = { x: outX, y: outY, rings: rings };
+    LAND.byZoom.set(zoom, result);
+    return result;
+  }
+
+  function drawLandTile(ctx, coords, tile) {
+    var size = tile.width;
+    if (LAND.x) {
+      var k = Math.pow(2, coords.z), at = landAtZoom(coords.z);
+      var ox = coords.x * size, oy = coords.y * size, margin = 2;
+      var bx0 = (ox - margin) / k, by0 = (oy - margin) / k, bx1 = (ox + size + margin) / k, by1 = (oy + size + margin) / k;
+      var xs = at.x, ys = at.y, drawn = [];
+      ctx.beginPath();
+      for (var p = 0; p < LAND.polys.length; p++) {
+        var poly = LAND.polys[p];
+        if (poly.x1 < bx0 || poly.x0 > bx1 || poly.y1 < by0 || poly.y0 > by1) continue;
+        drawn.push(p);
+        var rings = at.rings[p];
+        for (var r = 0; r < rings.length; r++) {
+          var a = rings[r][0], b = rings[r][1];
+          ctx.moveTo(xs[a] - ox, ys[a] - oy);
+          for (var i = a + 1; i < b; i++) ctx.lineTo(xs[i] - ox, ys[i] - oy);
+          ctx.closePath();
+        }
+      }
+      if (drawn.length) {
+        ctx.fillStyle = '#efe8d4';
+        ctx.fill('evenodd');
+        ctx.lineWidth = 0.8;
+        ctx.strokeStyle = '#55624f';
+        ctx.stroke();
+      }
+      tile.evmapLand = drawn;
+    }
+    // The graticule lines share the land tiles (half the tiles to composite while panning);
+    // the "Graticule" switch redraws them with or without.
+    if (S.map.hasLayer(S.graticule)) drawGraticuleLines(ctx, coords, size);
+  }
 
   function loadLand() {
     return getJSON('/basemap/land.geojson').then(function (data) {
-      S.land = L.geoJSON(data, {
-        renderer: S.landRenderer, interactive: false,
-        style: { color: '#55624f', weight: 0.8, fillColor: '#efe8d4', fillOpacity: 1 }
-      });
-      S.naturalEarth.addLayer(S.land);
-      S.counts.land = S.land.getLayers().length;
-      S.counts.landPolygons = data.features.reduce(function (n, f) {
-        return n + (f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates.length : 1);
-      }, 0);
+      mark('landFetched');
+      prepareLand(data);
+      mark('landPrepared');
+      S.counts.land = data.features.length;
+      S.counts.landPolygons = LAND.polys.length;
+      S.land.redraw();
       S.loaded.land = true;
+      mark('landDrawn');
     });
   }
 
   var GRATICULE_STEPS = [30, 30, 20, 10, 5, 5, 2, 1, 1, 0.5, 0.25, 0.1, 0.05, 0.05, 0.02];
+
+  function gratStep(zoom) {
+    return GRATICULE_STEPS[Math.max(0, Math.min(GRATICULE_STEPS.length - 1, Math.round(zoom)))];
+  }
+
+  function drawGraticuleLines(ctx, coords, size) {
+    var k = Math.pow(2, coords.z), step = gratStep(coords.z);
+    var ox = coords.x * size, oy = coords.y * size;
+    var west = (ox / k / 256 - 0.5) * 360, east = ((ox + size) / k / 256 - 0.5) * 360;
+    var north = unmercY(oy / k), south = unmercY((oy + size) / k);
+    ctx.beginPath();
+    var lon, lat, v;
+    for (lon = Math.ceil(west / step) * step; lon <= east + 1e-9; lon += step) {
+      v = mercX(lon) * k - ox;
+      ctx.moveTo(v, 0); ctx.lineTo(v, size);
+    }
+    for (lat = Math.ceil(Math.max(-85, south) / step) * step; lat <= Math.min(85, north) + 1e-9; lat += step) {
+      v = mercY(lat) * k - oy;
+      ctx.moveTo(0, v); ctx.lineTo(size, v);
+    }
+    ctx.strokeStyle = 'rgba(61, 90, 120, 0.55)';
+    ctx.lineWidth = 0.6;
+    ctx.stroke();
+  }
 
   function fmtDegrees(value, pos, neg) {
     var v = Number(Math.abs(value).toFixed(2));
     return v + '\u00b0' + (value > 0 ? pos : value < 0 ? neg : '');
   }
 
-  function gratLabel(latlng, text, anchor) {
-    return L.marker(latlng, {
-      interactive: false, keyboard: false,
-      icon: L.divIcon({ className: 'evmap-grat-label', html: el('span', text), iconSize: null, iconAnchor: anchor })
-    });
-  }
-
-  function drawGraticule() {
-    S.graticule.clearLayers();
-    if (!S.map.hasLayer(S.graticule)) return;
-    var zoom = Math.max(0, Math.min(GRATICULE_STEPS.length - 1, Math.round(S.map.getZoom())));
-    var step = GRATICULE_STEPS[zoom];
-    var b = S.map.getBounds();
-    var south = Math.max(-85, b.getSouth()), north = Math.min(85, b.getNorth());
-    var west = Math.max(-180, b.getWest()), east = Math.min(180, b.getEast());
-    var style = { renderer: S.renderer, interactive: false, color: '#3d5a78', weight: 0.6, opacity: 0.55 };
-    var lon, lat;
-    for (lon = Math.ceil(west / step) * step; lon <= east + 1e-9; lon += step) {
-      S.graticule.addLayer(L.polyline([[south, lon], [north, lon]], style));
-      S.graticule.addLayer(gratLabel([north, lon], fmtDegrees(lon, 'E', 'W'), [-3, -3]));
+  /** Degree labels along the top and left edges of the view (the lines are in the land
+   * tiles). They sit in one box over the map, outside the panes, and are moved, not rebuilt,
+   * as the map moves: a pan frame touches a few style properties and creates no element. */
+  function drawGraticuleLabels() {
+    var box = S.gratBox, used = 0;
+    if (S.map.hasLayer(S.graticule)) {
+      var step = gratStep(S.map.getZoom()), size = S.map.getSize();
+      var b = S.map.getBounds();
+      var south = Math.max(-85, b.getSouth()), north = Math.min(85, b.getNorth());
+      var west = Math.max(-180, b.getWest()), east = Math.min(180, b.getEast());
+      var place = function (text, x, y) {
+        var label = box.children[used] || box.appendChild(el('span', null, 'evmap-grat-label'));
+        if (label.textContent !== text) label.textContent = text;
+        label.style.transform = 'translate(' + Math.round(x) + 'px,' + Math.round(y) + 'px)';
+        label.style.display = '';
+        used += 1;
+      };
+      var lon, lat;
+      for (lon = Math.ceil(west / step) * step; lon <= east + 1e-9 && used < 200; lon += step) {
+        place(fmtDegrees(lon, 'E', 'W'), S.map.latLngToContainerPoint([north, lon]).x + 3, 3);
+      }
+      for (lat = Math.ceil(south / step) * step; lat <= north + 1e-9 && used < 200; lat += step) {
+        var y = S.map.latLngToContainerPoint([lat, west]).y;
+        if (y > 16 && y < size.y - 4) place(fmtDegrees(lat, 'N', 'S'), 3, y - 14);
+      }
     }
-    for (lat = Math.ceil(south / step) * step; lat <= north + 1e-9; lat += step) {
-      S.graticule.addLayer(L.polyline([[lat, west], [lat, east]], style));
-      S.graticule.addLayer(gratLabel([lat, west], fmtDegrees(lat, 'N', 'S'), [-3, 14]));
-    }
+    for (var i = used; i < box.children.length; i++) box.children[i].style.display = 'none';
   }
 
   // ---------------------------------------------------------------- incidents
 
-  function incidentTip(feature) {
-    var p = feature.properties;
+  /* Incidents live in parallel arrays (one entry per incident with a position), are laid
+   * out once per zoom (grid clusters below CLUSTER_MAX_ZOOM, single points above), bucketed
+   * by tile, and drawn into canvas tiles. Hover and click hit-test the same layout, so no
+   * Leaflet object exists per incident; only the selected one gets a (draggable) marker. */
+  var CLUSTER_MAX_ZOOM = 8;  // clusters below this zoom, like MarkerCluster's disableClusteringAtZoom
+  var CLUSTER_RADIUS = 40;   // screen pixels, as MarkerCluster's maxClusterRadius
+  var POINT_R = 6;
+  var INC = { n: 0, id: [], title: [], status: [], colour: [], lat: [], lng: [], x: [], y: [],
+    r: [], t0: [], t1: [], shown: [], byId: new Map(), palette: [], paletteStatus: [] };
+
+  function paletteIndex(colour, status) {
+    var i = INC.palette.indexOf(colour);
+    if (i < 0) { INC.palette.push(colour); INC.paletteStatus.push(status); i = INC.palette.length - 1; }
+    return i;
+  }
+
+  function setIncident(i, id, title, status, colour, lat, lng, r, t0, t1) {
+    INC.id[i] = id; INC.title[i] = title; INC.status[i] = status; INC.colour[i] = paletteIndex(colour, status);
+    INC.lat[i] = lat; INC.lng[i] = lng; INC.x[i] = mercX(lng); INC.y[i] = mercY(lat);
+    INC.r[i] = r; INC.t0[i] = t0; INC.t1[i] = (t1 === null || t1 === undefined) ? t0 : t1;
+    INC.shown[i] = inWindow(INC.t0[i], INC.t1[i]);
+    INC.byId.set(id, i);
+  }
+
+  function loadIncidentColumns(c) {
+    INC.n = 0; INC.byId.clear();
+    ['id', 'title', 'status', 'colour', 'lat', 'lng', 'x', 'y', 'r', 't0', 't1', 'shown'].forEach(function (k) { INC[k] = []; });
+    for (var i = 0; i < c.id.length; i++) {
+      setIncident(i, c.id[i], c.title[i], c.statuses[c.status[i]], c.colours[c.status[i]],
+        c.lat[i], c.lon[i], c.radius_m[i], c.t0[i], c.t1[i]);
+    }
+    INC.n = c.id.length;
+    incidentsChanged();
+  }
+
+  function incidentsChanged() {
+    S.layouts.clear();
+    var shown = 0;
+    for (var i = 0; i < INC.n; i++) if (INC.shown[i]) shown += 1;
+    S.counts.incidents = INC.n;
+    S.counts.incidentsShown = shown;
+    S.incidentTiles.redraw();
+  }
+
+  function tileKey(tx, ty) { return tx + ':' + ty; }
+
+  function metresPerPixel(lat, zoom) {
+    return 40075016.686 * Math.cos(lat * Math.PI / 180) / (256 * Math.pow(2, zoom));
+  }
+
+  /** Symbols (points or clusters) for one zoom, bucketed by the tile holding their centre.
+   *
+   * Below CLUSTER_MAX_ZOOM, greedy distance clustering (as MarkerCluster does): in index
+   * order, each incident not yet taken seeds a cluster and takes every free incident within
+   * CLUSTER_RADIUS pixels, found through a grid of radius-sized cells. The cluster is drawn
+   * at its members' centroid; a cluster of one is drawn as the incident itself. */
+  function layoutFor(zoom) {
+    var cached = S.layouts.get(zoom);
+    if (cached) return cached;
+    var t0 = performance.now();
+    var k = Math.pow(2, zoom), clustered = zoom < CLUSTER_MAX_ZOOM;
+    var symbols = [], points = new Map(), grid = new Map(), shown = [];
+    var maxCircle = 0, circles = 0, i, gx, gy, key, list;
+    var gxs = new Float64Array(INC.n), gys = new Float64Array(INC.n);
+    for (i = 0; i < INC.n; i++) {
+      if (!INC.shown[i]) continue;
+      gx = gxs[i] = INC.x[i] * k; gy = gys[i] = INC.y[i] * k;
+      shown.push(i);
+      key = tileKey(Math.floor(gx / TILE), Math.floor(gy / TILE));
+      list = points.get(key);
+      if (!list) { list = []; points.set(key, list); }
+      list.push(i);
+      if (INC.r[i] && zoom >= CIRCLES_MIN_ZOOM) {
+        circles += 1;
+        maxCircle = Math.max(maxCircle, INC.r[i] / metresPerPixel(INC.lat[i], zoom));
+      }
+      if (!clustered) {
+        symbols.push({ x: gx, y: gy, n: 1, i: i, r: POINT_R });
+        continue;
+      }
+      key = tileKey(Math.floor(gx / CLUSTER_RADIUS), Math.floor(gy / CLUSTER_RADIUS));
+      list = grid.get(key);
+      if (!list) { list = []; grid.set(key, list); }
+      list.push(i);
+    }
+    if (clustered) {
+      var taken = new Uint8Array(INC.n), r2 = CLUSTER_RADIUS * CLUSTER_RADIUS;
+      shown.forEach(function (seed) {
+        if (taken[seed]) return;
+        var sx = gxs[seed], sy = gys[seed];
+        var c = { x: 0, y: 0, n: 0, i: seed, counts: [], x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+        around(grid, Math.floor(sx / CLUSTER_RADIUS), Math.floor(sy / CLUSTER_RADIUS), 1, function (cell) {
+          for (var m = 0; m < cell.length; m++) {
+            var j = cell[m];
+            if (taken[j]) continue;
+            var dx = gxs[j] - sx, dy = gys[j] - sy;
+            if (dx * dx + dy * dy > r2) continue;
+            taken[j] = 1;
+            c.x += gxs[j]; c.y += gys[j]; c.n += 1;
+            c.counts[INC.colour[j]] = (c.counts[INC.colour[j]] || 0) + 1;
+            if (INC.x[j] < c.x0) c.x0 = INC.x[j]; if (INC.x[j] > c.x1) c.x1 = INC.x[j];
+            if (INC.y[j] < c.y0) c.y0 = INC.y[j]; if (INC.y[j] > c.y1) c.y1 = INC.y[j];
+          }
+        });
+        c.x /= c.n; c.y /= c.n;
+        c.r = c.n === 1 ? POINT_R : Math.min(22, 11 + 3.5 * Math.log(c.n) / Math.LN10);
+        if (c.n === 1) { c.x = sx; c.y = sy; }
+        symbols.push(c);
+      });
+    }
+    var byTile = new Map();
+    symbols.forEach(function (s) {
+      var tk = tileKey(Math.floor(s.x / TILE), Math.floor(s.y / TILE));
+      var bucket = byTile.get(tk);
+      if (!bucket) { bucket = []; byTile.set(tk, bucket); }
+      bucket.push(s);
+    });
+    var layout = { zoom: zoom, symbols: byTile, points: points, clustered: clustered,
+      circles: circles, circleReach: Math.min(3, Math.ceil((maxCircle + 2) / TILE)) };
+    S.layouts.set(zoom, layout);
+    S.perf.layoutMs += performance.now() - t0;
+    return layout;
+  }
+
+  function around(map, tx, ty, reach, visit) {
+    for (var dx = -reach; dx <= reach; dx++) {
+      for (var dy = -reach; dy <= reach; dy++) {
+        var list = map.get(tileKey(tx + dx, ty + dy));
+        if (list) visit(list);
+      }
+    }
+  }
+
+  function drawCircles(ctx, coords, size) {
+    var layout = layoutFor(coords.z), k = Math.pow(2, coords.z);
+    var ox = coords.x * size, oy = coords.y * size, byColour = [];
+    around(layout.points, coords.x, coords.y, layout.circleReach, function (list) {
+      list.forEach(function (i) {
+        if (!INC.r[i]) return;
+        (byColour[INC.colour[i]] = byColour[INC.colour[i]] || []).push(i);
+      });
+    });
+    byColour.forEach(function (list, c) {
+      if (!list) return;
+      ctx.beginPath();
+      list.forEach(function (i) {
+        var x = INC.x[i] * k - ox, y = INC.y[i] * k - oy, r = INC.r[i] / metresPerPixel(INC.lat[i], coords.z);
+        if (x + r < 0 || y + r < 0 || x - r > size || y - r > size) return;
+        ctx.moveTo(x + r, y);
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
+      });
+      ctx.fillStyle = INC.palette[c];
+      ctx.globalAlpha = 0.08;
+      ctx.fill();
+      ctx.globalAlpha = 0.8;
+      ctx.strokeStyle = INC.palette[c];
+      ctx.lineWidth = 1;
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+    });
+  }
+
+  function clusterLabel(n) { return n < 1000 ? String(n) : (n / 1000).toFixed(n < 10000 ? 1 : 0) + 'k'; }
+
+  function drawIncidentTile(ctx, coords, tile) {
+    var layout = layoutFor(coords.z), size = tile.width;
+    var ox = coords.x * size, oy = coords.y * size;
+    var singles = [], clusters = [], owned = [];
+    around(layout.symbols, coords.x, coords.y, 1, function (list) {
+      list.forEach(function (s) {
+        var x = s.x - ox, y = s.y - oy;
+        if (x + s.r < -2 || y + s.r < -2 || x - s.r > size + 2 || y - s.r > size + 2) return;
+        (s.n === 1 ? singles : clusters).push(s);
+        // Each symbol belongs to the one tile holding its centre: that is what stats() counts.
+        if (x >= 0 && y >= 0 && x < size && y < size) owned.push(s);
+      });
+    });
+    tile.evmapSymbols = owned;
+    // The uncertainty circles share the incident tiles, under the points; the
+    // "Position uncertainty" switch redraws the tiles with or without them.
+    if (coords.z >= CIRCLES_MIN_ZOOM && S.map.hasLayer(S.circles)) drawCircles(ctx, coords, size);
+    ctx.translate(-ox, -oy);
+    var byColour = [];
+    singles.forEach(function (s) { (byColour[INC.colour[s.i]] = byColour[INC.colour[s.i]] || []).push(s); });
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = '#1b1b1b';
+    byColour.forEach(function (list, c) {
+      if (!list) return;
+      ctx.beginPath();
+      list.forEach(function (s) { ctx.moveTo(s.x + POINT_R, s.y); ctx.arc(s.x, s.y, POINT_R, 0, 2 * Math.PI); });
+      ctx.fillStyle = INC.palette[c];
+      ctx.fill();
+      ctx.stroke();
+    });
+    if (!clusters.length) return;
+    ctx.font = 'bold 11px sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    clusters.forEach(function (s) {
+      // A ring split by status shares, the count in the middle.
+      var start = -Math.PI / 2;
+      s.counts.forEach(function (count, c) {
+        if (!count) return;
+        var end = start + 2 * Math.PI * count / s.n;
+        ctx.beginPath();
+        ctx.moveTo(s.x, s.y);
+        ctx.arc(s.x, s.y, s.r, start, end);
+        ctx.closePath();
+        ctx.fillStyle = INC.palette[c];
+        ctx.fill();
+        start = end;
+      });
+      ctx.beginPath();
+      ctx.arc(s.x, s.y, s.r, 0, 2 * Math.PI);
+      ctx.lineWidth = 1;
+      ctx.strokeStyle = '#1b1b1b';
+      ctx.stroke();
+      ctx.beginPath();
+      ctx.arc(s.x, s.y, s.r - 5, 0, 2 * Math.PI);
+      ctx.fillStyle = 'rgba(255, 255, 255, 0.92)';
+      ctx.fill();
+      ctx.fillStyle = '#111';
+      ctx.fillText(clusterLabel(s.n), s.x, s.y + 0.5);
+    });
+  }
+
+  /** The incident symbol under a map position (the nearest one within reach), or null. */
+  function incidentAt(latlng) {
+    if (!S.map.hasLayer(S.incidentTiles) || !INC.n) return null;
+    var zoom = Math.round(S.map.getZoom());
+    var layout = layoutFor(zoom), p = S.map.project(latlng, zoom);
+    var best = null, bestD = Infinity;
+    around(layout.symbols, Math.floor(p.x / TILE), Math.floor(p.y / TILE), 1, function (list) {
+      list.forEach(function (s) {
+        var d = Math.sqrt((s.x - p.x) * (s.x - p.x) + (s.y - p.y) * (s.y - p.y));
+        if (d <= s.r + 2 && d <= bestD) { best = s; bestD = d; }
+      });
+    });
+    return best;
+  }
+
+  function incidentTip(i) {
     var box = el('div');
-    box.appendChild(el('div', p.title || '(untitled incident)', 'evmap-tip-title'));
-    box.appendChild(el('div', String(p.status).replace('_', ' ') + (p.t0 ? ' \u00b7 ' + fmtTime(p.t0) : '')));
-    if (p.radius_m) box.appendChild(el('div', '\u00b1 ' + Math.round(p.radius_m) + ' m'));
+    box.appendChild(el('div', INC.title[i] || '(untitled incident)', 'evmap-tip-title'));
+    box.appendChild(el('div', String(INC.status[i]).replace('_', ' ') + (INC.t0[i] ? ' \u00b7 ' + fmtTime(INC.t0[i]) : '')));
+    if (INC.r[i]) box.appendChild(el('div', '\u00b1 ' + Math.round(INC.r[i]) + ' m'));
     return box;
   }
 
-  function makeIncident(feature) {
-    var c = feature.geometry.coordinates;
-    var marker = L.circleMarker([c[1], c[0]], {
-      renderer: S.renderer, radius: 6, weight: 1.5, color: '#1b1b1b',
-      fillColor: feature.properties.colour, fillOpacity: 0.95
+  function clusterTip(s) {
+    var box = el('div');
+    box.appendChild(el('div', s.n.toLocaleString('en') + ' incidents', 'evmap-tip-title'));
+    s.counts.forEach(function (count, c) {
+      if (!count) return;
+      var row = el('div');
+      var swatch = el('span', null, 'evmap-legend-swatch');
+      swatch.style.background = INC.palette[c];
+      row.appendChild(swatch);
+      row.appendChild(el('span', count.toLocaleString('en') + ' ' + String(INC.paletteStatus[c]).replace('_', ' ')));
+      box.appendChild(row);
     });
-    marker.evmapId = feature.properties.id;
-    marker.bindTooltip(function (layer) {
-      var rec = S.incidents.get(layer.evmapId);
-      return incidentTip(rec ? rec.feature : feature);
-    }, { direction: 'top', offset: [0, -6] });
-    marker.on('click', function (ev) {
-      L.DomEvent.stopPropagation(ev);
-      if (S.place || S.measure) { onMapClick(ev); return; }
-      EvidenceMap.selectIncident(marker.evmapId, false);
-      callBridge('notifyIncidentClicked', marker.evmapId);
-    });
-    return { feature: feature, marker: marker, circle: null };
-  }
-
-  function visibleIncidentMarkers() {
-    var shown = [];
-    S.incidents.forEach(function (rec) {
-      if (inWindow(rec.feature.properties.t0, rec.feature.properties.t1)) shown.push(rec.marker);
-    });
-    return shown;
-  }
-
-  function refreshIncidents() {
-    var shown = visibleIncidentMarkers();
-    S.cluster.clearLayers();
-    S.cluster.addLayers(shown);
-    S.counts.incidents = S.incidents.size;
-    S.counts.incidentsShown = shown.length;
-    refreshCircles();
-  }
-
-  function refreshCircles() {
-    S.circles.clearLayers();
-    S.counts.circles = 0;
-    if (S.map.getZoom() < CIRCLES_MIN_ZOOM) return;
-    S.incidents.forEach(function (rec) {
-      var p = rec.feature.properties;
-      if (!p.radius_m || !inWindow(p.t0, p.t1)) return;
-      rec.circle = L.circle(rec.marker.getLatLng(), {
-        renderer: S.renderer, interactive: false, radius: p.radius_m,
-        color: p.colour, weight: 1, opacity: 0.8, fillOpacity: 0.08
-      });
-      S.circles.addLayer(rec.circle);
-      S.counts.circles += 1;
-    });
+    box.appendChild(el('div', 'click to zoom in'));
+    return box;
   }
 
   function loadIncidents() {
-    return getJSON('/data/incidents.geojson').then(function (data) {
-      S.incidents.clear();
-      data.features.forEach(function (f) { S.incidents.set(f.properties.id, makeIncident(f)); });
-      refreshIncidents();
+    return getJSON('/data/incidents.json').then(function (columns) {
+      mark('incidentsFetched');
+      loadIncidentColumns(columns);
       S.loaded.incidents = true;
+      mark('incidentsDrawn');
     });
+  }
+
+  // ---------------------------------------------------------------- shared tooltip
+
+  function showTip(content, latlng) {
+    S.tip.setContent(content);
+    S.tip.setLatLng(latlng);
+    if (!S.map.hasLayer(S.tip)) S.tip.addTo(S.map);
+  }
+
+  function hideTip() { if (S.map.hasLayer(S.tip)) S.map.removeLayer(S.tip); }
+
+  function onMapHover(ev) {
+    var hit = (S.place || S.measure) ? null : incidentAt(ev.latlng);
+    S.map.getContainer().classList.toggle('evmap-hit', !!hit);
+    if (hit) {
+      showTip(hit.n === 1 ? incidentTip(hit.i) : clusterTip(hit),
+        hit.n === 1 ? L.latLng(INC.lat[hit.i], INC.lng[hit.i]) : S.map.unproject([hit.x, hit.y], Math.round(S.map.getZoom())));
+    } else if (S.hoverTrack) {
+      showTip(trackTip(S.hoverTrack.line, S.hoverTrack.latlng), S.hoverTrack.latlng);
+    } else {
+      hideTip();
+    }
+    S.hoverTrack = null;
   }
 
   // ---------------------------------------------------------------- tracks
@@ -263,9 +673,11 @@
     return pending.then(function (data) {
       if (key !== null) S.trackCache.set(key, data);
       if (seq !== S.trackSeq) return;  // a newer zoom's request superseded this one
+      mark('tracksFetched');
       S.trackFeatures = data.features;
       drawTracks();
       S.loaded.tracks = true;
+      mark('tracksDrawn');
     });
   }
 
@@ -292,36 +704,54 @@
     return box;
   }
 
-  function addArrows(line, colour, budget) {
-    var pts = line.getLatLngs().map(function (p) { return S.map.latLngToLayerPoint(p); });
-    var spacing = 90, carried = spacing / 2, made = 0;
-    for (var i = 1; i < pts.length && made < budget; i++) {
-      var a = pts[i - 1], b = pts[i];
-      var seg = a.distanceTo(b);
-      if (seg === 0) continue;
-      var ux = (b.x - a.x) / seg, uy = (b.y - a.y) / seg;
-      var along = spacing - carried;
-      while (along <= seg && made < budget) {
-        var cx = a.x + ux * along, cy = a.y + uy * along;
-        var tri = [
-          L.point(cx + ux * 5, cy + uy * 5),
-          L.point(cx - ux * 4 - uy * 4, cy - uy * 4 + ux * 4),
-          L.point(cx - ux * 4 + uy * 4, cy - uy * 4 - ux * 4)
-        ].map(function (p) { return S.map.layerPointToLatLng(p); });
-        S.trackGroup.addLayer(L.polygon(tri, {
-          renderer: S.renderer, interactive: false, stroke: false, fillColor: colour, fillOpacity: 0.95
-        }));
-        made += 1;
-        along += spacing;
+  var ARROW_SPACING = 90;
+
+  /** A track line that draws its direction arrows in the same canvas pass as the line,
+   * instead of one Leaflet polygon per arrow. Arrows are placed in pixels per zoom. */
+  var ArrowLine = L.Polyline.extend({
+    _project: function () {
+      L.Polyline.prototype._project.call(this);
+      var arrows = [], budget = this.options.arrowBudget;
+      for (var r = 0; r < this._rings.length && arrows.length < budget; r++) {
+        var pts = this._rings[r], carried = ARROW_SPACING / 2;
+        for (var i = 1; i < pts.length && arrows.length < budget; i++) {
+          var a = pts[i - 1], b = pts[i];
+          var seg = Math.sqrt((b.x - a.x) * (b.x - a.x) + (b.y - a.y) * (b.y - a.y));
+          if (seg === 0) continue;
+          var ux = (b.x - a.x) / seg, uy = (b.y - a.y) / seg, along = ARROW_SPACING - carried;
+          while (along <= seg && arrows.length < budget) {
+            arrows.push([a.x + ux * along, a.y + uy * along, ux, uy]);
+            along += ARROW_SPACING;
+          }
+          carried = seg - (along - ARROW_SPACING);
+        }
       }
-      carried = seg - (along - spacing);
+      this._arrows = arrows;
+    },
+    _updatePath: function () {
+      L.Polyline.prototype._updatePath.call(this);
+      var renderer = this._renderer;
+      if (!renderer._drawing || !this._arrows || !this._arrows.length) return;
+      var ctx = renderer._ctx;
+      ctx.beginPath();
+      this._arrows.forEach(function (w) {
+        var cx = w[0], cy = w[1], ux = w[2], uy = w[3];
+        ctx.moveTo(cx + ux * 5, cy + uy * 5);
+        ctx.lineTo(cx - ux * 4 - uy * 4, cy - uy * 4 + ux * 4);
+        ctx.lineTo(cx - ux * 4 + uy * 4, cy - uy * 4 - ux * 4);
+        ctx.closePath();
+      });
+      ctx.globalAlpha = 0.95;
+      ctx.fillStyle = this.options.color;
+      ctx.fill();
+      ctx.globalAlpha = 1;
     }
-    return made;
-  }
+  });
 
   function drawTracks() {
     S.trackGroup.clearLayers();
-    var lines = 0, vertices = 0, arrows = 0;
+    var lines = 0, vertices = 0;
+    var perLine = Math.max(2, Math.floor(MAX_ARROWS / Math.max(1, S.trackFeatures.length)));
     S.trackFeatures.forEach(function (f) {
       var coords = f.geometry.coordinates, times = f.properties.t;
       var latlngs = [], kept = [];
@@ -332,21 +762,26 @@
         }
       }
       if (latlngs.length < 2) return;
-      var colour = trackColour(f.properties.mmsi);
-      var line = L.polyline(latlngs, { renderer: S.renderer, color: colour, weight: 2, opacity: 0.85 });
+      var line = new ArrowLine(latlngs, {
+        renderer: S.renderer, color: trackColour(f.properties.mmsi), weight: 2, opacity: 0.85, arrowBudget: perLine
+      });
       line.evmapTimes = kept;
       line.evmapMmsi = f.properties.mmsi;
       line.evmapName = f.properties.name;
-      line.bindTooltip(el('div'), { sticky: true });
-      line.on('mousemove', function (ev) { line.setTooltipContent(trackTip(line, ev.latlng)); });
+      // The map's own mousemove handler (which runs next) shows the one shared tooltip.
+      line.on('mousemove', function (ev) { S.hoverTrack = { line: line, latlng: ev.latlng }; });
       S.trackGroup.addLayer(line);
       lines += 1;
       vertices += latlngs.length;
-      arrows += addArrows(line, colour, Math.max(0, MAX_ARROWS - arrows));
     });
     S.counts.tracks = lines;
     S.counts.trackVertices = vertices;
-    S.counts.arrows = arrows;
+  }
+
+  function arrowCount() {
+    var n = 0;
+    S.trackGroup.eachLayer(function (line) { n += line._arrows ? line._arrows.length : 0; });
+    return n;
   }
 
   // ---------------------------------------------------------------- footprints and photos
@@ -398,10 +833,9 @@
 
   function computeExtent() {
     var lo = Infinity, hi = -Infinity;
-    S.incidents.forEach(function (rec) {
-      var p = rec.feature.properties;
-      if (p.t0 !== null && p.t0 !== undefined) { lo = Math.min(lo, p.t0); hi = Math.max(hi, p.t1 || p.t0); }
-    });
+    for (var i = 0; i < INC.n; i++) {
+      if (INC.t0[i] !== null && INC.t0[i] !== undefined) { lo = Math.min(lo, INC.t0[i]); hi = Math.max(hi, INC.t1[i]); }
+    }
     S.trackFeatures.forEach(function (f) {
       var t = f.properties.t;
       if (t.length) { lo = Math.min(lo, t[0]); hi = Math.max(hi, t[t.length - 1]); }
@@ -440,7 +874,8 @@
 
   function applyWindow(w) {
     S.window = w;
-    refreshIncidents();
+    for (var i = 0; i < INC.n; i++) INC.shown[i] = inWindow(INC.t0[i], INC.t1[i]);
+    incidentsChanged();
     drawTracks();
     showWindowLabel();
   }
@@ -453,6 +888,16 @@
   }
 
   function onMapClick(ev) {
+    if (!S.place && !S.measure) {
+      var hit = incidentAt(ev.latlng);
+      if (hit && hit.n === 1) {
+        EvidenceMap.selectIncident(INC.id[hit.i], false);
+        callBridge('notifyIncidentClicked', INC.id[hit.i]);
+      } else if (hit) {
+        zoomToCluster(hit);
+      }
+      return;
+    }
     if (S.place) {
       var target = S.place;
       EvidenceMap.setPlaceMode(null, null);
@@ -463,6 +908,13 @@
       S.measure.push(ev.latlng);
       drawMeasure();
     }
+  }
+
+  function zoomToCluster(s) {
+    var sw = S.map.unproject([s.x0, s.y1], 0), ne = S.map.unproject([s.x1, s.y0], 0);
+    var bounds = L.latLngBounds(sw, ne);
+    var zoom = Math.min(S.map.getBoundsZoom(bounds.pad(0.1)), CLUSTER_MAX_ZOOM);
+    S.map.setView(bounds.getCenter(), Math.max(zoom, Math.round(S.map.getZoom()) + 1));
   }
 
   function measuredMetres(points) {
@@ -536,19 +988,23 @@
     init: function (map, options) {
       S.map = map;
       S.options = options || {};
-      // folium puts zoom limits on tile layers only; MarkerCluster needs one on the map.
+      mark('init');
+      // folium puts zoom limits on tile layers only; the grid layers need them on the map.
       map.setMaxZoom(S.options.maxZoom || 18);
       map.setMinZoom(S.options.minZoom || 2);
-      map.createPane('evmapLand').style.zIndex = 250;
-      S.landRenderer = L.canvas({ pane: 'evmapLand', padding: 0.5 });
-      S.renderer = L.canvas({ padding: 0.5 });
-      S.naturalEarth = L.layerGroup().addTo(map);
-      S.graticule = L.layerGroup().addTo(map);
-      S.cluster = L.markerClusterGroup({
-        chunkedLoading: true, showCoverageOnHover: false, animate: false,
-        disableClusteringAtZoom: 8, maxClusterRadius: 30
-      }).addTo(map);
-      S.circles = L.layerGroup().addTo(map);
+      // Panes, bottom to top: land and graticule 250, vectors (overlayPane) 400,
+      // incidents with their uncertainty circles 450, the selected marker (markerPane) 600.
+      [['evmapLand', 250], ['evmapIncidents', 450]].forEach(function (p) {
+        map.createPane(p[0]).style.zIndex = p[1];
+      });
+      S.renderer = new LazyCanvas({ padding: 0.5 });
+      var tiles = { tileSize: TILE, keepBuffer: 1 };
+      S.land = new DrawnTiles(drawLandTile, L.extend({ pane: 'evmapLand' }, tiles));
+      S.graticule = L.layerGroup().addTo(map);  // its lines are drawn in the land tiles, its labels here
+      S.naturalEarth = L.layerGroup([S.land]).addTo(map);
+      S.circles = L.layerGroup().addTo(map);  // a switch: the circles are drawn in the incident tiles
+      S.incidentTiles = new DrawnTiles(drawIncidentTile, L.extend({ pane: 'evmapIncidents' }, tiles)).addTo(map);
+      S.tip = L.tooltip({ direction: 'top', offset: [0, -8], opacity: 0.95 });
       S.trackGroup = L.layerGroup().addTo(map);
       S.footprints = L.geoJSON(null, {
         renderer: S.renderer,
@@ -572,28 +1028,38 @@
         bases[escapeHtml(b.name)] = L.tileLayer(b.url, layerOptions);
       });
       L.control.layers(bases, {
-        'Incidents': S.cluster, 'Position uncertainty': S.circles, 'AIS tracks': S.trackGroup,
+        'Incidents': S.incidentTiles, 'Position uncertainty': S.circles, 'AIS tracks': S.trackGroup,
         'Photo footprints': S.footprints, 'Photos': S.photos, 'Graticule': S.graticule
       }, { collapsed: true }).addTo(map);
       buildToolPanel();
 
       map.on('click', onMapClick);
-      map.on('moveend', drawGraticule);
-      map.on('overlayadd', function (ev) { if (ev.layer === S.graticule) drawGraticule(); });
-      map.on('zoomend', function () { refreshCircles(); if (S.loaded.tracks) loadTracks().catch(fail); });
+      map.on('mousemove', onMapHover);
+      map.on('mouseout movestart zoomstart', function () { S.hoverTrack = null; hideTip(); });
+      S.gratBox = el('div', null, 'evmap-grat-labels');
+      map.getContainer().appendChild(S.gratBox);
+      map.on('move moveend zoomend resize', drawGraticuleLabels);
+      map.on('overlayadd overlayremove', function (ev) {
+        if (ev.layer === S.graticule) { drawGraticuleLabels(); S.land.redraw(); }
+        if (ev.layer === S.circles) S.incidentTiles.redraw();
+      });
+      map.on('zoomend', function () { if (S.loaded.tracks) loadTracks().catch(fail); });
       map.on('moveend', function () { if (S.loaded.tracks && trackZoom() >= BBOX_TRACKS_MIN_ZOOM) loadTracks().catch(fail); });
 
       connectBridge();
-      drawGraticule();
+      drawGraticuleLabels();
       Promise.all([loadLand(), loadIncidents(), loadTracks(), loadFootprints(), loadOverlays()])
-        .then(function () { buildTimeSlider(); reportReady(); })
+        .then(function () { mark('layersLoaded'); buildTimeSlider(); reportReady(); })
         .catch(fail);
     },
 
     /** Counts and flags as a JSON string (runJavaScript returns objects as empty strings). */
     state: function () {
+      S.counts.arrows = arrowCount();
+      S.counts.circles = (S.map && S.map.getZoom() >= CIRCLES_MIN_ZOOM && S.map.hasLayer(S.circles)) ? layoutFor(Math.round(S.map.getZoom())).circles : 0;
       return JSON.stringify({
         ready: S.ready, readyMs: S.readyMs, loaded: S.loaded, counts: S.counts, errors: S.errors,
+        marks: S.marks, perf: S.perf,
         selected: S.selected, place: S.place, window: S.window, zoom: S.map ? S.map.getZoom() : null,
         measureMetres: S.measure ? measuredMetres(S.measure) : null
       });
@@ -601,10 +1067,10 @@
 
     selectIncident: function (id, centre) {
       clearHighlight();
-      var rec = S.incidents.get(id);
-      if (!rec) return false;
+      var i = INC.byId.get(id);
+      if (i === undefined) return false;
       S.selected = id;
-      var at = rec.marker.getLatLng();
+      var at = L.latLng(INC.lat[i], INC.lng[i]);
       S.highlight = L.marker(at, {
         icon: L.divIcon({ className: 'evmap-selected', iconSize: [26, 26] }),
         draggable: true, keyboard: false, zIndexOffset: 1000, autoPan: false
@@ -620,22 +1086,12 @@
 
     /** The store's word on one incident (after a placement, a drag, an undo). */
     updateIncident: function (feature) {
-      var id = feature.properties.id;
-      var rec = S.incidents.get(id);
-      if (!rec) {
-        rec = makeIncident(feature);
-        S.incidents.set(id, rec);
-      } else {
-        rec.feature = feature;
-        S.cluster.removeLayer(rec.marker);
-        var c = feature.geometry.coordinates;
-        rec.marker.setLatLng([c[1], c[0]]);
-        rec.marker.setStyle({ fillColor: feature.properties.colour });
-      }
-      if (inWindow(feature.properties.t0, feature.properties.t1)) S.cluster.addLayer(rec.marker);
-      S.counts.incidents = S.incidents.size;
-      refreshCircles();
-      if (S.selected === id && S.highlight) S.highlight.setLatLng(rec.marker.getLatLng());
+      var p = feature.properties, c = feature.geometry.coordinates;
+      var i = INC.byId.get(p.id);
+      if (i === undefined) { i = INC.n; INC.n += 1; }
+      setIncident(i, p.id, p.title, p.status, p.colour, c[1], c[0], p.radius_m, p.t0, p.t1);
+      incidentsChanged();
+      if (S.selected === p.id && S.highlight) S.highlight.setLatLng([c[1], c[0]]);
       return true;
     },
 
@@ -676,6 +1132,32 @@
       if (what === 'tracks') { S.trackCache.clear(); return loadTracks().catch(fail); }
       if (what === 'footprints') return loadFootprints().catch(fail);
       return loadIncidents().catch(fail);
+    },
+
+    /** What is drawn now, counted from the drawn tiles (not from the data), as a JSON string. */
+    stats: function () {
+      var symbols = 0, clusters = 0, represented = 0, landDrawn = new Set();
+      S.incidentTiles.liveTiles().forEach(function (t) {
+        (t.el.evmapSymbols || []).forEach(function (s) { symbols += 1; represented += s.n; if (s.n > 1) clusters += 1; });
+      });
+      S.land.liveTiles().forEach(function (t) { (t.el.evmapLand || []).forEach(function (p) { landDrawn.add(p); }); });
+      var lines = 0;
+      S.trackGroup.eachLayer(function (line) { if (line._parts && line._parts.length) lines += 1; });
+      return JSON.stringify({
+        incidentSymbols: symbols, incidentClusters: clusters, incidentsDrawn: represented,
+        trackLines: lines, trackArrows: arrowCount(), landPolygonsDrawn: landDrawn.size,
+        incidentTiles: S.incidentTiles.liveTiles().length, landTiles: S.land.liveTiles().length
+      });
+    },
+
+    /** The incident layer's colour at a map position, as "r,g,b,a" (for tests). */
+    incidentPixel: function (lat, lng) {
+      var zoom = Math.round(S.map.getZoom()), p = S.map.project([lat, lng], zoom);
+      var tx = Math.floor(p.x / TILE), ty = Math.floor(p.y / TILE), found = null;
+      S.incidentTiles.liveTiles().forEach(function (t) { if (t.coords.x === tx && t.coords.y === ty) found = t.el; });
+      if (!found) return null;
+      var d = found.getContext('2d').getImageData(Math.floor(p.x - tx * TILE), Math.floor(p.y - ty * TILE), 1, 1).data;
+      return [d[0], d[1], d[2], d[3]].join(',');
     },
 
     measuredMetres: function (points) {

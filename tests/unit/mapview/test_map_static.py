@@ -19,8 +19,7 @@ def test_page_has_no_remote_url_and_a_csp() -> None:
     assert "'unsafe-inline'" not in html.split("script-src", 1)[1].split(";", 1)[0]
     # User text in the options cannot close the script element.
     assert "</script><img" not in html
-    for path in ("/assets/leaflet/leaflet.js", "/assets/jquery/jquery.min.js",
-                 "/assets/markercluster/leaflet.markercluster.js", "/assets/app/evmap.js"):
+    for path in ("/assets/leaflet/leaflet.js", "/assets/jquery/jquery.min.js", "/assets/app/evmap.js"):
         assert f'src="evmap://local{path}"' in html
 
 
