@@ -101,7 +101,6 @@ def folium_baseline_html(data) -> str:
     fmap.default_js = [
         ("leaflet", url("/assets/leaflet/leaflet.js")),
         ("jquery", url("/assets/jquery/jquery.min.js")),
-        ("markercluster", url("/assets/markercluster/leaflet.markercluster.js")),
     ]
     fmap.default_css = [("leaflet_css", url("/assets/leaflet/leaflet.css"))]
     for inc in data.incidents.values():

@@ -1,4 +1,4 @@
-"""The map page's static files: Leaflet, MarkerCluster and jQuery from the installed XStatic
+"""The map page's static files: Leaflet and jQuery from the installed XStatic
 packages, our own script and style, and the Natural Earth basemap; nothing else is served.
 
 Paths are the ones the page asks for on our URL scheme, e.g. ``/assets/leaflet/leaflet.js``.
@@ -22,7 +22,6 @@ ORIGIN = f"{SCHEME}://{HOST}"
 # Name on our scheme → XStatic package module. Leaflet 1.9.3 is folium's own version.
 _XSTATIC = {
     "leaflet": "xstatic.pkg.leaflet",
-    "markercluster": "xstatic.pkg.leaflet_markercluster",
     "jquery": "xstatic.pkg.jquery",
 }
 _SERVED_SUFFIXES = {".js", ".css", ".png", ".svg"}
