@@ -113,7 +113,7 @@ def create_demo_case(ctx: Context, workdir: Path, *, progress: Progress = no_pro
         ais = evidence.add_file(
             session, ctx, csv_path, kind="ais", source="Generated AIS (demo)", provider="DEMO",
             capture_time=track_rows[0][1], reliability="A", credibility=2,
-            footprint={"type": "LineString", "coordinates": [[r[3], r[2]] for r in track_rows[:: max(1, len(track_rows) // 50)]]},
+            footprint=_track_outline(track_rows),
         )
         session.execute(
             insert(AisPosition),
@@ -206,6 +206,15 @@ def _tracks(meet_start: datetime) -> list[tuple[int, datetime, float, float, flo
             t += step
     rows.sort(key=lambda r: (r[1], r[0]))
     return rows
+
+
+def _track_outline(rows: list[tuple[int, datetime, float, float, float, float]]) -> dict:
+    """The AIS file's footprint: each vessel's track thinned to about 25 points (rows interleave vessels)."""
+    lines = []
+    for mmsi in sorted({r[0] for r in rows}):
+        own = [r for r in rows if r[0] == mmsi]
+        lines.append([[r[3], r[2]] for r in own[:: max(1, len(own) // 25)]] + [[own[-1][3], own[-1][2]]])
+    return {"type": "MultiLineString", "coordinates": lines}
 
 
 def _write_ais_csv(path: Path, rows: list[tuple[int, datetime, float, float, float, float]]) -> None:

@@ -171,8 +171,9 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.docks["evidence"], self.docks["review"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["detail"], self.docks["undo"])
         self.docks["detail"].raise_()
-        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [640, 470], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["evidence"]], [300], Qt.Orientation.Vertical)
+        # The map in the centre gets the most room; the list shows its main columns.
+        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [540, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["evidence"]], [250], Qt.Orientation.Vertical)
         self._default_state = self.saveState(STATE_VERSION)
 
         self.store_label = QLabel(f"Store: {ctx.store.display_name}")
@@ -545,8 +546,10 @@ class MainWindow(QMainWindow):
 
     def _replace_tab(self, index: int, widget: QWidget, title: str) -> None:
         old = self.map_tabs.widget(index)
+        current = self.map_tabs.currentIndex()
         self.map_tabs.removeTab(index)
         self.map_tabs.insertTab(index, widget, title)
+        self.map_tabs.setCurrentIndex(current)  # replacing a tab must not switch tabs (a hidden map never draws)
         if old is not None and old is not widget:
             old.deleteLater()
 

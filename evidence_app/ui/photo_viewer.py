@@ -327,6 +327,7 @@ class PhotoViewer(QWidget):
         self._items: dict[str, _AnnotationItem] = {}
         self._tiles: OrderedDict[tuple[int, int, int], QGraphicsPixmapItem] = OrderedDict()
         self._level: int | None = None
+        self._fitted = False
         self.last_check: LengthCheck | None = None
 
         self.scene = QGraphicsScene(self)
@@ -438,7 +439,10 @@ class PhotoViewer(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._level is None:
+        # Fit once, when first shown at its real size: a viewer built in a hidden tab has
+        # already loaded tiles for its provisional size, so "no level yet" is not the test.
+        if not self._fitted:
+            self._fitted = True
             self.fit()
 
     # ------------------------------------------------------------------ tiles
