@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.services import cases, evidence, incidents, review, tags, vessels
+from evidence_app.services import cases, evidence, incidents, photos, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.storage import audit
 from evidence_app.storage.models import AisPosition, Case, Incident, Vessel, VesselIdentity
@@ -105,6 +105,7 @@ def create_demo_case(ctx: Context, workdir: Path, *, progress: Progress = no_pro
     progress(3, steps, "synthetic satellite photo")
     photo_path = workdir / "demo_synthetic_satellite_2024-05-15.png"
     make_demo_photo(photo_path)
+    write_demo_world_file(photo_path)
     cancel.raise_if_cancelled()
 
     progress(4, steps, "storing evidence")
@@ -112,13 +113,7 @@ def create_demo_case(ctx: Context, workdir: Path, *, progress: Progress = no_pro
         ais = evidence.add_file(
             session, ctx, csv_path, kind="ais", source="Generated AIS (demo)", provider="DEMO",
             capture_time=track_rows[0][1], reliability="A", credibility=2,
-            footprint={"type": "LineString", "coordinates": [[r[3], r[2]] for r in track_rows[:: max(1, len(track_rows) // 50)]]},
-        )
-        photo = evidence.add_file(
-            session, ctx, photo_path, kind="photo", source="Synthetic satellite image (demo)", provider="DEMO",
-            capture_time=datetime(2024, 5, 15, 2, 35, tzinfo=UTC), lat=MEET_LAT, lon=MEET_LON, gsd_m=0.5,
-            reliability="B", credibility=2,
-            footprint={"type": "Polygon", "coordinates": [[[123.4755, 31.0155], [123.4885, 31.0155], [123.4885, 31.0265], [123.4755, 31.0265], [123.4755, 31.0155]]]},
+            footprint=_track_outline(track_rows),
         )
         session.execute(
             insert(AisPosition),
@@ -131,9 +126,18 @@ def create_demo_case(ctx: Context, workdir: Path, *, progress: Progress = no_pro
         first = session.get(Incident, transfer.id)
         other = session.get(Incident, second.id)
         assert first is not None and other is not None
-        evidence.link(session, ctx, first, photo, note="Two hulls alongside, hoses visible")
         evidence.link(session, ctx, first, ais, note="SONGHAE 7 dark 23:50–05:40 UTC within 1 nm of HAI RUN 16")
         evidence.link(session, ctx, other, ais, note="Both tracks stationary together for six hours")
+    cancel.raise_if_cancelled()
+    # Through the photo import, as an analyst's photo would come: georeferenced by its world
+    # file, with a tile pyramid, so the viewer opens it and the map draws it as an overlay.
+    photo = photos.import_photo(
+        ctx, transfer.id, photo_path, note="Two hulls alongside, hoses visible",
+        fields={"source": "Synthetic satellite image (demo)", "provider": "DEMO", "reliability": "B", "credibility": 2,
+                "capture_time": datetime(2024, 5, 15, 2, 35, tzinfo=UTC)},
+        cancel=cancel,
+    )
+    _annotate_demo_photo(ctx, photo.id)
     cancel.raise_if_cancelled()
 
     progress(5, steps, "tags")
@@ -204,6 +208,15 @@ def _tracks(meet_start: datetime) -> list[tuple[int, datetime, float, float, flo
     return rows
 
 
+def _track_outline(rows: list[tuple[int, datetime, float, float, float, float]]) -> dict:
+    """The AIS file's footprint: each vessel's track thinned to about 25 points (rows interleave vessels)."""
+    lines = []
+    for mmsi in sorted({r[0] for r in rows}):
+        own = [r for r in rows if r[0] == mmsi]
+        lines.append([[r[3], r[2]] for r in own[:: max(1, len(own) // 25)]] + [[own[-1][3], own[-1][2]]])
+    return {"type": "MultiLineString", "coordinates": lines}
+
+
 def _write_ais_csv(path: Path, rows: list[tuple[int, datetime, float, float, float, float]]) -> None:
     names = {RECEIVER["mmsi"]: (RECEIVER["name"], RECEIVER["imo"]), SUPPLIER["mmsi"]: (SUPPLIER["name"], SUPPLIER["imo"])}
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -212,6 +225,49 @@ def _write_ais_csv(path: Path, rows: list[tuple[int, datetime, float, float, flo
         for mmsi, ts, lat, lon, sog, cog in rows:
             name, imo = names[mmsi]
             writer.writerow([mmsi, ts.strftime("%Y-%m-%dT%H:%M:%S"), lat, lon, sog, cog, int(cog) % 360, name, f"IMO{imo}"])
+
+
+PHOTO_SIZE = (1280, 960)
+PHOTO_GSD_M = 0.5
+HULL_ANGLE_DEG = -32.0
+# (centre offset across the hulls in pixels, length, beam) of the two hulls drawn in the photo:
+# at 0.5 m a pixel, 208 px is HAI RUN 16's 104 m and 172 px is SONGHAE 7's 86 m.
+HULLS = ((-19, 208, 34), (18, 172, 28))
+
+
+def _photo_point(x: float, y: float, width: int = PHOTO_SIZE[0], height: int = PHOTO_SIZE[1]) -> tuple[float, float]:
+    """Hull coordinates (along, across, pixels from the photo centre) to image pixels."""
+    angle = math.radians(HULL_ANGLE_DEG)
+    cx, cy = width * 0.52, height * 0.5
+    return cx + x * math.cos(angle) - y * math.sin(angle), cy + x * math.sin(angle) + y * math.cos(angle)
+
+
+def write_demo_world_file(photo_path: Path) -> Path:
+    """A world file (.pgw, degrees) putting the photo north-up at 0.5 m a pixel over the meeting point."""
+    width, height = PHOTO_SIZE
+    metres_per_degree_lat = 110_880.0  # near 31° N
+    metres_per_degree_lon = 111_320.0 * math.cos(math.radians(MEET_LAT))
+    dx = PHOTO_GSD_M / metres_per_degree_lon
+    dy = PHOTO_GSD_M / metres_per_degree_lat
+    # The hulls' centre (drawn at 52 % across) sits on the meeting point.
+    west = MEET_LON - width * 0.52 * dx
+    north = MEET_LAT + height * 0.5 * dy
+    lines = [dx, 0.0, 0.0, -dy, west + dx / 2, north - dy / 2]
+    world = photo_path.with_suffix(".pgw")
+    world.write_text("\n".join(f"{v:.12f}" for v in lines) + "\n", encoding="ascii")
+    return world
+
+
+def _annotate_demo_photo(ctx: Context, evidence_id: str) -> None:
+    """A box round the pair, a label, and a measurement along the smaller hull (SONGHAE 7's length)."""
+    corners = [_photo_point(x, y) for x in (-112, 112) for y in (-44, 44)]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    photos.add_annotation(ctx, evidence_id, "box", [[min(xs), min(ys)], [max(xs), max(ys)]], "two hulls alongside")
+    offset, length, _beam = HULLS[1]
+    bow, stern = _photo_point(length / 2, offset), _photo_point(-length / 2, offset)
+    photos.add_annotation(ctx, evidence_id, "measurement", [list(stern), list(bow)], "receiver hull")
+    hoses = _photo_point(0, 0)
+    photos.add_annotation(ctx, evidence_id, "arrow", [[hoses[0] + 150, hoses[1] + 170], [hoses[0] + 8, hoses[1] + 10]], "hoses")
 
 
 def make_demo_photo(path: Path, *, width: int = 1280, height: int = 960, seed: int = 7) -> None:
@@ -231,7 +287,7 @@ def make_demo_photo(path: Path, *, width: int = 1280, height: int = 960, seed: i
     hulls = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(hulls)
     cx, cy = width * 0.52, height * 0.5
-    angle = math.radians(-32)
+    angle = math.radians(HULL_ANGLE_DEG)
 
     def place(points: list[tuple[float, float]], dx: float, dy: float) -> list[tuple[float, float]]:
         out = []
@@ -245,7 +301,7 @@ def make_demo_photo(path: Path, *, width: int = 1280, height: int = 960, seed: i
         return [(-half, -beam / 2), (half - beam * 1.4, -beam / 2), (half, 0), (half - beam * 1.4, beam / 2), (-half, beam / 2)]
 
     # The two hulls side by side (drifting: no wake), fenders and hoses between them.
-    for offset, length, beam, deck, house in ((-19, 208, 34, (92, 58, 48, 255), (226, 226, 220, 255)), (18, 172, 28, (54, 74, 70, 255), (236, 232, 214, 255))):
+    for (offset, length, beam), deck, house in zip(HULLS, ((92, 58, 48, 255), (54, 74, 70, 255)), ((226, 226, 220, 255), (236, 232, 214, 255)), strict=True):
         draw.polygon(place(hull(length, beam), 0, offset), fill=(30, 30, 34, 255))
         draw.polygon(place(hull(length - 8, beam - 8), 2, offset), fill=deck)
         draw.polygon(place([(-length / 2 + 4, -beam / 2 + 5), (-length / 2 + 34, -beam / 2 + 5), (-length / 2 + 34, beam / 2 - 5), (-length / 2 + 4, beam / 2 - 5)], 0, offset), fill=house)

@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ from evidence_app.storage.models import (
     Participant,
     Vessel,
 )
+from evidence_app.storage.objects import StoredObject
 
 # Overlays are drawn from the full image up to this size, from the preview above it.
 OVERLAY_FULL_PIXELS = 16_000_000
@@ -50,25 +53,39 @@ def cache_dir(ctx: Context, sha256: str) -> Path:
 # --------------------------------------------------------------------------- import
 
 
-def import_photo(
+# Formats the photo import reads (recognised by content); other images attach as plain files.
+PHOTO_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/tiff", "image/jp2"})
+
+
+def is_photo_file(path: str | os.PathLike[str]) -> bool:
+    """Whether a file goes through photo import (georeferencing, capture time, pyramid) when attached."""
+    return evidence_svc.sniff_media_type(Path(path)) in PHOTO_MEDIA_TYPES
+
+
+@dataclass
+class PreparedPhoto:
+    """A photo whose checks passed and whose bytes and pyramid are stored; no row yet (inert)."""
+
+    source: Path
+    stored: StoredObject
+    info: ImageInfo
+
+
+def prepare_photo(
     ctx: Context,
-    incident_id: str,
     path: str | os.PathLike[str],
     *,
-    relation: str = "supports",
     max_pixels: int = DEFAULT_MAX_PIXELS,
     world_file_crs: str | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
-) -> Evidence:
-    """Import a photo into an incident: probe, decode fully (building the pyramid), store, record.
+) -> PreparedPhoto:
+    """Phase one of an import: probe, decode fully (building the pyramid), store the bytes.
 
     Every check that can fail (format, pixel limit, georeferencing, truncated data) runs
-    before anything is stored, so a bad file leaves neither an object nor a row.
+    before the bytes are stored; what this leaves behind without a row is inert.
     """
     source = Path(path)
-    with ctx.store.read() as session:
-        incident_id = resolve(session, Incident, incident_id, "incident").id
     info = probe_image(source, max_pixels=max_pixels, world_file_crs=world_file_crs)
     cache_root = ctx.store.objects.root / "cache" / "photos"
     cache_root.mkdir(parents=True, exist_ok=True)
@@ -84,19 +101,116 @@ def import_photo(
             os.replace(scratch, final)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return PreparedPhoto(source, stored, info)
+
+
+def record_photo(
+    session: Any,
+    ctx: Context,
+    incident: Incident,
+    photo: PreparedPhoto,
+    *,
+    relation: str = "supports",
+    note: str = "",
+    fields: dict[str, Any] | None = None,
+) -> tuple[Evidence, bool]:
+    """Phase two, in the caller's write transaction: the evidence row (or the existing one for
+    the same bytes), its image metadata, and the link. Returns ``(evidence, newly linked)``."""
+    values = {**_fields_from_info(photo.info), **(fields or {})}
+    ev, created = evidence_svc.record_stored(session, ctx, photo.stored, photo.source, kind="photo", **values)
+    if created:
+        ev.meta = {**(ev.meta or {}), "image": photo.info.to_meta()}
+        audit.record(session, ctx.actor, "photo.import", "evidence", ev.id, {"image": photo.info.to_meta()})
+    linked = evidence_svc.link(session, ctx, incident, ev, relation=relation, note=note)
+    return ev, linked is not None
+
+
+def import_photo(
+    ctx: Context,
+    incident_id: str,
+    path: str | os.PathLike[str],
+    *,
+    relation: str = "supports",
+    note: str = "",
+    fields: dict[str, Any] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    world_file_crs: str | None = None,
+    progress: Progress = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> Evidence:
+    """Import a photo into an incident: probe, decode fully (building the pyramid), store, record.
+
+    ``fields`` sets evidence fields the file cannot say (source, provider, grading) or
+    overrides what it said (capture time). A bad file leaves neither an object nor a row.
+    """
+    with ctx.store.read() as session:
+        incident_id = resolve(session, Incident, incident_id, "incident").id
+    photo = prepare_photo(ctx, path, max_pixels=max_pixels, world_file_crs=world_file_crs, progress=progress, cancel=cancel)
     cancel.raise_if_cancelled()
     with ctx.store.write() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
-        fields = _fields_from_info(info)
-        ev, created = evidence_svc.record_stored(session, ctx, stored, source, kind="photo", **fields)
-        if created:
-            ev.meta = {**(ev.meta or {}), "image": info.to_meta()}
-            audit.record(session, ctx.actor, "photo.import", "evidence", ev.id, {"image": info.to_meta()})
-        evidence_svc.link(session, ctx, incident, ev, relation=relation)
+        ev, _ = record_photo(session, ctx, incident, photo, relation=relation, note=note, fields=fields)
         session.flush()
         session.expunge(ev)
     return ev
+
+
+def attach_files(
+    ctx: Context,
+    incident_id: str,
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    relation: str = "supports",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress: Progress = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> evidence_svc.AttachResult:
+    """Attach files as the desk does: photos through photo import, the rest as plain files.
+
+    All of them or none: every photo is checked and prepared and every file stored first
+    (inert objects without rows), then one transaction writes the rows and links. A bad
+    photo anywhere in the batch is refused, naming the file, before anything is recorded.
+    """
+    files = [Path(p) for p in paths]
+    if not files:
+        raise ValidationError("no files to attach", field="files")
+    with ctx.store.read() as session:
+        incident_id = resolve(session, Incident, incident_id, "incident").id
+    units = 1000
+    prepared: list[PreparedPhoto | tuple[Path, StoredObject]] = []
+    for index, f in enumerate(files):
+        cancel.raise_if_cancelled()
+
+        def step(done: int, total: int | None, _msg: str = "", i: int = index, name: str = f.name) -> None:
+            fraction = min(1.0, done / total) if total else 0.0
+            progress(i * units + int(fraction * units), len(files) * units, f"{i + 1}/{len(files)} {name}")
+
+        step(0, 1)
+        if is_photo_file(f):
+            prepared.append(prepare_photo(ctx, f, max_pixels=max_pixels, progress=step, cancel=cancel))
+        else:
+            prepared.append((f, ctx.store.objects.put_file(f, progress=step, cancel=cancel)))
+    cancel.raise_if_cancelled()
+    result = evidence_svc.AttachResult(incident_id)
+    with ctx.store.write() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        for item in prepared:
+            if isinstance(item, PreparedPhoto):
+                existed = session.scalar(select(Evidence.id).where(Evidence.sha256 == item.stored.sha256)) is not None
+                ev, linked = record_photo(session, ctx, incident, item, relation=relation)
+                obj = item.stored
+            else:
+                original, obj = item
+                ev, created = evidence_svc.record_stored(session, ctx, obj, original)
+                existed = not created
+                linked = evidence_svc.link(session, ctx, incident, ev, relation=relation) is not None
+            result.new_files += int(not existed)
+            result.bytes_stored += 0 if obj.already_present else obj.size
+            (result.attached if linked else result.already_linked).append(ev.id)
+    progress(len(files) * units, len(files) * units, "attached")
+    return result
 
 
 def _fields_from_info(info: ImageInfo) -> dict[str, Any]:
@@ -317,25 +431,28 @@ def list_annotations(ctx: Context, evidence_id: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- length check
 
 
-def participant_vessels(session: Any, evidence_id: str) -> list[tuple[str, float | None]]:
-    """(name, registry length) of every vessel taking part in an incident this photo is attached to."""
-    rows = session.execute(
+def participant_vessels(session: Any, evidence_id: str, incident_id: str | None = None) -> list[tuple[str, float | None]]:
+    """(name, registry length) of every vessel taking part in an incident this photo is attached
+    to, or only in ``incident_id`` (the incident the analyst is reviewing)."""
+    query = (
         select(Vessel.name, Vessel.imo, Vessel.length_m)
         .join(Participant, Participant.vessel_id == Vessel.id)
         .join(IncidentEvidence, IncidentEvidence.incident_id == Participant.incident_id)
         .where(IncidentEvidence.evidence_id == evidence_id)
-        .distinct()
-        .order_by(Vessel.name)
-    ).all()
+    )
+    if incident_id is not None:
+        query = query.where(Participant.incident_id == incident_id)
+    rows = session.execute(query.distinct().order_by(Vessel.name)).all()
     return [(f"{name or 'unnamed'} (IMO {imo})" if imo else (name or "unnamed"), length) for name, imo, length in rows]
 
 
-def length_check(ctx: Context, evidence_id: str, points: Any, gsd_m: float | None = None) -> LengthCheck:
-    """Length of a line on the photo, compared with the registry length of the incident's vessels."""
+def length_check(ctx: Context, evidence_id: str, points: Any, gsd_m: float | None = None, *, incident_id: str | None = None) -> LengthCheck:
+    """Length of a line on the photo, compared with the registry length of the incident's vessels
+    (of ``incident_id`` only, when given; else of every incident the photo is attached to)."""
     with ctx.store.read() as session:
         ev = _photo(session, evidence_id)
         gsd = _gsd(ev, gsd_m)
-        vessels = participant_vessels(session, ev.id)
+        vessels = participant_vessels(session, ev.id, incident_id)
     if gsd is None:
         raise ValidationError("this photo has no known ground sample distance: type one in (metres per pixel)", field="gsd_m")
     return check_length(normalise_points("measurement", points), gsd, vessels)
@@ -422,11 +539,13 @@ def overlay_for(ctx: Context, evidence_id: str) -> Overlay | None:
 class PhotoHandle:
     """One photo as the viewer sees it (``ui.photo_viewer.PhotoModel``); every write is a service call."""
 
-    def __init__(self, ctx: Context, evidence_id: str) -> None:
+    def __init__(self, ctx: Context, evidence_id: str, incident_id: str | None = None) -> None:
         self.ctx = ctx
         with ctx.store.read() as session:
             ev = _photo(session, evidence_id)
         self.evidence_id = ev.id
+        self.incident_id = incident_id  # the length check compares with this incident's vessels
+        self.title = ev.original_name
         self.width = int(ev.meta["image"]["width"])
         self.height = int(ev.meta["image"]["height"])
         self.georef = georef_of(ev)
@@ -451,5 +570,5 @@ class PhotoHandle:
         return restore_annotation(self.ctx, data)
 
     def length_check(self, points: list[list[float]], gsd_m: float | None = None) -> LengthCheck:
-        return length_check(self.ctx, self.evidence_id, points, gsd_m)
+        return length_check(self.ctx, self.evidence_id, points, gsd_m, incident_id=self.incident_id)
 

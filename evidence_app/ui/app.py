@@ -14,10 +14,14 @@ def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
 
     from evidence_app import APP_NAME, APP_SLUG
     from evidence_app.services.context import Context, default_actor
+    from evidence_app.services.map_data import CaseMap
     from evidence_app.storage.db import open_store
     from evidence_app.ui.main_window import MainWindow
+    from evidence_app.ui.map_view import register_map_scheme
     from evidence_app.ui.style import apply_theme
 
+    # Chromium learns the map's evmap: scheme only before the QApplication exists.
+    register_map_scheme()
     if QApplication.instance() is None:
         # Fractional scaling (125 %, 150 %) as the system asks, not rounded to whole numbers.
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -31,7 +35,8 @@ def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
     except UserError as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
-    window = MainWindow(Context(store, (reviewer or default_actor()).strip()))
+    ctx = Context(store, (reviewer or default_actor()).strip())
+    window = MainWindow(ctx, case_map=CaseMap(ctx))
     window.show()
     try:
         return app.exec()

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from evidence_app.domain.errors import UserError, ValidationError
-from evidence_app.services import evidence, incidents, review, tags
+from evidence_app.services import evidence, incidents, placement, review, tags
 from evidence_app.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class Desk(QObject):
     incidentsChanged = Signal()  # incidents were added or removed
     casesChanged = Signal()
     evidenceChanged = Signal(str)  # an evidence item's description or tags changed
+    evidencePlaced = Signal(str)  # an evidence item's position changed (the map redraws footprints)
 
     def __init__(self, ctx: Context, report_error: Callable[[BaseException], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -269,3 +270,36 @@ class ReviewCommand(IncidentCommand):
             review.withdraw_proposal(self.ctx, self.incident_id, rationale=reason)
         if self.result_status != self.from_status:  # a proposal from "suspected" also started the review
             review.revert(self.ctx, self.incident_id, expected_status=self.result_status, to_status=self.from_status, rationale=reason)
+
+
+class PlaceCommand(DeskCommand):
+    """A position set on the map (a click in place mode, or a dragged marker).
+
+    The first run goes through ``services.placement`` (position method "placed on map");
+    undo and redo write the recorded before/after values back, each audited.
+    """
+
+    def __init__(self, desk: Desk, kind: str, item_id: str, lat: float, lon: float, incident_id: str = "") -> None:
+        if kind not in ("incident", "evidence"):
+            raise ValueError(f"cannot place a {kind!r}; expected incident or evidence")
+        super().__init__(desk, f"Place {kind} on map")
+        self.kind, self.item_id, self.lat, self.lon = kind, item_id, lat, lon
+        self.incident_id = item_id if kind == "incident" else incident_id
+        self.placement: placement.Placement | None = None
+
+    def apply(self) -> None:
+        if self.placement is None:
+            place = placement.place_incident if self.kind == "incident" else placement.place_evidence
+            self.placement = place(self.ctx, self.item_id, self.lat, self.lon)
+        else:
+            placement.restore(self.ctx, self.placement, undo=False)
+
+    def revert(self) -> None:
+        if self.placement is not None:
+            placement.restore(self.ctx, self.placement, undo=True)
+
+    def notify(self) -> None:
+        if self.kind == "evidence":
+            self.desk.evidencePlaced.emit(self.item_id)
+        if self.incident_id:
+            self.desk.incidentChanged.emit(self.incident_id)

@@ -37,6 +37,8 @@ THUMB = 56
 class EvidencePanel(QWidget):
     attachRequested = Signal()  # the "Attach files…" button: the window asks for files
     filesDropped = Signal(str, list)  # incident id, paths
+    evidenceSelected = Signal(str, str)  # evidence id, kind ("" ids when the selection is cleared)
+    placeRequested = Signal(str)  # "Place on map" for this evidence id
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +71,10 @@ class EvidencePanel(QWidget):
         self.detach_button = QPushButton("Detach")
         self.detach_button.setAccessibleName("Detach the selected evidence from the incident")
         self.detach_button.clicked.connect(self._detach)
+        self.place_button = QPushButton("Place on map")
+        self.place_button.setAccessibleName("Place the selected evidence on the map")
+        self.place_button.setToolTip("The next click on the map sets this item's position")
+        self.place_button.clicked.connect(self._place)
         self.reliability = QComboBox()
         self.reliability.setAccessibleName("Source reliability (A to F)")
         self.reliability.addItem("Reliability –", None)
@@ -94,6 +100,7 @@ class EvidencePanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.attach_button)
         row.addWidget(self.detach_button)
+        row.addWidget(self.place_button)
         row.addSpacing(12)
         row.addWidget(self.reliability)
         row.addWidget(self.credibility)
@@ -105,7 +112,7 @@ class EvidencePanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.hint)
-        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._sync_controls())
+        self.view.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
         self._sync_controls()
         self.setEnabled(False)
 
@@ -146,9 +153,19 @@ class EvidencePanel(QWidget):
         rows = self.model.rows()
         return rows[index.row()] if index.isValid() and index.row() < len(rows) else None
 
+    def _selection_changed(self) -> None:
+        self._sync_controls()
+        item = self.selected()
+        self.evidenceSelected.emit(item.evidence_id if item else "", item.kind if item else "")
+
+    def _place(self) -> None:
+        item = self.selected()
+        if item is not None:
+            self.placeRequested.emit(item.evidence_id)
+
     def _sync_controls(self) -> None:
         item = self.selected()
-        for w in (self.detach_button, self.reliability, self.credibility, self.relation, self.tag_entry):
+        for w in (self.detach_button, self.place_button, self.reliability, self.credibility, self.relation, self.tag_entry):
             w.setEnabled(item is not None)
         if item is None:
             return

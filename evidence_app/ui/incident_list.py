@@ -74,6 +74,7 @@ class IncidentTableView(QTableView):
 class IncidentListPanel(QWidget):
     incidentSelected = Signal(str)
     caseSelected = Signal(str)
+    filterChanged = Signal(object)  # the IncidentFilter the list now shows (the map follows it)
     filesDropped = Signal(str, list)
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
@@ -240,6 +241,7 @@ class IncidentListPanel(QWidget):
             return
         self.filter_error.hide()
         self._refresh_timeline(flt)
+        self.filterChanged.emit(flt)
         if selected:
             self.select(selected)
 

@@ -1,9 +1,9 @@
 """The review desk: the main window with its docks, menus, undo stack, attach workflow and first-run page.
 
-Integration points for the map and photo views (built elsewhere): ``set_map_widget`` and
-``set_photo_widget`` fill the centre tabs; ``incidentSelected`` says which incident the
-desk shows; ``select_incident`` lets the map select one; ``place_incident`` is the one
-undoable way to move an incident on the map.
+The centre tabs hold the map (``ui.desk_map.DeskMap`` keeps it in step with the case, the
+list filter, the selection and every edit) and the photo viewer (the photo selected in the
+Evidence panel, annotated on the window's undo stack). ``select_incident`` is how the map
+selects; ``place_incident`` / ``place_evidence`` are the undoable placements.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTabWidget,
+    QToolBar,
     QUndoView,
     QVBoxLayout,
     QWidget,
@@ -35,10 +37,11 @@ from PySide6.QtWidgets import (
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
 from evidence_app.domain.errors import Cancelled, UserError
-from evidence_app.services import cases, demo, evidence
+from evidence_app.services import cases, demo, evidence, photos
 from evidence_app.services.context import Context
+from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.casefile_actions import CaseFileController
-from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, EditIncidentCommand
+from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, PlaceCommand
 from evidence_app.ui.errors import configure_log_file, show_error
 from evidence_app.ui.evidence_panel import EvidencePanel
 from evidence_app.ui.import_dialogs import ImportController
@@ -110,7 +113,17 @@ class MainWindow(QMainWindow):
     incidentSelected = Signal(str)
     vesselTrackRequested = Signal(int)  # MMSI, from a vessel page's "Show track on map" (the map connects it)
 
-    def __init__(self, ctx: Context, *, settings: QSettings | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        settings: QSettings | None = None,
+        log_path: Path | None = None,
+        case_map: CaseMap | None = None,
+        with_map: bool = True,
+    ) -> None:
+        """``case_map`` feeds the map (one is made from ``ctx`` if not given); ``with_map=False``
+        keeps the placeholder (no browser process), for tests of the panels alone."""
         super().__init__()
         self.ctx = ctx
         self.settings = settings or QSettings(APP_SLUG, "desk")
@@ -138,6 +151,14 @@ class MainWindow(QMainWindow):
         self.photo_widget: QWidget = _placeholder("Photo\n\nThe photo viewer will show the selected image evidence here.")
         self.map_tabs.addTab(self.map_widget, "Map")
         self.map_tabs.addTab(self.photo_widget, "Photo")
+        self.photo_viewer = None  # the PhotoViewer in the Photo tab, when a photo is shown
+        self.shown_photo: str | None = None
+        self.desk_map = None
+        if with_map:
+            from evidence_app.ui.desk_map import DeskMap
+
+            self.desk_map = DeskMap(self.desk, case_map or CaseMap(ctx), self)
+            self.set_map_widget(self.desk_map.view)
         self.welcome = WelcomePage()
         self.centre = QStackedWidget()
         self.centre.addWidget(self.welcome)
@@ -154,8 +175,9 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.docks["evidence"], self.docks["review"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["detail"], self.docks["undo"])
         self.docks["detail"].raise_()
-        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [640, 470], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["evidence"]], [300], Qt.Orientation.Vertical)
+        # The map in the centre gets the most room; the list shows its main columns.
+        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [540, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["evidence"]], [250], Qt.Orientation.Vertical)
         self._default_state = self.saveState(STATE_VERSION)
 
         self.store_label = QLabel(f"Store: {ctx.store.display_name}")
@@ -188,6 +210,12 @@ class MainWindow(QMainWindow):
         self.list_panel.filesDropped.connect(self.attach_files)
         self.evidence_panel.filesDropped.connect(self.attach_files)
         self.evidence_panel.attachRequested.connect(self.choose_files_to_attach)
+        self.evidence_panel.evidenceSelected.connect(self._evidence_selected)
+        self.evidence_panel.placeRequested.connect(lambda evidence_id: self.place_on_map("evidence", evidence_id))
+        if self.desk_map is not None:
+            self.list_panel.filterChanged.connect(self.desk_map.apply_filter)
+            self.desk_map.incidentClicked.connect(self.select_incident)
+            self.desk_map.placeRequested.connect(self._placed_on_map)
         self.welcome.create_button.clicked.connect(self.new_case_dialog)
         self.welcome.demo_button.clicked.connect(self.open_demo_case)
         self.desk.incidentChanged.connect(self._incident_changed)
@@ -244,6 +272,16 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
         self._action(edit_menu, "&Find Incidents", self.focus_search, QKeySequence.StandardKey.Find, "Search the incident list")
+        self.place_action = self._action(
+            edit_menu, "&Place on Map", lambda: self.place_on_map(), "Ctrl+Shift+P",
+            "The next click on the map sets the position of the selected incident (or, from the Evidence panel, of the selected item)",
+        )
+        self.place_action.setEnabled(False)
+        toolbar = QToolBar("Map", self)
+        toolbar.setObjectName("toolbar_map")  # saveState/restoreState identify toolbars by object name
+        toolbar.addAction(self.place_action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.map_toolbar = toolbar
         view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
@@ -291,6 +329,8 @@ class MainWindow(QMainWindow):
         if row and row.is_demo:
             self.demo_label.setText(f" {row.caveat or 'DEMO DATA'} ")
         self.select_incident(None)
+        if self.desk_map is not None:
+            self.desk_map.show_case(case_id or None, self.list_panel.model.filter if case_id else None)
         first = self.list_panel.model.index(0, 0)
         if first.isValid():
             self.select_incident(first.data(self.list_panel.model.IdRole))
@@ -348,16 +388,84 @@ class MainWindow(QMainWindow):
         self.evidence_panel.load(incident_id)
         self.review_panel.load(incident_id)
         self.attach_action.setEnabled(bool(incident_id))
+        self.place_action.setEnabled(bool(incident_id) and self.desk_map is not None)
+        if self.shown_photo and self.shown_photo not in {item.evidence_id for item in self.evidence_panel.model.rows()}:
+            self.show_photo(None)  # that photo is not evidence of this incident
+        elif self.photo_viewer is not None:
+            self.photo_viewer.model.incident_id = incident_id  # its length check compares with this incident's vessels
+        if self.desk_map is not None:
+            self.desk_map.select(incident_id)
         self.incidentSelected.emit(incident_id or "")
 
-    def place_incident(self, incident_id: str, lat: float, lon: float) -> bool:
-        """Move an incident (the map's drag or click-to-place), as one undoable edit."""
-        from evidence_app.services import incidents
+    # -- the map --------------------------------------------------------------------------
+    def place_on_map(self, kind: str | None = None, item_id: str | None = None) -> bool:
+        """Put the map in place mode: the next click sets the position of the item.
 
-        current = incidents.get_incident(self.ctx, incident_id)
-        before = {"lat": current.lat, "lon": current.lon}
-        command = EditIncidentCommand(self.desk, incident_id, before, {"lat": lat, "lon": lon}, "Place incident")
+        Without arguments: the evidence item selected in the Evidence panel when that panel
+        has the keyboard focus, else the selected incident.
+        """
+        if self.desk_map is None:
+            return False
+        if kind is None:
+            item = self.evidence_panel.selected()
+            focus = QApplication.focusWidget()
+            if item is not None and focus is not None and self.evidence_panel.isAncestorOf(focus):
+                kind, item_id = "evidence", item.evidence_id
+            elif self.current_incident:
+                kind, item_id = "incident", self.current_incident
+        if not kind or not item_id:
+            return False
+        self.map_tabs.setCurrentWidget(self.desk_map.view)
+        self.desk_map.start_placing(kind, item_id)
+        what = "incident" if kind == "incident" else "evidence item"
+        self.statusBar().showMessage(f"Click the map to place the selected {what}.", 15000)
+        return True
+
+    def _placed_on_map(self, kind: str, item_id: str, lat: float, lon: float) -> None:
+        self.statusBar().clearMessage()
+        ok = self.place_incident(item_id, lat, lon) if kind == "incident" else self.place_evidence(item_id, lat, lon)
+        if not ok and kind == "incident" and self.desk_map is not None:
+            self.desk_map.refresh_incident(item_id)  # refused: the marker goes back to the stored position
+
+    def place_incident(self, incident_id: str, lat: float, lon: float) -> bool:
+        """Move an incident (the map's drag or click-to-place), as one undoable, audited edit."""
+        command = PlaceCommand(self.desk, "incident", incident_id, lat, lon)
         return self.desk.perform(command, on_invalid=self.detail.mark_error if incident_id == self.current_incident else None)
+
+    def place_evidence(self, evidence_id: str, lat: float, lon: float) -> bool:
+        """Set an evidence item's point position from the map, as one undoable, audited edit."""
+        return self.desk.perform(PlaceCommand(self.desk, "evidence", evidence_id, lat, lon, incident_id=self.current_incident or ""))
+
+    # -- the photo ------------------------------------------------------------------------
+    def _evidence_selected(self, evidence_id: str, kind: str) -> None:
+        if kind == "photo" and evidence_id != self.shown_photo:
+            if self.show_photo(evidence_id):
+                self.map_tabs.setCurrentWidget(self.photo_widget)
+
+    def show_photo(self, evidence_id: str | None) -> bool:
+        """Show a photo in the Photo tab (annotations on the window's undo stack), or the placeholder."""
+        from evidence_app.domain.errors import ValidationError
+        from evidence_app.ui.photo_viewer import PhotoViewer
+
+        self.shown_photo = None
+        self.photo_viewer = None
+        if evidence_id is None:
+            self.set_photo_widget(_placeholder("Photo\n\nSelect a photo in the Evidence panel to see it here."))
+            return False
+        try:
+            handle = photos.PhotoHandle(self.ctx, evidence_id, self.current_incident)
+        except ValidationError as exc:  # attached as a plain file before photo import existed
+            self.set_photo_widget(_placeholder(f"Photo\n\nThis item cannot be shown: {exc}."))
+            return False
+        except UserError as exc:
+            self.report_error(exc)
+            return False
+        viewer = PhotoViewer(handle, self.desk.undo_stack, shortcuts=False)
+        viewer.setAccessibleName(f"Photo {handle.title}")
+        self.set_photo_widget(viewer)
+        self.photo_viewer = viewer
+        self.shown_photo = handle.evidence_id
+        return True
 
     def _incident_changed(self, incident_id: str) -> None:
         self.list_panel.refresh_incident(incident_id)
@@ -432,9 +540,19 @@ class MainWindow(QMainWindow):
             elif self.isVisible():
                 self.report_error(exc)
 
+        def attach(progress, cancel) -> evidence.AttachResult:  # noqa: ANN001 - on the worker
+            # Images go through photo import (georeferencing, capture time, pyramid); the rest
+            # attach as plain files; all in one all-or-nothing transaction.
+            result = photos.attach_files(self.ctx, incident_id, paths, progress=progress, cancel=cancel)
+            for evidence_id in result.attached:
+                try:
+                    photos.overlay_for(self.ctx, evidence_id)  # warm the map overlay here, not on the GUI thread
+                except UserError:
+                    pass  # not an imported photo: no overlay
+            return result
+
         task = self.runner.run_task(
-            lambda progress, cancel: evidence.attach_files(self.ctx, incident_id, paths, progress=progress, cancel=cancel),
-            name=f"attach {len(paths)} file(s)", on_result=finished, on_error=failed, on_progress=progress,
+            attach, name=f"attach {len(paths)} file(s)", on_result=finished, on_error=failed, on_progress=progress,
         )
         dialog.canceled.connect(task.cancel)
         self.attach_task = task
@@ -503,8 +621,10 @@ class MainWindow(QMainWindow):
 
     def _replace_tab(self, index: int, widget: QWidget, title: str) -> None:
         old = self.map_tabs.widget(index)
+        current = self.map_tabs.currentIndex()
         self.map_tabs.removeTab(index)
         self.map_tabs.insertTab(index, widget, title)
+        self.map_tabs.setCurrentIndex(current)  # replacing a tab must not switch tabs (a hidden map never draws)
         if old is not None and old is not widget:
             old.deleteLater()
 

@@ -293,6 +293,19 @@ class MapView(QWebEngineView):
             },
         )
 
+    def remove_overlay(self, overlay_id: str) -> None:
+        self._call("removeOverlay", overlay_id)
+
+    def fit_bounds(self, bounds: tuple[float, float, float, float], max_zoom: int = 11) -> None:
+        """Show ``bounds`` = (south, west, north, east), zooming in no further than ``max_zoom``."""
+        south, west, north, east = (float(v) for v in bounds)
+        corners = json.dumps([[south, west], [north, east]], allow_nan=False)
+        # folium keeps the Leaflet map in a global named after the map's element id.
+        self.run_js(
+            "(function () { var box = document.querySelector('.folium-map'); var map = box && window[box.id];"
+            f" if (map) map.fitBounds({corners}, {{padding: [40, 40], maxZoom: {int(max_zoom)}}}); }})();"
+        )
+
     def reload_layer(self, what: str) -> None:
         """Fetch one layer again ('incidents' | 'tracks' | 'footprints') after the data changed."""
         self._call("reload", what)

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+import shiboken6
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -80,6 +81,13 @@ class PhotoModel(Protocol):
 
 
 # --------------------------------------------------------------------------- undo commands
+# On a window's shared undo stack these commands outlive their viewer (another photo was
+# opened): the store is still undone and redone through the model; only the drawing is
+# skipped, and the next viewer of that photo reads the annotations afresh.
+
+
+def _shown(viewer: PhotoViewer) -> bool:
+    return shiboken6.isValid(viewer) and shiboken6.isValid(viewer.scene)
 
 
 class _AddAnnotation(QUndoCommand):
@@ -93,11 +101,13 @@ class _AddAnnotation(QUndoCommand):
         if not self.first:
             self.data = self.viewer.model.restore_annotation(self.data)
         self.first = False
-        self.viewer._show_annotation(self.data)
+        if _shown(self.viewer):
+            self.viewer._show_annotation(self.data)
 
     def undo(self) -> None:
         self.viewer.model.delete_annotation(self.data["id"])
-        self.viewer._remove_item(self.data["id"])
+        if _shown(self.viewer):
+            self.viewer._remove_item(self.data["id"])
 
 
 class _DeleteAnnotation(QUndoCommand):
@@ -107,11 +117,13 @@ class _DeleteAnnotation(QUndoCommand):
 
     def redo(self) -> None:
         self.data = self.viewer.model.delete_annotation(self.data["id"])
-        self.viewer._remove_item(self.data["id"])
+        if _shown(self.viewer):
+            self.viewer._remove_item(self.data["id"])
 
     def undo(self) -> None:
         self.data = self.viewer.model.restore_annotation(self.data)
-        self.viewer._show_annotation(self.data)
+        if _shown(self.viewer):
+            self.viewer._show_annotation(self.data)
 
 
 class _EditAnnotation(QUndoCommand):
@@ -120,16 +132,22 @@ class _EditAnnotation(QUndoCommand):
     def __init__(self, viewer: PhotoViewer, before: dict[str, Any], after: dict[str, Any]) -> None:
         super().__init__(f"Edit {before['shape']}")
         self.viewer, self.before, self.after, self.first = viewer, before, after, True
+        self.model, self.gsd_m = viewer.model, viewer.gsd()
 
     def redo(self) -> None:
         if not self.first:
-            self.after = self.viewer.model.update_annotation(self.after["id"], points=self.after["points"], label=self.after["label"], gsd_m=self.viewer.gsd())
+            self.after = self.model.update_annotation(self.after["id"], points=self.after["points"], label=self.after["label"], gsd_m=self._gsd())
         self.first = False
-        self.viewer._show_annotation(self.after)
+        if _shown(self.viewer):
+            self.viewer._show_annotation(self.after)
 
     def undo(self) -> None:
-        data = self.viewer.model.update_annotation(self.before["id"], points=self.before["points"], label=self.before["label"], gsd_m=self.viewer.gsd())
-        self.viewer._show_annotation(data)
+        data = self.model.update_annotation(self.before["id"], points=self.before["points"], label=self.before["label"], gsd_m=self._gsd())
+        if _shown(self.viewer):
+            self.viewer._show_annotation(data)
+
+    def _gsd(self) -> float | None:
+        return self.viewer.gsd() if _shown(self.viewer) else self.gsd_m
 
 
 # --------------------------------------------------------------------------- items
@@ -294,16 +312,22 @@ class PhotoViewer(QWidget):
     TOOLS = ("pan", "box", "arrow", "line", "polygon", "text", "measurement")
     length_checked = Signal(object)  # LengthCheck
 
-    def __init__(self, model: PhotoModel, undo_stack: QUndoStack | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: PhotoModel, undo_stack: QUndoStack | None = None, parent: QWidget | None = None, *, shortcuts: bool = True
+    ) -> None:
         super().__init__(parent)
         self.model = model
         self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
+        # In the desk the window's Edit menu owns Ctrl+Z / Ctrl+Shift+Z for the same stack;
+        # a second action with the same shortcut would make both ambiguous (neither fires).
+        self._shortcuts = shortcuts
         self.tool = "pan"
         self._drawing: list[QPointF] | None = None
         self._rubber: QGraphicsPathItem | None = None
         self._items: dict[str, _AnnotationItem] = {}
         self._tiles: OrderedDict[tuple[int, int, int], QGraphicsPixmapItem] = OrderedDict()
         self._level: int | None = None
+        self._fitted = False
         self.last_check: LengthCheck | None = None
 
         self.scene = QGraphicsScene(self)
@@ -358,17 +382,23 @@ class PhotoViewer(QWidget):
         self.toolbar.addSeparator()
         # Short fixed texts (the stack's own actions grow with the command name); the name goes in the tooltip.
         undo = QAction("Undo", self)
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        if self._shortcuts:
+            undo.setShortcut(QKeySequence.StandardKey.Undo)
         undo.triggered.connect(self.undo_stack.undo)
         undo.setEnabled(self.undo_stack.canUndo())
         self.undo_stack.canUndoChanged.connect(undo.setEnabled)
-        self.undo_stack.undoTextChanged.connect(lambda t: undo.setToolTip(f"Undo {t}"))
+        self._undo_act = undo
+        # Bound methods, not lambdas: a shared stack outlives the viewer, and Qt disconnects
+        # a destroyed receiver's slots but not a lambda holding a dead action.
+        self.undo_stack.undoTextChanged.connect(self._undo_text)
         redo = QAction("Redo", self)
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        if self._shortcuts:
+            redo.setShortcut(QKeySequence.StandardKey.Redo)
         redo.triggered.connect(self.undo_stack.redo)
         redo.setEnabled(self.undo_stack.canRedo())
         self.undo_stack.canRedoChanged.connect(redo.setEnabled)
-        self.undo_stack.redoTextChanged.connect(lambda t: redo.setToolTip(f"Redo {t}"))
+        self._redo_act = redo
+        self.undo_stack.redoTextChanged.connect(self._redo_text)
         delete = QAction("Delete", self)
         delete.setShortcut(QKeySequence.StandardKey.Delete)
         delete.triggered.connect(self.delete_selected)
@@ -382,6 +412,14 @@ class PhotoViewer(QWidget):
         self.gsd_box.setSpecialValueText("unknown")
         self.gsd_box.setValue(self.model.gsd_m or 0)
         self.gsd_box.setToolTip("Ground sample distance, from the georeferencing or typed in")
+
+    @Slot(str)
+    def _undo_text(self, text: str) -> None:
+        self._undo_act.setToolTip(f"Undo {text}")
+
+    @Slot(str)
+    def _redo_text(self, text: str) -> None:
+        self._redo_act.setToolTip(f"Redo {text}")
 
     def set_tool(self, name: str) -> None:
         if name not in self.TOOLS:
@@ -401,7 +439,10 @@ class PhotoViewer(QWidget):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        if self._level is None:
+        # Fit once, when first shown at its real size: a viewer built in a hidden tab has
+        # already loaded tiles for its provisional size, so "no level yet" is not the test.
+        if not self._fitted:
+            self._fitted = True
             self.fit()
 
     # ------------------------------------------------------------------ tiles

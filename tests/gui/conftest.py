@@ -1,8 +1,14 @@
-"""GUI test fixtures: fail any test that leaves a background task running."""
+"""GUI test fixtures: the map's URL scheme registered before the QApplication; fail any test that leaves a background task running."""
 
 from __future__ import annotations
 
 import pytest
+
+from evidence_app.ui.map_view import register_map_scheme
+
+# Chromium accepts a custom scheme only before the QApplication exists, and pytest-qt makes
+# the application when the first test asks for qapp: conftest import time is before that.
+register_map_scheme()
 
 
 @pytest.fixture(autouse=True)

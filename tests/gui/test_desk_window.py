@@ -1,6 +1,7 @@
 """The review desk driven as a user would: the real window, real store, real audit log."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -132,7 +133,7 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
     assert actions == [
         "case.create", "incident.create",
         "incident.update", "incident.update", "incident.update", "incident.update",  # title, start, position, indicators
-        "evidence.add", "evidence.link",
+        "evidence.add", "photo.import", "evidence.link",  # an image goes through photo import
         "incident.review", "incident.review",
         "incident.review", "incident.review",  # undo of confirm: confirmed → under review → suspected
         "evidence.unlink",  # undo of attach
@@ -141,7 +142,7 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
     ]
     updates = [p for a, p in entries if a == "incident.update"]
     assert {k for u in updates for k in u} == {"title", "start_utc", "lat", "lon", "indicators"}
-    reverts = [p for a, p in entries[10:12]]
+    reverts = [p for a, p in entries[11:13]]
     assert all(p.get("revert") and p["rationale"] == "Undo: Hulls alongside on the photo" for p in reverts)
     with ctx.store.read() as session:
         assert len(session.scalars(select(IncidentEvidence)).all()) == 1
@@ -249,7 +250,7 @@ def test_programming_error_goes_to_the_log(make_window, tmp_path):
     window.last_error_box.close()
 
 
-def test_closing_during_attach_leaves_nothing_half_attached(qtbot, make_window, ctx, sample_case, tmp_path):
+def test_closing_during_attach_leaves_nothing_half_attached(qtbot, make_window, ctx, sample_case, tmp_path, monkeypatch):
     window = make_window()
     window.show()
     _, incident = sample_case
@@ -259,6 +260,19 @@ def test_closing_during_attach_leaves_nothing_half_attached(qtbot, make_window, 
         with f.open("wb") as fh:
             fh.write(bytes([i]) * (40 * 1024 * 1024))
         files.append(f)
+    # The close must land mid-attach, however busy the GUI thread is (the map loads too):
+    # after the first file is stored the worker waits until it is cancelled.
+    put_file = ctx.store.objects.put_file
+
+    def put_then_wait(source, *, progress, cancel):
+        stored = put_file(source, progress=progress, cancel=cancel)
+        for _ in range(1000):
+            if cancel.cancelled:
+                break
+            time.sleep(0.01)
+        return stored
+
+    monkeypatch.setattr(ctx.store.objects, "put_file", put_then_wait)
     progressed = []
     task = window.attach_files(incident.id, [str(f) for f in files])
     task.progress.connect(lambda *a: progressed.append(a))

@@ -8,10 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from evidence_app.ui.map_view import MapPlacementController, MapView, register_map_scheme
-
-# Must happen before pytest-qt creates the QApplication (this runs at collection).
-register_map_scheme()
+from evidence_app.ui.map_view import MapPlacementController, MapView
 
 pytestmark = pytest.mark.gui
 

@@ -1,0 +1,191 @@
+"""The map as part of the review desk: keeps a ``MapView`` in step with the case, the list filter,
+the selection and every edit, and turns the map's clicks and drags into the desk's undoable placements.
+
+Data flows one way each: the desk's edits (``Desk.incidentChanged``, ``evidencePlaced``)
+re-read the one changed record through ``services.map_data.CaseMap`` and send it to the
+page with a small JavaScript call; the map's clicks come back as signals the window
+turns into ``select_incident`` or a ``PlaceCommand`` on the window's undo stack.
+
+Time: the list filter (and the timeline strip that sets it) is the one source of truth.
+Its from/to window limits both the incidents the map shows and the map's time window
+(tracks too). The map's own time slider narrows only what the map draws, inside that
+window, and never changes the list; the next filter change resets it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from evidence_app.services.incidents import IncidentFilter
+from evidence_app.services.map_data import CaseMap
+from evidence_app.ui.commands import Desk
+from evidence_app.ui.map_view import MapView
+
+log = logging.getLogger(__name__)
+
+# Open ends of the list's time filter, as epoch seconds for the page (JSON has no infinity).
+_EARLIEST = 0.0
+_LATEST = 32_503_680_000.0  # the year 3000
+
+
+class DeskMap(QObject):
+    """Owns the desk's map view and its data; the window connects the two signals below."""
+
+    incidentClicked = Signal(str)  # noqa: N815 - the analyst clicked an incident on the map
+    placeRequested = Signal(str, str, float, float)  # noqa: N815 - kind, id, lat, lon (click in place mode, or a drag)
+
+    def __init__(self, desk: Desk, case_map: CaseMap, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.desk = desk
+        self.case_map = case_map
+        self.view = MapView(case_map)
+        self.view.setAccessibleName("Map of the case")
+        self.loaded = False  # the page was asked to load
+        self.ready = False  # the page has drawn its first layers
+        self.selected: str | None = None
+        self.placing: tuple[str, str] | None = None
+        self._window: tuple[float, float] | None = None
+        self._fit_pending = True
+        self._shown_overlays: set[str] = set()
+        self._footprints: list[Any] = []
+        self.view.layersReady.connect(self._layers_ready)
+        self.view.incidentClicked.connect(self._clicked)
+        self.view.positionPicked.connect(self._picked)
+        self.view.markerMoved.connect(lambda item_id, lat, lon: self.placeRequested.emit("incident", item_id, lat, lon))
+        desk.incidentChanged.connect(self.refresh_incident)
+        desk.incidentsChanged.connect(self.reload_incidents)
+        desk.evidencePlaced.connect(lambda _id: self.refresh_evidence())
+
+    # -- the case and the filter ----------------------------------------------------------
+    def show_case(self, case_id: str | None, flt: IncidentFilter | None = None) -> None:
+        """Show another case: its layers are read again and sent to the page (no page reload)."""
+        self.case_map.load_case(case_id)
+        if flt is not None:
+            self.case_map.apply_filter(flt)
+            self._window = _window_of(flt)
+        self._footprints = list(self.case_map.data.footprints)
+        self.selected = None
+        self._fit_pending = True
+        if not self.loaded:
+            self.loaded = True
+            self.view.load_map()
+            return
+        if self.ready:
+            for layer in ("incidents", "tracks", "footprints"):
+                self.view.reload_layer(layer)
+            self._sync_overlays()
+            self._after_data_change()
+
+    def apply_filter(self, flt: IncidentFilter) -> None:
+        """The list's filter changed: show the same incidents, and its time window."""
+        if flt.case_id != self.case_map.case_id:
+            return  # a new case's first filter; show_case follows with everything
+        self.case_map.apply_filter(flt)
+        self._window = _window_of(flt)
+        if self.ready:
+            self.view.reload_layer("incidents")
+            self._send_window()
+
+    def _after_data_change(self) -> None:
+        self._send_window()
+        bounds = self.case_map.bounds()
+        if self._fit_pending and bounds is not None:
+            self.view.fit_bounds(bounds)
+        self._fit_pending = False
+        if self.selected:
+            self.view.select_incident(self.selected, centre=False)
+
+    def _send_window(self) -> None:
+        start, end = self._window or (None, None)
+        self.view.set_time_window(start, end)
+
+    def _layers_ready(self, _state: dict[str, Any]) -> None:
+        first = not self.ready
+        self.ready = True
+        if first:
+            self._shown_overlays = set(self.case_map.data.overlays)
+        self._after_data_change()
+
+    # -- selection ------------------------------------------------------------------------
+    def select(self, incident_id: str | None) -> None:
+        """The desk selected an incident: centre and ring it on the map."""
+        if not incident_id or incident_id == self.selected:
+            return
+        self.selected = incident_id
+        if self.ready:
+            self.view.select_incident(incident_id, centre=True)
+
+    def _clicked(self, incident_id: str) -> None:
+        self.selected = incident_id  # the page already rings it; no re-centring
+        self.incidentClicked.emit(incident_id)
+
+    # -- placing --------------------------------------------------------------------------
+    def start_placing(self, kind: str, item_id: str) -> None:
+        self.placing = (kind, item_id)
+        self.view.set_place_mode(kind, item_id)
+
+    def stop_placing(self) -> None:
+        self.placing = None
+        self.view.set_place_mode(None)
+
+    def _picked(self, kind: str, item_id: str, lat: float, lon: float) -> None:
+        self.placing = None  # the page leaves place mode after one click
+        self.placeRequested.emit(kind, item_id, lat, lon)
+
+    # -- edits from the desk --------------------------------------------------------------
+    def refresh_incident(self, incident_id: str) -> None:
+        """An incident changed (placed, undone, reviewed, retitled): redraw it from the store."""
+        if self.case_map.case_id is None:
+            return
+        was_shown = incident_id in self.case_map.data.incidents
+        feature = self.case_map.refresh_incident(incident_id)
+        if self.ready:
+            if feature is not None:
+                self.view.update_incident(feature)
+            elif was_shown:
+                self.view.reload_layer("incidents")  # it lost its position: drawn no more
+        self.refresh_evidence()  # attach/detach/undo may have added or removed a photo
+
+    def reload_incidents(self) -> None:
+        if self.case_map.case_id is None:
+            return
+        self.case_map.reload_incidents()
+        if self.ready:
+            self.view.reload_layer("incidents")
+
+    def refresh_evidence(self) -> None:
+        """Footprints, points and photo overlays again (only what changed is sent)."""
+        if self.case_map.case_id is None:
+            return
+        self.case_map.refresh_evidence()
+        footprints = list(self.case_map.data.footprints)
+        if not self.ready:
+            return
+        if footprints != self._footprints:
+            self.view.reload_layer("footprints")
+        self._footprints = footprints
+        self._sync_overlays()
+
+    def _sync_overlays(self) -> None:
+        wanted = {d["id"]: d for d in self.case_map.overlay_descriptors()}
+        for gone in self._shown_overlays - set(wanted):
+            self.view.remove_overlay(gone)
+        for overlay_id, d in wanted.items():
+            if overlay_id not in self._shown_overlays:
+                (south, west), (north, east) = d["bounds"]
+                self.view.add_overlay(d["url"], (south, west, north, east), d["opacity"], title=d["title"], overlay_id=overlay_id)
+        self._shown_overlays = set(wanted)
+
+
+def _window_of(flt: IncidentFilter) -> tuple[float, float] | None:
+    if flt.since is None and flt.until is None:
+        return None
+    return (_epoch(flt.since) if flt.since else _EARLIEST, _epoch(flt.until) if flt.until else _LATEST)
+
+
+def _epoch(value: datetime) -> float:
+    return value.timestamp()
