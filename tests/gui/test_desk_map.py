@@ -116,8 +116,12 @@ def test_the_desk_map_is_offline_and_draws_the_demo_case(qtbot, demo_window, ctx
     seen = list(window.desk_map.view.guard.seen)
     assert seen and all(url.startswith("evmap://local/") for url in seen), [u for u in seen if not u.startswith("evmap://local/")]
     assert list(window.desk_map.view.guard.blocked) == []
-    for path in ("index.html", "basemap/land.geojson", "data/incidents.geojson", "data/footprints.geojson", "data/overlays.json"):
+    for path in ("index.html", "basemap/land.geojson", "data/incidents.json", "data/footprints.geojson", "data/overlays.json"):
         assert f"evmap://local/{path}" in seen
+    # What the canvas tiles actually drew, not only what the page was given.
+    drawn = json.loads(js(qtbot, window, "EvidenceMap.stats()"))
+    assert drawn["incidentsDrawn"] == 3 and drawn["landPolygonsDrawn"] > 0
+    assert drawn["trackLines"] == 2
     assert window.desk_map.view.map_page.alerts == []
 
 
