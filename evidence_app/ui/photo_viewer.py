@@ -556,9 +556,20 @@ class PhotoViewer(QWidget):
         lines = check.summary.splitlines()
         if len(lines) == 1:
             lines.append("No participant vessel with a registry length to compare.")
+        # The question is whether the hull in the photo is one of the incident's vessels:
+        # one match answers it (green), even if the other participants do not fit.
+        judged = [c for c in check.comparisons if c.consistent is not None]
+        matches = [c.vessel for c in judged if c.consistent]
+        if matches:
+            lines.insert(1, f"Consistent with {', '.join(matches)}.")
+            colour = "#1b5e20"
+        elif judged:
+            lines.insert(1, "Consistent with none of the incident's vessels.")
+            colour = "#b00020"
+        else:
+            colour = "#5f6368"
         self.check_label.setText("Length check: " + "\n".join(lines))
-        bad = any(c.consistent is False for c in check.comparisons)
-        self.check_label.setStyleSheet("color: #b00020; font-weight: bold;" if bad else "color: #1b5e20; font-weight: bold;")
+        self.check_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.length_checked.emit(check)
 
     # ------------------------------------------------------------------ mouse drawing

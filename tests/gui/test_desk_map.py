@@ -107,6 +107,13 @@ def test_the_desk_map_is_offline_and_draws_the_demo_case(qtbot, demo_window, ctx
     # The overlay image really arrived and decoded (not a broken image).
     loaded = js(qtbot, window, "JSON.stringify([...document.querySelectorAll('img.leaflet-image-layer')].map(i => i.complete && i.naturalWidth))")
     assert json.loads(loaded) and all(w and w > 100 for w in json.loads(loaded))
+    # Its opacity slider is visible inside the panel, not clipped by the photo's long name.
+    slider = json.loads(js(qtbot, window, """(() => {
+        const s = document.querySelector('.evmap-panel input[type=range]');
+        const r = s.getBoundingClientRect(), p = s.closest('.evmap-panel').getBoundingClientRect();
+        return JSON.stringify({w: r.width, h: r.height, inside: r.left >= p.left - 1 && r.right <= p.right + 1 && r.bottom <= p.bottom + 1});
+    })()"""))
+    assert slider["w"] > 50 and slider["h"] > 5 and slider["inside"], slider
     counts = state(qtbot, window)["counts"]
     assert counts["landPolygons"] > 1000  # Natural Earth land
     assert counts["incidents"] == 3 and counts["incidentsShown"] == 3
@@ -367,3 +374,6 @@ def test_screenshots_of_the_map_and_the_photo(qtbot, demo_window, ctx, tmp_path)
     path = _save(image, tmp_path, "window_photo.png")
     assert path.stat().st_size > 100_000 and _variety(image) > 200
     assert "SONGHAE 7" in window.photo_viewer.check_label.text() and "consistent" in window.photo_viewer.check_label.text()
+    # One participant matches, so the verdict is green even though HAI RUN 16 does not fit.
+    assert "Consistent with SONGHAE 7 (IMO 9147368)." in window.photo_viewer.check_label.text()
+    assert "#1b5e20" in window.photo_viewer.check_label.styleSheet()

@@ -37,6 +37,7 @@ def test_measurement_is_stored_checked_and_undoable(viewer, ctx):
     assert stored[0]["length_m"] == pytest.approx(500 * ev.gsd_m)
     assert w.last_check is not None and w.last_check.pixels == 500
     assert "INCONSISTENT" in w.check_label.text()  # 150 km is no ship
+    assert "Consistent with none" in w.check_label.text() and "#b00020" in w.check_label.styleSheet()
     w.undo_stack.undo()
     assert photos.list_annotations(ctx, ev.id) == []
     assert w.annotation_ids() == []

@@ -815,6 +815,7 @@
     var slider = el('input');
     slider.type = 'range'; slider.min = '0'; slider.max = '100';
     slider.value = String(Math.round(desc.opacity * 100));
+    slider.title = 'Opacity of ' + (desc.title || desc.id);  // set as text, never parsed
     slider.addEventListener('input', function () { layer.setOpacity(Number(slider.value) / 100); });
     row.appendChild(slider);
     if (!old) ensurePhotoPanel().appendChild(row);
