@@ -7,29 +7,60 @@ import sys
 from evidence_app.domain.errors import UserError
 
 
-def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
+# Chromium features that would reach out on their own (component and safe-browsing
+# updates, DNS prefetch, hyperlink-auditing pings). The page's requests are confined by the
+# evmap: scheme and the request guard; these close the browser's own background traffic.
+OFFLINE_CHROMIUM_FLAGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-domain-reliability",
+    "--dns-prefetch-disable",
+    "--no-pings",
+)
+
+
+def offline_chromium_flags(existing: str) -> str:
+    """The user's QTWEBENGINE_CHROMIUM_FLAGS with ours appended (theirs are kept, none doubled)."""
+    flags = existing.split()
+    return " ".join(flags + [f for f in OFFLINE_CHROMIUM_FLAGS if f not in flags])
+
+
+def prepare_application(argv: list[str] | None = None):  # noqa: ANN201  (QApplication, imported lazily)
+    """Everything that must happen before and as the QApplication is created; returns it."""
+    import os
+
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
     from evidence_app import APP_NAME, APP_SLUG
-    from evidence_app.services.context import Context, default_actor
-    from evidence_app.services.map_data import CaseMap
-    from evidence_app.storage.db import open_store
-    from evidence_app.ui.main_window import MainWindow
     from evidence_app.ui.map_view import register_map_scheme
     from evidence_app.ui.style import apply_theme
 
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = offline_chromium_flags(os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""))
     # Chromium learns the map's evmap: scheme only before the QApplication exists.
     register_map_scheme()
     if QApplication.instance() is None:
         # Fractional scaling (125 %, 150 %) as the system asks, not rounded to whole numbers.
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    app = QApplication.instance() or QApplication(sys.argv)
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_SLUG)
     app.setApplicationDisplayName(APP_NAME)
     apply_theme(app, "system")
+    return app
+
+
+def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
+    from PySide6.QtWidgets import QMessageBox
+
+    from evidence_app import APP_NAME
+    from evidence_app.services.context import Context, default_actor
+    from evidence_app.services.map_data import CaseMap
+    from evidence_app.storage.db import open_store
+    from evidence_app.ui.main_window import MainWindow
+
+    app = prepare_application()
     try:
         store = open_store(db)
     except UserError as exc:
