@@ -72,4 +72,10 @@ def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
     try:
         return app.exec()
     finally:
+        # Web pages must go while the application exists: left to interpreter shutdown,
+        # Chromium may release a profile before its page and crash on the way out.
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         store.close()

@@ -29,3 +29,29 @@ def _no_task_left_running(request):
     if leftover:
         where = "\n".join(f"- {t.name}, started at:\n{t.started_at}" for t in leftover)
         pytest.fail(f"{len(leftover)} background task(s) still running after the test:\n{where}", pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _delete_web_pages_before_exit():
+    """Delete every widget (and so every web page) while the QApplication still exists.
+
+    Otherwise Python's interpreter shutdown destroys the remaining QWebEnginePages and their
+    profiles in arbitrary order, Chromium warns "Release of profile requested but
+    WebEnginePage still not deleted" and the process can crash after all tests passed.
+    """
+    yield
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
+        gc.collect()
