@@ -9,7 +9,7 @@ from evidence_app.domain.errors import UserError
 from evidence_app.ingest.ais_csv import read_ais_csv
 from evidence_app.ingest.ais_nmea import read_ais_nmea
 from evidence_app.ingest.records import IdentityAccumulator, PositionRow, Tally
-from evidence_app.ingest.sources import head, members, open_binary, open_text, sniff_ais_format
+from evidence_app.ingest.sources import head, members, open_binary, sniff_ais_format
 
 AIS_FORMATS = ("auto", "marinecadastre", "nmea", "csv")
 
@@ -39,6 +39,7 @@ def read_ais_file(
             with open_binary(member) as raw:
                 yield from read_ais_nmea(raw, member.name, tally, identities, base_time, chunk_size)
         else:
-            # MarineCadastre is a CSV whose headers the generic reader recognises.
-            with open_text(member) as text:
-                yield from read_ais_csv(text, member.name, tally, identities, mapping, day_first, chunk_size)
+            # MarineCadastre is a CSV whose headers the generic reader recognises. Bytes, not
+            # text: the reader decodes only the few fields that are text.
+            with open_binary(member) as raw:
+                yield from read_ais_csv(raw, member.name, tally, identities, mapping, day_first, chunk_size)

@@ -185,7 +185,8 @@ def import_ais(
             created = _apply_identities(session, identities.spans(), evidence, original.name)
             for key, n in created.items():
                 total.created[key] = total.created.get(key, 0) + n
-            track = _track_summary(session, evidence.id) if writer.rows else {}
+            track = ({"first_ts": writer.first_ts, "last_ts": writer.last_ts, "vessels": len(writer.mmsis)}
+                     if writer.rows else {})
             if track:
                 evidence.capture_time = datetime.fromtimestamp(track["first_ts"], UTC)
             _mark_imported(evidence, report, tally, positions=writer.rows, **track)
@@ -197,16 +198,6 @@ def import_ais(
         _audit_import(session, ctx, report, report.evidence_ids[0] if report.evidence_ids else "-")
     progress(1, 1, "imported")
     return report
-
-
-def _track_summary(session: Session, evidence_id: str) -> dict[str, Any]:
-    from sqlalchemy import func
-
-    t = AisPosition.__table__.c
-    row = session.execute(
-        select(func.min(t.ts), func.max(t.ts), func.count(func.distinct(t.mmsi))).where(t.evidence_id == evidence_id)
-    ).one()
-    return {"first_ts": row[0], "last_ts": row[1], "vessels": row[2]} if row[0] is not None else {}
 
 
 def _apply_identities(session: Session, spans: list[IdentitySpan], evidence: Evidence, source: str) -> dict[str, int]:

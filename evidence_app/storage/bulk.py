@@ -21,27 +21,40 @@ from evidence_app.storage.models import AisPosition
 POSITIONS = AisPosition.__table__
 # Rebuild indexes when the import adds at least this share of the rows already stored.
 REBUILD_RATIO = 1.0
+_UUID_CHARS = frozenset("0123456789abcdefABCDEF-")
 # Page cache for a bulk load on SQLite, in KiB (negative cache_size means KiB).
 BULK_CACHE_KIB = 512 * 1024
 
 
 class PositionWriter:
-    """Appends position tuples (``ingest.records.POSITION_FIELDS`` order) for one evidence item."""
+    """Appends position tuples (``ingest.records.POSITION_FIELDS`` order) for one evidence item,
+    and keeps what a summary of the track needs (first and last time, distinct MMSIs)."""
 
     def __init__(self, session: Session, evidence_id: str) -> None:
         self._conn = session.connection()
         mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
         columns = "mmsi, ts, lat, lon, sog, cog, heading, nav_status"
-        self._evidence_id = evidence_id
-        self._plain_sql = f"INSERT INTO {POSITIONS.name} ({columns}, evidence_id) VALUES ({', '.join([mark] * 9)})"
+        # The evidence id is the same on every row: written into the statement once rather
+        # than copied into millions of parameter tuples. It is a UUID; checked, as it is SQL text.
+        if not evidence_id or set(evidence_id) - _UUID_CHARS:
+            raise ValueError(f"not an evidence id: {evidence_id!r}")
+        self._sql = (f"INSERT INTO {POSITIONS.name} ({columns}, evidence_id) "
+                     f"VALUES ({', '.join([mark] * 8)}, '{evidence_id}')")
         self.rows = 0
+        self.first_ts: int | None = None
+        self.last_ts: int | None = None
+        self.mmsis: set[int] = set()
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        evidence_id = self._evidence_id
-        self._conn.exec_driver_sql(self._plain_sql, [(*row, evidence_id) for row in rows])
+        self._conn.exec_driver_sql(self._sql, rows)
         self.rows += len(rows)
+        times = [row[1] for row in rows]
+        first, last = min(times), max(times)
+        self.first_ts = first if self.first_ts is None else min(first, self.first_ts)
+        self.last_ts = last if self.last_ts is None else max(last, self.last_ts)
+        self.mmsis.update(row[0] for row in rows)
 
 
 def stored_position_count(session: Session) -> int:
