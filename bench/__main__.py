@@ -23,6 +23,7 @@ MODULES = [
     "bench.bench_core",
     "bench.bench_photo_open",
     "bench.bench_map",
+    "bench.bench_ais_import",
 ]
 HERE = Path(__file__).resolve().parent
 
