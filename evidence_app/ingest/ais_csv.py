@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from evidence_app.domain.errors import UserError
 from evidence_app.ingest.csv_blocks import EMPTY, halves, is_plain, line_blocks, read_columns, read_header, row_lines
-from evidence_app.ingest.records import IdentityAccumulator, PositionRow, Tally
+from evidence_app.ingest.records import IdentityAccumulator, PositionBatch, PositionRow, Tally
 from evidence_app.ingest.values import (
     MAX_TS,
     MIN_TS,
@@ -117,8 +117,8 @@ def read_ais_csv(
     mapping: Mapping[str, str] | None = None,
     day_first: bool = True,
     chunk_size: int = 50_000,
-) -> Iterator[list[PositionRow]]:
-    """Yield lists of position tuples, in file order, from a CSV with a header row.
+) -> Iterator[PositionBatch]:
+    """Yield batches of positions, in file order, from a CSV with a header row.
 
     ``stream`` is binary (the fast way) or text. Raises UserError only for a file-level
     problem (no header, required columns not found); row problems are counted in
@@ -127,16 +127,22 @@ def read_ais_csv(
     header, rest = read_header(stream, file)
     reader = _AisCsvReader(resolve_columns(header, mapping or {}, ALIASES, REQUIRED, file), len(header),
                            file, tally, identities, day_first)
-    pending: list[PositionRow] = []
+    pending: list[PositionBatch] = []
+    count = 0
     for line, block in line_blocks(stream, rest):
-        pending.extend(reader.block(line, block))
-        while len(pending) >= chunk_size:
-            chunk, pending = pending[:chunk_size], pending[chunk_size:]
+        batch = reader.block(line, block)
+        if len(batch):
+            pending.append(batch)
+            count += len(batch)
+        while count >= chunk_size:
+            whole = PositionBatch.concat(pending)
+            chunk, rest_of = whole.take(slice(0, chunk_size)), whole.take(slice(chunk_size, None))
             tally.add("position", len(chunk))
             yield chunk
-    if pending:
-        tally.add("position", len(pending))
-        yield pending
+            pending, count = ([rest_of] if len(rest_of) else []), len(rest_of)
+    if count:
+        tally.add("position", count)
+        yield PositionBatch.concat(pending)
 
 
 # The numpy type each field is read as: whole numbers, floats (empty reads as infinity),
@@ -173,18 +179,18 @@ class _AisCsvReader:
 
     # -- blocks -------------------------------------------------------------------------
 
-    def block(self, line: int, block: bytes) -> list[PositionRow]:
+    def block(self, line: int, block: bytes) -> PositionBatch:
         if self.dtypes is not None and is_plain(block):
             table = read_columns(block, self.usecols, self.dtypes)
             if table is not None:
                 return self._columns(line, block, table)
         parts = halves(block)
         if parts is None:
-            return [record for _line, record in self._rows(line, row_lines(block))]
+            return PositionBatch.from_rows([record for _line, record in self._rows(line, row_lines(block))])
         first, second = parts
-        return self.block(line, first) + self.block(line + first.count(b"\n"), second)
+        return PositionBatch.concat([self.block(line, first), self.block(line + first.count(b"\n"), second)])
 
-    def _columns(self, line: int, block: bytes, table: Any) -> list[PositionRow]:
+    def _columns(self, line: int, block: bytes, table: Any) -> PositionBatch:
         import numpy as np
 
         n = len(table)
@@ -213,14 +219,13 @@ class _AisCsvReader:
             hdg = np.where((hdg >= 0.0) & (hdg < 360.0), np.trunc(hdg), np.nan)  # 511: not available
             nav = np.where((nav >= 0.0) & (nav <= 15.0) & (nav == np.trunc(nav)), nav, np.nan)
         mmsi_g, ts_g = mmsi[good], ts[good]
-        records = list(zip(mmsi_g.tolist(), ts_g.tolist(), lat[good].tolist(), lon[good].tolist(),
-                           _or_none(sog), _or_none(cog), _or_none(hdg, int), _or_none(nav, int), strict=True))
-        if self.has_static and records:
-            texts = {f: get[f][good] if f in cols else np.zeros(len(records), "S1") for f in _TEXT}
+        batch = PositionBatch([mmsi_g, ts_g, lat[good], lon[good], sog, cog, hdg, nav])
+        if self.has_static and len(batch):
+            texts = {f: get[f][good] if f in cols else np.zeros(len(batch), "S1") for f in _TEXT}
             length, beam = (get[f][good] if f in cols else missing for f in ("length", "beam"))
             self._observe_identities(mmsi_g, ts_g, texts, length, beam)
         if not odd.any():
-            return records
+            return batch
         # Odd rows, read one by one, then put back in file order.
         odd_index = np.flatnonzero(odd)
         ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
@@ -230,10 +235,10 @@ class _AisCsvReader:
                                      strict=True):
             taken.extend(self._rows(line + index, [block[start:end + 1].decode("utf-8", "replace")]))
         if not taken:
-            return records
+            return batch
         all_lines = np.concatenate((line + np.flatnonzero(good), np.array([ln for ln, _r in taken], np.int64)))
-        combined = records + [record for _ln, record in taken]
-        return [combined[i] for i in np.argsort(all_lines, kind="stable").tolist()]
+        combined = PositionBatch.concat([batch, PositionBatch.from_rows([record for _ln, record in taken])])
+        return combined.take(np.argsort(all_lines, kind="stable"))
 
     def _observe_identities(self, mmsi: Any, ts: Any, texts: dict[str, Any], length: Any, beam: Any) -> None:
         """Fold each distinct (MMSI, name, IMO, call sign) of a block into the accumulator at once."""
@@ -242,15 +247,20 @@ class _AisCsvReader:
         n = len(mmsi)
         parts = [mmsi.astype(np.int64).view(np.uint8).reshape(n, 8)]
         parts += [texts[f].view(np.uint8).reshape(n, -1) for f in ("name", "imo", "call_sign")]
-        keys = np.ascontiguousarray(np.concatenate(parts, axis=1))
-        keys = keys.view(f"S{keys.shape[1]}").ravel()
-        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        width = sum(part.shape[1] for part in parts)
+        parts.append(np.zeros((n, -width % 8), np.uint8))
+        keys = np.concatenate(parts, axis=1)  # one row of bytes per position, zero-padded fields
+        unique, first, inverse = np.unique(_row_hashes(keys), return_index=True, return_inverse=True)
+        if not (keys == keys[first[inverse]]).all():  # two identities share a hash: group exactly
+            exact = np.ascontiguousarray(keys).view(f"S{keys.shape[1]}").ravel()
+            unique, first, inverse = np.unique(exact, return_index=True, return_inverse=True)
         lows = np.full(len(unique), np.iinfo(np.int64).max)
         highs = np.full(len(unique), np.iinfo(np.int64).min)
         np.minimum.at(lows, inverse, ts)
         np.maximum.at(highs, inverse, ts)
         known = self._known_keys
-        for key, i, low, high in zip(unique.tolist(), first.tolist(), lows.tolist(), highs.tolist(), strict=True):
+        for i, low, high in zip(first.tolist(), lows.tolist(), highs.tolist(), strict=True):
+            key = keys[i].tobytes()
             span = known.get(key)
             if span is None:
                 name, imo, call_sign, vessel_type = (texts[f][i].decode("utf-8", "replace") for f in _TEXT)
@@ -355,17 +365,17 @@ def _times(column: Any) -> tuple[Any, Any]:
     return values, ok
 
 
-def _or_none(values: Any, kind: type = float) -> list[Any]:
-    """A float array with NaN for missing, as a list of ``kind`` values and None."""
+def _row_hashes(keys: Any) -> Any:
+    """A 64-bit hash of each row of a bytes matrix (width a multiple of 8), for grouping:
+    numbers sort far faster than long byte strings. Callers check for collisions."""
     import numpy as np
 
-    missing = np.isnan(values)
-    if kind is float and not missing.any():
-        return values.tolist()
-    out = np.full(len(values), None, dtype=object)
-    present = ~missing
-    out[present] = values[present].astype(np.int64) if kind is int else values[present]
-    return out.tolist()
+    words = keys.view(np.uint64)
+    hashes = words[:, 0].copy()
+    for j in range(1, words.shape[1]):
+        hashes *= np.uint64(0x100000001B3)  # wraps around: fine for a hash
+        hashes ^= words[:, j]
+    return hashes
 
 
 def _positive_value(value: float) -> float | None:

@@ -79,12 +79,13 @@ def _quote_safe_cut(block: bytes, limit: int) -> int:
     return int(outside[-1]) + 1 if len(outside) else 0
 
 
-def line_blocks(stream: IO[str] | IO[bytes], first: bytes, block_bytes: int = BLOCK_BYTES) -> Iterator[tuple[int, bytes]]:
+def line_blocks(stream: IO[str] | IO[bytes], first: bytes, block_bytes: int | None = None) -> Iterator[tuple[int, bytes]]:
     """``(line number of the first line, bytes of whole lines)`` for the rest of the file.
 
     ``first`` is what ``read_header`` read past the header. Each block ends with a newline
     (one is added at the end of a file without one) and never inside a quoted field.
     """
+    block_bytes = block_bytes or BLOCK_BYTES
     line = 2
     pending = first
     while True:
@@ -151,7 +152,7 @@ def read_columns(block: bytes, columns: Sequence[int], dtypes: Sequence[str]) ->
             block = block.replace(b",,", b"," + EMPTY + b",")
     if b",\n" in block:
         block = block.replace(b",\n", b"," + EMPTY + b"\n")
-    if b",\r\n" in block:
+    if b"\r" in block and b",\r\n" in block:
         block = block.replace(b",\r\n", b"," + EMPTY + b"\r\n")
     dtype = np.dtype([(f"f{i}", t) for i, t in enumerate(dtypes)])
     try:

@@ -9,7 +9,7 @@ rolls the whole thing back, indexes included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -40,21 +40,42 @@ class PositionWriter:
             raise ValueError(f"not an evidence id: {evidence_id!r}")
         self._sql = (f"INSERT INTO {POSITIONS.name} ({columns}, evidence_id) "
                      f"VALUES ({', '.join([mark] * 8)}, '{evidence_id}')")
+        self._nan_is_null = self._conn.dialect.name == "sqlite"
         self.rows = 0
         self.first_ts: int | None = None
         self.last_ts: int | None = None
         self.mmsis: set[int] = set()
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Append position tuples (None for missing values)."""
         if not rows:
             return
         self._conn.exec_driver_sql(self._sql, rows)
-        self.rows += len(rows)
-        times = [row[1] for row in rows]
+        self._count(len(rows), [row[1] for row in rows], (row[0] for row in rows))
+
+    def write_columns(self, columns: Sequence[Any]) -> None:
+        """Append positions given as eight numpy columns (float columns hold NaN for missing).
+
+        SQLite stores a bound NaN as NULL and a whole float in an INTEGER column as an
+        integer, so its rows are made straight from the columns: no per-value test.
+        """
+        n = len(columns[0])
+        if not n:
+            return
+        lists = [column.tolist() for column in columns]
+        if not self._nan_is_null:
+            lists[2:] = [[None if v != v else v for v in values] for values in lists[2:]]
+            lists[6:] = [[None if v is None else int(v) for v in values] for values in lists[6:]]
+        self._conn.exec_driver_sql(self._sql, list(zip(*lists, strict=True)))
+        mmsi, ts = columns[0], columns[1]
+        self._count(n, [int(ts.min()), int(ts.max())], set(mmsi.tolist()))
+
+    def _count(self, n: int, times: Sequence[int], mmsis: Iterable[int]) -> None:
+        self.rows += n
         first, last = min(times), max(times)
         self.first_ts = first if self.first_ts is None else min(first, self.first_ts)
         self.last_ts = last if self.last_ts is None else max(last, self.last_ts)
-        self.mmsis.update(row[0] for row in rows)
+        self.mmsis.update(mmsis)
 
 
 def stored_position_count(session: Session) -> int:
