@@ -14,7 +14,15 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from evidence_app.domain.errors import UserError
-from evidence_app.ingest.csv_blocks import EMPTY, halves, is_plain, line_blocks, read_columns, read_header, row_lines
+from evidence_app.ingest.csv_blocks import (
+    EMPTY,
+    halves,
+    is_plain,
+    line_blocks,
+    read_columns,
+    read_header,
+    row_lines,
+)
 from evidence_app.ingest.records import IdentityAccumulator, PositionBatch, PositionRow, Tally
 from evidence_app.ingest.values import (
     MAX_TS,

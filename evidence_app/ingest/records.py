@@ -9,9 +9,9 @@ events) is a small dataclass.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from evidence_app.domain.errors import ValidationError
