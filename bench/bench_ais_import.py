@@ -1,13 +1,16 @@
 """AIS import throughput against sqlite3's own .import, and a week's track out of 10M positions.
 
-Run: ``python -m bench.bench_ais_import [--rows 5000000] [--track-rows 10000000]``. Prints
-one line per measure: ``name  value  baseline  ratio``. Needs the sqlite3 command-line
-tool (Debian package sqlite3; tools/ensure-system-packages.sh installs it).
+In the runner: ``python -m bench ais`` (``run()``). Alone: ``python -m bench.bench_ais_import
+[--rows 5000000] [--track-rows 10000000]``, which prints one line per measure: ``name value
+baseline ratio``. Sizes can also be set with ``BENCH_AIS_ROWS`` and ``BENCH_AIS_TRACK_ROWS``.
+Needs the sqlite3 command-line tool (Debian package sqlite3;
+tools/ensure-system-packages.sh installs it).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
@@ -16,11 +19,14 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.ais_data import START, generate_marinecadastre
 
 TARGET_RATIO = 0.5  # our rows/s at least half of sqlite3 .import's
 TRACK_TARGET_MS = 50.0
+ROWS = 5_000_000
+TRACK_ROWS = 10_000_000
 
 
 def bench_import(work: Path, rows: int) -> tuple[float, float]:
@@ -88,10 +94,32 @@ def bench_track(work: Path, rows: int, vessels: int = 2000, days: int = 60) -> f
     return timings[len(timings) // 2]
 
 
+def run(rows: int | None = None, track_rows: int | None = None, workdir: str | None = None) -> list[dict[str, Any]]:
+    """Both measures as results for the runner (``bench/__main__.py``)."""
+    rows = rows or int(os.environ.get("BENCH_AIS_ROWS", ROWS))
+    track_rows = track_rows or int(os.environ.get("BENCH_AIS_TRACK_ROWS", TRACK_ROWS))
+    with tempfile.TemporaryDirectory(prefix="bench-ais-") as tmp:
+        work = Path(workdir or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        ours, baseline = bench_import(work, rows)
+        for leftover in work.glob("*.csv"):
+            leftover.unlink()  # free the disk before the track store
+        ms = bench_track(work, track_rows)
+    return [
+        {"name": "AIS import, MarineCadastre CSV (rows/s)", "value": ours, "unit": "rows/s", "baseline": baseline,
+         "higher_is_better": True, "target": TARGET_RATIO, "target_is_ratio": True,
+         "note": f"{rows:,} generated rows, one run each; baseline: sqlite3 .import of the same file into a "
+                 "bare table (ours also stores the file, parses, validates, indexes and records identities)"},
+        {"name": "AIS one-week track query (s)", "value": ms / 1000, "unit": "s", "baseline": None,
+         "higher_is_better": False, "target": TRACK_TARGET_MS / 1000, "target_is_ratio": False,
+         "note": f"median of 20 random vessels and weeks out of {track_rows:,} stored positions"},
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--track-rows", type=int, default=10_000_000)
+    parser.add_argument("--rows", type=int, default=ROWS)
+    parser.add_argument("--track-rows", type=int, default=TRACK_ROWS)
     parser.add_argument("--workdir", help="keep files here (default: a temporary folder)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-ais-") as tmp:

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator, Mapping
-from operator import itemgetter
-from typing import IO
+from typing import IO, Any
 
 from evidence_app.domain.errors import UserError
-from evidence_app.ingest.records import IdentityAccumulator, PositionRow, Tally
+from evidence_app.ingest.csv_blocks import (
+    EMPTY,
+    halves,
+    is_plain,
+    line_blocks,
+    read_columns,
+    read_header,
+    row_lines,
+)
+from evidence_app.ingest.records import IdentityAccumulator, PositionBatch, PositionRow, Tally
 from evidence_app.ingest.values import (
+    MAX_TS,
+    MIN_TS,
     TimeParser,
     clean_cog,
     clean_heading,
@@ -120,132 +130,276 @@ def resolve_columns(
 
 
 def read_ais_csv(
-    stream: IO[str],
+    stream: IO[str] | IO[bytes],
     file: str,
     tally: Tally,
     identities: IdentityAccumulator,
     mapping: Mapping[str, str] | None = None,
     day_first: bool = True,
     chunk_size: int = 50_000,
-) -> Iterator[list[PositionRow]]:
-    """Yield lists of position tuples from a CSV with a header row.
+) -> Iterator[PositionBatch]:
+    """Yield batches of positions, in file order, from a CSV with a header row.
 
-    Raises UserError only for a file-level problem (no header, required columns not
-    found); row problems are counted in ``tally`` and the row is skipped.
+    ``stream`` is binary (the fast way) or text. Raises UserError only for a file-level
+    problem (no header, required columns not found); row problems are counted in
+    ``tally`` and the row is skipped.
     """
-    reader = csv.reader(stream)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise UserError("the file is empty: expected a CSV header row", location=file) from None
-    except csv.Error as exc:
-        raise UserError(f"the header row is not valid CSV ({exc})", location=f"{file}:1") from exc
-    cols = resolve_columns(header, mapping or {}, ALIASES, REQUIRED, file)
-    i_mmsi, i_time, i_lat, i_lon = cols["mmsi"], cols["time"], cols["lat"], cols["lon"]
-    i_sog, i_cog, i_hdg, i_st = (cols.get(f, -1) for f in ("sog", "cog", "heading", "nav_status"))
-    i_name, i_imo, i_cs = (cols.get(f, -1) for f in ("name", "imo", "call_sign"))
-    i_type, i_len, i_beam = (cols.get(f, -1) for f in ("vessel_type", "length", "beam"))
-    has_static = i_name >= 0 or i_imo >= 0 or i_cs >= 0
-    width = max(cols.values()) + 1
-    parse_time = TimeParser(day_first=day_first)
-    time_cache = parse_time.cache
-    observe = identities.observe
-    spans = identities.raw_spans
-    # Missing optional columns read index -1: a "" appended to each row (cheaper than a branch).
-    pad = any(i < 0 for i in (i_sog, i_cog, i_hdg, i_st, i_name, i_imo, i_cs, i_type, i_len, i_beam))
-    get_position = itemgetter(i_mmsi, i_time, i_lat, i_lon, i_sog, i_cog, i_hdg, i_st)
-    get_identity = itemgetter(i_name, i_imo, i_cs)
-    chunk: list[PositionRow] = []
-    append = chunk.append
-    while True:
+    header, rest = read_header(stream, file)
+    reader = _AisCsvReader(resolve_columns(header, mapping or {}, ALIASES, REQUIRED, file), len(header),
+                           file, tally, identities, day_first)
+    pending: list[PositionBatch] = []
+    count = 0
+    for line, block in line_blocks(stream, rest):
+        batch = reader.block(line, block)
+        if len(batch):
+            pending.append(batch)
+            count += len(batch)
+        while count >= chunk_size:
+            whole = PositionBatch.concat(pending)
+            chunk, rest_of = whole.take(slice(0, chunk_size)), whole.take(slice(chunk_size, None))
+            tally.add("position", len(chunk))
+            yield chunk
+            pending, count = ([rest_of] if len(rest_of) else []), len(rest_of)
+    if count:
+        tally.add("position", count)
+        yield PositionBatch.concat(pending)
+
+
+# The numpy type each field is read as: whole numbers, floats (empty reads as infinity),
+# or bytes of a fixed width (a value filling the width may be cut short: that row is odd).
+_DTYPES = {"mmsi": "i8", "time": "S32", "lat": "f8", "lon": "f8", "sog": "f8", "cog": "f8", "heading": "f8",
+           "nav_status": "f8", "name": "S40", "imo": "S16", "call_sign": "S16", "vessel_type": "S32",
+           "length": "f8", "beam": "f8"}
+_TEXT = ("name", "imo", "call_sign", "vessel_type")
+
+
+class _AisCsvReader:
+    """Turns blocks of lines into position tuples: plain rows column-wise, odd rows one by one.
+
+    The row-by-row reading (``_row``) is the definition of what a row means; the
+    column-wise one takes only rows whose every wanted field has a form it converts to the
+    very same values, and hands it every other row.
+    """
+
+    def __init__(self, cols: dict[str, int], n_columns: int, file: str, tally: Tally,
+                 identities: IdentityAccumulator, day_first: bool) -> None:
+        self.cols, self.file, self.tally, self.identities = cols, file, tally, identities
+        self.n_columns = n_columns
+        self.width = max(cols.values()) + 1
+        self.parse_time = TimeParser(day_first=day_first)
+        self.has_static = any(f in cols for f in ("name", "imo", "call_sign"))
+        # numpy reads each wanted column once; two fields naming one column (an odd --map)
+        # must agree on its type, or every row is read one by one.
+        self.usecols = sorted(set(cols.values()))
+        self.slot = {field: f"f{self.usecols.index(i)}" for field, i in cols.items()}
+        types = [{_DTYPES[f] for f, i in cols.items() if i == c} for c in self.usecols]
+        self.dtypes = [t.pop() for t in types] if all(len(t) == 1 for t in types) else None
+        # Identity raw key bytes -> the span list held by the accumulator.
+        self._known_keys: dict[bytes, list[Any]] = {}
+
+    # -- blocks -------------------------------------------------------------------------
+
+    def block(self, line: int, block: bytes) -> PositionBatch:
+        if self.dtypes is not None and is_plain(block):
+            table = read_columns(block, self.usecols, self.dtypes)
+            if table is not None:
+                return self._columns(line, block, table)
+        parts = halves(block)
+        if parts is None:
+            return PositionBatch.from_rows([record for _line, record in self._rows(line, row_lines(block))])
+        first, second = parts
+        return PositionBatch.concat([self.block(line, first), self.block(line + first.count(b"\n"), second)])
+
+    def _columns(self, line: int, block: bytes, table: Any) -> PositionBatch:
+        import numpy as np
+
+        n = len(table)
+        cols = self.cols
+        get = {field: table[slot] for field, slot in self.slot.items()}
+        odd = np.zeros(n, bool)
+        for field in cols:
+            if _DTYPES[field][0] == "S":
+                column = get[field] = np.ascontiguousarray(get[field])
+                odd |= column.view(np.uint8).reshape(n, -1)[:, -1] != 0  # filled its width: maybe cut
+                if field in _TEXT:
+                    column[column == EMPTY] = b""
+        mmsi = get["mmsi"]
+        odd |= (mmsi <= 0) | (mmsi > 999_999_999)
+        ts, ok = _times(get["time"])
+        odd |= ~ok
+        lat, lon = get["lat"], get["lon"]
+        # NaN and infinity (an empty field) fail these comparisons: the row reader decides.
+        odd |= ~((lat >= -90.0) & (lat <= 90.0) & (lon >= -180.0) & (lon <= 180.0))
+        good = ~odd
+        missing = np.full(int(good.sum()), np.nan)
+        sog, cog, hdg, nav = (get[f][good] if f in cols else missing for f in ("sog", "cog", "heading", "nav_status"))
+        with np.errstate(invalid="ignore"):
+            sog = np.where((sog >= 0.0) & (sog <= 102.2), sog, np.nan)  # 102.3: not available
+            cog = np.where((cog >= 0.0) & (cog < 360.0), cog, np.nan)  # 360: not available
+            hdg = np.where((hdg >= 0.0) & (hdg < 360.0), np.trunc(hdg), np.nan)  # 511: not available
+            nav = np.where((nav >= 0.0) & (nav <= 15.0) & (nav == np.trunc(nav)), nav, np.nan)
+        mmsi_g, ts_g = mmsi[good], ts[good]
+        batch = PositionBatch([mmsi_g, ts_g, lat[good], lon[good], sog, cog, hdg, nav])
+        if self.has_static and len(batch):
+            texts = {f: get[f][good] if f in cols else np.zeros(len(batch), "S1") for f in _TEXT}
+            length, beam = (get[f][good] if f in cols else missing for f in ("length", "beam"))
+            self._observe_identities(mmsi_g, ts_g, texts, length, beam)
+        if not odd.any():
+            return batch
+        # Odd rows, read one by one, then put back in file order.
+        odd_index = np.flatnonzero(odd)
+        ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        taken = []
+        for index, start, end in zip(odd_index.tolist(), starts[odd_index].tolist(), ends[odd_index].tolist(),
+                                     strict=True):
+            taken.extend(self._rows(line + index, [block[start:end + 1].decode("utf-8", "replace")]))
+        if not taken:
+            return batch
+        all_lines = np.concatenate((line + np.flatnonzero(good), np.array([ln for ln, _r in taken], np.int64)))
+        combined = PositionBatch.concat([batch, PositionBatch.from_rows([record for _ln, record in taken])])
+        return combined.take(np.argsort(all_lines, kind="stable"))
+
+    def _observe_identities(self, mmsi: Any, ts: Any, texts: dict[str, Any], length: Any, beam: Any) -> None:
+        """Fold each distinct (MMSI, name, IMO, call sign) of a block into the accumulator at once."""
+        import numpy as np
+
+        n = len(mmsi)
+        parts = [mmsi.astype(np.int64).view(np.uint8).reshape(n, 8)]
+        parts += [texts[f].view(np.uint8).reshape(n, -1) for f in ("name", "imo", "call_sign")]
+        width = sum(part.shape[1] for part in parts)
+        parts.append(np.zeros((n, -width % 8), np.uint8))
+        keys = np.concatenate(parts, axis=1)  # one row of bytes per position, zero-padded fields
+        unique, first, inverse = np.unique(_row_hashes(keys), return_index=True, return_inverse=True)
+        if not (keys == keys[first[inverse]]).all():  # two identities share a hash: group exactly
+            exact = np.ascontiguousarray(keys).view(f"S{keys.shape[1]}").ravel()
+            unique, first, inverse = np.unique(exact, return_index=True, return_inverse=True)
+        lows = np.full(len(unique), np.iinfo(np.int64).max)
+        highs = np.full(len(unique), np.iinfo(np.int64).min)
+        np.minimum.at(lows, inverse, ts)
+        np.maximum.at(highs, inverse, ts)
+        known = self._known_keys
+        for i, low, high in zip(first.tolist(), lows.tolist(), highs.tolist(), strict=True):
+            key = keys[i].tobytes()
+            span = known.get(key)
+            if span is None:
+                name, imo, call_sign, vessel_type = (texts[f][i].decode("utf-8", "replace") for f in _TEXT)
+                identity = (int(mmsi[i]), name, imo, call_sign)
+                self.identities.observe(identity[0], low, name, imo, call_sign, vessel_type,
+                                        _positive_value(length[i]), _positive_value(beam[i]), self.file)
+                span = known[key] = self.identities.raw_spans[identity]
+            if low < span[0]:
+                span[0] = low
+            if high > span[1]:
+                span[1] = high
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def _rows(self, line: int, lines: list[str]) -> list[tuple[int, PositionRow]]:
+        """Records with their line numbers from CSV lines read one by one; the rest counted."""
+        reader = csv.reader(lines)
+        out = []
+        while True:
+            try:
+                for row in reader:
+                    record = self._row(row, line - 1 + reader.line_num)
+                    if record is not None:
+                        out.append((line - 1 + reader.line_num, record))
+                return out
+            except csv.Error as exc:
+                # The reader resumes at the next line after a malformed one.
+                self.tally.skip(self.file, line - 1 + reader.line_num, "bad_record", str(exc))
+
+    def _row(self, row: list[str], line: int) -> PositionRow | None:
+        """Field-by-field reading of one row: a record (identity observed), or a counted skip."""
+        file, tally = self.file, self.tally
+        if len(row) < self.width:
+            if row and row != [""]:  # a blank line is not a record
+                tally.skip(file, line, "short_row", f"{len(row)} columns, expected {self.n_columns}")
+            return None
+        cols = self.cols
+
+        def field(name: str) -> str:
+            return row[cols[name]] if name in cols else ""
+
+        m, t, la, lo = field("mmsi"), field("time"), field("lat"), field("lon")
+        mmsi_text = m.strip().removeprefix("+")
+        if not (mmsi_text.isascii() and mmsi_text.isdigit()) or not 0 < int(mmsi_text) <= 999_999_999:
+            tally.skip(file, line, "bad_mmsi", f"MMSI {m!r}")
+            return None
         try:
-            # The hot loop: one C-level tuple fetch, four conversions, range checks; anything
-            # unusual falls to _slow_row, which decides between a record and a skip.
-            for row in reader:
-                if len(row) < width:
-                    if not row or row == [""]:
-                        continue  # blank line: not a record
-                    tally.skip(file, reader.line_num, "short_row", f"{len(row)} columns, expected {len(header)}")
-                    continue
-                if pad:
-                    row.append("")
-                m, t, la, lo, s, c, h, n = get_position(row)
-                try:
-                    mmsi = int(m)
-                    ts = time_cache.get(t)
-                    if ts is None:
-                        ts = parse_time(t)
-                    lat = float(la)
-                    lon = float(lo)
-                    sog = float(s) if s else None
-                    cog = float(c) if c else None
-                    hdg = float(h) if h else None
-                    nav = float(n) if n else None
-                except ValueError:
-                    record = _slow_row(row, get_position, parse_time, tally, file, reader.line_num)
-                    if record is None:
-                        continue
-                    mmsi, ts, lat, lon, sog, cog, hdg, nav = record
-                else:
-                    if not (0 < mmsi <= 999_999_999 and -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-                        _slow_row(row, get_position, parse_time, tally, file, reader.line_num)
-                        continue
-                    if sog is not None and not 0.0 <= sog <= 102.2:  # 102.3: not available
-                        sog = None
-                    if cog is not None and not 0.0 <= cog < 360.0:  # 360: not available
-                        cog = None
-                    hdg = int(hdg) if hdg is not None and 0.0 <= hdg < 360.0 else None  # 511: n/a
-                    nav = int(nav) if nav is not None and 0.0 <= nav <= 15.0 else None
-                append((mmsi, ts, lat, lon, sog, cog, hdg, nav))
-                if has_static:
-                    name, imo, call_sign = get_identity(row)
-                    key = (mmsi, name, imo, call_sign)
-                    span = spans.get(key)
-                    if span is None:
-                        observe(mmsi, ts, name, imo, call_sign, row[i_type],
-                                _positive(row[i_len]), _positive(row[i_beam]), file)
-                    elif ts > span[1]:  # IdentityAccumulator.observe inlined for the common case
-                        span[1] = ts
-                    elif ts < span[0]:
-                        span[0] = ts
-                if len(chunk) >= chunk_size:
-                    tally.add("position", len(chunk))
-                    yield chunk
-                    chunk = []
-                    append = chunk.append
-            break
-        except csv.Error as exc:
-            # The reader resumes at the next line after a malformed one.
-            tally.skip(file, reader.line_num, "bad_record", str(exc))
-    if chunk:
-        tally.add("position", len(chunk))
-        yield chunk
+            ts = self.parse_time(t)
+        except ValueError as exc:
+            tally.skip(file, line, "bad_time", str(exc))
+            return None
+        lat, lon = float_or_none(la), float_or_none(lo)
+        if lat == 91.0 or lon == 181.0:
+            tally.skip(file, line, "position_not_available", f"lat {la!r} lon {lo!r}")
+            return None
+        if lat is None or lon is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            tally.skip(file, line, "bad_position", f"lat {la!r} lon {lo!r}")
+            return None
+        mmsi = int(mmsi_text)
+        if self.has_static:
+            self.identities.observe(mmsi, ts, field("name"), field("imo"), field("call_sign"), field("vessel_type"),
+                                    _positive(field("length")), _positive(field("beam")), file)
+        # Optional fields that are not numbers are stored as missing, like sentinels.
+        return (mmsi, ts, lat, lon, clean_sog(float_or_none(field("sog"))), clean_cog(float_or_none(field("cog"))),
+                clean_heading(float_or_none(field("heading"))), clean_status(float_or_none(field("nav_status"))))
 
 
-def _slow_row(
-    row: list[str], get_position: itemgetter, parse_time: TimeParser, tally: Tally, file: str, line: int,
-) -> PositionRow | None:
-    """Field-by-field reading of a row the fast path balked at: a record, or a counted skip."""
-    m, t, la, lo, s, c, h, n = get_position(row)
-    mmsi_text = m.strip()
-    if not mmsi_text.isdigit() or not 0 < int(mmsi_text) <= 999_999_999:
-        tally.skip(file, line, "bad_mmsi", f"MMSI {m!r}")
-        return None
+# -- column conversions: each returns values and a mask of the values it vouches for -------
+
+_ISO_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+
+
+def _times(column: Any) -> tuple[Any, Any]:
+    """(UTC epoch seconds, ok) for ``YYYY-MM-DDTHH:MM:SS`` (or a space, or a trailing Z) and for
+    epoch seconds or milliseconds as plain digits, within 1980-2100."""
+    import numpy as np
+
+    n = len(column)
+    raw = column.view(np.uint8).reshape(n, -1)
+    digit = (raw >= 48) & (raw <= 57)
+    iso = digit[:, _ISO_DIGITS].all(axis=1)
+    iso &= (raw[:, 4] == 45) & (raw[:, 7] == 45) & ((raw[:, 10] == 84) | (raw[:, 10] == 32))
+    iso &= (raw[:, 13] == 58) & (raw[:, 16] == 58)
+    iso &= (raw[:, 19] == 0) | ((raw[:, 19] == 90) & (raw[:, 20] == 0))  # nothing, or 'Z', after
+    values = np.zeros(n, np.int64)
+    text = column[iso].astype("S19")
     try:
-        ts = parse_time(t)
-    except ValueError as exc:
-        tally.skip(file, line, "bad_time", str(exc))
-        return None
-    lat, lon = float_or_none(la), float_or_none(lo)
-    if lat == 91.0 or lon == 181.0:
-        tally.skip(file, line, "position_not_available", f"lat {la!r} lon {lo!r}")
-        return None
-    if lat is None or lon is None or not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-        tally.skip(file, line, "bad_position", f"lat {la!r} lon {lo!r}")
-        return None
-    # Optional fields that are not numbers are stored as missing, like sentinels.
-    return (int(mmsi_text), ts, lat, lon, clean_sog(float_or_none(s)), clean_cog(float_or_none(c)),
-            clean_heading(float_or_none(h)), clean_status(float_or_none(n)))
+        values[iso] = text.astype("datetime64[s]").astype(np.int64)
+    except ValueError:  # 2023-02-30, 24:00:00...: find them one by one
+        good = np.ones(len(text), bool)
+        for i, value in enumerate(text.tolist()):
+            try:
+                np.datetime64(value.decode(), "s")
+            except ValueError:
+                good[i] = False
+        iso[iso] = good
+        values[iso] = column[iso].astype("S19").astype("datetime64[s]").astype(np.int64)
+    epoch = digit[:, 0] & ((raw == 0) | digit).all(axis=1) & (raw[:, 13] == 0)
+    seconds = column[epoch].astype(np.int64)
+    values[epoch] = np.where(seconds > 100_000_000_000, seconds // 1000, seconds)  # milliseconds
+    ok = (iso | epoch) & (values >= MIN_TS) & (values < MAX_TS)
+    return values, ok
+
+
+def _row_hashes(keys: Any) -> Any:
+    """A 64-bit hash of each row of a bytes matrix (width a multiple of 8), for grouping:
+    numbers sort far faster than long byte strings. Callers check for collisions."""
+    import numpy as np
+
+    words = keys.view(np.uint64)
+    hashes = words[:, 0].copy()
+    for j in range(1, words.shape[1]):
+        hashes *= np.uint64(0x100000001B3)  # wraps around: fine for a hash
+        hashes ^= words[:, j]
+    return hashes
+
+
+def _positive_value(value: float) -> float | None:
+    return float(value) if 0 < value < float("inf") else None  # NaN and an empty field's infinity: missing
 
 
 def _positive(text: str) -> float | None:

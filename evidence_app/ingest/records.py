@@ -1,15 +1,16 @@
 """Records and located problems that every ingest parser yields, and the tally that counts them.
 
-Positions travel as plain tuples (``POSITION_FIELDS`` order) because an import moves
-millions of them and a tuple costs a fraction of an object; everything rarer (static
-identities, registry vessels, events) is a small dataclass.
+Positions travel in batches of columns (``PositionBatch``: numpy arrays, cheap to hand
+from a reading process to the writing one) that give plain tuples (``POSITION_FIELDS``
+order) where rows are needed; everything rarer (static identities, registry vessels,
+events) is a small dataclass.
 """
 
 from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -21,6 +22,74 @@ from evidence_app.ingest.identifiers import validate_imo
 # evidence id that the import service adds.
 POSITION_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status")
 PositionRow = tuple[int, int, float, float, float | None, float | None, int | None, int | None]
+
+
+
+class PositionBatch:
+    """Positions as eight columns in ``POSITION_FIELDS`` order: int64 MMSI and time, float64
+    for the rest with NaN where a value is missing (heading and status are whole numbers).
+
+    Iterating gives ``PositionRow`` tuples with None for missing values.
+    """
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: Sequence[Any]) -> None:
+        self.columns = tuple(columns)
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def __iter__(self) -> Iterator[PositionRow]:
+        return iter(self.rows())
+
+    def rows(self) -> list[PositionRow]:
+        """The positions as tuples of plain Python values, ready for a database driver."""
+        mmsi, ts, lat, lon, sog, cog, heading, status = self.columns
+        return list(zip(mmsi.tolist(), ts.tolist(), lat.tolist(), lon.tolist(), _or_none(sog), _or_none(cog),
+                        _or_none(heading, int), _or_none(status, int), strict=True))
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[PositionRow]) -> PositionBatch:
+        import numpy as np
+
+        if not rows:
+            return cls.empty()
+        mmsi, ts, *rest = zip(*rows, strict=True)
+        return cls([np.array(mmsi, np.int64), np.array(ts, np.int64),
+                    *(np.array([np.nan if v is None else v for v in column], np.float64) for column in rest)])
+
+    @classmethod
+    def empty(cls) -> PositionBatch:
+        import numpy as np
+
+        return cls([np.zeros(0, np.int64)] * 2 + [np.zeros(0, np.float64)] * 6)
+
+    @classmethod
+    def concat(cls, batches: Sequence[PositionBatch]) -> PositionBatch:
+        import numpy as np
+
+        if len(batches) == 1:
+            return batches[0]
+        return cls([np.concatenate(parts) for parts in zip(*(b.columns for b in batches), strict=True)])
+
+    def take(self, index: Any) -> PositionBatch:
+        """The rows at ``index`` (a slice, a mask or positions), in that order."""
+        return PositionBatch([column[index] for column in self.columns])
+
+
+def _or_none(values: Any, kind: type = float) -> list[Any]:
+    """A float array with NaN for missing, as a list of ``kind`` values and None."""
+    import numpy as np
+
+    missing = np.isnan(values)
+    if not missing.any():
+        return values.astype(np.int64).tolist() if kind is int else values.tolist()
+    out = np.full(len(values), None, dtype=object)
+    present = ~missing
+    out[present] = values[present].astype(np.int64) if kind is int else values[present]
+    return out.tolist()
+
 
 # Outcomes counted in a tally that are not problems: the record was taken.
 ACCEPTED = frozenset({"position", "static", "vessel", "designation", "event"})
@@ -172,6 +241,12 @@ class IdentityAccumulator:
             span[3] = length_m
         if beam_m and not span[4]:
             span[4] = beam_m
+
+    def merge(self, other: IdentityAccumulator) -> None:
+        """Add what another accumulator saw (the same file read in another process)."""
+        for (mmsi, name, imo, call_sign), (first, last, vtype, length, beam, source) in other.raw_spans.items():
+            self.observe(mmsi, first, name, imo, call_sign, vtype, length, beam, source)
+            self.observe(mmsi, last, name, imo, call_sign)
 
     def spans(self) -> list[IdentitySpan]:
         """Distinct identities, spans with identical cleaned values merged, by MMSI then time."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.identifiers import mmsi_flag_hint
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.ingest.ais import read_ais_file
+from evidence_app.ingest.ais import read_ais_file, read_ais_file_in_child
 from evidence_app.ingest.events import EventRecord, VesselRef, read_events
 from evidence_app.ingest.records import (
     REASONS,
@@ -53,6 +54,8 @@ from evidence_app.storage.objects import StoredObject
 
 # Bytes per MarineCadastre row, roughly: to turn a file size into an expected row count.
 BYTES_PER_ROW = 110
+# Files at least this large are read in a child process (starting one costs about half a second).
+CHILD_READER_BYTES = 64 * 1024 * 1024
 IMPORT_META_KEY = "import"
 TEXT_PROBLEMS = 10  # problems listed in the text report; the JSON report keeps the tally's 50
 
@@ -176,16 +179,19 @@ def import_ais(
             tally, identities = Tally(), IdentityAccumulator()
             expected = max(obj.size // BYTES_PER_ROW, 1)
             writer = PositionWriter(session, evidence.id)
-            with bulk_positions(session, expected):
-                for chunk in read_ais_file(obj.path, tally, identities, fmt, mapping, base_ts, day_first,
-                                           display=original.name):
+            # A large file is read in a child process while this one writes (two cores at work).
+            reader = read_ais_file_in_child if obj.size >= CHILD_READER_BYTES else read_ais_file
+            batches = reader(obj.path, tally, identities, fmt, mapping, base_ts, day_first, display=original.name)
+            with bulk_positions(session, expected), closing(batches):
+                for chunk in batches:
                     cancel.raise_if_cancelled()
-                    writer.write(chunk)
+                    writer.write_columns(chunk.columns)
                     progress(writer.rows, max(expected, writer.rows), f"{original.name}: {writer.rows:,} positions")
             created = _apply_identities(session, identities.spans(), evidence, original.name)
             for key, n in created.items():
                 total.created[key] = total.created.get(key, 0) + n
-            track = _track_summary(session, evidence.id) if writer.rows else {}
+            track = ({"first_ts": writer.first_ts, "last_ts": writer.last_ts, "vessels": len(writer.mmsis)}
+                     if writer.rows else {})
             if track:
                 evidence.capture_time = datetime.fromtimestamp(track["first_ts"], UTC)
             _mark_imported(evidence, report, tally, positions=writer.rows, **track)
@@ -197,16 +203,6 @@ def import_ais(
         _audit_import(session, ctx, report, report.evidence_ids[0] if report.evidence_ids else "-")
     progress(1, 1, "imported")
     return report
-
-
-def _track_summary(session: Session, evidence_id: str) -> dict[str, Any]:
-    from sqlalchemy import func
-
-    t = AisPosition.__table__.c
-    row = session.execute(
-        select(func.min(t.ts), func.max(t.ts), func.count(func.distinct(t.mmsi))).where(t.evidence_id == evidence_id)
-    ).one()
-    return {"first_ts": row[0], "last_ts": row[1], "vessels": row[2]} if row[0] is not None else {}
 
 
 def _apply_identities(session: Session, spans: list[IdentitySpan], evidence: Evidence, source: str) -> dict[str, int]:

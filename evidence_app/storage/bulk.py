@@ -9,7 +9,7 @@ rolls the whole thing back, indexes included.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,27 +21,61 @@ from evidence_app.storage.models import AisPosition
 POSITIONS = AisPosition.__table__
 # Rebuild indexes when the import adds at least this share of the rows already stored.
 REBUILD_RATIO = 1.0
+_UUID_CHARS = frozenset("0123456789abcdefABCDEF-")
 # Page cache for a bulk load on SQLite, in KiB (negative cache_size means KiB).
 BULK_CACHE_KIB = 512 * 1024
 
 
 class PositionWriter:
-    """Appends position tuples (``ingest.records.POSITION_FIELDS`` order) for one evidence item."""
+    """Appends position tuples (``ingest.records.POSITION_FIELDS`` order) for one evidence item,
+    and keeps what a summary of the track needs (first and last time, distinct MMSIs)."""
 
     def __init__(self, session: Session, evidence_id: str) -> None:
         self._conn = session.connection()
         mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
         columns = "mmsi, ts, lat, lon, sog, cog, heading, nav_status"
-        self._evidence_id = evidence_id
-        self._plain_sql = f"INSERT INTO {POSITIONS.name} ({columns}, evidence_id) VALUES ({', '.join([mark] * 9)})"
+        # The evidence id is the same on every row: written into the statement once rather
+        # than copied into millions of parameter tuples. It is a UUID; checked, as it is SQL text.
+        if not evidence_id or set(evidence_id) - _UUID_CHARS:
+            raise ValueError(f"not an evidence id: {evidence_id!r}")
+        self._sql = (f"INSERT INTO {POSITIONS.name} ({columns}, evidence_id) "
+                     f"VALUES ({', '.join([mark] * 8)}, '{evidence_id}')")
+        self._nan_is_null = self._conn.dialect.name == "sqlite"
         self.rows = 0
+        self.first_ts: int | None = None
+        self.last_ts: int | None = None
+        self.mmsis: set[int] = set()
 
     def write(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Append position tuples (None for missing values)."""
         if not rows:
             return
-        evidence_id = self._evidence_id
-        self._conn.exec_driver_sql(self._plain_sql, [(*row, evidence_id) for row in rows])
-        self.rows += len(rows)
+        self._conn.exec_driver_sql(self._sql, rows)
+        self._count(len(rows), [row[1] for row in rows], (row[0] for row in rows))
+
+    def write_columns(self, columns: Sequence[Any]) -> None:
+        """Append positions given as eight numpy columns (float columns hold NaN for missing).
+
+        SQLite stores a bound NaN as NULL and a whole float in an INTEGER column as an
+        integer, so its rows are made straight from the columns: no per-value test.
+        """
+        n = len(columns[0])
+        if not n:
+            return
+        lists = [column.tolist() for column in columns]
+        if not self._nan_is_null:
+            lists[2:] = [[None if v != v else v for v in values] for values in lists[2:]]
+            lists[6:] = [[None if v is None else int(v) for v in values] for values in lists[6:]]
+        self._conn.exec_driver_sql(self._sql, list(zip(*lists, strict=True)))
+        mmsi, ts = columns[0], columns[1]
+        self._count(n, [int(ts.min()), int(ts.max())], set(mmsi.tolist()))
+
+    def _count(self, n: int, times: Sequence[int], mmsis: Iterable[int]) -> None:
+        self.rows += n
+        first, last = min(times), max(times)
+        self.first_ts = first if self.first_ts is None else min(first, self.first_ts)
+        self.last_ts = last if self.last_ts is None else max(last, self.last_ts)
+        self.mmsis.update(mmsis)
 
 
 def stored_position_count(session: Session) -> int:
