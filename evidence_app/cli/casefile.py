@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from evidence_app.cli.common import Output, StderrProgress, table
+from evidence_app.domain.errors import ValidationError
 from evidence_app.services import casefiles
 from evidence_app.services.context import Context
 
@@ -25,13 +27,19 @@ def _actions(sub: Any, name: str, help_text: str) -> Any:
 
 
 def register(sub: Any) -> None:
-    export = _actions(sub, "export", "export a case file, GeoJSON or KML")
+    export = _actions(sub, "export", "export a case file, a report, GeoJSON or KML")
     p = export.add_parser("case", help="write a case file (.evcase): records, evidence, report, manifest with hashes")
     p.add_argument("case_id")
     p.add_argument("out", metavar="OUT.evcase")
     p.add_argument("--only-confirmed", action="store_true", help="only confirmed incidents and what they reference")
     p.add_argument("--no-report", action="store_true", help="leave out the HTML and PDF report")
     p.set_defaults(handler=export_case)
+    p = export.add_parser("report", help="write the case report alone: PDF (caveat on every page) or self-contained HTML")
+    p.add_argument("case_id")
+    p.add_argument("out", metavar="OUT.pdf|OUT.html")
+    p.add_argument("--format", choices=["pdf", "html"], help="default: from the file's extension")
+    p.add_argument("--only-confirmed", action="store_true", help="only confirmed incidents")
+    p.set_defaults(handler=export_report)
     for fmt in ("geojson", "kml"):
         p = export.add_parser(fmt, help=f"write the case's incidents, tracks and footprints as {fmt.upper()}")
         p.add_argument("case_id")
@@ -69,6 +77,15 @@ def export_case(args: argparse.Namespace, ctx: Context) -> Output:
 def export_geo(args: argparse.Namespace, ctx: Context) -> Output:
     result = casefiles.export_geo(ctx, args.case_id, args.out, fmt=args.fmt, only_confirmed=args.only_confirmed)
     return Output(result, f"wrote {result['path']}: {result['incidents']} incident(s), {result['tracks']} track(s)")
+
+
+def export_report(args: argparse.Namespace, ctx: Context) -> Output:
+    fmt = args.format or Path(args.out).suffix.lower().lstrip(".")
+    if fmt not in ("pdf", "html"):
+        raise ValidationError(f"cannot tell the report format from {args.out!r}: name it .pdf or .html, or give --format", field="format")
+    result = casefiles.export_report(ctx, args.case_id, args.out, fmt=fmt, only_confirmed=args.only_confirmed,
+                                     progress=StderrProgress("report"))
+    return Output(result, f"wrote {result.get('path', args.out)}")
 
 
 def import_case(args: argparse.Namespace, ctx: Context) -> Output:
