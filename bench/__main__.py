@@ -41,7 +41,7 @@ def _fmt(value: float | None, unit: str) -> str:
 
 def _verdict(result: dict[str, Any]) -> str:
     target = result.get("target")
-    if target is None:
+    if not isinstance(target, int | float) or (result.get("target_is_ratio") and result.get("ratio") is None):
         return ""
     value = result["ratio"] if result.get("target_is_ratio") else result["value"]
     ok = value >= target if result.get("higher_is_better", False) else value <= target
@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
                 end="",
             )
             target = result.get("target")
-            if target is not None:
+            if isinstance(target, int | float):
                 kind = "ratio" if result.get("target_is_ratio") else result["unit"]
                 sign = ">=" if result.get("higher_is_better") else "<="
                 print(f"  target {sign} {target:g} {kind}  {_verdict(result)}")

@@ -47,15 +47,30 @@ def _populate(ctx, n: int) -> str:  # noqa: ANN001
 
 
 def run() -> list[dict]:
+    """Measure in a fresh process: Chromium's flags and the map's URL scheme must be set
+    before the QApplication exists, exactly as the app does it."""
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_desk", "--json"], cwd=root,
+                          capture_output=True, text=True, timeout=1800, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench_desk failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _measure() -> list[dict]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
 
     from evidence_app.services.context import Context
     from evidence_app.storage.db import open_store
+    from evidence_app.ui.app import prepare_application
     from evidence_app.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
+    app = prepare_application([])
     results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-desk-") as tmp:
         store = open_store(Path(tmp) / "store.sqlite")
@@ -72,7 +87,14 @@ def run() -> list[dict]:
         shown = model.rowCount() == N_INCIDENTS and model.index(0, 1).data() is not None
         open_s = time.perf_counter() - t
         assert shown, "the list did not show the incidents"
-        results.append({"name": "desk.open_to_list_100k", "value": round(open_s, 3), "unit": "s", "baseline": None, "target": 2.0})
+        results.append({"name": "desk.open_to_list_100k", "value": round(open_s, 3), "unit": "s", "baseline": None, "target": 2.0,
+                        "note": "the real window, map included: the list shows while the map reads the case on a worker"})
+        deadline = time.perf_counter() + 60
+        while not window.desk_map.ready and time.perf_counter() < deadline:
+            app.processEvents()
+            time.sleep(0.005)
+        results.append({"name": "desk.open_to_map_drawn_100k", "value": round(time.perf_counter() - t, 3), "unit": "s", "baseline": None,
+                        "target": None, "note": "until the map has drawn all 100,000 incidents (the list is usable long before)"})
 
         panel = window.list_panel
         timings = []
@@ -108,5 +130,11 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for row in run():
+    import json
+    import sys
+
+    if "--json" in sys.argv:
+        print(json.dumps(_measure()))
+        sys.exit(0)
+    for row in _measure():
         print(f"{row['name']:<36} {row['value']:>9} {row['unit']:<3} target {row['target']}")

@@ -11,8 +11,8 @@ Pixel coordinates follow the image convention used throughout the app: (x, y) wi
 
 from __future__ import annotations
 
-import functools
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -363,17 +363,32 @@ def _transformer(crs: str, location: str | None = None):  # type: ignore[no-unty
         raise UserError(exc.message, location=location) from None
 
 
-@functools.lru_cache(maxsize=32)
-def _cached_transformer(crs: str):  # type: ignore[no-untyped-def]
-    # Building a transformer costs milliseconds; the viewer converts on every mouse move.
-    from pyproj import CRS, Transformer
-    from pyproj.exceptions import CRSError
+_per_thread = threading.local()
 
-    try:
-        src = CRS.from_user_input(crs)
-    except CRSError:
-        raise UserError(f"unknown coordinate system {crs[:80]!r}") from None
-    return Transformer.from_crs(src, CRS.from_epsg(4326), always_xy=True)
+
+def _cached_transformer(crs: str):  # type: ignore[no-untyped-def]
+    """A transformer from ``crs`` to WGS 84, cached per thread.
+
+    Building one costs milliseconds and the viewer converts on every mouse move, so they
+    are cached; but a pyproj Transformer must not be used by two threads at once (seen
+    here: a segfault when an import worker and the map's worker shared one), so each
+    thread keeps its own.
+    """
+    cache: dict[str, object] = getattr(_per_thread, "transformers", None) or {}
+    _per_thread.transformers = cache
+    found = cache.get(crs)
+    if found is None:
+        from pyproj import CRS, Transformer
+        from pyproj.exceptions import CRSError
+
+        try:
+            src = CRS.from_user_input(crs)
+        except CRSError:
+            raise UserError(f"unknown coordinate system {crs[:80]!r}") from None
+        if len(cache) >= 32:
+            cache.clear()
+        found = cache[crs] = Transformer.from_crs(src, CRS.from_epsg(4326), always_xy=True)
+    return found
 
 
 def pixel_to_lonlat(g: Georef, x: float, y: float) -> tuple[float, float]:

@@ -44,29 +44,36 @@ class CaseMap:
     # -- loading ------------------------------------------------------------------------
     def load_case(self, case_id: str | None) -> None:
         """Read every layer of a case (incidents, its vessels' AIS tracks, footprints, photo overlays)."""
-        self.case_id = case_id
-        self.filter = None
+        self.install_case(case_id, self.read_case(case_id))
+
+    def read_case(self, case_id: str | None) -> MapData:
+        """The case's layers, read without touching this object: safe on a worker thread."""
         if case_id is None:
-            self.data = MapData()
-            self.all_incidents = {}
-            return
+            return MapData()
         with self.ctx.store.read() as session:
             data = load_map_data(session, case_id)
-        for overlay in self.photo_overlays():
+        for overlay in self.photo_overlays(case_id):
             data.add_overlay(overlay)
+        return data
+
+    def install_case(self, case_id: str | None, data: MapData) -> None:
+        """Make layers read by ``read_case`` the ones the page is served (GUI thread)."""
+        self.case_id = case_id
+        self.filter = None
         self.all_incidents = dict(data.incidents)
         self.data = data
 
-    def photo_overlays(self) -> list[Overlay]:
+    def photo_overlays(self, case_id: str | None = None) -> list[Overlay]:
         """The case's georeferenced photos, warped to Web Mercator PNGs (cached by the photo service)."""
-        if self.case_id is None:
+        case_id = case_id or self.case_id
+        if case_id is None:
             return []
         with self.ctx.store.read() as session:
             rows = session.execute(
                 select(Evidence.id, Evidence.original_name)
                 .join(IncidentEvidence, IncidentEvidence.evidence_id == Evidence.id)
                 .join(Incident, Incident.id == IncidentEvidence.incident_id)
-                .where(Incident.case_id == self.case_id, Evidence.kind == "photo", Evidence.footprint.is_not(None))
+                .where(Incident.case_id == case_id, Evidence.kind == "photo", Evidence.footprint.is_not(None))
                 .distinct()
             ).all()
         out = []
@@ -84,12 +91,21 @@ class CaseMap:
     # -- keeping in step ----------------------------------------------------------------
     def apply_filter(self, flt: IncidentFilter) -> int:
         """Show only the incidents the list shows (same filter, one id query); how many."""
-        if self.case_id is None or flt.case_id != self.case_id:
-            return len(self.data.incidents)
-        self.filter = flt
+        return self.show_only(flt, self.shown_ids(flt))
+
+    def shown_ids(self, flt: IncidentFilter) -> set[str] | None:
+        """The ids the filter lets through (None: not this case's filter). Safe on a worker thread."""
+        if flt.case_id is None:
+            return None
         plain = IncidentFilter(**{**flt.__dict__, "limit": None, "offset": 0})
         with self.ctx.store.read() as session:
-            ids = set(session.scalars(filtered_query(session, plain)))
+            return set(session.scalars(filtered_query(session, plain)))
+
+    def show_only(self, flt: IncidentFilter, ids: set[str] | None) -> int:
+        """Show the incidents ``shown_ids`` found for ``flt`` (GUI thread); how many are shown."""
+        if self.case_id is None or ids is None or flt.case_id != self.case_id:
+            return len(self.data.incidents)
+        self.filter = flt
         self.data.incidents = {i: p for i, p in self.all_incidents.items() if i in ids}
         return len(self.data.incidents)
 
@@ -97,11 +113,19 @@ class CaseMap:
         """Incidents were added or removed: read the case's incidents again, under the same filter."""
         if self.case_id is None:
             return
+        self.install_incidents(self.read_incidents(self.case_id))
+
+    def read_incidents(self, case_id: str) -> dict[str, IncidentPoint]:
+        """The case's incidents (no filter), read without touching this object: worker-safe."""
         with self.ctx.store.read() as session:
-            self.all_incidents = {p.id: p for p in incident_points(session, self.case_id)}
-        self.data.incidents = dict(self.all_incidents)
+            return {p.id: p for p in incident_points(session, case_id)}
+
+    def install_incidents(self, incidents: dict[str, IncidentPoint], ids: set[str] | None = None) -> None:
+        """Put freshly read incidents in place, under the current filter (GUI thread)."""
+        self.all_incidents = incidents
+        self.data.incidents = dict(incidents)
         if self.filter is not None:
-            self.apply_filter(self.filter)
+            self.show_only(self.filter, ids if ids is not None else self.shown_ids(self.filter))
 
     def refresh_incident(self, incident_id: str) -> dict[str, Any] | None:
         """Re-read one incident after an edit; its feature when the map shows it, else None."""

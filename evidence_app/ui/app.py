@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from evidence_app.domain.errors import UserError
@@ -19,10 +20,15 @@ OFFLINE_CHROMIUM_FLAGS = (
 )
 
 
-def offline_chromium_flags(existing: str) -> str:
-    """The user's QTWEBENGINE_CHROMIUM_FLAGS with ours appended (theirs are kept, none doubled)."""
+def offline_chromium_flags(existing: str, *, as_root: bool = False) -> str:
+    """The user's QTWEBENGINE_CHROMIUM_FLAGS with ours appended (theirs are kept, none doubled).
+
+    Chromium refuses to start its sandbox as root (containers, some lab machines): there
+    the map would stay blank, so ``--no-sandbox`` is added, and the log says so.
+    """
     flags = existing.split()
-    return " ".join(flags + [f for f in OFFLINE_CHROMIUM_FLAGS if f not in flags])
+    ours = list(OFFLINE_CHROMIUM_FLAGS) + (["--no-sandbox"] if as_root else [])
+    return " ".join(flags + [f for f in ours if f not in flags])
 
 
 def prepare_application(argv: list[str] | None = None):  # noqa: ANN201  (QApplication, imported lazily)
@@ -37,7 +43,10 @@ def prepare_application(argv: list[str] | None = None):  # noqa: ANN201  (QAppli
     from evidence_app.ui.map_view import register_map_scheme
     from evidence_app.ui.style import apply_theme
 
-    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = offline_chromium_flags(os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""))
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if as_root:
+        logging.getLogger(__name__).warning("running as root: the map's browser runs without Chromium's sandbox")
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = offline_chromium_flags(os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""), as_root=as_root)
     # Chromium learns the map's evmap: scheme only before the QApplication exists.
     register_map_scheme()
     if QApplication.instance() is None:

@@ -15,6 +15,7 @@ window, and never changes the list; the next filter change resets it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from evidence_app.services.incidents import IncidentFilter
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.commands import Desk
 from evidence_app.ui.map_view import MapView
+from evidence_app.workers.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,17 @@ class DeskMap(QObject):
     incidentClicked = Signal(str)  # noqa: N815 - the analyst clicked an incident on the map
     placeRequested = Signal(str, str, float, float)  # noqa: N815 - kind, id, lat, lon (click in place mode, or a drag)
 
-    def __init__(self, desk: Desk, case_map: CaseMap, parent: QObject | None = None) -> None:
+    def __init__(self, desk: Desk, case_map: CaseMap, parent: QObject | None = None, runner: TaskRunner | None = None) -> None:
         super().__init__(parent)
         self.desk = desk
         self.case_map = case_map
+        # Reading a large case (100,000 incidents) takes a second or more: with a runner the
+        # reads go to a worker and the list never waits for the map; without one (tests of
+        # the map alone) they run here, synchronously.
+        self.runner = runner
+        self._case_generation = 0  # a newer show_case makes older results stale
+        self._filter_generation = 0
+        self._latest_filter: IncidentFilter | None = None
         self.view = MapView(case_map)
         self.view.setAccessibleName("Map of the case")
         self.loaded = False  # the page was asked to load
@@ -63,13 +72,28 @@ class DeskMap(QObject):
     # -- the case and the filter ----------------------------------------------------------
     def show_case(self, case_id: str | None, flt: IncidentFilter | None = None) -> None:
         """Show another case: its layers are read again and sent to the page (no page reload)."""
-        self.case_map.load_case(case_id)
+        self._case_generation += 1
+        generation = self._case_generation
+        self._latest_filter = flt
+
+        def read() -> tuple[Any, set[str] | None]:
+            data = self.case_map.read_case(case_id)
+            return data, (self.case_map.shown_ids(flt) if flt is not None and case_id is not None else None)
+
+        self._run(read, lambda result: self._install_case(generation, case_id, flt, *result), "map: read the case")
+
+    def _install_case(self, generation: int, case_id: str | None, flt: IncidentFilter | None, data: Any, ids: set[str] | None) -> None:
+        if generation != self._case_generation:
+            return  # another case was asked for meanwhile
+        self.case_map.install_case(case_id, data)
         if flt is not None:
-            self.case_map.apply_filter(flt)
+            self.case_map.show_only(flt, ids)
             self._window = _window_of(flt)
         self._footprints = list(self.case_map.data.footprints)
         self.selected = None
         self._fit_pending = True
+        if self._latest_filter is not None and self._latest_filter is not flt:
+            self.apply_filter(self._latest_filter)  # the list moved on while the case was read
         if not self.loaded:
             self.loaded = True
             self.view.load_map()
@@ -81,14 +105,37 @@ class DeskMap(QObject):
             self._after_data_change()
 
     def apply_filter(self, flt: IncidentFilter) -> None:
-        """The list's filter changed: show the same incidents, and its time window."""
+        """The list's filter changed: show the same incidents, and its time window.
+
+        The list answers first; the map's id query runs after it (on the worker), and a
+        result overtaken by a newer filter is dropped.
+        """
+        self._latest_filter = flt
         if flt.case_id != self.case_map.case_id:
             return  # a new case's first filter; show_case follows with everything
-        self.case_map.apply_filter(flt)
+        self._filter_generation += 1
+        generation = self._filter_generation
+        self._run(lambda: self.case_map.shown_ids(flt), lambda ids: self._install_filter(generation, flt, ids), "map: filter")
+
+    def _install_filter(self, generation: int, flt: IncidentFilter, ids: set[str] | None) -> None:
+        if generation != self._filter_generation or flt.case_id != self.case_map.case_id:
+            return
+        self.case_map.show_only(flt, ids)
         self._window = _window_of(flt)
         if self.ready:
             self.view.reload_layer("incidents")
             self._send_window()
+
+    def _run(self, read: Callable[[], Any], install: Callable[[Any], None], name: str) -> None:
+        """Read on the worker and install on the GUI thread, or both here without a runner."""
+        if self.runner is None:
+            install(read())
+            return
+        self.runner.run_task(read, name=name, on_result=install, on_error=self._read_failed, with_progress=False)
+
+    def _read_failed(self, error: BaseException) -> None:
+        # The map is a view of the store: a failed read leaves the previous picture and logs why.
+        log.warning("the map could not read the store: %s", error, exc_info=error)
 
     def _after_data_change(self) -> None:
         self._send_window()
@@ -151,11 +198,24 @@ class DeskMap(QObject):
         self.refresh_evidence()  # attach/detach/undo may have added or removed a photo
 
     def reload_incidents(self) -> None:
-        if self.case_map.case_id is None:
+        """Incidents were added or removed: read them again (on the worker) and redraw."""
+        case_id = self.case_map.case_id
+        if case_id is None:
             return
-        self.case_map.reload_incidents()
-        if self.ready:
-            self.view.reload_layer("incidents")
+        generation = self._case_generation
+        flt = self.case_map.filter
+
+        def read() -> tuple[Any, set[str] | None]:
+            return self.case_map.read_incidents(case_id), (self.case_map.shown_ids(flt) if flt is not None else None)
+
+        def install(result: tuple[Any, set[str] | None]) -> None:
+            if generation != self._case_generation or case_id != self.case_map.case_id:
+                return
+            self.case_map.install_incidents(*result)
+            if self.ready:
+                self.view.reload_layer("incidents")
+
+        self._run(read, install, "map: reload incidents")
 
     def refresh_evidence(self) -> None:
         """Footprints, points and photo overlays again (only what changed is sent)."""

@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         if with_map:
             from evidence_app.ui.desk_map import DeskMap
 
-            self.desk_map = DeskMap(self.desk, case_map or CaseMap(ctx), self)
+            self.desk_map = DeskMap(self.desk, case_map or CaseMap(ctx), self, runner=self.runner)
             self.set_map_widget(self.desk_map.view)
         self.welcome = WelcomePage()
         self.centre = QStackedWidget()

@@ -1,9 +1,15 @@
 """Run a service call on a thread pool; deliver its progress, result or error on the GUI thread.
 
 One small module for every long operation (the pattern of Picard's ``run_task``): the
-function runs on a ``QThreadPool`` worker with a ``Progress`` callable and a
-``CancelToken`` from ``evidence_app.domain.progress``; a ``Task`` object living on the
-GUI thread re-emits what happened as Qt signals, delivered through queued connections.
+function runs on a worker thread with a ``Progress`` callable and a ``CancelToken`` from
+``evidence_app.domain.progress``; a ``Task`` object living on the GUI thread re-emits what
+happened as Qt signals, delivered through queued connections.
+
+The workers are Python threads (``concurrent.futures``), not ``QThreadPool``'s: C
+extensions that keep per-thread state through Python's thread API crash on threads
+Python did not create (pyproj 3.7 segfaults on a QThreadPool worker; the fixed pyproj
+needs Python 3.12). Qt adopts a Python thread on its first signal emission, so queued
+delivery to the GUI thread works the same.
 """
 
 from __future__ import annotations
@@ -13,15 +19,14 @@ import threading
 import traceback
 import weakref
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from PySide6.QtCore import (
     QCoreApplication,
     QEvent,
     QObject,
-    QRunnable,
     Qt,
-    QThreadPool,
     Signal,
     Slot,
 )
@@ -89,10 +94,8 @@ class Task(QObject):
         self.finished.emit()
 
 
-class _Runnable(QRunnable):
+class _Runnable:
     def __init__(self, task: Task, func: Callable[..., Any], with_progress: bool) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
         self._task = task
         self._func = func
         self._with_progress = with_progress
@@ -123,8 +126,8 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, *, max_threads: int = 2) -> None:
         super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(max_threads)
+        self._executor = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="evidence-worker")
+        self._futures: set[Future[None]] = set()
         self._tasks: list[Task] = []
 
     def run_task(
@@ -151,7 +154,9 @@ class TaskRunner(QObject):
         task.finished.connect(lambda t=task: self._forget(t))
         self._tasks.append(task)
         _running.add(task)
-        self.pool.start(_Runnable(task, func, with_progress))
+        future = self._executor.submit(_Runnable(task, func, with_progress).run)
+        self._futures.add(future)
+        future.add_done_callback(self._futures.discard)
         return task
 
     def _forget(self, task: Task) -> None:
@@ -168,7 +173,8 @@ class TaskRunner(QObject):
 
     def wait_idle(self, timeout_ms: int = 30_000) -> bool:
         """Block until every started function has returned; True when none is left running."""
-        return self.pool.waitForDone(timeout_ms)
+        _done, not_done = wait(list(self._futures), timeout=timeout_ms / 1000)
+        return not not_done
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Cancel every task, wait for each function to return, and deliver its outcome now.

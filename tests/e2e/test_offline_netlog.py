@@ -73,3 +73,4 @@ def test_our_flags_keep_the_users(monkeypatch):
     flags = offline_chromium_flags("--disable-gpu --no-pings").split()
     assert flags[:2] == ["--disable-gpu", "--no-pings"]
     assert flags.count("--no-pings") == 1 and set(OFFLINE_CHROMIUM_FLAGS) <= set(flags)
+    assert "--no-sandbox" not in flags and "--no-sandbox" in offline_chromium_flags("", as_root=True).split()
