@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence_app.mapview.layers import Footprint, IncidentPoint, MapData, Overlay, Track
-from evidence_app.storage.models import AisPosition, Evidence, Incident, IncidentEvidence, Participant, Vessel
+from evidence_app.storage.models import (
+    AisPosition,
+    Evidence,
+    Incident,
+    IncidentEvidence,
+    Participant,
+    Vessel,
+)
 
 
 def _epoch(value: object) -> float | None:

@@ -7,7 +7,6 @@ import sys
 
 from evidence_app.domain.errors import UserError
 
-
 # Chromium features that would reach out on their own (component and safe-browsing
 # updates, DNS prefetch, hyperlink-auditing pings). The page's requests are confined by the
 # evmap: scheme and the request guard; these close the browser's own background traffic.

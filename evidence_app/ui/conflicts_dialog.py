@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from evidence_app.services import casefiles
 from evidence_app.services.context import Context
+from evidence_app.ui.models.detail_models import ListTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -56,35 +57,13 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
-class ConflictListModel(QAbstractTableModel):
+class ConflictListModel(ListTableModel):
     """The open conflicts: record type, record, how many fields differ, when."""
 
     TYPE, RECORD, FIELDS, WHEN = range(4)
     HEADERS = ("Type", "Record", "Fields in conflict", "Imported (UTC)")
-    IdRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[dict[str, Any]] = []
-
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
     def conflict_at(self, row: int) -> dict[str, Any] | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == DISPLAY and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = DISPLAY) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -107,7 +86,7 @@ class ConflictListModel(QAbstractTableModel):
         return None
 
 
-class RecordDiffModel(QAbstractTableModel):
+class RecordDiffModel(ListTableModel):
     """Every field of the two versions of one record, side by side; differing fields first and marked."""
 
     FIELD, MINE, THEIRS = range(3)
@@ -116,7 +95,6 @@ class RecordDiffModel(QAbstractTableModel):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[tuple[str, Any, Any, bool]] = []
         self.only_differences = False
         self._conflict: dict[str, Any] | None = None
 
@@ -139,17 +117,6 @@ class RecordDiffModel(QAbstractTableModel):
     def set_only_differences(self, only: bool) -> None:
         self.only_differences = only
         self.set_conflict(self._conflict)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == DISPLAY and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = DISPLAY) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):

@@ -15,7 +15,18 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QFile, QIODevice, QObject, QUrl, QUrlQuery, Signal, Slot
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QFile,
+    QIODevice,
+    QObject,
+    QUrl,
+    QUrlQuery,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
@@ -28,7 +39,6 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlSchemeHandler,
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
-from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QWidget
 
 from evidence_app.domain.errors import UserError

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from evidence_app.domain.timeparse import format_utc
 from evidence_app.services import vessels
 from evidence_app.services.context import Context
-from evidence_app.ui.models.detail_models import _ListTable
+from evidence_app.ui.models.detail_models import ListTableModel
 from evidence_app.ui.style import (
     SANCTION_BADGE_STYLE,
     SANCTION_COLOUR,
@@ -90,7 +90,7 @@ def identity_rows(identities: list[Any]) -> list[IdentityRow]:
     return rows
 
 
-class IdentityHistoryModel(_ListTable):
+class IdentityHistoryModel(ListTableModel):
     CHANGE, NAME, FLAG, MMSI, CALL_SIGN, FIRST, LAST, SOURCE = range(8)
     HEADERS = ("Change", "Name", "Flag", "MMSI", "Call sign", "First seen", "Last seen", "Source")
     FIELDS = {NAME: "name", FLAG: "flag", MMSI: "mmsi", CALL_SIGN: "call_sign"}
@@ -124,7 +124,7 @@ class IdentityHistoryModel(_ListTable):
         return None
 
 
-class DesignationModel(_ListTable):
+class DesignationModel(ListTableModel):
     AUTHORITY, PROGRAM, REFERENCE, LISTED, REMARKS = range(5)
     HEADERS = ("Authority", "Program", "Reference", "Listed on", "Remarks")
 
@@ -143,7 +143,7 @@ class DesignationModel(_ListTable):
         return None
 
 
-class VesselIncidentModel(_ListTable):
+class VesselIncidentModel(ListTableModel):
     TIME, STATUS, TITLE, ROLE, CASE = range(5)
     HEADERS = ("Time (UTC)", "Status", "Incident", "Role", "Case")
     CaseRole = Qt.ItemDataRole.UserRole + 2
@@ -167,7 +167,7 @@ class VesselIncidentModel(_ListTable):
         return None
 
 
-def _table(model: _ListTable, name: str) -> QTableView:
+def _table(model: ListTableModel, name: str) -> QTableView:
     view = QTableView()
     view.setModel(model)
     view.setAccessibleName(name)
@@ -320,7 +320,7 @@ class VesselPage(QDialog):
             self.incidentActivated.emit(index.data(VesselIncidentModel.IdRole), index.data(VesselIncidentModel.CaseRole))
 
 
-class VesselListModel(_ListTable):
+class VesselListModel(ListTableModel):
     SANCTIONS, NAME, IMO, MMSI, FLAG, TYPE, IDENTITIES, INCIDENTS = range(8)
     HEADERS = ("", "Name", "IMO", "MMSI", "Flag", "Type", "Identities", "Incidents")
 

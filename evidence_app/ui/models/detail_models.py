@@ -28,7 +28,7 @@ Index = QModelIndex | QPersistentModelIndex
 DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
-class _ListTable(QAbstractTableModel):
+class ListTableModel(QAbstractTableModel):
     """A table over a plain list of rows, replaced whole when the incident changes."""
 
     HEADERS: tuple[str, ...] = ()
@@ -78,7 +78,7 @@ class EvidenceItem:
         return f"{self.reliability or '?'}{self.credibility or '?'}"
 
 
-class EvidenceModel(_ListTable):
+class EvidenceModel(ListTableModel):
     PREVIEW, NAME, KIND, SOURCE, CAPTURED, SHA, GRADING, RELATION, TAGS = range(9)
     HEADERS = ("", "File", "Kind", "Source", "Captured (UTC)", "SHA-256", "Grading", "Relation", "Tags")
 
@@ -146,7 +146,7 @@ class ParticipantItem:
         return str(self.imo) if self.imo else self.vessel_id
 
 
-class ParticipantModel(_ListTable):
+class ParticipantModel(ListTableModel):
     """Participants with their assessed identity and, editable, their role and claimed identity.
 
     An edit is not applied here: ``editRequested`` carries it to an undoable command, and
@@ -267,7 +267,7 @@ class ReviewItem:
     rationale: str
 
 
-class ReviewHistoryModel(_ListTable):
+class ReviewHistoryModel(ListTableModel):
     WHEN, WHO, CHANGE, WHY = range(4)
     HEADERS = ("When (UTC)", "Reviewer", "From → to", "Rationale")
 

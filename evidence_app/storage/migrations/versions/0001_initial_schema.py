@@ -1,7 +1,7 @@
 """Initial schema: cases, vessels, incidents, evidence, AIS positions, reviews, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 16:08:48.366011
 """
 
