@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from evidence_app.services.incidents import IncidentFilter
 from evidence_app.services.map_data import CaseMap
@@ -51,6 +51,12 @@ class DeskMap(QObject):
         self._case_generation = 0  # a newer show_case makes older results stale
         self._filter_generation = 0
         self._latest_filter: IncidentFilter | None = None
+        # The map's query starts after the list has answered (a zero-delay, coalescing
+        # timer): started at once, it competed with the list's own queries for the GIL.
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(0)
+        self._filter_timer.timeout.connect(self._start_filter)
         self.view = MapView(case_map)
         self.view.setAccessibleName("Map of the case")
         self.loaded = False  # the page was asked to load
@@ -114,6 +120,15 @@ class DeskMap(QObject):
         if flt.case_id != self.case_map.case_id:
             return  # a new case's first filter; show_case follows with everything
         self._filter_generation += 1
+        if self.runner is None:
+            self._start_filter()
+        else:
+            self._filter_timer.start()
+
+    def _start_filter(self) -> None:
+        flt = self._latest_filter
+        if flt is None or flt.case_id != self.case_map.case_id:
+            return
         generation = self._filter_generation
         self._run(lambda: self.case_map.shown_ids(flt), lambda ids: self._install_filter(generation, flt, ids), "map: filter")
 

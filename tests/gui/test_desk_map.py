@@ -105,8 +105,10 @@ def test_the_desk_map_is_offline_and_draws_the_demo_case(qtbot, demo_window, ctx
     overlay_url = f"evmap://local/overlay/{photo_id}.png"
     qtbot.waitUntil(lambda: overlay_url in window.desk_map.view.guard.seen, timeout=10000)
     # The overlay image really arrived and decoded (not a broken image).
-    loaded = js(qtbot, window, "JSON.stringify([...document.querySelectorAll('img.leaflet-image-layer')].map(i => i.complete && i.naturalWidth))")
-    assert json.loads(loaded) and all(w and w > 100 for w in json.loads(loaded))
+    def overlay_widths():
+        return json.loads(js(qtbot, window, "JSON.stringify([...document.querySelectorAll('img.leaflet-image-layer')].map(i => i.complete && i.naturalWidth))"))
+
+    qtbot.waitUntil(lambda: bool(overlay_widths()) and all(w and w > 100 for w in overlay_widths()), timeout=10000)
     # Its opacity slider is visible inside the panel, not clipped by the photo's long name.
     slider = json.loads(js(qtbot, window, """(() => {
         const s = document.querySelector('.evmap-panel input[type=range]');
