@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.errors import UserError, ValidationError
 from evidence_app.ingest.identifiers import validate_imo
 
 # The order of a position tuple; the same order as the ais_positions columns, minus the
@@ -321,3 +321,13 @@ def csv_rows(reader: Any, file: str, tally: Tally) -> Iterator[list[str]]:
             continue
         if row and row != [""]:
             yield row
+
+
+def csv_header(reader: Any, file: str) -> list[str]:
+    """The header row of a ``csv.reader``, or a located error saying why there is none."""
+    try:
+        return next(reader)
+    except StopIteration:
+        raise UserError("the file is empty: expected a CSV header row", location=file) from None
+    except csv.Error as exc:
+        raise UserError(f"the header row is not valid CSV ({exc})", location=f"{file}:1") from exc

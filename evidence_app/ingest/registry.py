@@ -18,7 +18,7 @@ from typing import Any
 from evidence_app.domain.errors import UserError, ValidationError
 from evidence_app.ingest.ais_csv import parse_mapping, resolve_columns
 from evidence_app.ingest.identifiers import mmsi_or_none, validate_imo
-from evidence_app.ingest.records import Tally, clean_text, csv_rows
+from evidence_app.ingest.records import Tally, clean_text, csv_header, csv_rows
 from evidence_app.ingest.sources import Member, open_binary, open_text
 from evidence_app.ingest.values import float_or_none
 
@@ -140,12 +140,7 @@ def _read_csv(member: Member, tally: Tally, mapping: Mapping[str, str]) -> list[
     out: list[VesselRecord] = []
     with open_text(member) as text:
         reader = csv.reader(text)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise UserError("the file is empty: expected a CSV header row", location=member.name) from None
-        except csv.Error as exc:
-            raise UserError(f"the header row is not valid CSV ({exc})", location=f"{member.name}:1") from exc
+        header = csv_header(reader, member.name)
         cols = resolve_columns(header, mapping, FIELDS, (), member.name)
         if "imo" not in cols and "mmsi" not in cols:
             raise UserError(
