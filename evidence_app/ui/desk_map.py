@@ -81,6 +81,9 @@ class DeskMap(QObject):
         self._case_generation += 1
         generation = self._case_generation
         self._latest_filter = flt
+        # Cleared now, not when the data lands: the user may select an incident of the
+        # new case while it is being read, and that selection must survive.
+        self.selected = None
 
         def read() -> tuple[Any, set[str] | None]:
             data = self.case_map.read_case(case_id)
@@ -96,7 +99,6 @@ class DeskMap(QObject):
             self.case_map.show_only(flt, ids)
             self._window = _window_of(flt)
         self._footprints = list(self.case_map.data.footprints)
-        self.selected = None
         self._fit_pending = True
         if self._latest_filter is not None and self._latest_filter is not flt:
             self.apply_filter(self._latest_filter)  # the list moved on while the case was read

@@ -55,3 +55,27 @@ def _delete_web_pages_before_exit():
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         QCoreApplication.processEvents()
         gc.collect()
+
+
+@pytest.fixture
+def settle_map(qtbot):
+    """A function that waits until a desk window's map has stopped panning and zooming.
+
+    A click during an animation is not a click, and a screenshot taken during one shows a
+    half-scaled map.
+    """
+    still = ("(() => { const m = window[document.querySelector('.folium-map').id];"
+             " return !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress); })()")
+
+    def is_still(window) -> bool:  # noqa: ANN001
+        box: dict = {}
+        window.desk_map.view.run_js(still, lambda result: box.setdefault("r", result))
+        qtbot.waitUntil(lambda: "r" in box, timeout=5000)
+        return box["r"] is True
+
+    def settle(window) -> None:  # noqa: ANN001
+        qtbot.waitUntil(lambda: is_still(window), timeout=5000)
+        qtbot.wait(150)
+        qtbot.waitUntil(lambda: is_still(window), timeout=5000)
+
+    return settle

@@ -50,16 +50,8 @@ def state(qtbot, window):
 MAP = "window[document.querySelector('.folium-map').id]"
 
 
-def settle(qtbot, window):
-    """Wait until the map stops panning and zooming (a click during an animation is not a click)."""
-    still = f"(() => {{ const m = {MAP}; return !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress); }})()"
-    qtbot.waitUntil(lambda: js(qtbot, window, still) is True, timeout=5000)
-    qtbot.wait(150)
-    qtbot.waitUntil(lambda: js(qtbot, window, still) is True, timeout=5000)
-
-
-def container_point(qtbot, window, lat, lon):
-    settle(qtbot, window)
+def container_point(qtbot, window, lat, lon, settle_map):
+    settle_map(window)
     point = json.loads(js(qtbot, window, f"JSON.stringify({MAP}.latLngToContainerPoint([{lat}, {lon}]))"))
     return round(point["x"]), round(point["y"])
 
@@ -134,12 +126,12 @@ def test_the_desk_map_is_offline_and_draws_the_demo_case(qtbot, demo_window, ctx
     assert window.desk_map.view.map_page.alerts == []
 
 
-def test_map_click_selects_the_row_and_the_list_selects_on_the_map(qtbot, demo_window, ctx):
+def test_map_click_selects_the_row_and_the_list_selects_on_the_map(qtbot, demo_window, ctx, settle_map):
     window = demo_window
     by_title = demo_incidents(ctx, window.case_id)
     second = by_title["Second meeting off Yangshan"]
     window.map_tabs.setCurrentWidget(window.desk_map.view)
-    x, y = container_point(qtbot, window, second.lat, second.lon)
+    x, y = container_point(qtbot, window, second.lat, second.lon, settle_map)
     assert window.current_incident != second.id
     click(window.desk_map.view, x, y)
     qtbot.waitUntil(lambda: window.current_incident == second.id, timeout=5000)
@@ -172,7 +164,7 @@ def test_filter_and_time_window_follow_the_list(qtbot, demo_window):
     assert state(qtbot, window)["window"] is None
 
 
-def test_place_on_map_then_undo_and_redo(qtbot, demo_window, ctx):
+def test_place_on_map_then_undo_and_redo(qtbot, demo_window, ctx, settle_map):
     window = demo_window
     transfer = demo_incidents(ctx, window.case_id)["STS transfer east of Zhoushan"]
     window.select_incident(transfer.id)
@@ -183,9 +175,9 @@ def test_place_on_map_then_undo_and_redo(qtbot, demo_window, ctx):
     qtbot.waitUntil(lambda: state(qtbot, window)["place"] is not None, timeout=5000)
     assert state(qtbot, window)["place"] == {"kind": "incident", "id": transfer.id}
     # Open sea between the incidents, south of every track, at the centre (clear of the corner panels).
-    settle(qtbot, window)
+    settle_map(window)
     js(qtbot, window, f"{MAP}.setView([30.35, 123.6], 8, {{animate: false}}); 1")
-    x, y = container_point(qtbot, window, 30.35, 123.6)
+    x, y = container_point(qtbot, window, 30.35, 123.6, settle_map)
     target = json.loads(js(qtbot, window, f"JSON.stringify({MAP}.containerPointToLatLng([{x}, {y}]))"))
     click(window.desk_map.view, x, y)
     qtbot.waitUntil(lambda: incidents.get_incident(ctx, transfer.id).lat != transfer.lat, timeout=5000)
@@ -336,12 +328,12 @@ def _map_region_colours(image: QImage, window) -> set[int]:
     return {image.pixel(origin.x() + x, origin.y() + y) for x in range(0, view.width(), 5) for y in range(0, view.height(), 5)}
 
 
-def test_screenshots_of_the_map_and_the_photo(qtbot, demo_window, ctx, tmp_path):
+def test_screenshots_of_the_map_and_the_photo(qtbot, demo_window, ctx, tmp_path, settle_map):
     window = demo_window
     transfer = demo_incidents(ctx, window.case_id)["STS transfer east of Zhoushan"]
     window.select_incident(transfer.id)
     qtbot.waitUntil(lambda: state(qtbot, window)["selected"] == transfer.id, timeout=5000)
-    settle(qtbot, window)
+    settle_map(window)
     js(qtbot, window, f"{MAP}.setView([30.55, 123.05], 8, {{animate: false}}); 1")  # all three incidents and both tracks
     qtbot.waitUntil(lambda: state(qtbot, window)["zoom"] == 8, timeout=5000)
     qtbot.wait(800)  # canvas layers and tracks at the new zoom

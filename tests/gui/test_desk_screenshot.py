@@ -1,5 +1,6 @@
 """Screenshots of the main window on the demo case (light and dark), saved for a person to look at."""
 
+import json
 import os
 
 import pytest
@@ -19,7 +20,7 @@ def _variety(image: QImage) -> int:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshot_of_the_demo_case(qtbot, ctx, tmp_path, scheme):
+def test_screenshot_of_the_demo_case(qtbot, ctx, tmp_path, scheme, settle_map):
     app = QApplication.instance()
     old_style, old_palette = app.style().name(), app.palette()
     apply_theme(app, scheme)
@@ -33,7 +34,25 @@ def test_screenshot_of_the_demo_case(qtbot, ctx, tmp_path, scheme):
         window.select_incident(next(window.list_panel.model.index(r, 0).data(window.list_panel.model.IdRole)
                                     for r in range(3) if window.list_panel.model.index(r, 2).data() == "under review"))
         window.evidence_panel.view.selectRow(0)
-        qtbot.wait(50)
+        # The map draws in its own process: wait for its layers, then for it to paint at
+        # the window's size, or the grab shows a stale surface where the map will be.
+        qtbot.waitUntil(lambda: window.desk_map.ready, timeout=20000)
+        # The map was ready on the empty store already: wait for the demo case's incidents.
+        shown: dict = {}
+
+        def demo_drawn() -> bool:
+            window.desk_map.view.run_js("EvidenceMap.stats()", lambda r: shown.update(json.loads(r)))
+            qtbot.wait(100)
+            return shown.get("incidentsDrawn") == 3 and shown.get("trackLines") == 2
+
+        qtbot.waitUntil(demo_drawn, timeout=20000)
+        settle_map(window)
+        # The incident selected while the case was still loading is ringed on the map.
+        ringed: dict = {}
+        window.desk_map.view.run_js("document.querySelectorAll('.evmap-selected').length", lambda r: ringed.setdefault("n", r))
+        qtbot.waitUntil(lambda: "n" in ringed, timeout=5000)
+        assert ringed["n"] == 1
+        qtbot.wait(300)  # the incident tiles redraw after the last zoom step
         assert window.demo_label.isVisible()
         assert window.evidence_panel.model.rowCount() == 2
         assert window.review_panel.history.rowCount() == 1

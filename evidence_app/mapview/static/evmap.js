@@ -626,6 +626,8 @@
       loadIncidentColumns(columns);
       S.loaded.incidents = true;
       mark('incidentsDrawn');
+      // A selection asked for before these incidents arrived (a case still loading).
+      if (S.wanted && S.wanted !== S.selected && INC.byId.has(S.wanted)) EvidenceMap.selectIncident(S.wanted, false);
     });
   }
 
@@ -1068,6 +1070,7 @@
 
     selectIncident: function (id, centre) {
       clearHighlight();
+      S.wanted = id;  // kept even when not loaded yet: loadIncidents applies it on arrival
       var i = INC.byId.get(id);
       if (i === undefined) return false;
       S.selected = id;
