@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import select
@@ -25,7 +27,7 @@ def dialog(qtbot, ctx, tmp_path):
     runner.shutdown()
 
 
-def test_run_lists_the_meeting_and_creates_the_checked_incident(qtbot, ctx, dialog):
+def test_run_lists_the_meeting_and_creates_the_checked_incident(qtbot, ctx, dialog, tmp_path):
     dlg, case_id = dialog
     assert dlg.case.currentData() == case_id
     assert dlg.spins["max_distance_m"].value() == 500 and not dlg.spins["min_gap_hours"].isVisibleTo(dlg)
@@ -37,6 +39,10 @@ def test_run_lists_the_meeting_and_creates_the_checked_incident(qtbot, ctx, dial
     assert dlg.table.item(0, COL_MMSI).text() == "352004567 445127000"
     qtbot.waitUntil(lambda: dlg.run_button.isEnabled(), timeout=5000)
     assert not dlg.create_button.isEnabled()  # nothing checked yet
+    shot = dlg.grab().toImage()
+    assert shot.save(str(tmp_path / "detect.png")) and shot.width() > 300
+    if os.environ.get("EVIDENCE_DESK_SCREENSHOT_DIR"):
+        shot.save(os.path.join(os.environ["EVIDENCE_DESK_SCREENSHOT_DIR"], "detect.png"))
     dlg.table.item(0, COL_CHECK).setCheckState(Qt.CheckState.Checked)
     assert dlg.create_button.isEnabled()
     with qtbot.waitSignal(dlg.incidentsCreated, timeout=20_000) as created:
