@@ -35,6 +35,7 @@ from evidence_app.services import casefiles
 from evidence_app.services.context import Context
 from evidence_app.ui.background import run_with_progress
 from evidence_app.ui.conflicts_dialog import ConflictsDialog
+from evidence_app.ui.errors import valid_input
 from evidence_app.workers.tasks import Task, TaskRunner
 
 # kind -> (dialog title, [(format key, label, suffix, file filter)])
@@ -130,13 +131,8 @@ class ExportDialog(QDialog):
         return path
 
     def accept(self) -> None:
-        try:
-            self.out_path()
-        except ValidationError as exc:
-            self.error_label.setText(exc.message)
-            self.error_label.show()
-            return
-        super().accept()
+        if valid_input(self.out_path, self.error_label):
+            super().accept()
 
 
 class CaseImportSummaryDialog(QDialog):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from evidence_app import APP_NAME
-from evidence_app.domain.errors import Cancelled, UserError
+from evidence_app.domain.errors import Cancelled, UserError, ValidationError
 
 log = logging.getLogger("evidence_app.ui")
 
@@ -52,3 +53,18 @@ def show_error(parent: QWidget | None, exc: BaseException, log_path: Path | None
     box.setAccessibleName("Error")
     box.open()
     return box
+
+
+def valid_input(check: Callable[[], object], error_label: QLabel) -> bool:
+    """Run a dialog's input check; on a ValidationError show its message at the label.
+
+    A dialog's ``accept()`` closes only ``if valid_input(self.request, self.error_label)``.
+    """
+    try:
+        check()
+    except ValidationError as exc:
+        error_label.setText(exc.message)
+        error_label.show()
+        return False
+    error_label.hide()
+    return True

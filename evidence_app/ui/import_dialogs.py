@@ -48,6 +48,7 @@ from evidence_app.ingest.records import REASONS
 from evidence_app.services import imports
 from evidence_app.services.context import Context
 from evidence_app.ui.background import run_with_progress
+from evidence_app.ui.errors import valid_input
 from evidence_app.workers.tasks import Task, TaskRunner
 
 TITLES = {"ais": "Import AIS positions", "vessels": "Import a vessel registry", "events": "Import detected events"}
@@ -341,13 +342,8 @@ class ImportDialog(QDialog):
                              not self.month_first.isChecked(), case_id)
 
     def accept(self) -> None:
-        try:
-            self.request()
-        except ValidationError as exc:
-            self.error_label.setText(exc.message)
-            self.error_label.show()
-            return
-        super().accept()
+        if valid_input(self.request, self.error_label):
+            super().accept()
 
 
 class ImportReportDialog(QDialog):
