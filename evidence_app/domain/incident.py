@@ -43,3 +43,9 @@ def validate_evidence_kind(kind: str) -> str:
             f"unknown evidence kind {kind!r}: expected one of {', '.join(EVIDENCE_KINDS)}", field="kind"
         )
     return kind
+
+
+def validate_relation(relation: str) -> str:
+    if relation not in RELATIONS:
+        raise ValidationError(f"relation {relation!r}: expected supports or contradicts", field="relation")
+    return relation

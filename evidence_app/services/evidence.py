@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.grading import RELIABILITY
-from evidence_app.domain.incident import RELATIONS, validate_evidence_kind
+from evidence_app.domain.incident import validate_evidence_kind, validate_relation
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.services.context import Context
 from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
@@ -129,8 +129,7 @@ class AttachResult:
 
 def link(session: Session, ctx: Context, incident: Incident, evidence: Evidence, *, relation: str = "supports", note: str = "") -> IncidentEvidence | None:
     """Link evidence to an incident in the caller's transaction; None if already linked."""
-    if relation not in RELATIONS:
-        raise ValidationError(f"relation {relation!r}: expected supports or contradicts", field="relation")
+    validate_relation(relation)
     exists = session.scalar(
         select(IncidentEvidence).where(IncidentEvidence.incident_id == incident.id, IncidentEvidence.evidence_id == evidence.id)
     )
@@ -161,8 +160,7 @@ def attach_files(
     """Attach files to an incident: all of them or, if anything fails or is cancelled, none."""
     if kind is not None:
         validate_evidence_kind(kind)
-    if relation not in RELATIONS:
-        raise ValidationError(f"relation {relation!r}: expected supports or contradicts", field="relation")
+    validate_relation(relation)
     files = [Path(p) for p in paths]
     if not files:
         raise ValidationError("no files to attach", field="files")
@@ -232,8 +230,7 @@ def relink(ctx: Context, incident_id: str, evidence_id: str, *, relation: str = 
 def set_link(ctx: Context, incident_id: str, evidence_id: str, *, relation: str | None = None, note: str | None = None) -> dict[str, list[Any]]:
     changes: dict[str, Any] = {}
     if relation is not None:
-        if relation not in RELATIONS:
-            raise ValidationError(f"relation {relation!r}: expected supports or contradicts", field="relation")
+        validate_relation(relation)
         changes["relation"] = relation
     if note is not None:
         changes["note"] = note

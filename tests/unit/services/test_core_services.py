@@ -207,3 +207,14 @@ def test_text_filter_ignores_case_and_treats_wildcards_literally(ctx, sample_cas
     assert ids("100%") == [incident.id]
     assert ids("dalia_") == []  # "_" is not a wildcard (else it would match "Dalian")
     assert ids("an_n") == [other.id]
+
+
+def test_bad_relation_is_refused_by_name(ctx, sample_case, tmp_path):
+    _, incident = sample_case
+    f = tmp_path / "note.txt"
+    f.write_text("x")
+    with pytest.raises(ValidationError) as err:
+        evidence.attach_files(ctx, incident.id, [f], relation="maybe")
+    assert err.value.field == "relation" and "expected supports or contradicts" in str(err.value)
+    with ctx.store.read() as session:
+        assert session.scalar(select(func.count()).select_from(Evidence)) == 0
