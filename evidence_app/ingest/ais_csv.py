@@ -278,20 +278,37 @@ class _AisCsvReader:
         highs = np.full(len(unique), np.iinfo(np.int64).min)
         np.minimum.at(lows, inverse, ts)
         np.maximum.at(highs, inverse, ts)
+        # As the row way does: each of type, length and beam comes from the first row of
+        # the identity that has one, here or in an earlier block.
+        rows = np.arange(n)
+        length, beam = np.broadcast_to(length, n), np.broadcast_to(beam, n)
+        fill = []
+        for slot, known_value in ((2, texts["vessel_type"] != b""), (3, (length > 0) & (length < np.inf)),
+                                  (4, (beam > 0) & (beam < np.inf))):
+            first_known = np.full(len(unique), n)
+            np.minimum.at(first_known, inverse[known_value], rows[known_value])
+            fill.append((slot, first_known.tolist()))
+        values = {2: lambda j: texts["vessel_type"][j].decode("utf-8", "replace"), 3: lambda j: float(length[j]),
+                  4: lambda j: float(beam[j])}
         known = self._known_keys
-        for i, low, high in zip(first.tolist(), lows.tolist(), highs.tolist(), strict=True):
+        first_l, lows_l, highs_l = first.tolist(), lows.tolist(), highs.tolist()
+        # In order of first appearance, as the row way meets them (not in hash order).
+        for group in np.argsort(first, kind="stable").tolist():
+            i, low, high = first_l[group], lows_l[group], highs_l[group]
             key = keys[i].tobytes()
             span = known.get(key)
             if span is None:
-                name, imo, call_sign, vessel_type = (texts[f][i].decode("utf-8", "replace") for f in _TEXT)
+                name, imo, call_sign = (texts[f][i].decode("utf-8", "replace") for f in _TEXT[:3])
                 identity = (int(mmsi[i]), name, imo, call_sign)
-                self.identities.observe(identity[0], low, name, imo, call_sign, vessel_type,
-                                        _positive_value(length[i]), _positive_value(beam[i]), self.file)
+                self.identities.observe(identity[0], low, name, imo, call_sign, source=self.file)
                 span = known[key] = self.identities.raw_spans[identity]
             if low < span[0]:
                 span[0] = low
             if high > span[1]:
                 span[1] = high
+            for slot, first_known in fill:
+                if not span[slot] and first_known[group] < n:
+                    span[slot] = values[slot](first_known[group])
 
     # -- rows -----------------------------------------------------------------------------
 
@@ -396,10 +413,6 @@ def _row_hashes(keys: Any) -> Any:
         hashes *= np.uint64(0x100000001B3)  # wraps around: fine for a hash
         hashes ^= words[:, j]
     return hashes
-
-
-def _positive_value(value: float) -> float | None:
-    return float(value) if 0 < value < float("inf") else None  # NaN and an empty field's infinity: missing
 
 
 def _positive(text: str) -> float | None:

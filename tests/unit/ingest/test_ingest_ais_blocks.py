@@ -8,7 +8,7 @@ import math
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from evidence_app.ingest import ais_csv, csv_blocks
@@ -144,6 +144,13 @@ word = st.sampled_from(["", "SHIP A", "SHIP B", "IMO9307839", "IMO0000001", "CS1
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(mmsi_text, time_text, lat_text, lon_text, number, number, number, word, word, word, number,
                           number, number), min_size=1, max_size=40))
+# Found by hypothesis: the same identity twice, beam missing (0) then known (1.0); the
+# column way kept the first row's dimensions only.
+@example([("1", "2000-01-01T00:00:00", "0", "0", "-193.96639", "0", "0", "SHIP A", "", "", "201.0381945", "", "0"),
+          ("1", "2000-01-01T00:00:00", "0", "0", "296.5962", "", "187.223578", "SHIP A", "", "", "", "0", "1.0000000")])
+# Found by hypothesis: two identities of one MMSI in a block came out in hash order.
+@example([("1", "2023-01-11T00:00:00Z", "0", "0", "0", "0", "0", "SHIP A", "", "", "0", "0", "0"),
+          ("1", "2023-01-11T00:00:00Z", "0", "0", "0", "0", "0", "SHIP A", "", "SHIP A", "0", "0", "0")])
 def test_column_way_equals_row_way(monkeypatch: pytest.MonkeyPatch, rows: list[tuple]) -> None:
     table = [[m, t, la, lo, s, c, h, name, imo, cs, "70", st_, ln, wd, "", "", "A"]
              for m, t, la, lo, s, c, h, name, imo, cs, st_, ln, wd in rows]
