@@ -18,9 +18,9 @@ def parse_utc(text: str, *, field: str = "time") -> datetime:
         raise ValidationError(
             f"time {text!r} is not valid: expected ISO 8601 such as 2019-03-11T14:00Z", field=field
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    from evidence_app.domain.limits import check_time
+
+    return check_time(value, field=field)
 
 
 def format_utc(value: datetime | None) -> str:

@@ -1,0 +1,141 @@
+"""Plausible ranges and clean text: the one set of value checks used at entry and on import.
+
+Services call these before they write, and the case-file importer calls the same ones
+on every incoming record, so the only values that reach a store are values the app
+itself accepts. Each refusal is a ``ValidationError`` naming the field, the value and
+the range expected.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from evidence_app.domain.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class Range:
+    """A closed interval with a unit, for numbers a person or a file can type."""
+
+    low: float
+    high: float
+    unit: str = ""
+
+    def describe(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{_num(self.low)} to {_num(self.high)}{unit}"
+
+
+def _num(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+# Generous bounds: far beyond any real value, tight enough that nothing drawn or summed hangs.
+RADIUS_M = Range(0.0, 1_000_000.0, "m")  # an uncertainty circle; 1,000 km is already a guess
+VESSEL_LENGTH_M = Range(1.0, 600.0, "m")  # the largest hulls afloat are ~460 m
+VESSEL_BEAM_M = Range(0.5, 100.0, "m")
+TONNAGE = Range(0.0, 1_000_000.0, "t")
+SPEED_KN = Range(0.0, 102.3, "kn")  # AIS encodes 0..102.2, 102.3 meaning "not available"
+COURSE_DEG = Range(0.0, 360.0, "°")
+QUANTITY = Range(0.0, 1e9)  # tonnes or barrels of cargo
+DURATION_H = Range(0.0, 24.0 * 366, "h")
+GSD_M = Range(0.01, 10_000.0, "m per pixel")
+PIXELS = Range(0, 1_000_000)  # one image dimension
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+MAX_TEXT = 100_000  # characters in any one text field
+MAX_NAME = 1_000  # names, titles, tags, reviewer names
+
+
+def check_number(value: object, rng: Range, *, field: str) -> float:
+    """A finite number inside ``rng``; booleans and strings are refused, ints accepted."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"{field} must be a number, found {type(value).__name__}", field=field)
+    if isinstance(value, int) and not (-(2**53) <= value <= 2**53):
+        raise ValidationError(f"{field} {value} is out of range: expected {rng.describe()}", field=field)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValidationError(f"{field} must be a finite number, found {value!r}", field=field)
+    if not rng.low <= number <= rng.high:
+        raise ValidationError(f"{field} {_num(number)} is out of range: expected {rng.describe()}", field=field)
+    return number
+
+
+def check_optional_number(value: object, rng: Range, *, field: str) -> float | None:
+    return None if value is None else check_number(value, rng, field=field)
+
+
+def check_int(value: object, low: int, high: int, *, field: str) -> int:
+    """A whole number (not a bool, not a float) in ``low..high``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{field} must be a whole number, found {type(value).__name__}", field=field)
+    if not low <= value <= high:
+        shown = str(value) if len(str(value)) <= 30 else str(value)[:12] + "…"
+        raise ValidationError(f"{field} {shown} is out of range: expected {low} to {high}", field=field)
+    return value
+
+
+def check_time(value: datetime, *, field: str) -> datetime:
+    """An aware time between 1900 and 2200, returned in UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(f"{field} {value.isoformat()} is out of range: expected 1900 to 2200", field=field) from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValidationError(f"{field} {utc.isoformat()} is out of range: expected 1900 to 2200", field=field)
+    return utc
+
+
+def check_window(start: datetime | None, end: datetime | None, *, field: str = "time window") -> None:
+    if start is not None and end is not None and end < start:
+        raise ValidationError(f"{field}: the end ({end.isoformat()}) is before the start ({start.isoformat()})", field=field)
+
+
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def check_text(value: object, *, field: str, max_length: int = MAX_TEXT, multiline: bool = True) -> str:
+    """Text with no NUL, no control characters (tabs and newlines allowed where multiline), no lone surrogates."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be text, found {type(value).__name__}", field=field)
+    if len(value) > max_length:
+        raise ValidationError(f"{field} is {len(value)} characters long: at most {max_length} allowed", field=field)
+    for index, char in enumerate(value):
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            raise ValidationError(f"{field} has a lone surrogate at character {index + 1}", field=field)
+        if unicodedata.category(char) == "Cc" and not (multiline and char in _ALLOWED_CONTROLS):
+            raise ValidationError(
+                f"{field} has a control character (U+{code:04X}) at character {index + 1}", field=field
+            )
+    return value
+
+
+def check_name(value: object, *, field: str) -> str:
+    """A one-line name or title: no control characters at all, at most 1,000 characters."""
+    return check_text(value, field=field, max_length=MAX_NAME, multiline=False)
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal or in XML: control characters shown as ``\\xNN`` escapes.
+
+    Tabs and newlines are kept; everything else in Unicode category Cc (ESC, BEL, NUL,
+    the C1 range) and lone surrogates are escaped, so a name can neither hide itself nor
+    move the cursor.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in ("\t", "\n") or (unicodedata.category(char) != "Cc" and not 0xD800 <= code <= 0xDFFF):
+            out.append(char)
+        else:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+    return "".join(out)
