@@ -21,10 +21,13 @@ from evidence_app.casefile.records import (
     AIS_FIELDS,
     AUDIT_FIELDS,
     COLLECTION,
+    DELETABLE,
     RECORD_TYPES,
     REFERENCES,
+    TOMBSTONES,
     CaseRecords,
     check_record,
+    parse_time,
 )
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
@@ -225,6 +228,52 @@ def _parse_records(data: Any) -> CaseRecords:
         if inc["case_id"] != case_id:
             raise UserError("incident belongs to another case", location=f"{mf.RECORDS}: incidents[{i}]")
     _check_references(out)
+    out.tombstones = _parse_tombstones(data.get(TOMBSTONES, []), out)
+    return out
+
+
+def _parse_tombstones(rows: Any, records: CaseRecords) -> list[dict[str, Any]]:
+    """Deletions the file carries: each names a known kind of record and holds it as it was deleted."""
+    where = f"{mf.RECORDS}: {TOMBSTONES}"
+    if not isinstance(rows, list):
+        raise UserError(f"{TOMBSTONES!r} must be a list", location=mf.RECORDS)
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for i, row in enumerate(rows):
+        loc = f"{where}[{i}]"
+        if not isinstance(row, dict):
+            raise UserError("expected an object", location=loc)
+        record_type = row.get("record_type")
+        if record_type not in DELETABLE:
+            raise UserError(f"record_type {record_type!r}: expected one of {', '.join(DELETABLE)}", location=loc)
+        record = check_record(record_type, row.get("record"), f"{loc}.record")
+        if row.get("record_id") != record["id"]:
+            raise UserError("record_id differs from the id of the record it holds", location=f"{loc}.record_id")
+        if (record_type, record["id"]) in seen:
+            raise UserError(f"{record_type} {record['id']} is deleted twice", location=loc)
+        seen.add((record_type, record["id"]))
+        if any(r["id"] == record["id"] for r in records.of(record_type)):
+            raise UserError(f"{record_type} {record['id']} is both in the file and deleted", location=loc)
+        case_id = row.get("case_id")
+        if case_id is not None and case_id != records.case["id"]:
+            raise UserError("the deletion belongs to another case", location=f"{loc}.case_id")
+        keys = row.get("keys", {})
+        if not isinstance(keys, dict) or set(keys) - {"vessel_imo", "evidence_sha256"}:
+            raise UserError("keys: expected an object with vessel_imo or evidence_sha256", location=f"{loc}.keys")
+        imo, sha = keys.get("vessel_imo"), keys.get("evidence_sha256")
+        if imo is not None and (isinstance(imo, bool) or not isinstance(imo, int) or not 1_000_000 <= imo <= 9_999_999):
+            raise UserError(f"vessel_imo {imo!r} is not an IMO number", location=f"{loc}.keys")
+        if sha is not None and (not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)):
+            raise UserError(f"evidence_sha256 {sha!r} is not a SHA-256 hex digest", location=f"{loc}.keys")
+        deleted_by = row.get("deleted_by", "")
+        if not isinstance(deleted_by, str) or len(deleted_by) > 120:
+            raise UserError("deleted_by: expected a name of at most 120 characters", location=f"{loc}.deleted_by")
+        deleted_at = row.get("deleted_at")
+        if not isinstance(deleted_at, str):
+            raise UserError("deleted_at: expected an ISO 8601 time", location=f"{loc}.deleted_at")
+        parse_time(deleted_at, f"{loc}.deleted_at")
+        out.append({"record_type": record_type, "record_id": record["id"], "case_id": case_id, "record": record,
+                    "keys": {"vessel_imo": imo, "evidence_sha256": sha}, "deleted_at": deleted_at, "deleted_by": deleted_by})
     return out
 
 

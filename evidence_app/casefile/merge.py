@@ -23,13 +23,17 @@ from evidence_app.casefile.importer import CaseFile
 from evidence_app.casefile.records import (
     AIS_FIELDS,
     APPEND_ONLY,
+    DELETABLE,
     RECORD_TYPES,
     REFERENCES,
+    bury,
     content_hash,
     differing_fields,
     from_dict,
     incident_dict,
     merge_order,
+    parse_time,
+    same_body,
     to_dict,
 )
 from evidence_app.domain.errors import UserError
@@ -46,6 +50,7 @@ from evidence_app.storage.models import (
     Participant,
     SyncState,
     Tag,
+    Tombstone,
     Vessel,
 )
 
@@ -61,6 +66,7 @@ class MergeReport:
     new_case: bool = False
     added: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
+    deleted: Counter[str] = field(default_factory=Counter)
     unchanged: int = 0
     kept_local: int = 0
     evidence_deduplicated: int = 0
@@ -72,6 +78,7 @@ class MergeReport:
         data = dict(self.__dict__)
         data["added"] = dict(self.added)
         data["updated"] = dict(self.updated)
+        data["deleted"] = dict(self.deleted)
         return data
 
 
@@ -162,8 +169,15 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
     touched_incidents: set[str] = set()
     report.new_case = session.get(RECORD_TYPES["case"], cf.case_id) is None
 
+    skipped: set[tuple[str, str]] = set()  # records left out (deleted here), and so their children
+    claimed: set[tuple[str, str]] = set()  # local records the file's records are
     for record_type, raw in merge_order(cf.records):
         incoming = dict(raw)
+        if any((target, raw[column]) in skipped for column, target in REFERENCES.get(record_type, {}).items()
+               if raw.get(column) is not None):
+            skipped.add((record_type, raw["id"]))
+            report.kept_local += 1
+            continue
         for column, target in REFERENCES.get(record_type, {}).items():
             if incoming.get(column) is not None:
                 incoming[column] = id_map.get((target, incoming[column]), incoming[column])
@@ -175,7 +189,20 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
             if record_type == "evidence":
                 report.evidence_deduplicated += 1
         incoming_hash = content_hash(incoming)
+        if local is None and record_type in DELETABLE:
+            grave = session.get(Tombstone, (record_type, incoming["id"]))
+            if grave is not None:
+                skipped.add((record_type, raw["id"]))
+                bases = {b for b in (file_bases.get(key), local_bases.get(f"{record_type}:{incoming['id']}")) if b}
+                if (same_body(record_type, grave.record, incoming) or incoming_hash in bases) and not _grown_in_file(cf, record_type, raw["id"]):
+                    report.kept_local += 1  # deleted here; the file still holds the version we deleted
+                else:
+                    report.conflicts.append(_conflict(session, cf, import_id, record_type, incoming, {}, DELETED, bases, fields=["deleted"]))
+                continue
+        if local is not None:
+            claimed.add((record_type, local.id))  # type: ignore[attr-defined]
         if local is None:
+            claimed.add((record_type, incoming["id"]))
             _insert(session, record_type, incoming)
             report.added[record_type] += 1
             audit.record(session, actor, "casefile.merge_add", _entity(record_type), _entity_id(record_type, incoming),
@@ -210,6 +237,7 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
             report.kept_local += 1
         else:
             report.conflicts.append(_conflict(session, cf, import_id, record_type, incoming, current, local_hash, bases))
+    touched_incidents |= _merge_tombstones(session, actor, cf, report, import_id, id_map, claimed, local_bases)
     report.ais_positions_added = _merge_ais(session, cf, report, id_map)
     for incident_id in touched_incidents:
         incident = session.get(Incident, incident_id)
@@ -260,7 +288,7 @@ def _insert(session: Session, record_type: str, incoming: dict[str, Any]) -> Non
 
 
 def _conflict(session: Session, cf: CaseFile, import_id: str, record_type: str, incoming: dict[str, Any],
-              current: dict[str, Any], local_hash: str, bases: set[str]) -> dict[str, Any]:
+              current: dict[str, Any], local_hash: str, bases: set[str], *, fields: list[str] | None = None) -> dict[str, Any]:
     for older in session.scalars(select(MergeConflict).where(
         MergeConflict.record_type == record_type, MergeConflict.record_id == incoming["id"], MergeConflict.resolved_at.is_(None)
     )):
@@ -269,11 +297,135 @@ def _conflict(session: Session, cf: CaseFile, import_id: str, record_type: str, 
     row = MergeConflict(
         case_id=cf.case_id, import_id=import_id, peer_store_id=cf.origin_store_id, record_type=record_type,
         record_id=incoming["id"], base_hash=sorted(bases)[0] if bases else None, local_hash=local_hash,
-        incoming=incoming, fields=differing_fields(current, incoming),
+        incoming=incoming, fields=fields if fields is not None else differing_fields(current, incoming),
     )
     session.add(row)
     session.flush()
     return {"id": row.id, "record_type": record_type, "record_id": row.record_id, "fields": row.fields}
+
+
+DELETED = "deleted"  # the local hash of a conflict whose local side is a deletion
+
+
+def _grown_in_file(cf: CaseFile, record_type: str, record_id: str) -> bool:
+    """Whether the file holds reviews or links of an incident deleted here (work the deletion would lose)."""
+    if record_type != "incident":
+        return False
+    return any(r["incident_id"] == record_id for t in ("review", "link") for r in cf.records.of(t))
+
+
+def _find_buried(session: Session, grave: dict[str, Any], id_map: dict[tuple[str, str], str]) -> Base | None:
+    """The local record a tombstone names: same id, else the same natural key with local parent ids."""
+    record_type, record = grave["record_type"], grave["record"]
+    model = RECORD_TYPES[record_type]
+    found = session.get(model, id_map.get((record_type, record["id"]), record["id"]))
+    if found is not None or record_type not in ("participant", "link"):
+        return found
+    incident_id = id_map.get(("incident", record["incident_id"]), record["incident_id"])
+    if record_type == "participant":
+        vessel_id = id_map.get(("vessel", record["vessel_id"]), record["vessel_id"])
+        if session.get(Vessel, vessel_id) is None and grave["keys"].get("vessel_imo"):
+            vessel_id = session.scalar(select(Vessel.id).where(Vessel.imo == grave["keys"]["vessel_imo"])) or vessel_id
+        return session.scalar(select(Participant).where(Participant.incident_id == incident_id, Participant.vessel_id == vessel_id))
+    evidence_id = id_map.get(("evidence", record["evidence_id"]), record["evidence_id"])
+    if session.get(Evidence, evidence_id) is None and grave["keys"].get("evidence_sha256"):
+        evidence_id = session.scalar(select(Evidence.id).where(Evidence.sha256 == grave["keys"]["evidence_sha256"])) or evidence_id
+    return session.scalar(select(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id, IncidentEvidence.evidence_id == evidence_id))
+
+
+def tombstone_digest(grave: dict[str, Any]) -> str:
+    """What a store remembers of a deletion it was offered, so it is not offered again as new."""
+    return "deleted:" + content_hash({k: grave[k] for k in ("record_type", "record_id", "record")})[:56]
+
+
+def delete_local(session: Session, record_type: str, obj: Base, actor: str) -> None:
+    """Delete a local record as its service would, leaving a tombstone so the deletion travels on."""
+    bury(session, record_type, obj, actor)
+    session.delete(obj)
+    session.flush()
+
+
+def _merge_tombstones(session: Session, actor: str, cf: CaseFile, report: MergeReport, import_id: str,
+                      id_map: dict[tuple[str, str], str], claimed: set[tuple[str, str]], local_bases: dict[str, str]) -> set[str]:
+    """Apply the file's deletions: a record still as it was deleted goes; one changed here since is a conflict."""
+    touched: set[str] = set()
+    order = {t: i for i, t in enumerate(DELETABLE)}  # children before their incident
+    for grave in sorted(cf.records.tombstones, key=lambda g: order[g["record_type"]]):
+        record_type = grave["record_type"]
+        local = _find_buried(session, grave, id_map)
+        if local is None:
+            if session.get(Tombstone, (record_type, grave["record_id"])) is None:
+                session.add(Tombstone(record_type=record_type, record_id=grave["record_id"], case_id=grave["case_id"],
+                                      record=grave["record"], keys=grave["keys"], deleted_by=grave["deleted_by"],
+                                      deleted_at=parse_time(grave["deleted_at"], "deleted_at")))
+                session.flush()
+            continue
+        if (record_type, local.id) in claimed:  # type: ignore[attr-defined]
+            continue  # the file holds this record too (re-created after the deletion): it stays
+        digest = tombstone_digest(grave)
+        if local_bases.get(f"{record_type}:{local.id}") == digest:  # type: ignore[attr-defined]
+            continue  # offered before and kept here by choice
+        current = local_dict(session, record_type, local)
+        grown = record_type == "incident" and (local.links or local.reviews)  # type: ignore[attr-defined]
+        if same_body(record_type, current, grave["record"]) and not grown:
+            incident_id = current.get("incident_id")
+            delete_local(session, record_type, local, actor)
+            report.deleted[record_type] += 1
+            audit.record(session, actor, "casefile.merge_delete", _entity(record_type), _entity_id(record_type, current),
+                         {"type": record_type, "id": current["id"], "import_id": import_id,
+                          "deleted_by": grave["deleted_by"], "deleted_at": grave["deleted_at"]})
+            if incident_id:
+                touched.add(incident_id)
+        else:
+            marker = {"deleted": True, "record_type": record_type, "record_id": current["id"],
+                      "deleted_by": grave["deleted_by"], "deleted_at": grave["deleted_at"], "digest": digest}
+            report.conflicts.append(_conflict(session, cf, import_id, record_type, {**marker, "id": current["id"]},
+                                              current, content_hash(current), set(), fields=["deleted"]))
+    return touched
+
+
+def recount_evidence(session: Session, incident_id: str) -> None:
+    incident = session.get(Incident, incident_id)
+    if incident is not None:
+        incident.evidence_count = session.scalar(
+            select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id)
+        ) or 0
+
+
+def settle_deletion(session: Session, conflict: MergeConflict, choice: str, actor: str) -> tuple[dict[str, Any], str] | None:
+    """Resolve a conflict between a deletion and an edit; ``None`` when the conflict is not one.
+
+    Returns the change made and the hash to remember as agreed with the peer.
+    """
+    record_type, incoming = conflict.record_type, conflict.incoming
+    model = RECORD_TYPES[record_type]
+    local = session.get(model, conflict.record_id)
+    if incoming.get("deleted") is True:  # deleted in the file's store, changed here
+        diff: dict[str, Any] = {}
+        if choice == "take-incoming" and local is not None:
+            incident_id = getattr(local, "incident_id", None)
+            delete_local(session, record_type, local, actor)
+            if incident_id:
+                recount_evidence(session, incident_id)
+            diff = {"deleted": [False, True]}
+        return diff, str(incoming["digest"])
+    if conflict.local_hash != DELETED:
+        return None
+    # Deleted here, changed in the file's store.
+    diff = {}
+    if choice == "take-incoming" and local is None:
+        for column, target in REFERENCES.get(record_type, {}).items():
+            value = incoming.get(column)
+            if value is not None and session.get(RECORD_TYPES[target], value) is None:
+                raise UserError(f"the {target} {value} this {record_type.replace('_', ' ')} belongs to no longer exists here")
+        grave = session.get(Tombstone, (record_type, conflict.record_id))
+        if grave is not None:
+            session.delete(grave)
+        _insert(session, record_type, incoming)
+        if incoming.get("incident_id"):
+            recount_evidence(session, incoming["incident_id"])
+        diff = {"deleted": [True, False]}
+    return diff, content_hash(incoming)
 
 
 def _merge_ais(session: Session, cf: CaseFile, report: MergeReport, id_map: dict[tuple[str, str], str]) -> int:

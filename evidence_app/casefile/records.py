@@ -37,6 +37,7 @@ from evidence_app.storage.models import (
     StoreMeta,
     SyncState,
     Tag,
+    Tombstone,
     UTCDateTime,
     Vessel,
     VesselIdentity,
@@ -115,6 +116,9 @@ MERGE_ORDER: list[str] = _parents_first(REFERENCES)
 
 # Bookkeeping that differs between stores holding the same content: not hashed, not merged.
 NOT_CONTENT = frozenset({"updated_at", "version", "evidence_count"})
+# Records whose deletion travels in case files as a tombstone (records/case.json "tombstones").
+DELETABLE = ("participant", "link", "annotation", "incident")
+TOMBSTONES = "tombstones"
 # Records that never change once written: merged by adding what is missing.
 APPEND_ONLY = frozenset({"review"})
 
@@ -161,6 +165,7 @@ class CaseRecords:
     """Everything a case file carries about a case, but files and bulk rows."""
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {t: [] for t in RECORD_TYPES})
+    tombstones: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def case(self) -> dict[str, Any]:
@@ -173,7 +178,7 @@ class CaseRecords:
         return {r["id"]: r for r in self.records[record_type]}
 
     def to_json(self) -> dict[str, Any]:
-        return {COLLECTION[t]: rows for t, rows in self.records.items()}
+        return {**{COLLECTION[t]: rows for t, rows in self.records.items()}, TOMBSTONES: self.tombstones}
 
     def hashes(self) -> dict[str, str]:
         """``{"type:id": content hash}`` for every record."""
@@ -283,6 +288,66 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
     for chunk in _chunks([e.id for e in ordered]):
         annotations += session.scalars(select(Annotation).where(Annotation.evidence_id.in_(chunk)).order_by(Annotation.created_at, Annotation.id))
     out.records["annotation"] = [to_dict(a) for a in annotations]
+    out.tombstones = case_tombstones(session, case.id, set(incident_ids), set(evidence), with_incidents=not only_confirmed)
+    return out
+
+
+# --- deletions ------------------------------------------------------------------------------
+
+def bury(session: Session, record_type: str, obj: Base, actor: str) -> None:
+    """Keep a tombstone for a record about to be deleted (call before ``session.delete``)."""
+    record = incident_dict(session, obj) if record_type == "incident" else to_dict(obj)  # type: ignore[arg-type]
+    keys: dict[str, Any] = {"vessel_imo": None, "evidence_sha256": None}
+    case_id: str | None = None
+    if record_type == "incident":
+        case_id = record["case_id"]
+    if record_type in ("participant", "link"):
+        incident = session.get(Incident, record["incident_id"])
+        case_id = incident.case_id if incident is not None else None
+    if record_type == "participant":
+        vessel = session.get(Vessel, record["vessel_id"])
+        keys["vessel_imo"] = vessel.imo if vessel is not None else None
+    if record_type in ("link", "annotation"):
+        item = session.get(Evidence, record["evidence_id"])
+        keys["evidence_sha256"] = item.sha256 if item is not None else None
+    row = session.get(Tombstone, (record_type, record["id"]))
+    if row is None:
+        row = Tombstone(record_type=record_type, record_id=record["id"])
+        session.add(row)
+    row.case_id, row.record, row.keys = case_id, record, keys
+    row.deleted_at, row.deleted_by = datetime.now(UTC), actor
+
+
+def tombstone_dict(row: Tombstone) -> dict[str, Any]:
+    return {"record_type": row.record_type, "record_id": row.record_id, "case_id": row.case_id, "record": row.record,
+            "keys": row.keys or {}, "deleted_at": _plain(row.deleted_at), "deleted_by": row.deleted_by}
+
+
+def same_body(record_type: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two versions of a record hold the same content, whatever ids their parents have here."""
+    skip = NOT_CONTENT | {"id"} | set(REFERENCES.get(record_type, {}))
+    keys = (set(a) | set(b)) - skip
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def case_tombstones(session: Session, case_id: str, incident_ids: set[str], evidence_ids: set[str], *,
+                    with_incidents: bool = True) -> list[dict[str, Any]]:
+    """The deletions a case file carries: of the case's incidents and what hangs off the exported records.
+
+    A tombstone whose record exists again (an undone deletion) is left out.
+    """
+    out: list[dict[str, Any]] = []
+    rows = list(session.scalars(select(Tombstone).where(Tombstone.case_id == case_id)))
+    rows += [r for r in session.scalars(select(Tombstone).where(Tombstone.record_type == "annotation"))
+             if r.record.get("evidence_id") in evidence_ids]
+    for row in sorted(rows, key=lambda r: (r.deleted_at, r.record_type, r.record_id)):
+        if row.record_type == "incident" and not with_incidents:
+            continue
+        if row.record_type in ("participant", "link") and row.record.get("incident_id") not in incident_ids:
+            continue
+        if session.get(RECORD_TYPES[row.record_type], row.record_id) is not None:
+            continue
+        out.append(tombstone_dict(row))
     return out
 
 

@@ -21,7 +21,7 @@ from evidence_app.casefile import geo_export
 from evidence_app.casefile.export import ExportResult
 from evidence_app.casefile.export import export_case as write_case_file
 from evidence_app.casefile.importer import open_case_file
-from evidence_app.casefile.merge import MergeReport, apply_incoming, merge_case_file
+from evidence_app.casefile.merge import DELETED, MergeReport, apply_incoming, merge_case_file, settle_deletion
 from evidence_app.casefile.records import (
     RECORD_TYPES,
     case_tracks,
@@ -34,7 +34,7 @@ from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress,
 from evidence_app.services.context import Context
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
-from evidence_app.storage.models import Case, MergeConflict, SyncState
+from evidence_app.storage.models import Case, MergeConflict, SyncState, Tombstone
 
 RESOLUTIONS = ("keep-local", "take-incoming")
 
@@ -107,11 +107,23 @@ def list_conflicts(ctx: Context, *, case_id: str | None = None, include_resolved
             from evidence_app.casefile.merge import local_dict
 
             current = local_dict(session, c.record_type, local) if local is not None else {}
+            incoming = dict(c.incoming)
+            # A deletion on one side against a change on the other: "deleted" is the field that differs.
+            deletion = "incoming" if incoming.get("deleted") is True else "local" if c.local_hash == DELETED else None
+            if deletion == "incoming":
+                current["deleted"] = False
+                incoming = {"deleted": True, "deleted_by": incoming.get("deleted_by"), "deleted_at": incoming.get("deleted_at")}
+            elif deletion == "local":
+                grave = session.get(Tombstone, (c.record_type, c.record_id))
+                current = {"deleted": True, "deleted_by": grave.deleted_by if grave else None,
+                           "deleted_at": grave.deleted_at.isoformat() if grave else None}
+                incoming["deleted"] = False
             out.append({
                 "id": c.id, "case_id": c.case_id, "record_type": c.record_type, "record_id": c.record_id,
-                "fields": {f: {"local": current.get(f), "incoming": c.incoming.get(f)} for f in c.fields},
+                "fields": {f: {"local": current.get(f), "incoming": incoming.get(f)} for f in c.fields},
+                "deletion": deletion,
                 # Both whole versions, for a side-by-side view of the record (not only the differing fields).
-                "local_record": current, "incoming_record": dict(c.incoming),
+                "local_record": current, "incoming_record": incoming,
                 "peer_store_id": c.peer_store_id, "created_at": c.created_at.isoformat(),
                 "resolution": c.resolution, "resolved_by": c.resolved_by,
             })
@@ -127,18 +139,22 @@ def resolve_conflict(ctx: Context, conflict_id: str, choice: str) -> dict[str, A
         if conflict.resolved_at is not None:
             raise ValidationError(f"conflict {conflict.id[:8]} was already resolved ({conflict.resolution})", field="conflict")
         model = RECORD_TYPES[conflict.record_type]
-        local = session.get(model, conflict.record_id)
-        if local is None:
-            raise NotFound(f"the {conflict.record_type} {conflict.record_id} no longer exists")
-        diff: dict[str, Any] = {}
-        if choice == "take-incoming":
-            diff = apply_incoming(session, conflict.record_type, local, conflict.incoming)
+        settled = settle_deletion(session, conflict, choice, ctx.actor)
+        if settled is not None:
+            diff, digest = settled
+        else:
+            local = session.get(model, conflict.record_id)
+            if local is None:
+                raise NotFound(f"the {conflict.record_type} {conflict.record_id} no longer exists")
+            diff = {}
+            if choice == "take-incoming":
+                diff = apply_incoming(session, conflict.record_type, local, conflict.incoming)
+            digest = content_hash(conflict.incoming)
         conflict.resolution = choice
         conflict.resolved_at = datetime.now(UTC)
         conflict.resolved_by = ctx.actor
         # Both stores now agree the file's version was seen: the next file from the peer
         # with the record unchanged will not raise the same conflict again.
-        digest = content_hash(conflict.incoming)
         row = session.get(SyncState, (conflict.peer_store_id, conflict.record_type, conflict.record_id))
         if row is None:
             session.add(SyncState(peer_store_id=conflict.peer_store_id, record_type=conflict.record_type,

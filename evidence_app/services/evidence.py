@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from evidence_app.casefile.records import bury
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.grading import RELIABILITY
 from evidence_app.domain.incident import validate_evidence_kind, validate_relation
@@ -212,6 +213,7 @@ def detach(ctx: Context, incident_id: str, evidence_id: str) -> dict[str, Any]:
         if row is None:
             raise ValidationError("that evidence is not attached to this incident", field="evidence")
         before = {"evidence_id": evidence.id, "relation": row.relation, "note": row.note, "link_id": row.id}
+        bury(session, "link", row, ctx.actor)
         session.delete(row)
         incident.evidence_count = max(0, (incident.evidence_count or 1) - 1)
         incident.version += 1

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from evidence_app.casefile.records import bury
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.geo import validate_lat_lon
 from evidence_app.domain.identifiers import validate_imo, validate_mmsi
@@ -179,6 +180,7 @@ def remove_participant(ctx: Context, incident_id: str, vessel_ref: str) -> dict[
         if part is None:
             raise ValidationError(f"vessel {vessel_ref} takes no part in this incident", field="participant")
         before = snapshot(part)
+        bury(session, "participant", part, ctx.actor)
         session.delete(part)
         incident.version += 1
         audit.record(session, ctx.actor, "participant.remove", "incident", incident.id, before)
@@ -205,6 +207,7 @@ def delete_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
         before = snapshot(incident)
         before["participants"] = [snapshot(p) for p in incident.participants]
         before["tags"] = incident_tags(session, incident.id)
+        bury(session, "incident", incident, ctx.actor)
         session.delete(incident)
         audit.record(session, ctx.actor, "incident.delete", "incident", before["id"], before)
     return before

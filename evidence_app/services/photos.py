@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from evidence_app.analysis.length import LengthCheck, check_length
+from evidence_app.casefile.records import bury
 from evidence_app.domain.annotations import normalise_points
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
@@ -416,6 +417,7 @@ def delete_annotation(ctx: Context, annotation_id: str) -> dict[str, Any]:
     with ctx.store.write() as session:
         a = resolve(session, Annotation, annotation_id, "annotation")
         data = annotation_dict(a)
+        bury(session, "annotation", a, ctx.actor)
         session.delete(a)
         audit.record(session, ctx.actor, "annotation.delete", "annotation", data["id"], data)
     return data

@@ -425,3 +425,23 @@ class ImportedAuditEntry(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Tombstone(Base):
+    """A record deleted here (a detached evidence link, a removed participant, a deleted
+    annotation or incident), kept so the deletion travels in case files like any change.
+
+    ``record`` is the record as it was when deleted: a store that still holds that exact
+    version deletes it on import; one that changed it since gets a merge conflict instead.
+    ``keys`` holds what finds the record in a store where its parents have other ids (the
+    vessel's IMO, the evidence's SHA-256).
+    """
+
+    __tablename__ = "tombstones"
+    record_type: Mapped[str] = mapped_column(String(30), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    record: Mapped[dict[str, Any]] = mapped_column()
+    keys: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    deleted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_by: Mapped[str] = mapped_column(String(120), default="")
