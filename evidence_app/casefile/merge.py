@@ -30,11 +30,10 @@ from evidence_app.casefile.records import (
     content_hash,
     differing_fields,
     from_dict,
-    incident_dict,
+    record_dict,
     merge_order,
     parse_time,
     same_body,
-    to_dict,
 )
 from evidence_app.domain.errors import UserError
 from evidence_app.storage import audit
@@ -42,6 +41,7 @@ from evidence_app.storage.models import (
     AisPosition,
     Base,
     Evidence,
+    EvidenceTag,
     ImportedAuditEntry,
     Incident,
     IncidentEvidence,
@@ -83,15 +83,16 @@ class MergeReport:
 
 
 def local_dict(session: Session, record_type: str, obj: Base) -> dict[str, Any]:
-    return incident_dict(session, obj) if record_type == "incident" else to_dict(obj)  # type: ignore[arg-type]
+    return record_dict(session, record_type, obj)
 
 
-def set_incident_tags(session: Session, incident_id: str, names: list[str]) -> None:
-    current = {
-        t.name: t for t in session.scalars(select(Tag).join(IncidentTag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id == incident_id))
-    }
+def set_record_tags(session: Session, record_type: str, record_id: str, names: list[str]) -> None:
+    """Make an incident's or evidence item's tags exactly ``names``."""
+    link_model, key = (IncidentTag, "incident_id") if record_type == "incident" else (EvidenceTag, "evidence_id")
+    column = getattr(link_model, key)
+    current = {t.name: t for t in session.scalars(select(Tag).join(link_model, link_model.tag_id == Tag.id).where(column == record_id))}
     for name in set(current) - set(names):
-        row = session.get(IncidentTag, (incident_id, current[name].id))
+        row = session.get(link_model, (record_id, current[name].id))
         if row is not None:
             session.delete(row)
     for name in set(names) - set(current):
@@ -100,7 +101,11 @@ def set_incident_tags(session: Session, incident_id: str, names: list[str]) -> N
             tag = Tag(name=name)
             session.add(tag)
             session.flush()
-        session.add(IncidentTag(incident_id=incident_id, tag_id=tag.id))
+        session.add(link_model(**{key: record_id, "tag_id": tag.id}))
+
+
+def set_incident_tags(session: Session, incident_id: str, names: list[str]) -> None:
+    set_record_tags(session, "incident", incident_id, names)
 
 
 def apply_incoming(session: Session, record_type: str, obj: Base, incoming: dict[str, Any]) -> dict[str, list[Any]]:
@@ -117,8 +122,8 @@ def apply_incoming(session: Session, record_type: str, obj: Base, incoming: dict
     if hasattr(obj, "version"):
         obj.version = (obj.version or 0) + 1  # type: ignore[attr-defined]
     session.flush()
-    if record_type == "incident":
-        set_incident_tags(session, obj.id, incoming.get("tags", []))  # type: ignore[attr-defined]
+    if record_type in ("incident", "evidence"):
+        set_record_tags(session, record_type, obj.id, incoming.get("tags", []))  # type: ignore[attr-defined]
         session.flush()
     after = local_dict(session, record_type, obj)
     return {k: [before.get(k), after.get(k)] for k in differing_fields(before, after)}
@@ -283,8 +288,8 @@ def _insert(session: Session, record_type: str, incoming: dict[str, Any]) -> Non
         obj.evidence_count = 0  # type: ignore[attr-defined]
     session.add(obj)
     session.flush()
-    if record_type == "incident":
-        set_incident_tags(session, incoming["id"], incoming.get("tags", []))
+    if record_type in ("incident", "evidence"):
+        set_record_tags(session, record_type, incoming["id"], incoming.get("tags", []))
 
 
 def _conflict(session: Session, cf: CaseFile, import_id: str, record_type: str, incoming: dict[str, Any],
@@ -338,9 +343,13 @@ def tombstone_digest(grave: dict[str, Any]) -> str:
     return "deleted:" + content_hash({k: grave[k] for k in ("record_type", "record_id", "record")})[:56]
 
 
-def delete_local(session: Session, record_type: str, obj: Base, actor: str) -> None:
-    """Delete a local record as its service would, leaving a tombstone so the deletion travels on."""
-    bury(session, record_type, obj, actor)
+def delete_local(session: Session, record_type: str, obj: Base, grave: dict[str, Any]) -> None:
+    """Delete a local record for a deletion made elsewhere, leaving a tombstone (who deleted it, and when,
+    as that store recorded it) so the deletion travels on."""
+    bury(session, record_type, obj, grave["deleted_by"])
+    row = session.get(Tombstone, (record_type, obj.id))  # type: ignore[attr-defined]
+    assert row is not None
+    row.deleted_at = parse_time(grave["deleted_at"], "deleted_at")
     session.delete(obj)
     session.flush()
 
@@ -369,7 +378,7 @@ def _merge_tombstones(session: Session, actor: str, cf: CaseFile, report: MergeR
         grown = record_type == "incident" and (local.links or local.reviews)  # type: ignore[attr-defined]
         if same_body(record_type, current, grave["record"]) and not grown:
             incident_id = current.get("incident_id")
-            delete_local(session, record_type, local, actor)
+            delete_local(session, record_type, local, grave)
             report.deleted[record_type] += 1
             audit.record(session, actor, "casefile.merge_delete", _entity(record_type), _entity_id(record_type, current),
                          {"type": record_type, "id": current["id"], "import_id": import_id,
@@ -404,7 +413,7 @@ def settle_deletion(session: Session, conflict: MergeConflict, choice: str, acto
         diff: dict[str, Any] = {}
         if choice == "take-incoming" and local is not None:
             incident_id = getattr(local, "incident_id", None)
-            delete_local(session, record_type, local, actor)
+            delete_local(session, record_type, local, incoming)
             if incident_id:
                 recount_evidence(session, incident_id)
             diff = {"deleted": [False, True]}

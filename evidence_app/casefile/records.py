@@ -28,6 +28,7 @@ from evidence_app.storage.models import (
     Case,
     Designation,
     Evidence,
+    EvidenceTag,
     ImportedAuditEntry,
     Incident,
     IncidentEvidence,
@@ -227,6 +228,24 @@ def incident_dict(session: Session, incident: Incident) -> dict[str, Any]:
     return data
 
 
+def evidence_dict(session: Session, item: Evidence) -> dict[str, Any]:
+    """An evidence item's columns, and its tags when it has any (so untagged items hash as they always did)."""
+    data = to_dict(item)
+    names = sorted(session.scalars(select(Tag.name).join(EvidenceTag, EvidenceTag.tag_id == Tag.id).where(EvidenceTag.evidence_id == item.id)))
+    if names:
+        data["tags"] = names
+    return data
+
+
+def record_dict(session: Session, record_type: str, obj: Base) -> dict[str, Any]:
+    """A record as case files carry it: its columns, and the tags of incidents and evidence."""
+    if record_type == "incident":
+        return incident_dict(session, obj)  # type: ignore[arg-type]
+    if record_type == "evidence":
+        return evidence_dict(session, obj)  # type: ignore[arg-type]
+    return to_dict(obj)
+
+
 def _chunks(ids: list[str], size: int = 900) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -281,7 +300,7 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
                 if item.derived_from_id and item.derived_from_id not in evidence:
                     pending.add(item.derived_from_id)
     ordered = sorted(evidence.values(), key=lambda e: (e.derived_from_id is not None, e.created_at, e.id))
-    out.records["evidence"] = [to_dict(e) for e in ordered]
+    out.records["evidence"] = [evidence_dict(session, e) for e in ordered]
     out.records["vessel_identity"] = [to_dict(i) for i in identities]
     out.records["designation"] = [to_dict(d) for d in designations]
     annotations: list[Annotation] = []
@@ -296,7 +315,7 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
 
 def bury(session: Session, record_type: str, obj: Base, actor: str) -> None:
     """Keep a tombstone for a record about to be deleted (call before ``session.delete``)."""
-    record = incident_dict(session, obj) if record_type == "incident" else to_dict(obj)  # type: ignore[arg-type]
+    record = record_dict(session, record_type, obj)
     keys: dict[str, Any] = {"vessel_imo": None, "evidence_sha256": None}
     case_id: str | None = None
     if record_type == "incident":
@@ -435,7 +454,9 @@ def _column_kinds(model: type[Base]) -> dict[str, tuple[str, bool, int | None]]:
 
 
 _KINDS = {name: _column_kinds(model) for name, model in RECORD_TYPES.items()}
-EXTRA_FIELDS = {"incident": {"tags": "json"}}
+EXTRA_FIELDS = {"incident": {"tags": "json"}, "evidence": {"tags": "json"}}
+# Extra fields left out when empty, so a record without them keeps the hash it had before they travelled.
+OMITTED_WHEN_EMPTY = {("evidence", "tags")}
 
 
 def parse_time(value: str, where: str) -> datetime:
@@ -487,6 +508,8 @@ def check_record(record_type: str, record: Any, where: str) -> dict[str, Any]:
             parse_time(value, loc)
         out[key] = value
     for key, _kind in EXTRA_FIELDS.get(record_type, {}).items():
+        if (record_type, key) in OMITTED_WHEN_EMPTY and not record.get(key):
+            continue
         value = record.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and 0 < len(v) <= 80 for v in value):
             raise ValidationError("expected a list of tag names", location=f"{where}.{key}")

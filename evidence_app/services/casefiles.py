@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from evidence_app.casefile import geo_export
+from evidence_app.casefile.dump import case_dump
 from evidence_app.casefile.export import ExportResult
 from evidence_app.casefile.export import export_case as write_case_file
 from evidence_app.casefile.importer import open_case_file
@@ -90,6 +91,13 @@ def import_case(
     finally:
         cf.close()
     return report
+
+
+def dump_case(ctx: Context, case_id: str) -> dict[str, Any]:
+    """Everything this store holds about a case, canonically (``casefile.dump``): equal dumps, same case."""
+    with ctx.store.read() as session:
+        case = resolve(session, Case, case_id, "case")
+        return case_dump(session, case.id, ctx.store.objects)
 
 
 def list_conflicts(ctx: Context, *, case_id: str | None = None, include_resolved: bool = False) -> list[dict[str, Any]]:

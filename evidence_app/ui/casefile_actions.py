@@ -157,6 +157,8 @@ class CaseImportSummaryDialog(QDialog):
             ("Kept local", f"{report.kept_local}", "changed only here since the last exchange"),
             ("Conflicts", f"{conflicts}", "changed on both sides: nothing was overwritten" if conflicts else "none"),
         ]
+        if report.deleted:
+            rows.append(("Deleted", f"{sum(report.deleted.values())}", f"{detail(report.deleted)}: deleted there, unchanged here"))
         if report.evidence_deduplicated:
             rows.append(("Evidence already here", f"{report.evidence_deduplicated}", "same SHA-256, stored once"))
         if report.ais_positions_added:

@@ -178,3 +178,57 @@ def test_conflict_models_pass_qtmodeltester(qapp, qtmodeltester):
     qtmodeltester.check(diff)
     assert [diff.index(r, 0).data() for r in range(diff.rowCount())] == ["lat", "title", "tags"]  # version is bookkeeping
     assert diff.index(2, 1).data() == '["x"]'
+
+
+def test_a_case_built_from_registry_sdn_and_ais_imports_arrives_through_file_import_case_file(qtbot, ctx, tmp_path, capsys, monkeypatch):
+    """The committee's desk, an empty store: File ▸ Import Case File… takes the analyst's imported case whole,
+    and a later file's detached evidence and removed participant are gone from it."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QFileDialog
+
+    from evidence_app.cli import main
+    from evidence_app.services import evidence as evidence_svc
+    from tests.unit.casefile.test_casefile_imported_case import build_imported_case
+
+    db = str(tmp_path / "workstation.sqlite")
+    case_id = build_imported_case(capsys, db, tmp_path / "files")
+    analyst = Context(open_store(db), "analyst-a")
+    try:
+        (incident,) = incidents.list_incidents(analyst)
+        photo = tmp_path / "files" / "sts.png"
+        from PIL import Image
+
+        Image.new("RGB", (40, 30), (20, 60, 90)).save(photo)
+        evidence_svc.attach_files(analyst, incident.id, [photo], kind="photo")
+        first = tmp_path / "first.evcase"
+        assert main(["--db", db, "export", "case", case_id, str(first), "--no-report"]) == 0
+
+        w = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "log" / "desk.log")
+        qtbot.addWidget(w)
+        try:
+            chosen = [first]
+            monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(chosen[0]), "")))
+            (action,) = [a for a in w.findChildren(QAction) if a.text() == "Import Case &File…"]
+            action.trigger()
+            qtbot.waitUntil(lambda: w.casefiles.task is None and w.casefiles.summary is not None, timeout=30000)
+            assert w.casefiles.summary.figures["conflicts"] == 0
+            assert casefiles.dump_case(ctx, case_id) == casefiles.dump_case(analyst, case_id)
+            w.casefiles.summary.close()
+
+            # The analyst detaches the photo and removes a participant; the next file carries both deletions.
+            (photo_id,) = [link.evidence_id for link in incidents.get_incident(analyst, incident.id).links]
+            evidence_svc.detach(analyst, incident.id, photo_id)
+            incidents.remove_participant(analyst, incident.id, "9216470")
+            chosen[0] = tmp_path / "second.evcase"
+            casefiles.export_case(analyst, case_id, chosen[0], with_report=False)
+            w.casefiles.summary = None
+            action.trigger()
+            qtbot.waitUntil(lambda: w.casefiles.task is None and w.casefiles.summary is not None, timeout=30000)
+            assert "Deleted" in w.casefiles.summary.summary.text()
+            here = incidents.get_incident(ctx, incident.id)
+            assert here.links == [] and [p.vessel.imo for p in here.participants] == [9123453]
+            assert casefiles.dump_case(ctx, case_id) == casefiles.dump_case(analyst, case_id)
+        finally:
+            w.runner.shutdown()
+    finally:
+        analyst.store.close()
