@@ -24,6 +24,7 @@ from evidence_app.casefile.records import (
     AIS_FIELDS,
     APPEND_ONLY,
     DELETABLE,
+    MERGE_ORDER,
     RECORD_TYPES,
     REFERENCES,
     bury,
@@ -129,12 +130,32 @@ def apply_incoming(session: Session, record_type: str, obj: Base, incoming: dict
     return {k: [before.get(k), after.get(k)] for k in differing_fields(before, after)}
 
 
-def _find_local(session: Session, record_type: str, record: dict[str, Any]) -> Base | None:
+class _Prefetch:
+    """The file's records that exist here, and this store's sync rows with the peer, read in a few
+    queries up front instead of one per record (``session.get`` then answers from the identity map)."""
+
+    def __init__(self, session: Session, cf: CaseFile, peer: str) -> None:
+        self.present: list[Base] = []  # strong references: the identity map holds objects weakly
+        self.absent: set[tuple[str, str]] = set()
+        for record_type in MERGE_ORDER:
+            model = RECORD_TYPES[record_type]
+            ids = [r["id"] for r in cf.records.of(record_type)]
+            found: set[str] = set()
+            for start in range(0, len(ids), 500):
+                for obj in session.scalars(select(model).where(model.id.in_(ids[start:start + 500]))):  # type: ignore[attr-defined]
+                    self.present.append(obj)
+                    found.add(obj.id)  # type: ignore[attr-defined]
+            self.absent |= {(record_type, i) for i in ids if i not in found}
+        self.sync = {(r.record_type, r.record_id): r for r in session.scalars(select(SyncState).where(SyncState.peer_store_id == peer))}
+
+
+def _find_local(session: Session, record_type: str, record: dict[str, Any], known: _Prefetch | None = None) -> Base | None:
     """The local record this incoming one is: same id, else the same natural key."""
     model = RECORD_TYPES[record_type]
-    found = session.get(model, record["id"])
-    if found is not None:
-        return found
+    if known is None or (record_type, record["id"]) not in known.absent:
+        found = session.get(model, record["id"])
+        if found is not None:
+            return found
     if record_type == "evidence":
         return session.scalar(select(Evidence).where(Evidence.sha256 == record["sha256"]))
     if record_type == "vessel" and record.get("imo"):
@@ -146,10 +167,13 @@ def _find_local(session: Session, record_type: str, record: dict[str, Any]) -> B
     return None
 
 
-def _set_sync(session: Session, peer: str, record_type: str, record_id: str, digest: str) -> None:
-    row = session.get(SyncState, (peer, record_type, record_id))
+def _set_sync(session: Session, peer: str, record_type: str, record_id: str, digest: str, known: _Prefetch | None = None) -> None:
+    row = known.sync.get((record_type, record_id)) if known is not None else session.get(SyncState, (peer, record_type, record_id))
     if row is None:
-        session.add(SyncState(peer_store_id=peer, record_type=record_type, record_id=record_id, content_hash=digest))
+        row = SyncState(peer_store_id=peer, record_type=record_type, record_id=record_id, content_hash=digest)
+        session.add(row)
+        if known is not None:
+            known.sync[(record_type, record_id)] = row
     else:
         row.content_hash = digest
         row.synced_at = datetime.now(UTC)
@@ -166,10 +190,8 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
     origin = cf.origin_store_id
     report = MergeReport(import_id, cf.case_id, origin)
     file_bases: dict[str, str] = cf.sync.get("peers", {}).get(own_store_id, {})
-    local_bases = {
-        f"{r.record_type}:{r.record_id}": r.content_hash
-        for r in session.scalars(select(SyncState).where(SyncState.peer_store_id == origin))
-    }
+    known = _Prefetch(session, cf, origin)
+    local_bases = {f"{t}:{i}": r.content_hash for (t, i), r in known.sync.items()}
     id_map: dict[tuple[str, str], str] = {}
     touched_incidents: set[str] = set()
     report.new_case = session.get(RECORD_TYPES["case"], cf.case_id) is None
@@ -187,7 +209,7 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
             if incoming.get(column) is not None:
                 incoming[column] = id_map.get((target, incoming[column]), incoming[column])
         key = f"{record_type}:{raw['id']}"
-        local = _find_local(session, record_type, incoming)
+        local = _find_local(session, record_type, incoming, known)
         if local is not None and local.id != raw["id"]:  # type: ignore[attr-defined]
             id_map[(record_type, raw["id"])] = local.id  # type: ignore[attr-defined]
             incoming["id"] = local.id  # type: ignore[attr-defined]
@@ -214,7 +236,7 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
                          {"type": record_type, "id": incoming["id"], "import_id": import_id})
             if record_type in ("link", "participant", "review", "incident"):
                 touched_incidents.add(incoming["incident_id"] if record_type != "incident" else incoming["id"])
-            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash, known)
             continue
         if record_type == "evidence" and local.sha256 != incoming["sha256"]:  # type: ignore[attr-defined]
             raise UserError(
@@ -225,7 +247,7 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
         local_hash = content_hash(current)
         if local_hash == incoming_hash or record_type in APPEND_ONLY:
             report.unchanged += 1
-            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash, known)
             continue
         bases = {b for b in (file_bases.get(key), local_bases.get(f"{record_type}:{incoming['id']}")) if b}
         if origin == own_store_id:
@@ -235,7 +257,7 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
             report.updated[record_type] += 1
             audit.record(session, actor, "casefile.merge_update", _entity(record_type), _entity_id(record_type, incoming),
                          {"type": record_type, "id": incoming["id"], "import_id": import_id, "changes": diff})
-            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash, known)
             if record_type == "incident":
                 touched_incidents.add(incoming["id"])
         elif incoming_hash in bases:
