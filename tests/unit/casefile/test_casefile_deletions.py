@@ -116,3 +116,39 @@ def test_taking_their_version_brings_a_record_deleted_here_back(workstation, new
         assert row is not None and row.relation == "contradicts"
         assert s.get(Tombstone, ("link", row.id)) is None
     assert verify_store(ws.store).ok
+
+
+def test_keeping_mine_against_their_deletion_holds_when_the_same_file_comes_again(workstation, new_store, tmp_path: Path):
+    ws, ids = workstation
+    field = new_store("laptop")
+    hand_over(ws, field, ids["case"], tmp_path / "out.evcase")
+    incidents.remove_participant(field, ids["inc1"], "9216470")
+    incidents.set_participant(ws, ids["inc1"], "9216470", "escort")
+    back = hand_over(field, ws, ids["case"], tmp_path / "back.evcase")
+    (conflict,) = back.conflicts
+    casefiles.resolve_conflict(ws, conflict["id"], "keep-local")
+    again = casefiles.import_case(ws, tmp_path / "back.evcase")
+    assert not again.conflicts and not again.deleted
+    assert ids["regent"] in vessels_of(ws, ids["inc1"])
+
+
+def test_a_file_that_both_holds_and_deletes_a_record_is_refused_by_name(workstation, tmp_path: Path):
+    import json
+    import zipfile
+
+    import pytest
+
+    from evidence_app.casefile.importer import _parse_records
+    from evidence_app.domain.errors import UserError
+
+    ws, ids = workstation
+    good = tmp_path / "good.evcase"
+    casefiles.export_case(ws, ids["case"], good, with_report=False)
+    with zipfile.ZipFile(good) as zf:
+        records = json.loads(zf.read("records/case.json"))
+    link = records["links"][0]
+    records["tombstones"] = [{"record_type": "link", "record_id": link["id"], "case_id": ids["case"], "record": link,
+                              "keys": {}, "deleted_at": "2024-01-01T00:00:00Z", "deleted_by": "someone"}]
+    with pytest.raises(UserError, match="both in the file and deleted") as caught:
+        _parse_records(records)
+    assert "tombstones[0]" in str(caught.value)
