@@ -360,6 +360,16 @@ def _find_buried(session: Session, grave: dict[str, Any], id_map: dict[tuple[str
     return session.scalar(select(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id, IncidentEvidence.evidence_id == evidence_id))
 
 
+def _in_case(session: Session, record_type: str, obj: Base, case_id: str, file_evidence: set[str]) -> bool:
+    """Whether a local record a deletion names belongs to the file's case."""
+    if record_type == "incident":
+        return obj.case_id == case_id  # type: ignore[attr-defined]
+    if record_type == "annotation":
+        return obj.evidence_id in file_evidence  # type: ignore[attr-defined]
+    incident = session.get(Incident, obj.incident_id)  # type: ignore[attr-defined]
+    return incident is not None and incident.case_id == case_id
+
+
 def tombstone_digest(grave: dict[str, Any]) -> str:
     """What a store remembers of a deletion it was offered, so it is not offered again as new."""
     return "deleted:" + content_hash({k: grave[k] for k in ("record_type", "record_id", "record")})[:56]
@@ -381,9 +391,16 @@ def _merge_tombstones(session: Session, actor: str, cf: CaseFile, report: MergeR
     """Apply the file's deletions: a record still as it was deleted goes; one changed here since is a conflict."""
     touched: set[str] = set()
     order = {t: i for i, t in enumerate(DELETABLE)}  # children before their incident
+    file_evidence = {id_map.get(("evidence", e["id"]), e["id"]) for e in cf.records.of("evidence")}
     for grave in sorted(cf.records.tombstones, key=lambda g: order[g["record_type"]]):
         record_type = grave["record_type"]
         local = _find_buried(session, grave, id_map)
+        if local is not None and not _in_case(session, record_type, local, cf.case_id, file_evidence):
+            raise UserError(
+                f"deletes {record_type.replace('_', ' ')} {local.id}, which is not part of case {cf.case_id}:"  # type: ignore[attr-defined]
+                " a case file may delete only its own case's records; nothing was imported",
+                location=f"records/case.json: tombstones (record {grave['record_id']})",
+            )
         if local is None:
             if session.get(Tombstone, (record_type, grave["record_id"])) is None:
                 session.add(Tombstone(record_type=record_type, record_id=grave["record_id"], case_id=grave["case_id"],

@@ -152,3 +152,36 @@ def test_a_file_that_both_holds_and_deletes_a_record_is_refused_by_name(workstat
     with pytest.raises(UserError, match="both in the file and deleted") as caught:
         _parse_records(records)
     assert "tombstones[0]" in str(caught.value)
+
+
+def test_a_deletion_of_another_cases_record_is_refused_and_writes_nothing(workstation, tmp_path: Path):
+    """A file about case A naming a participant of local case B in its tombstones deletes nothing."""
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from evidence_app.casefile.importer import open_case_file
+    from evidence_app.casefile.merge import merge_case_file
+    from evidence_app.casefile.records import store_id, to_dict
+    from evidence_app.domain.errors import UserError
+    from evidence_app.services import cases
+
+    ws, ids = workstation
+    other = cases.create_case(ws, "Another investigation")
+    inc_b = incidents.add_incident(ws, other.id, start_utc=datetime(2020, 1, 1, tzinfo=UTC), lat=1.0, lon=2.0,
+                                   participants=[incidents.ParticipantSpec("9123453", "receiver")])
+    with ws.store.read() as s:
+        victim = to_dict(s.scalar(select(Participant).where(Participant.incident_id == inc_b.id)))
+    path = tmp_path / "a.evcase"
+    casefiles.export_case(ws, ids["case"], path, with_report=False)
+    cf = open_case_file(path)
+    try:
+        cf.records.tombstones.append({"record_type": "participant", "record_id": victim["id"], "case_id": ids["case"],
+                                      "record": victim, "keys": {"vessel_imo": 9123453, "evidence_sha256": None},
+                                      "deleted_at": "2024-01-01T00:00:00Z", "deleted_by": "intruder"})
+        with pytest.raises(UserError, match="not part of case") as caught, ws.store.write() as session:
+            merge_case_file(session, "analyst-a", cf, store_id(session) + "-other", "import-x")
+        assert victim["id"] in str(caught.value) or "tombstones" in str(caught.value)
+    finally:
+        cf.close()
+    assert vessels_of(ws, inc_b.id) == {ids["chon"]}
