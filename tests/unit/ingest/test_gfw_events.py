@@ -148,3 +148,21 @@ def test_a_non_number_in_an_mmsi_column_is_counted_not_renamed(ctx, case_id, tmp
     assert "duration_h" in report.problems[1]
     with ctx.store.read() as s:
         assert s.scalars(select(Vessel)).all() == []
+
+
+def test_event_figures_reach_the_list_row_and_the_report(ctx, case_id, tmp_path: Path) -> None:
+    from evidence_app.services import casefiles, incidents
+
+    path = write_csv(tmp_path / "encounter-events.csv", ENCOUNTER_HEADER, [
+        [412420941, 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1422, 152.8911,
+         6.6667, 0.0362, 0.7761],
+    ])
+    imports.import_incidents(ctx, path, case_id)
+    with ctx.store.read() as s:
+        (row,) = incidents.fetch_rows(s, incidents.IncidentFilter(case_id=case_id))
+    assert row.metrics == {"distance_m": 36.2, "speed_kn": 0.7761, "duration_h": 6.6667} and row.radius_m == 36.2
+    out = tmp_path / "report.html"
+    casefiles.export_report(ctx, case_id, out, fmt="html")
+    html = out.read_text(encoding="utf-8")
+    for text in ("Distance between vessels (imported event)", "36 m", "0.8 kn", "6.7 h"):
+        assert text in html
