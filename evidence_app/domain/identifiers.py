@@ -86,7 +86,8 @@ def parse_vessel_ref(text: str) -> tuple[str, int | str]:
     """
     stripped = text.strip()
     if stripped.isascii() and stripped.isdigit() and len(stripped) != 9:
-        return "number", int(stripped)
+        # More than ten digits is no MMSI or IMO number (and would overflow a database integer).
+        return ("number", int(stripped)) if len(stripped) <= 10 else ("name", stripped)
     if _IMO_TEXT.match(stripped) and (stripped.upper().startswith("IMO") or len(stripped) == 7):
         return "imo", validate_imo(stripped)
     if len(stripped) == 9 and stripped.isdigit():
