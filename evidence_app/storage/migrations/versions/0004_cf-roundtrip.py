@@ -1,14 +1,14 @@
 """Tombstones: deletions of case records, so that case files carry them like any change.
 
 Revision ID: cf_roundtrip
-Revises: 0003
+Revises: inputs
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "cf_roundtrip"  # alembic allows no "-" in revision ids
-down_revision = "0003"
+down_revision = "inputs"
 branch_labels = None
 depends_on = None
 
