@@ -128,7 +128,14 @@ def run_self_test(out: TextIO = sys.stdout, screenshot: Path | None = None) -> i
 
             if not _wait_until(app, drawn, MAP_TIMEOUT_S):
                 got = seen[-1].get("counts") if seen else "no layers reported"
-                raise StepFailed(f"the map drew no incidents within {MAP_TIMEOUT_S:.0f} s ({got})")
+                view = window.desk_map.view
+                console = list(getattr(view.page(), "console", []))[-5:]
+                served = list(view.guard.seen)[-8:]
+                raise StepFailed(
+                    f"{_asset_problems(served)}"
+                    f"the map drew no incidents within {MAP_TIMEOUT_S:.0f} s ({got}); "
+                    f"page said: {console or 'nothing'}; requests: {served}"
+                )
             counts = seen[-1]["counts"]
             if counts.get("land", 0) <= 0:
                 raise StepFailed(f"the basemap drew no land ({counts})")
@@ -198,3 +205,24 @@ def _summary(report: Any) -> str:
     added = getattr(report, "added", None) or {}
     parts = [f"{n} {kind}" for kind, n in sorted(dict(added).items())]
     return "added " + ", ".join(parts) if parts else "nothing new"
+
+
+def _asset_problems(urls: list[str]) -> str:
+    """Which of the page's assets the app itself cannot serve (a build missing a data file)."""
+    from urllib.parse import urlsplit
+
+    from evidence_app.mapview.assets import asset_roots, read_asset
+
+    problems = []
+    for address in urls:
+        path = urlsplit(address).path
+        if not path.startswith("/assets/"):
+            continue
+        try:
+            found = read_asset(path)
+        except Exception as exc:  # the diagnosis must not hide the failure it explains
+            problems.append(f"{path}: {type(exc).__name__}: {exc}")
+            continue
+        if found is None or not found.body:
+            problems.append(f"{path}: not served (roots {asset_roots()})")
+    return "assets missing: " + "; ".join(problems) + "; " if problems else ""
