@@ -124,6 +124,18 @@ def _object(value: Any, field: str) -> None:
         raise ValidationError(f"{field} must be a JSON object, found {type(value).__name__}", field=field)
 
 
+def _metadata(value: Any, field: str) -> None:
+    """An object; a photo's ``image`` entry (what the viewer and reports read) has whole pixel sizes."""
+    _object(value, field)
+    image = value.get("image")
+    if image is None:
+        return
+    if not isinstance(image, dict):
+        raise ValidationError(f"{field}.image must be a JSON object, found {type(image).__name__}", field=field)
+    for key in ("width", "height"):
+        limits.check_int(image.get(key), 1, int(limits.PIXELS.high), field=f"{field}.image.{key}")
+
+
 def _geometry(value: Any, field: str) -> None:
     validate_geometry(value, field=field)
 
@@ -154,7 +166,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
     "evidence": {
         "size": _int_range(0, mf.MAX_ENTRY_BYTES), "media_type": _name, "kind": _vocabulary(validate_evidence_kind),
         "original_name": _name, "source": _name, "provider": _name, "lat": _latitude, "lon": _longitude,
-        "footprint": _geometry, "gsd_m": _number(limits.GSD_M), "meta": _object,
+        "footprint": _geometry, "gsd_m": _number(limits.GSD_M), "meta": _metadata,
         "reliability": _choice(RELIABILITY), "credibility": _choice(CREDIBILITY),
     },
     "incident": {
@@ -241,6 +253,7 @@ def check_relations(records: CaseRecords, *, evidence_sizes: dict[str, int] | No
     _check_order(records)
     _check_uniques(records)
     _check_evidence(records, evidence_sizes or {}, set(ais_evidence_ids))
+    _check_annotations(records)
     _check_reviews(records)
 
 
@@ -307,6 +320,19 @@ def _check_evidence(records: CaseRecords, sizes: dict[str, int], ais_ids: set[st
                                   field="size", location=where("evidence", i, r, "size"))
     for eid in sorted(ais_ids - ids):
         raise ValidationError(f"an AIS position names evidence {eid} that the file does not hold", location=mf.AIS)
+
+
+def _check_annotations(records: CaseRecords) -> None:
+    """Points stay near their image, as the photo viewer requires when they are drawn."""
+    images = {e["id"]: (e.get("meta") or {}).get("image") for e in records.of("evidence")}
+    for i, note in enumerate(records.of("annotation")):
+        image = images.get(note["evidence_id"])
+        if not isinstance(image, dict):
+            continue
+        try:
+            normalise_points(note["shape"], note["points"], width=image["width"], height=image["height"])
+        except ValidationError as exc:
+            raise _located(exc, where("annotation", i, note, "points")) from None
 
 
 def _check_reviews(records: CaseRecords) -> None:

@@ -443,9 +443,20 @@ def _ais_dangling(e: Entries, ids: dict[str, str]) -> None:
     e.ais[3]["evidence_id"] = "0badc0de-0000-4000-8000-0000000000ff"
 
 
-@hostile("an AIS speed of 10^20", r"records/ais_positions\.jsonl:2: the whole number 100000000000000000000 is too large")
+@hostile("an AIS speed of 10^20", r"records/ais_positions\.jsonl:2\.sog: sog 100000000000000000000 is out of range: expected 0 to 102\.3 kn")
 def _ais_huge(e: Entries, ids: dict[str, str]) -> None:
     e.ais[1]["sog"] = 10**20
+
+
+@hostile("an AIS course of NaN", r"records/ais_positions\.jsonl:3\.cog: cog must be a finite number, found nan")
+def _ais_nan(e: Entries, ids: dict[str, str]) -> None:
+    e.ais[2]["cog"] = math.nan
+
+
+@hostile("an AIS latitude of 10^5000", r"records/ais_positions\.jsonl:4: the whole number 100000000000… is too large")
+def _ais_giant(e: Entries, ids: dict[str, str]) -> None:
+    e.ais[3]["lat"] = "@@BIG@@"  # Python itself will not print 10**5000 as JSON
+    e.raw[mf.AIS] = b"".join(json.dumps(r).encode() + b"\n" for r in e.ais).replace(b'"@@BIG@@"', b"1" + b"0" * 5000)
 
 
 @hostile("an AIS heading of 9000", r"records/ais_positions\.jsonl:5\.heading: heading 9000 is out of range: expected 0 to 511")
@@ -487,6 +498,16 @@ def _loop(e: Entries, ids: dict[str, str]) -> None:
 @hostile("an annotation of one point for a box", RECORD.format(coll="annotations", kind="annotation") + r"\.points: a box has 1 points, expected 2")
 def _annotation(e: Entries, ids: dict[str, str]) -> None:
     e.records["annotations"][0]["points"] = [[1, 2]]
+
+
+@hostile("an annotation far outside its image", RECORD.format(coll="annotations", kind="annotation") + r"\.points: point \(99999, 5\) lies far outside the 640×480 image")
+def _annotation_far(e: Entries, ids: dict[str, str]) -> None:
+    e.records["annotations"][0]["points"] = [[99999, 5], [10, 10]]
+
+
+@hostile("a photo whose image width is text", RECORD.format(coll="evidence", kind="evidence") + r"\.meta: meta\.image\.width must be a whole number, found str")
+def _image_width(e: Entries, ids: dict[str, str]) -> None:
+    _find(e, "evidence", id=ids["photo"])["meta"]["image"]["width"] = "640"
 
 
 @hostile("an identity last seen before first seen",
