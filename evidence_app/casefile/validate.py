@@ -348,8 +348,11 @@ def _check_reviews(records: CaseRecords) -> None:
     for i, ev in enumerate(records.of("review")):
         by_incident[ev["incident_id"]].append((i, ev))
     supporting: dict[str, int] = defaultdict(int)
-    for link in records.of("link"):
-        if link["relation"] == "supports":
+    # A supporting link detached after the confirmation travels as a tombstone: the app allows
+    # that detach, so it counts (the rule is about what the confirmation rested on).
+    detached = [t["record"] for t in getattr(records, "tombstones", []) if t.get("record_type") == "link"]
+    for link in [*records.of("link"), *detached]:
+        if link.get("relation") == "supports":
             supporting[link["incident_id"]] += 1
     for n, inc in enumerate(records.of("incident")):
         events = sorted(by_incident.get(inc["id"], []), key=lambda e: (_time(e[1].get("created_at")) or EPOCH, e[1]["id"]))
