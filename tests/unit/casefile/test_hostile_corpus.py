@@ -33,10 +33,10 @@ from sqlalchemy import select
 
 from evidence_app.casefile import manifest as mf
 from evidence_app.domain.errors import UserError
-from evidence_app.services import casefiles, cases, evidence, imports, incidents, photos, review, tags
+from evidence_app.services import casefiles, cases, evidence, imports, incidents, photos, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.storage.db import open_store
-from evidence_app.storage.models import Base, Incident, ReviewEvent
+from evidence_app.storage.models import Base, Incident, Participant, ReviewEvent
 
 # --- the genuine case, built through the services and importers ---------------------------------
 
@@ -116,9 +116,13 @@ def build_target(folder: Path) -> dict[str, str]:
     try:
         ctx = Context(store, "chief")
         case_b = cases.create_case(ctx, "Case B: East China Sea")
-        inc = incidents.add_incident(ctx, case_b.id, start_utc=START, lat=30.0, lon=125.0, title="B's own incident")
+        vessels.add_vessel(ctx, imo=9123453, mmsi=413000111, name="HUA FENG")
+        inc = incidents.add_incident(ctx, case_b.id, start_utc=START, lat=30.0, lon=125.0, title="B's own incident",
+                                     participants=[incidents.ParticipantSpec("9123453", "supplier")])
         review.review(ctx, inc.id, "under_review", rationale="started")
-        return {"case_b": case_b.id, "inc_b": inc.id}
+        with store.read() as session:
+            participant = session.scalars(select(Participant.id).where(Participant.incident_id == inc.id)).one()
+        return {"case_b": case_b.id, "inc_b": inc.id, "participant_b": participant}
     finally:
         store.close()
 
@@ -241,6 +245,12 @@ def _cross_case(e: Entries, ids: dict[str, str]) -> None:
 def _cross_case_review_id(e: Entries, ids: dict[str, str]) -> None:
     e.records["reviews"].append({"id": ids["review_b"], "incident_id": ids["inc2"], "from_status": "suspected", "to_status": "under_review",
                                  "kind": "transition", "reviewer": "x", "rationale": "", "created_at": "2019-03-01T00:00:00Z"})
+
+
+@hostile("cross-case injection: a participant reusing the id of local case B's participant",
+         r"records/case\.json: participants\[\d+\] \(participant {participant_b}\)\.id: this id belongs here to a participant of incident {inc_b} in another case")
+def _cross_case_participant(e: Entries, ids: dict[str, str]) -> None:
+    e.records["participants"][0]["id"] = ids["participant_b"]
 
 
 @hostile("four-eyes case: an incident confirmed with no evidence and no proposer",
