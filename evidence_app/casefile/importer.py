@@ -22,6 +22,7 @@ from evidence_app.casefile.records import (
     AUDIT_FIELDS,
     COLLECTION,
     RECORD_TYPES,
+    REFERENCES,
     CaseRecords,
     check_record,
 )
@@ -262,22 +263,12 @@ def _parse_records(data: Any) -> CaseRecords:
     return out
 
 
-REFERENCES = {
-    "vessel_identity": {"vessel_id": "vessel"},
-    "designation": {"vessel_id": "vessel"},
-    "participant": {"incident_id": "incident", "vessel_id": "vessel"},
-    "link": {"incident_id": "incident", "evidence_id": "evidence"},
-    "annotation": {"evidence_id": "evidence"},
-    "review": {"incident_id": "incident"},
-}
-
-
 def _check_references(records: CaseRecords) -> None:
     ids = {t: {r["id"] for r in records.of(t)} for t in RECORD_TYPES}
     for record_type, refs in REFERENCES.items():
         for i, row in enumerate(records.of(record_type)):
             for column, target in refs.items():
-                if row[column] not in ids[target]:
+                if row.get(column) is not None and row[column] not in ids[target]:
                     raise UserError(
                         f"names {target.replace('_', ' ')} {row[column]} that the file does not hold",
                         location=f"{mf.RECORDS}: {COLLECTION[record_type]}[{i}] ({record_type.replace('_', ' ')} {row['id']}).{column}",
