@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import BigInteger
 
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.limits import check_time
 from evidence_app.storage.models import (
     AisPosition,
     Annotation,
@@ -466,7 +467,10 @@ def parse_time(value: str, where: str) -> datetime:
         raise ValidationError(f"{value!r} is not an ISO 8601 time", location=where) from None
     if parsed.tzinfo is None:
         raise ValidationError(f"time {value!r} has no time zone", location=where)
-    return parsed.astimezone(UTC)
+    try:
+        return check_time(parsed, field="time")
+    except ValidationError as exc:  # past 2200, or an offset that carries it past year 9999
+        raise ValidationError(exc.message, location=where) from None
 
 
 def check_record(record_type: str, record: Any, where: str) -> dict[str, Any]:
