@@ -315,9 +315,10 @@ def _resolved_conflict(ctx, kit: Kit, case_id: str, incident_id: str, choice: st
 
 EDIT_KINDS = ("incident_title", "incident_tag", "vessel_notes", "link_note", "detach", "participant_role",
               "remove_participant", "evidence_source", "case_summary")
-# Record types whose presence in a case follows from others (a vessel is in the case while it
-# takes part in an incident, an evidence item while something links or cites it).
-REACHED = ("vessel", "evidence")
+# Record types whose presence in a case follows from others (a vessel, with its identity history
+# and designations, is in the case while it takes part in an incident; an evidence item, with
+# its annotations, while something links or cites it).
+REACHED = ("vessel", "vessel_identity", "designation", "evidence", "annotation")
 
 
 def edit_lists() -> st.SearchStrategy[list[tuple[str, int]]]:
