@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
 from evidence_app.domain.errors import Cancelled, ConflictError, UserError
-from evidence_app.services import cases, demo, evidence, photos
+from evidence_app.services import cases, checkpoints, demo, evidence, photos
 from evidence_app.services.context import Context
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.casefile_actions import CaseFileController
@@ -660,4 +660,6 @@ class MainWindow(QMainWindow):
         # streamed are inert objects without rows), so nothing is left half-attached.
         self.runner.shutdown()
         self.save_layout()
+        # The end of a desk session anchors the audit chain: a signed checkpoint of its head.
+        checkpoints.sign_head_quietly(self.ctx, "end of desk session")
         super().closeEvent(event)
