@@ -27,6 +27,7 @@ MODULES = [
     "bench.bench_export",
     "bench.bench_detect",
     "bench.bench_ais_import",
+    "bench.bench_verify",
 ]
 HERE = Path(__file__).resolve().parent
 

@@ -106,7 +106,7 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int)
     p.set_defaults(handler=audit_list)
 
-    sub.add_parser("verify", help="re-hash every evidence file and recompute the audit chain").set_defaults(handler=verify)
+    sub.add_parser("verify", help="check evidence files, the audit chain and its signed checkpoints, and every record against the log").set_defaults(handler=verify)
 
 
 def _expected_version_option(p: argparse.ArgumentParser) -> None:
@@ -316,7 +316,8 @@ def _resolve_any(session: Any, ref: str) -> str:
 def verify(args: argparse.Namespace, ctx: Context) -> Output:
     report = verify_store(ctx.store, progress=StderrProgress("verifying"))
     if report.ok:
-        text = f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries verified"
+        text = (f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries, "
+                f"{report.records_checked} records against the log, {report.checkpoints_checked} signed checkpoint(s) verified")
         return Output(report.as_dict(), text)
     text = "\n".join(f"PROBLEM: {p}" for p in report.problems)
     text += f"\n{len(report.problems)} problem(s) found"
