@@ -1,14 +1,14 @@
 """Store integrity: content hashes in audit entries (own and imported), signed chain-head checkpoints.
 
 Revision ID: rel_integrity
-Revises: 0003
+Revises: inputs
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "rel_integrity"  # alembic allows no "-" in revision ids
-down_revision = "0003"
+down_revision = "inputs"
 branch_labels = None
 depends_on = None
 
