@@ -61,7 +61,8 @@ def _pk_columns(table: Table) -> list[Any]:
 
 
 def canonical_row(table: Table, row: Any) -> dict[str, Any]:
-    return {c.name: row._mapping[c] for c in table.columns if row._mapping[c] is not None}
+    """``row`` is a result of ``select(table)``: its values in the table's column order."""
+    return {name: value for name, value in zip(table.columns.keys(), row, strict=True) if value is not None}
 
 
 def row_hash(table: Table, row: Any) -> str:
@@ -69,6 +70,11 @@ def row_hash(table: Table, row: Any) -> str:
 
     text = canonical_json({"table": table.name, "row": canonical_row(table, row)})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _pk_values(table: Table, row: Any) -> list[Any]:
+    positions = [i for i, c in enumerate(table.columns) if c.primary_key]
+    return [row[i] for i in positions]
 
 
 def positions_claim(count: int) -> str:
@@ -178,7 +184,7 @@ def current_hashes(session: Session, keys: Iterable[str]) -> dict[str, str | Non
                 out[record_key(name, pk)] = None
             condition = cols[0].in_([pk[0] for pk in chunk]) if len(cols) == 1 else tuple_(*cols).in_([tuple(pk) for pk in chunk])
             for row in session.execute(select(table).where(condition)):
-                out[record_key(name, (row._mapping[c] for c in cols))] = row_hash(table, row)
+                out[record_key(name, _pk_values(table, row))] = row_hash(table, row)
     return out
 
 
@@ -196,7 +202,7 @@ def iter_all_hashes(session: Session, *, batch: int = 5000) -> Iterator[tuple[st
     for name, table in TRACKED.items():
         cols = _pk_columns(table)
         for row in session.execute(select(table).order_by(*cols).execution_options(yield_per=batch)):
-            yield record_key(name, (row._mapping[c] for c in cols)), row_hash(table, row)
+            yield record_key(name, _pk_values(table, row)), row_hash(table, row)
     for evidence_id, count in position_counts(session):
         yield record_key(POSITIONS, [evidence_id]), positions_claim(count)
 
