@@ -205,6 +205,8 @@ def export_case(
                         session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
                         with_report=with_report, export_id=export_id, when=now,
                     )
+                    _write_guide(writer, records, exported_at=now, exported_by=exported_by, export_id=export_id,
+                                 scope="confirmed" if only_confirmed else "all")
                     manifest = {
                         "format": mf.FORMAT_NAME,
                         "format_version": mf.FORMAT_VERSION,
@@ -295,3 +297,21 @@ def iter_evidence_names(records: CaseRecords) -> Iterator[tuple[str, dict[str, A
     for item in records.of("evidence"):
         folder = mf.DERIVED_DIR if item.get("derived_from_id") else mf.EVIDENCE_DIR
         yield folder + mf.safe_member_name(item["original_name"], item["sha256"]), item
+
+
+def _write_guide(writer: _Writer, records: CaseRecords, *, exported_at: datetime, exported_by: str, export_id: str, scope: str) -> None:
+    """README.txt and SHA256SUMS, written after every other entry but the manifest.
+
+    SHA256SUMS lists every entry written so far (README.txt included), so
+    ``sha256sum -c SHA256SUMS`` checks the whole file but the manifest, which lists
+    SHA256SUMS in turn.
+    """
+    from evidence_app.casefile import guide
+
+    readme = guide.readme_text(
+        records, iter_evidence_names(records), exported_at=exported_at.strftime("%Y-%m-%d %H:%M UTC"),
+        exported_by=exported_by, export_id=export_id, scope=scope, generator=f"{GENERATOR} {__version__}",
+        entries=[f["path"] for f in writer.files],
+    )
+    writer.add_bytes(mf.README, readme.encode("utf-8"), role="readme")
+    writer.add_bytes(mf.SHA256SUMS, guide.sha256sums(writer.files), role="sha256sums")

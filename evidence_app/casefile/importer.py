@@ -162,7 +162,7 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
         done += n
         progress(done, total, "checking hashes")
 
-    in_memory = {mf.RECORDS, mf.SYNC, mf.AUDIT}
+    in_memory = {mf.RECORDS, mf.SYNC, mf.AUDIT, mf.SHA256SUMS}
     contents: dict[str, bytes] = {}
     ais_rows = 0
     for name, item in files.items():
@@ -198,6 +198,8 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
         if name not in files or files[name]["sha256"] != item["sha256"]:
             raise UserError(f"evidence {item['id']} ({item['original_name']}) has no matching file in the case file", location=name)
         members[item["sha256"]] = name
+    if mf.SHA256SUMS in contents:  # last: a file edited by hand is refused first for what is wrong in it
+        check_sums(contents[mf.SHA256SUMS], files)
     return CaseFile(source, zf, manifest, m_sha, files, records, sync, audit, ais_rows, members)
 
 
@@ -309,3 +311,28 @@ def _check_ais_row(raw: bytes, where: str) -> None:
         raise UserError(f"lon {row['lon']!r} is outside -180..180", location=where)
     if not isinstance(row["evidence_id"], str):
         raise UserError("evidence_id must be text", location=where)
+
+
+def check_sums(data: bytes, files: dict[str, dict[str, Any]]) -> None:
+    """SHA256SUMS (for checking by hand) must agree with the manifest line by line.
+
+    The manifest is what the import trusts; a SHA256SUMS that said otherwise would let a
+    reader's ``sha256sum -c`` pass on a file this program sees differently, or the reverse.
+    """
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise UserError("expected plain ASCII lines 'HASH  PATH'", location=mf.SHA256SUMS) from None
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        where = f"{mf.SHA256SUMS}:{number}"
+        digest, sep, path = line.partition("  ")
+        if not sep or not mf.is_sha256(digest):
+            raise UserError("expected 'HASH  PATH' (64 hex digits, two spaces, the entry's path)", location=where)
+        if path not in files or path in (mf.MANIFEST, mf.SHA256SUMS):
+            raise UserError(f"{path!r} is not an entry the manifest lists", location=where)
+        if files[path]["sha256"] != digest:
+            raise UserError(f"the hash of {path} differs from the manifest's", location=where)
+        if path in seen:
+            raise UserError(f"{path} is listed twice", location=where)
+        seen.add(path)

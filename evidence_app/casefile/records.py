@@ -92,10 +92,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Evidence metadata that describes the exporting machine, not the evidence: stores written
+# before it stopped being recorded still hold it, and it never leaves the store.
+LOCAL_ONLY_META = frozenset({"original_path"})
+
+
 def to_dict(obj: Base) -> dict[str, Any]:
-    """Every column of a record, JSON-friendly, keyed by attribute name."""
+    """Every column of a record, JSON-friendly, keyed by attribute name (local-only metadata left out)."""
     mapper = inspect(type(obj))
-    return {attr.key: _plain(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+    data = {attr.key: _plain(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+    meta = data.get("meta")
+    if isinstance(obj, Evidence) and isinstance(meta, dict) and LOCAL_ONLY_META & meta.keys():
+        data["meta"] = {k: v for k, v in meta.items() if k not in LOCAL_ONLY_META}
+    return data
 
 
 def canonical(value: Any) -> str:
