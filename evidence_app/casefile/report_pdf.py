@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from evidence_app.casefile.geo_export import finite
 from evidence_app.casefile.report_data import (
     ReportData,
     annotation_text,
     fmt_time,
     grading,
+    metres,
     status_colour,
 )
+from evidence_app.domain.limits import xml_text
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -34,7 +37,8 @@ def _fonts() -> tuple[str, str, str]:
 
 
 def _t(value: Any) -> str:
-    return escape("" if value is None else str(value))
+    """Text for a reportlab paragraph: control characters shown as escapes, markup characters escaped."""
+    return escape(xml_text("" if value is None else str(value)))
 
 
 def render_pdf(data: ReportData) -> bytes:
@@ -55,6 +59,10 @@ def render_pdf(data: ReportData) -> bytes:
         TableStyle,
     )
 
+    from reportlab import rl_config
+
+    # Images as binary streams: ASCII85 text costs seconds for a hundred maps and a quarter more bytes.
+    rl_config.useA85 = 0
     regular, bold, mono = _fonts()
     base = ParagraphStyle("base", fontName=regular, fontSize=9, leading=11.5, alignment=TA_LEFT)
     small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5, textColor=colors.HexColor("#4a5560"))
@@ -107,6 +115,50 @@ def render_pdf(data: ReportData) -> bytes:
         k = min(max_w / w, max_h / h)
         return Image(io.BytesIO(png), width=w * k, height=h * k)
 
+    def fit(text: Any, width: float, font: str = regular, size: float = 7) -> str:
+        """One line of plain text cut to ``width`` points: long tables use plain strings, which are far
+        quicker to lay out than paragraphs (a 10,000-row table stays seconds, not minutes)."""
+        from reportlab.pdfbase.pdfmetrics import stringWidth
+
+        shown = xml_text("" if text is None else str(text)).replace("\n", " ").replace("\t", " ")
+        if stringWidth(shown, font, size) <= width:
+            return shown
+        low, high = 0, len(shown)
+        while low < high:  # the longest prefix that fits with its ellipsis
+            mid = (low + high + 1) // 2
+            if stringWidth(shown[:mid] + "…", font, size) <= width:
+                low = mid
+            else:
+                high = mid - 1
+        return shown[:low] + "…"
+
+    plain_grid = TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#c8d0d8")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf2")),
+        ("FONT", (0, 0), (-1, 0), bold, 7),
+        ("FONT", (0, 1), (-1, -1), regular, 7),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+    ])
+    rows_per_table = 50
+
+    def long_table(headers: list[str], rows: list[list[Any]], widths: list[float], mono_column: int | None = None) -> list[Any]:
+        """Many rows as page-sized tables of plain one-line cells (each cut to its column)."""
+        cols = [w * usable for w in widths]
+        style = plain_grid
+        if mono_column is not None:
+            style = TableStyle(list(plain_grid.getCommands()) + [("FONT", (mono_column, 1), (mono_column, -1), mono, 5.6)])
+        out: list[Any] = []
+        for first in range(0, len(rows), rows_per_table):
+            body = [headers]
+            for row in rows[first:first + rows_per_table]:
+                body.append([fit(c, cols[i] - 4, mono if i == mono_column else regular, 5.6 if i == mono_column else 7)
+                             for i, c in enumerate(row)])
+            t = Table(body, colWidths=cols, repeatRows=1)
+            t.setStyle(style)
+            out.append(t)
+        return out
+
     story: list[Any] = []
     case = data.case
     story.append(Paragraph(_t(case["title"]), h1))
@@ -117,27 +169,35 @@ def render_pdf(data: ReportData) -> bytes:
     story.append(Paragraph(_t(case.get("summary") or "No summary."), base))
     story.append(Spacer(1, 3 * mm))
     story.append(kv([
-        ("Incidents", str(len(data.sections))),
-        ("By status", ", ".join(f"{s.replace('_', ' ')}: {n}" for s, n in sorted(data.status_counts.items())) or "none"),
-        ("Vessels", str(len(data.vessels))),
-        ("Evidence items", str(len(data.evidence))),
+        ("Incidents", f"{data.incident_count:,}"),
+        ("By status", ", ".join(f"{s.replace('_', ' ')}: {n:,}" for s, n in sorted(data.status_counts.items())) or "none"),
+        ("In detail", f"{len(data.sections):,} reviewed incidents (status past suspected, or with review events), a page each"),
+        ("Summarised", f"{len(data.summary):,} incidents not reviewed yet, one row each after the details"),
+        ("Vessels", f"{len(data.vessels) + len(data.other_vessels):,}"),
+        ("Evidence items", f"{len(data.evidence):,}"),
         ("Four-eyes review", "required" if case.get("four_eyes") else "not required"),
     ]))
+    if data.overview_png:
+        story.append(Spacer(1, 3 * mm))
+        story.append(KeepTogether([image(data.overview_png, usable, 100 * mm),
+                                   Paragraph("Overview: every placed incident of the case, coloured by status.", small)]))
     if data.sections:
         story.append(Spacer(1, 3 * mm))
-        story.append(table(["#", "Incident", "Start (UTC)", "Status", "Evidence"], [
-            [str(n), s.incident.get("title") or "untitled", fmt_time(s.incident["start_utc"]), status(s.incident["status"]), str(len(s.evidence))]
-            for n, s in enumerate(data.sections, start=1)
-        ], [0.05, 0.45, 0.22, 0.16, 0.12]))
+        story.append(Paragraph("Reviewed incidents", h3))
+        story += long_table(["#", "Incident", "Start (UTC)", "Status", "Evidence"], [
+            [str(s.number), s.incident.get("title") or "untitled", fmt_time(s.incident["start_utc"]),
+             str(s.incident["status"]).replace("_", " "), str(len(s.evidence))]
+            for s in data.sections
+        ], [0.07, 0.45, 0.22, 0.14, 0.12])
 
-    for n, sec in enumerate(data.sections, start=1):
+    for sec in data.sections:
         inc = sec.incident
         story.append(PageBreak())
-        story.append(Paragraph(f"Incident {n}: {_t(inc.get('title') or 'untitled')}", h2))
+        story.append(Paragraph(f"Incident {sec.number}: {_t(inc.get('title') or 'untitled')}", h2))
         story.append(kv([
             ("Status", status(inc["status"])),
             ("Time (UTC)", f"{fmt_time(inc['start_utc'])} – {fmt_time(inc.get('end_utc'), 'open')}"),
-            ("Position", f"{inc['lat']:.5f}, {inc['lon']:.5f} ± {inc.get('radius_m') or '?'} m" if inc.get("lat") is not None else "not placed"),
+            *sec.position,
             ("Reported location", inc.get("reported_location") or "–"),
             ("Cargo", " ".join(str(x) for x in (inc.get("cargo_kind"), inc.get("cargo_quantity"), inc.get("cargo_unit")) if x) or "–"),
             ("Indicators", ", ".join(inc.get("indicators") or []) or "–"),
@@ -145,9 +205,7 @@ def render_pdf(data: ReportData) -> bytes:
         ]))
         if sec.map_png:
             story.append(Spacer(1, 3 * mm))
-            story.append(KeepTogether([image(sec.map_png, usable, 105 * mm),
-                                       Paragraph("Map: placed position and uncertainty circle, participants' AIS tracks"
-                                                 " (6 h either side), image footprints.", small)]))
+            story.append(KeepTogether([image(sec.map_png, usable, 105 * mm), Paragraph(_t(sec.map_caption), small)]))
         story.append(Paragraph("Vessels", h3))
         story.append(table(["Role", "Name", "IMO", "MMSI", "Flag", "Claimed identity"], [
             [p["role"], p["vessel"].get("name") or "", str(p["vessel"].get("imo") or "–"), str(p["vessel"].get("mmsi") or "–"),
@@ -178,6 +236,19 @@ def render_pdf(data: ReportData) -> bytes:
             story.append(Paragraph("Detection parameters", h3))
             story.append(kv(sec.detection))
 
+    if data.summary:
+        story.append(PageBreak())
+        story.append(Paragraph(f"Incidents not reviewed yet ({len(data.summary):,})", h2))
+        story.append(Paragraph("Suspected incidents nobody has reviewed: one row each. Numbers are the incidents' places in"
+                               " the case, by start time; positions are latitude, longitude.", small))
+        story.append(Spacer(1, 2 * mm))
+        story += long_table(["#", "Start (UTC)", "Status", "Title", "Position", "Shore", "Vessels", "Ev."], [
+            [str(row.number), fmt_time(row.incident.get("start_utc")).removesuffix(" UTC"), str(row.incident["status"]).replace("_", " "),
+             row.incident.get("title") or "untitled", _position(row.incident),
+             metres(row.shore_m) if row.shore_m is not None else "–", row.vessels or "–", str(row.evidence)]
+            for row in data.summary
+        ], [0.055, 0.135, 0.085, 0.265, 0.16, 0.065, 0.2, 0.04])
+
     story.append(PageBreak())
     story.append(Paragraph("Vessels and identity history", h2))
     for v in data.vessels:
@@ -185,7 +256,7 @@ def render_pdf(data: ReportData) -> bytes:
             ("IMO / MMSI", f"{v.get('imo') or '–'} / {v.get('mmsi') or '–'}"),
             ("Flag / type", f"{v.get('flag') or '–'} / {v.get('vessel_type') or '–'}"),
             ("Length / beam", f"{v.get('length_m') or '–'} m / {v.get('beam_m') or '–'} m"),
-            ("Designations", "; ".join(f"{d['authority']} {d.get('program', '')} {d.get('reference', '')}".strip() for d in v["designations"]) or "none"),
+            ("Designations", _designations(v) or "none"),
             ("Notes", v.get("notes") or "–"),
         ])]
         if v["identities"]:
@@ -195,16 +266,23 @@ def render_pdf(data: ReportData) -> bytes:
                  str(i.get("mmsi") or "–"), i.get("source") or ""] for i in v["identities"]
             ], [0.13, 0.13, 0.22, 0.16, 0.14, 0.22]))
         story.append(KeepTogether(block))
+    if data.other_vessels:
+        story.append(Paragraph(f"Vessels only in incidents not reviewed yet ({len(data.other_vessels):,})", h3))
+        story += long_table(["Name", "IMO", "MMSI", "Flag", "Type", "Designations", "Identities"], [
+            [v.get("name") or "–", str(v.get("imo") or "–"), str(v.get("mmsi") or "–"), v.get("flag") or "–",
+             v.get("vessel_type") or "–", _designations(v) or "none", str(len(v["identities"]))]
+            for v in data.other_vessels
+        ], [0.22, 0.1, 0.12, 0.14, 0.14, 0.2, 0.08])
     story.append(Paragraph("Evidence register", h2))
-    story.append(table(["Item", "Kind", "Size (bytes)", "Grading", "SHA-256"], [
-        [e["original_name"], e["kind"], f"{e['size']:,}", grading(e), Paragraph(_t(e["sha256"]), hashes)] for e in data.evidence
-    ], [0.26, 0.1, 0.13, 0.08, 0.43]))
+    story += long_table(["Item", "Kind", "Size (bytes)", "Grading", "SHA-256"], [
+        [e["original_name"], e["kind"], f"{e['size']:,}", grading(e), e["sha256"]] for e in data.evidence
+    ], [0.25, 0.1, 0.12, 0.07, 0.46], mono_column=4)
     story.append(Spacer(1, 2 * mm))
-    story.append(Paragraph("Each file's SHA-256 is also in the case file's manifest.json: recompute it to confirm the file is"
-                           " unaltered. Gradings: source reliability A–F, information credibility 1–6.", small))
+    story.append(Paragraph("Each file's SHA-256 is also in the case file's manifest.json and SHA256SUMS: recompute it to"
+                           " confirm the file is unaltered. Gradings: source reliability A–F, information credibility 1–6.", small))
 
-    caveat = data.caveat
-    title = case["title"]
+    caveat = xml_text(data.caveat)
+    title = xml_text(case["title"])
 
     def decorate(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -230,3 +308,12 @@ def render_pdf(data: ReportData) -> bytes:
     )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buf.getvalue()
+
+
+def _position(inc: dict[str, Any]) -> str:
+    lat, lon = finite(inc.get("lat"), 90.0), finite(inc.get("lon"), 540.0)
+    return "–" if lat is None or lon is None else f"{lat:.4f}, {lon:.4f}"
+
+
+def _designations(v: dict[str, Any]) -> str:
+    return "; ".join(f"{d.get('authority', '')} {d.get('program', '')} {d.get('reference', '')}".strip() for d in v["designations"])
