@@ -175,14 +175,14 @@ def export_case(
     only_confirmed: bool = False,
     exported_by: str = "",
     with_report: bool = True,
-    shore_distance: Callable[[float, float], float | None] | None = None,
+    report_helpers: Any = None,
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> ExportResult:
     """Write the case file; returns what went in. The target appears only when complete.
 
-    ``shore_distance(lat, lon)`` (metres) is printed in the report for detections that did
-    not record it; the caller passes the analysis function.
+    ``report_helpers`` (``report_data.ReportHelpers``) brings the image display stretch and
+    the distance from shore; the services pass them.
     """
     started = time.perf_counter()
     out = Path(out_path)
@@ -210,7 +210,7 @@ def export_case(
                     writer = _Writer(zf, now)
                     _write_contents(
                         session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
-                        with_report=with_report, export_id=export_id, when=now, shore_distance=shore_distance,
+                        with_report=with_report, export_id=export_id, when=now, report_helpers=report_helpers,
                     )
                     _write_guide(writer, records, exported_at=now, exported_by=exported_by, export_id=export_id,
                                  scope="confirmed" if only_confirmed else "all")
@@ -248,7 +248,7 @@ def export_case(
 def _write_contents(
     session: Any, store: Store, writer: _Writer, records: CaseRecords, own_id: str, entity_ids: list[str],
     total_bytes: int, result: ExportResult, progress: Progress, cancel: CancelToken, *,
-    with_report: bool, export_id: str, when: datetime, shore_distance: Callable[[float, float], float | None] | None = None,
+    with_report: bool, export_id: str, when: datetime, report_helpers: Any = None,
 ) -> None:
     from evidence_app.casefile.records import case_tracks
 
@@ -295,7 +295,7 @@ def _write_contents(
         from evidence_app.casefile.report_pdf import render_pdf
 
         data = build_report_data(records, tracks, store.objects.path_for, exported_at=when, export_id=export_id,
-                                 shore_distance=shore_distance)
+                                 helpers=report_helpers)
         writer.add_bytes("report/report.html", render_html(data).encode("utf-8"), role="report")
         writer.add_bytes("report/report.pdf", render_pdf(data), compress=False, role="report")
 

@@ -20,6 +20,7 @@ from evidence_app.casefile.staticmap import MapSpec, MapTrack, load_land, render
 from evidence_app.domain.limits import RADIUS_M, xml_text
 
 PREVIEW_WIDTH = 900
+ShoreDistance = Callable[[float, float], "float | None"]
 
 
 @dataclass
@@ -106,18 +107,46 @@ def _hex_rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def render_photo(path: Path, annotations: list[dict[str, Any]], width: int = PREVIEW_WIDTH) -> tuple[bytes | None, str]:
+ImageLoader = Callable[..., Any]  # (path, *, max_side) -> displayable Pillow image with info["full_size"]
+
+
+@dataclass(frozen=True)
+class ReportHelpers:
+    """What the report needs from the layers beside this one, passed in by the services.
+
+    ``open_image(path, max_side=)``: the app's one display stretch (``ingest.display``), so
+    16-bit and multi-band scenes show in the report as in the viewer.
+    ``shore_distance(lat, lon)``: metres from the coast (``analysis.shore``).
+    """
+
+    open_image: ImageLoader | None = None
+    shore_distance: ShoreDistance | None = None
+
+
+def _plain_open(path: Path, *, max_side: int) -> Any:
+    """Without the display module: Pillow's own conversion (8-bit images only look right)."""
+    from PIL import Image
+
+    with Image.open(path) as original:
+        full = original.size
+        original.draft("RGB", (max_side, max_side))
+        img = original.convert("RGB")
+    img.info["full_size"] = full
+    return img
+
+
+def render_photo(path: Path, annotations: list[dict[str, Any]], width: int = PREVIEW_WIDTH,
+                 open_image: ImageLoader | None = None) -> tuple[bytes | None, str]:
     """A PNG preview with annotations drawn on it, or (None, why not)."""
     from PIL import Image, ImageDraw, UnidentifiedImageError
 
     from evidence_app.casefile.staticmap import _font
 
     try:
-        with Image.open(path) as original:
-            full_w = original.size[0]  # before draft(), which may shrink the decode
-            original.draft("RGB", (width * 2, width * 2))  # JPEG: decode at reduced size
-            img = original.convert("RGB")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        shown = (open_image or _plain_open)(path, max_side=width * 2)
+        full_w = shown.info.get("full_size", shown.size)[0]  # annotations are in the original's pixels
+        img = shown.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError, MemoryError, Image.DecompressionBombError) as exc:
         return None, f"no preview: {exc.__class__.__name__}"
     scale = min(1.0, width / img.size[0])
     if scale < 1.0:
@@ -167,9 +196,6 @@ def is_reviewed(incident: dict[str, Any], reviews: list[dict[str, Any]]) -> bool
     return incident.get("status") != "suspected" or bool(reviews)
 
 
-ShoreDistance = Callable[[float, float], "float | None"]
-
-
 def build_report_data(
     records: CaseRecords,
     tracks: list[Track],
@@ -178,16 +204,16 @@ def build_report_data(
     exported_at: datetime,
     export_id: str = "",
     land: Any = None,
-    shore_distance: ShoreDistance | None = None,
+    helpers: ReportHelpers | None = None,
 ) -> ReportData:
     """Assemble the report: a page for each reviewed incident, a table row for each other one.
 
     Linear in the size of the case: records are grouped by incident once, maps are drawn
     only for the pages, and the summarised incidents share one overview map.
-    ``shore_distance(lat, lon)`` gives metres from the coast for detections that did not
-    record it (the caller passes the analysis function; the case-file layer does not
-    import it).
+    ``helpers`` brings the image display stretch and the distance from shore from the
+    layers beside this one (the services pass them; the case-file layer does not import them).
     """
+    helpers = helpers or ReportHelpers()
     case = records.case
     land_rings = land if land is not None else load_land()
     vessels = records.by_id("vessel")
@@ -237,10 +263,10 @@ def build_report_data(
             if item["kind"] != "photo" and not str(item.get("media_type", "")).startswith("image/"):
                 continue
             if item["id"] not in photo_cache:
-                png, note = render_photo(path_for(item["sha256"]), annotations.get(item["id"], []))
+                png, note = render_photo(path_for(item["sha256"]), annotations.get(item["id"], []), open_image=helpers.open_image)
                 photo_cache[item["id"]] = Photo(item, png, annotations.get(item["id"], []), note)
             photos.append(photo_cache[item["id"]])
-        position, caption = _position_rows(inc, found, shore_distance)
+        position, caption = _position_rows(inc, found, helpers.shore_distance)
         data.sections.append(IncidentSection(
             number=number, incident=inc, participants=parts, evidence=links, reviews=reviews, photos=photos,
             map_png=_incident_map(inc, parts, links, tracks_by_mmsi, land_rings) if place is not None else b"",

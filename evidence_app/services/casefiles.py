@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evidence_app.analysis.shore import distance_from_shore_m
 from evidence_app.casefile import geo_export
 from evidence_app.casefile.export import ExportResult
 from evidence_app.casefile.export import export_case as write_case_file
@@ -39,6 +38,15 @@ from evidence_app.storage.models import Case, MergeConflict, SyncState
 RESOLUTIONS = ("keep-local", "take-incoming")
 
 
+def report_helpers() -> Any:
+    """The report's helpers from the layers beside the case-file one: display stretch, distance from shore."""
+    from evidence_app.analysis.shore import distance_from_shore_m
+    from evidence_app.casefile.report_data import ReportHelpers
+    from evidence_app.ingest.display import open_for_display
+
+    return ReportHelpers(open_image=open_for_display, shore_distance=distance_from_shore_m)
+
+
 def export_case(
     ctx: Context,
     case_id: str,
@@ -54,7 +62,7 @@ def export_case(
         case = resolve(session, Case, case_id, "case")
     result = write_case_file(
         ctx.store, case.id, out_path, only_confirmed=only_confirmed, exported_by=ctx.actor,
-        with_report=with_report, shore_distance=distance_from_shore_m, progress=progress, cancel=cancel,
+        with_report=with_report, report_helpers=report_helpers(), progress=progress, cancel=cancel,
     )
     with ctx.store.write() as session:
         audit.record(session, ctx.actor, "casefile.export", "case", case.id, {
@@ -196,7 +204,7 @@ def export_report(
     cancel.raise_if_cancelled()
     progress(1, 3, "drawing maps and photos")
     data = build_report_data(records, tracks, ctx.store.objects.path_for, exported_at=datetime.now(UTC),
-                             shore_distance=distance_from_shore_m)
+                             helpers=report_helpers())
     cancel.raise_if_cancelled()
     progress(2, 3, f"writing the {fmt.upper()}")
     body = render_html(data).encode("utf-8") if fmt == "html" else render_pdf(data)
