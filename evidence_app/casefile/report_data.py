@@ -16,6 +16,7 @@ from typing import Any
 from evidence_app import __version__
 from evidence_app.casefile.geo_export import STATUS_COLOURS, finite
 from evidence_app.casefile.records import CaseRecords, Track
+from evidence_app.casefile.report_metrics import event_metric_rows
 from evidence_app.casefile.staticmap import MapSpec, MapTrack, load_land, render_map
 from evidence_app.domain.limits import RADIUS_M, xml_text
 
@@ -270,7 +271,7 @@ def build_report_data(
         data.sections.append(IncidentSection(
             number=number, incident=inc, participants=parts, evidence=links, reviews=reviews, photos=photos,
             map_png=_incident_map(inc, parts, links, tracks_by_mmsi, land_rings) if place is not None else b"",
-            detection=_detection(links), position=position, map_caption=caption,
+            detection=_detection(links) + event_metric_rows(inc), position=position, map_caption=caption,
         ))
     if dots:
         lats, lons = [d[0] for d in dots], [d[1] for d in dots]
