@@ -55,6 +55,7 @@ class SummaryRow:
     vessels: str
     evidence: int
     shore_m: float | None = None
+    figures: str = ""  # an imported event's own figures (distance, speed, duration), one line
 
 
 @dataclass
@@ -254,7 +255,8 @@ def build_report_data(
         if not is_reviewed(inc, reviews):
             shore = finite((found or {}).get("metrics", {}).get("shore_distance_m"))
             names = ", ".join(_vessel_label(vessels.get(p["vessel_id"], {}), p) for p in parts_of.get(inc["id"], []))
-            data.summary.append(SummaryRow(number, inc, names, len(links), shore))
+            figures = "; ".join(f"{label} {value}" for label, value in event_metric_rows(inc))
+            data.summary.append(SummaryRow(number, inc, names, len(links), shore, figures))
             continue
         parts = [{**p, "vessel": vessels.get(p["vessel_id"], {})} for p in parts_of.get(inc["id"], [])]
         detailed_vessels.update(p["vessel_id"] for p in parts)

@@ -141,10 +141,13 @@ def render_html(data: ReportData) -> str:
             out.append(_kv([(k, _e(v)) for k, v in sec.detection]))
     if data.summary:
         out.append(f"<h2>Incidents not reviewed yet ({len(data.summary):,})</h2>")
-        out.append(_table(["#", "Start (UTC)", "Status", "Title", "Position", "From shore", "Vessels", "Evidence"], [
+        figures = any(row.figures for row in data.summary)
+        out.append(_table(["#", "Start (UTC)", "Status", "Title", "Position", "From shore", "Vessels", "Evidence"]
+                          + (["Figures"] if figures else []), [
             [_e(row.number), _e(fmt_time(row.incident.get("start_utc"))), _e(str(row.incident["status"]).replace("_", " ")),
              _e(row.incident.get("title") or "untitled"), _e(_position(row.incident)),
              _e(metres(row.shore_m) if row.shore_m is not None else "–"), _e(row.vessels or "–"), _e(row.evidence)]
+            + ([_e(row.figures or "–")] if figures else [])
             for row in data.summary
         ]))
     out.append("<h2>Vessels and identity history</h2>")
