@@ -192,7 +192,7 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
         done += n
         progress(done, total, "checking hashes")
 
-    in_memory = {mf.RECORDS, mf.SYNC, mf.AUDIT, mf.SHA256SUMS}
+    in_memory = {mf.RECORDS, mf.SYNC, mf.AUDIT}
     contents: dict[str, bytes] = {}
     ais_rows = 0
     ais_evidence: set[str] = set()
@@ -232,8 +232,6 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
         members[item["sha256"]] = name
     # The content layer: every record as the services would have written it (nothing read from the store yet).
     check_relations(records, evidence_sizes={sha: files[name]["size"] for sha, name in members.items()}, ais_evidence_ids=ais_evidence)
-    if mf.SHA256SUMS in contents:  # last: a file edited by hand is refused first for what is wrong in it
-        check_sums(contents[mf.SHA256SUMS], files)
     return CaseFile(source, zf, manifest, m_sha, files, records, sync, audit, ais_rows, members)
 
 
@@ -404,28 +402,3 @@ def _explain_ais_row(row: dict[str, Any], where: str) -> None:
     except ValidationError as exc:
         raise UserError(exc.message, location=f"{where}.{exc.field}") from None
     raise UserError("a value is out of range", location=where)  # not reached: every refusal above is named
-
-
-def check_sums(data: bytes, files: dict[str, dict[str, Any]]) -> None:
-    """SHA256SUMS (for checking by hand) must agree with the manifest line by line.
-
-    The manifest is what the import trusts; a SHA256SUMS that said otherwise would let a
-    reader's ``sha256sum -c`` pass on a file this program sees differently, or the reverse.
-    """
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError:
-        raise UserError("expected plain ASCII lines 'HASH  PATH'", location=mf.SHA256SUMS) from None
-    seen: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
-        where = f"{mf.SHA256SUMS}:{number}"
-        digest, sep, path = line.partition("  ")
-        if not sep or not mf.is_sha256(digest):
-            raise UserError("expected 'HASH  PATH' (64 hex digits, two spaces, the entry's path)", location=where)
-        if path not in files or path in (mf.MANIFEST, mf.SHA256SUMS):
-            raise UserError(f"{path!r} is not an entry the manifest lists", location=where)
-        if files[path]["sha256"] != digest:
-            raise UserError(f"the hash of {path} differs from the manifest's", location=where)
-        if path in seen:
-            raise UserError(f"{path} is listed twice", location=where)
-        seen.add(path)
