@@ -10,10 +10,10 @@ from evidence_app.cli.common import Output, StderrProgress, parse_float, table
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.geo import parse_bbox
 from evidence_app.domain.timeparse import format_utc, parse_utc
-from evidence_app.services import cases, evidence, incidents, review, vessels
+from evidence_app.services import cases, evidence, incidents, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.services.records import plain, snapshot
-from evidence_app.services.verify import verify_store
+from evidence_app.services.verify import leftovers_line, verify_store
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, Incident, Vessel
 
@@ -72,6 +72,11 @@ def register(sub: Any) -> None:
     p = inc.add_parser("show", help="show one incident in full")
     p.add_argument("id")
     p.set_defaults(handler=incident_show)
+    p = inc.add_parser("tag", help="add a free tag to an incident (or remove it with --remove)")
+    p.add_argument("id")
+    p.add_argument("tag")
+    p.add_argument("--remove", action="store_true")
+    p.set_defaults(handler=incident_tag)
 
     p = sub.add_parser("attach", help="attach evidence files to an incident")
     p.add_argument("incident_id")
@@ -207,6 +212,16 @@ def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
     return Output(data, "\n".join(lines))
 
 
+def incident_tag(args: argparse.Namespace, ctx: Context) -> Output:
+    if args.remove:
+        changed = tags.untag_incident(ctx, args.id, args.tag)
+        text = f"removed tag {args.tag!r}" if changed else f"the incident had no tag {args.tag!r}"
+    else:
+        changed = tags.tag_incident(ctx, args.id, args.tag)
+        text = f"tagged {args.tag!r}" if changed else f"the incident already had tag {args.tag!r}"
+    return Output({"incident": args.id, "tag": args.tag, "changed": changed}, text)
+
+
 def attach(args: argparse.Namespace, ctx: Context) -> Output:
     result = evidence.attach_files(
         ctx, args.incident_id, args.files, kind=args.kind,
@@ -265,7 +280,7 @@ def verify(args: argparse.Namespace, ctx: Context) -> Output:
     report = verify_store(ctx.store, progress=StderrProgress("verifying"))
     if report.ok:
         text = f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries verified"
-        return Output(report.as_dict(), text)
+        return Output(report.as_dict(), text + "\n" + leftovers_line(report))
     text = "\n".join(f"PROBLEM: {p}" for p in report.problems)
-    text += f"\n{len(report.problems)} problem(s) found"
+    text += f"\n{len(report.problems)} problem(s) found\n{leftovers_line(report)}"
     return Output(report.as_dict(), text, exit_code=1)

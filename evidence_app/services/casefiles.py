@@ -31,7 +31,7 @@ from evidence_app.casefile.records import (
 )
 from evidence_app.domain.errors import NotFound, StoreError, ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.services.context import Context
+from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, MergeConflict, SyncState
@@ -64,6 +64,7 @@ def export_case(
     return result
 
 
+@leaves_no_unused_objects
 def import_case(
     ctx: Context,
     path: str | os.PathLike[str],
@@ -76,7 +77,7 @@ def import_case(
     try:
         for sha, member in cf.evidence_members.items():
             cancel.raise_if_cancelled()
-            if ctx.store.objects.has(sha):
+            if ctx.store.objects.hold_existing(sha):
                 continue
             with cf.open_member(member) as fh:
                 stored = ctx.store.objects.put_stream(fh, total=cf.files[member]["size"], cancel=cancel)

@@ -22,7 +22,7 @@ from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.grading import RELIABILITY
 from evidence_app.domain.incident import validate_evidence_kind, validate_relation
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.services.context import Context
+from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
 from evidence_app.storage import audit
 from evidence_app.storage.models import Evidence, Incident, IncidentEvidence
@@ -147,6 +147,7 @@ def link(session: Session, ctx: Context, incident: Incident, evidence: Evidence,
     return row
 
 
+@leaves_no_unused_objects
 def attach_files(
     ctx: Context,
     incident_id: str,

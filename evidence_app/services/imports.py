@@ -34,7 +34,7 @@ from evidence_app.ingest.records import (
 from evidence_app.ingest.registry import VesselRecord, read_vessels
 from evidence_app.ingest.sources import members
 from evidence_app.services import evidence as evidence_svc
-from evidence_app.services.context import Context
+from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.bulk import PositionWriter, bulk_positions
@@ -148,6 +148,7 @@ def _audit_import(session: Session, ctx: Context, report: ImportReport, entity_i
 # ---------------------------------------------------------------------------- AIS
 
 
+@leaves_no_unused_objects
 def import_ais(
     ctx: Context,
     paths: Sequence[str | os.PathLike[str]],
@@ -285,6 +286,7 @@ def track_rows(session: Session, mmsi: int, start_ts: int, end_ts: int) -> list[
 # ---------------------------------------------------------------------------- vessels
 
 
+@leaves_no_unused_objects
 def import_vessels(
     ctx: Context,
     path: str | os.PathLike[str],
@@ -364,6 +366,7 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
 # ---------------------------------------------------------------------------- incidents
 
 
+@leaves_no_unused_objects
 def import_incidents(
     ctx: Context,
     path: str | os.PathLike[str],

@@ -29,7 +29,7 @@ from evidence_app.ingest.overlay import Overlay, overlay_png
 from evidence_app.ingest.pyramid import Pyramid, build_preview, build_pyramid, open_pyramid
 from evidence_app.ingest.render import export_annotated_png
 from evidence_app.services import evidence as evidence_svc
-from evidence_app.services.context import Context
+from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import plain, resolve, snapshot
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
@@ -89,7 +89,7 @@ def prepare_photo(
     info = probe_image(source, max_pixels=max_pixels, world_file_crs=world_file_crs)
     cache_root = ctx.store.objects.root / "cache" / "photos"
     cache_root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=cache_root))
+    scratch = Path(tempfile.mkdtemp(prefix="pyramid-", dir=ctx.store.objects.scratch_dir()))
     try:
         build_preview(source, scratch, max_pixels=max_pixels)
         build_pyramid(source, scratch, max_pixels=max_pixels, progress=progress, cancel=cancel)
@@ -125,6 +125,7 @@ def record_photo(
     return ev, linked is not None
 
 
+@leaves_no_unused_objects
 def import_photo(
     ctx: Context,
     incident_id: str,
@@ -156,6 +157,7 @@ def import_photo(
     return ev
 
 
+@leaves_no_unused_objects
 def attach_files(
     ctx: Context,
     incident_id: str,
@@ -468,6 +470,7 @@ def measure(ctx: Context, evidence_id: str, points: Any, *, gsd_m: float | None 
 # --------------------------------------------------------------------------- derived files
 
 
+@leaves_no_unused_objects
 def export_annotated(ctx: Context, evidence_id: str, *, cancel: CancelToken = NEVER_CANCELLED) -> Evidence:
     """Store a PNG with the annotations drawn in, as evidence derived from the original, in the same incidents."""
     with ctx.store.read() as session:
@@ -478,7 +481,7 @@ def export_annotated(ctx: Context, evidence_id: str, *, cancel: CancelToken = NE
     if not anns:
         raise ValidationError("this photo has no annotations to draw", field="annotations")
     original = ctx.store.objects.path_for(sha)
-    with tempfile.TemporaryDirectory(dir=ctx.store.objects.root / "tmp") as tmp:
+    with tempfile.TemporaryDirectory(dir=ctx.store.objects.scratch_dir()) as tmp:
         out = Path(tmp) / f"{Path(name).stem}-annotated.png"
         export_annotated_png(original, anns, out, max_pixels=2**62)
         cancel.raise_if_cancelled()

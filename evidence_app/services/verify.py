@@ -19,6 +19,9 @@ class VerifyReport:
     bytes_checked: int = 0
     audit_entries: int = 0
     problems: list[str] = field(default_factory=list)
+    # Not problems (a killed attach leaves them; nothing is lost), but worth a `gc`.
+    unreferenced_objects: int = 0
+    stale_temporaries: int = 0
 
     @property
     def ok(self) -> bool:
@@ -48,7 +51,20 @@ def verify_store(store: Store, *, progress: Progress = no_progress, cancel: Canc
         report.audit_entries = session.scalar(select(func.count()).select_from(AuditEntry)) or 0
         report.problems.extend(str(p) for p in audit.verify_chain(session))
         report.problems.extend(verify_imported_audit(session))
+    try:
+        leftovers = store.objects.collect(store.referenced_objects, dry_run=True)
+    except OSError:  # read-only media: nothing can be collected anyway
+        pass
+    else:
+        report.unreferenced_objects = len(leftovers.unreferenced)
+        report.stale_temporaries = len(leftovers.stale_temporaries)
     return report
+
+
+def leftovers_line(report: VerifyReport) -> str:
+    """The line of the report about what `gc` would remove."""
+    return (f"{report.unreferenced_objects} unreferenced evidence object(s) and {report.stale_temporaries}"
+            " stale temporary item(s)" + (" (`evidence-app gc` removes them)" if report.unreferenced_objects or report.stale_temporaries else ""))
 
 
 def verify_imported_audit(session: Any) -> list[str]:

@@ -11,14 +11,14 @@ import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -147,7 +147,20 @@ class Store:
             # may keep reading what they fetched; a rollback() would expire them.
             session.close()
 
+    def referenced_objects(self, digests: Iterable[str]) -> set[str]:
+        """Which of ``digests`` an evidence record refers to (the only table that names objects)."""
+        from evidence_app.storage.models import Evidence
+
+        wanted = list(dict.fromkeys(digests))
+        found: set[str] = set()
+        with self.read() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found.update(session.scalars(select(Evidence.sha256).where(Evidence.sha256.in_(chunk))))
+        return found
+
     def close(self) -> None:
+        self.objects.close()
         self.engine.dispose()
 
 
