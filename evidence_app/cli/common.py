@@ -21,7 +21,10 @@ class Output:
 def make_context(args: argparse.Namespace) -> Context:
     from evidence_app.storage.db import open_store
 
-    return Context(open_store(args.db), (args.reviewer or default_actor()).strip())
+    from evidence_app.domain.limits import check_name
+
+    actor = check_name((args.reviewer or default_actor()).strip(), field="--reviewer")
+    return Context(open_store(args.db), actor)
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:

@@ -42,7 +42,9 @@ SPEED_KN = Range(0.0, 102.3, "kn")  # AIS encodes 0..102.2, 102.3 meaning "not a
 COURSE_DEG = Range(0.0, 360.0, "°")
 QUANTITY = Range(0.0, 1e9)  # tonnes or barrels of cargo
 DURATION_H = Range(0.0, 24.0 * 366, "h")
-GSD_M = Range(0.01, 10_000.0, "m per pixel")
+GSD_M = Range(0.001, 10_000.0, "m per pixel")  # 1 mm (close-range photos) to 10 km
+LATITUDE = Range(-90.0, 90.0, "°")
+LONGITUDE = Range(-180.0, 180.0, "°")
 PIXELS = Range(0, 1_000_000)  # one image dimension
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.limits import check_name, check_text
 from evidence_app.domain.review import (
     TRANSITIONS,
     ReviewContext,
@@ -27,7 +28,8 @@ def review(ctx: Context, incident_id: str, status: str, *, rationale: str = "", 
     In a four-eyes case, the first reviewer's "confirmed" is recorded as a proposal and
     the incident stays under review until a different reviewer confirms it.
     """
-    who = (reviewer or ctx.actor).strip()
+    who = check_name((reviewer or ctx.actor).strip(), field="reviewer")
+    check_text(rationale, field="rationale")
     target = parse_status(status) if isinstance(status, str) else Status(status)
     events: list[ReviewEvent] = []
     with ctx.store.write() as session:

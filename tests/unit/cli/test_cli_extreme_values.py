@@ -1,0 +1,98 @@
+"""Extreme values are refused where they enter, with the field and the range; times no parser can
+hold are located problems (file:line), never exit 2; listings never print raw control characters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evidence_app.cli import main
+
+
+@pytest.fixture
+def cli(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EVIDENCE_APP_DB", str(tmp_path / "store.sqlite"))
+    monkeypatch.setenv("EVIDENCE_APP_REVIEWER", "analyst")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+
+    def run(*args):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def case_id(cli):
+    code, out, err = cli("--json", "case", "create", "Extremes")
+    assert code == 0, err
+    return json.loads(out)["id"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("inf", "radius_m must be a finite number"),
+    ("nan", "radius_m must be a finite number"),
+    ("1e308", "radius_m 1e+308 is out of range: expected 0 to 1e+06 m"),
+    ("-5", "radius_m -5 is out of range"),
+])
+def test_an_incident_radius_out_of_range_is_refused_at_entry(cli, case_id, value, expected):
+    code, _out, err = cli("incident", "add", "--case", case_id, "--start", "2020-01-01", "--lat", "1", "--lon", "1",
+                          "--radius-m", value)
+    assert code == 1
+    assert expected in err and err.count("\n") == 1
+    code, out, _ = cli("--json", "incident", "list")
+    assert json.loads(out) == []
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("--length-m", "1e308"), "length_m 1e+308 is out of range: expected 1 to 600 m"),
+    (("--length-m", "inf"), "length_m must be a finite number"),
+    (("--name", "EVIL\x1b[2J"), "name has a control character (U+001B)"),
+])
+def test_vessel_values_out_of_range_are_refused_at_entry(cli, args, expected):
+    code, _out, err = cli("vessel", "add", "--imo", "9123453", *args)
+    assert code == 1 and expected in err
+
+
+def test_a_title_with_a_control_character_is_refused(cli, case_id):
+    code, _out, err = cli("incident", "add", "--case", case_id, "--start", "2020-01-01", "--lat", "1", "--lon", "1",
+                          "--title", "hidden\x1b[8m")
+    assert code == 1 and "title has a control character (U+001B) at character 7" in err
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:00-05:00", "1" * 400, "2500-01-01"])
+def test_a_time_no_store_can_hold_is_refused_at_entry(cli, case_id, start):
+    code, _out, err = cli("incident", "add", "--case", case_id, "--start", start, "--lat", "1", "--lon", "1")
+    assert code == 1 and "start" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("bad_time", ["1" * 400, "9999-12-31T23:00:00-05:00"])
+def test_an_ais_row_with_an_impossible_time_is_a_located_problem(cli, tmp_path: Path, bad_time):
+    csv = tmp_path / "ais.csv"
+    csv.write_text(
+        "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n"
+        "367752440,2023-01-11T00:00:00,43.07917,-70.75733,0.0,360.0,95.0,SAN JOSE,,WDI9818,31,0.0,,,,52.0,A\n"
+        f"367752440,{bad_time},43.07917,-70.75733,0.0,360.0,95.0,SAN JOSE,,WDI9818,31,0.0,,,,52.0,A\n"
+    )
+    code, out, err = cli("--json", "import", "ais", str(csv))
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["imported"] == {"position": 1}
+    located = [p for p in report["problems"] if "ais.csv:3" in json.dumps(p)]
+    assert located, report["problems"]
+
+
+@pytest.mark.parametrize("bad_time", ["1" * 400, "9999-12-31T23:00:00-05:00"])
+def test_an_event_with_an_impossible_time_is_a_located_problem(cli, case_id, tmp_path: Path, bad_time):
+    csv = tmp_path / "enc.csv"
+    csv.write_text(
+        "start_time,end_time,mean_latitude,mean_longitude,mmsi_1,mmsi_2,type\n"
+        f"{bad_time},,36.5,123.9,445123000,352001234,encounter\n"
+    )
+    code, out, err = cli("--json", "import", "incidents", str(csv), "--case", case_id)
+    assert code in (0, 1), err
+    text = out + err
+    assert "enc.csv:2" in text and "Traceback" not in text
