@@ -11,12 +11,14 @@ import argparse
 import importlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
 from evidence_app import __version__
 from evidence_app.cli.common import Output
 from evidence_app.domain.errors import Cancelled, UserError
+from evidence_app.domain.limits import printable
 
 COMMAND_MODULES = [
     "evidence_app.cli.core",
@@ -83,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             ctx.store.close()
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except Cancelled:
         print("cancelled", file=sys.stderr)
@@ -94,10 +96,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, keep the traceback in the log
         logging.getLogger("evidence_app").exception("unexpected error running %s", args_list)
         where = f" (details in {log_path})" if log_path else ""
-        print(f"error: something went wrong: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        print(printable(f"error: something went wrong: {type(exc).__name__}: {exc}{where}"), file=sys.stderr)
         return EXIT_INTERNAL
     if args.json:
-        print(json.dumps(output.data, indent=2, ensure_ascii=False, default=str))
+        print(terminal_safe_json(output.data))
     elif output.text:
-        print(output.text)
+        # Imported data is untrusted: a name must not move the cursor or clear the screen.
+        print(printable(output.text))
     return output.exit_code
+
+
+_JSON_UNSAFE = re.compile("[\u007f-\u009f\ud800-\udfff\u2028\u2029]")
+
+
+def terminal_safe_json(data: object) -> str:
+    """JSON with every control character escaped. ``json`` escapes U+0000-U+001F itself; DEL,
+    the C1 range (U+0080-U+009F, which terminals read as escapes), lone surrogates and the line
+    separators it leaves raw. They can only occur inside strings, where ``\\uXXXX`` means the same."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -96,3 +96,52 @@ def test_an_event_with_an_impossible_time_is_a_located_problem(cli, case_id, tmp
     assert code in (0, 1), err
     text = out + err
     assert "enc.csv:2" in text and "Traceback" not in text
+
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x9b31m"
+
+
+def _hostile_store(cli, case_id, tmp_path: Path) -> str:
+    """Names and titles with terminal escapes, brought in by importers (they are untrusted data)."""
+    registry = tmp_path / "registry.csv"
+    registry.write_text(f"imo,mmsi,name,flag\n9123453,445123000,EVIL{ESCAPES},KP\n", encoding="utf-8")
+    code, _out, err = cli("import", "vessels", str(registry))
+    assert code == 0, err
+    events = tmp_path / "enc.csv"
+    events.write_text(
+        "start,end,lat,lon,vessel_a,vessel_b,title\n"
+        f"2023-01-11T00:00:00Z,,36.5,123.9,445123000,352001234,STS{ESCAPES}\n", encoding="utf-8")
+    code, out, err = cli("--json", "import", "incidents", str(events), "--case", case_id)
+    assert code == 0, err
+    code, out, err = cli("--json", "incident", "list")
+    return json.loads(out)[0]["id"]
+
+
+@pytest.mark.parametrize("command", [("vessel", "list"), ("incident", "list"), ("incident", "show", "ID"),
+                                     ("vessel", "show", "9123453")])
+def test_listings_print_control_characters_escaped(cli, case_id, tmp_path: Path, command):
+    incident_id = _hostile_store(cli, case_id, tmp_path)
+    code, out, err = cli(*[incident_id if part == "ID" else part for part in command])
+    assert code == 0, err
+    assert not any(c in out for c in "\x1b\x07\x9b"), repr(out)
+    assert "\\x1b" in out  # shown, not hidden
+
+
+def test_json_output_escapes_every_control_character(cli, case_id, tmp_path: Path):
+    _hostile_store(cli, case_id, tmp_path)
+    for command in (("vessel", "list"), ("incident", "list")):
+        code, out, _ = cli("--json", *command)
+        assert code == 0
+        assert not any(c in out for c in "\x1b\x07\x9b"), repr(out)
+        assert any(ESCAPES in text for text in _strings(json.loads(out)))  # the data itself is intact
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
