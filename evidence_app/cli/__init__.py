@@ -8,9 +8,11 @@ text or JSON and turns user errors into one line on stderr and exit code 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -31,6 +33,7 @@ COMMAND_MODULES = [
 ]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,9 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging() -> str | None:
-    """Send tracebacks of programming errors to a log file in the data folder."""
+    """Send tracebacks of programming errors, and libraries' warnings (Pillow's
+    DecompressionBombWarning...), to a log file in the data folder, never to the terminal."""
     from evidence_app.storage.db import default_data_dir
 
+    logging.captureWarnings(True)
+    warnings_log = logging.getLogger("py.warnings")
+    if not warnings_log.handlers:
+        warnings_log.addHandler(logging.NullHandler())  # without a log file they are dropped, not shown
     try:
         log_dir = default_data_dir() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -98,12 +106,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" (details in {log_path})" if log_path else ""
         print(printable(f"error: something went wrong: {type(exc).__name__}: {exc}{where}"), file=sys.stderr)
         return EXIT_INTERNAL
-    if args.json:
-        print(terminal_safe_json(output.data))
-    elif output.text:
-        # Imported data is untrusted: a name must not move the cursor or clear the screen.
-        print(printable(output.text))
+    try:
+        if args.json:
+            print(terminal_safe_json(output.data))
+        elif output.text:
+            # Imported data is untrusted: a name must not move the cursor or clear the screen.
+            print(printable(output.text))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
     return output.exit_code
+
+
+def _reader_went_away() -> int:
+    """`evidence-app ... | head`: the reader closed the pipe. Stop quietly, as a shell tool does
+    (exit 128 + SIGPIPE); point stdout at /dev/null so the interpreter's final flush is silent."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 _JSON_UNSAFE = re.compile("[\u007f-\u009f\ud800-\udfff\u2028\u2029]")
