@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.storage import audit
-from evidence_app.storage.db import Store
+from evidence_app.storage.db import Store, integrity_problem
 from evidence_app.storage.models import AuditEntry, Evidence
 
 
@@ -33,6 +33,9 @@ class VerifyReport:
 
 def verify_store(store: Store, *, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> VerifyReport:
     report = VerifyReport()
+    damage = integrity_problem(store.engine, full=True)  # every table, the bulk ones included
+    if damage:
+        report.problems.append(f"database: SQLite's quick_check found damage: {damage}")
     with store.read() as session:
         items = session.execute(select(Evidence.id, Evidence.sha256, Evidence.size, Evidence.original_name).order_by(Evidence.created_at)).all()
         total_bytes = sum(i.size for i in items)
