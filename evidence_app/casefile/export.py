@@ -9,10 +9,10 @@ leaves no half file that looks like a case file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
 import zipfile
@@ -35,6 +35,7 @@ from evidence_app.casefile.records import (
 from evidence_app.domain.errors import StoreError, UserError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.storage.db import Store
+from evidence_app.storage.output import atomic_output
 
 CHUNK = 1024 * 1024
 GENERATOR = "Evidence Review"
@@ -80,20 +81,25 @@ class _Entry:
         self._fh.close()
         return {"path": self.name, "size": self.size, "sha256": self._sha.hexdigest()}
 
+    def abandon(self) -> None:
+        with contextlib.suppress(Exception):
+            self._fh.close()  # zipfile marks the archive writable again even when this fails
+
 
 class _Writer:
     def __init__(self, zf: zipfile.ZipFile, when: datetime) -> None:
         self.zf = zf
         self.when = when
         self.files: list[dict[str, Any]] = []
+        self._open: _Entry | None = None
 
     def add_bytes(self, name: str, data: bytes, *, compress: bool = True, role: str = "") -> dict[str, Any]:
-        entry = _Entry(self.zf, name, compress=compress, when=self.when)
+        entry = self._open = _Entry(self.zf, name, compress=compress, when=self.when)
         entry.write(data)
         return self._done(entry, role)
 
     def add_lines(self, name: str, rows: Iterable[dict[str, Any]], *, role: str, cancel: CancelToken) -> int:
-        entry = _Entry(self.zf, name, compress=True, when=self.when)
+        entry = self._open = _Entry(self.zf, name, compress=True, when=self.when)
         count = 0
         buffer: list[str] = []
         for row in rows:
@@ -109,7 +115,7 @@ class _Writer:
         return count
 
     def add_stream(self, name: str, source: BinaryIO, *, expect_sha256: str, role: str, on_bytes: Callable[[int], None], cancel: CancelToken) -> dict[str, Any]:
-        entry = _Entry(self.zf, name, compress=False, when=self.when)
+        entry = self._open = _Entry(self.zf, name, compress=False, when=self.when)
         _copy_hashed(source, entry, on_bytes, cancel)
         record = self._done(entry, role)
         if record["sha256"] != expect_sha256:
@@ -119,8 +125,18 @@ class _Writer:
             )
         return record
 
+    def abandon(self) -> None:
+        """Give the archive up after an error: close an open member and the zip without raising,
+        so neither ``ZipFile.close`` nor its ``__del__`` fails again (or prints a traceback)."""
+        if self._open is not None:
+            self._open.abandon()
+            self._open = None
+        with contextlib.suppress(Exception):
+            self.zf.close()
+
     def _done(self, entry: _Entry, role: str) -> dict[str, Any]:
         record = entry.close()
+        self._open = None
         if role:
             record["role"] = role
         self.files.append(record)
@@ -195,38 +211,34 @@ def export_case(
         total_bytes = sum(e["size"] for e in evidence)
         result = ExportResult(out, case["id"], export_id, incidents=len(records.of("incident")))
         entity_ids = [case["id"]] + [r["id"] for t in ("incident", "vessel", "evidence") for r in records.of(t)]
-        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as raw:
-                with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-                    writer = _Writer(zf, now)
-                    _write_contents(
-                        session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
-                        with_report=with_report, export_id=export_id, when=now,
-                    )
-                    manifest = {
-                        "format": mf.FORMAT_NAME,
-                        "format_version": mf.FORMAT_VERSION,
-                        "generator": GENERATOR,
-                        "generator_version": __version__,
-                        "exported_at": now.isoformat().replace("+00:00", "Z"),
-                        "exported_by": exported_by,
-                        "export_id": export_id,
-                        "store_id": own_id,
-                        "scope": "confirmed" if only_confirmed else "all",
-                        "case": {k: case.get(k) for k in ("id", "title", "summary", "caveat", "four_eyes")},
-                        "counts": {t: len(rows) for t, rows in records.records.items()},
-                        "files": writer.files,
-                    }
-                    manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
-                    writer.add_bytes(mf.MANIFEST, manifest_bytes)
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_output(out) as raw:
+            zf = zipfile.ZipFile(raw, "w", allowZip64=True)
+            try:
+                writer = _Writer(zf, now)
+                _write_contents(
+                    session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
+                    with_report=with_report, export_id=export_id, when=now,
+                )
+                manifest = {
+                    "format": mf.FORMAT_NAME,
+                    "format_version": mf.FORMAT_VERSION,
+                    "generator": GENERATOR,
+                    "generator_version": __version__,
+                    "exported_at": now.isoformat().replace("+00:00", "Z"),
+                    "exported_by": exported_by,
+                    "export_id": export_id,
+                    "store_id": own_id,
+                    "scope": "confirmed" if only_confirmed else "all",
+                    "case": {k: case.get(k) for k in ("id", "title", "summary", "caveat", "four_eyes")},
+                    "counts": {t: len(rows) for t, rows in records.records.items()},
+                    "files": writer.files,
+                }
+                manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+                writer.add_bytes(mf.MANIFEST, manifest_bytes)
+                zf.close()
+            except BaseException:
+                writer.abandon()  # no central directory: the temporary file is removed anyway
+                raise
     result.files = len(writer.files)
     result.bytes_written = out.stat().st_size
     result.manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()

@@ -35,6 +35,7 @@ from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, MergeConflict, SyncState
+from evidence_app.storage.output import atomic_output
 
 RESOLUTIONS = ("keep-local", "take-incoming")
 
@@ -213,12 +214,5 @@ def export_report(
 
 def _write_atomically(out: Path, data: bytes) -> None:
     """Write to a hidden temporary name beside the target, then rename: no half-written file."""
-    if out.is_dir():
-        raise ValidationError("is a folder: give a file name", location=str(out))
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ValidationError(f"cannot write the file: {exc.strerror}", location=str(out)) from None
+    with atomic_output(out) as fh:
+        fh.write(data)

@@ -285,12 +285,23 @@ class ObjectStore:
         except PermissionError:
             raise UserError("permission denied reading the file", location=str(path)) from None
         with fh:
-            if hasattr(os, "copy_file_range"):
-                try:
-                    return self._put_by_kernel_copy(fh, total, progress, cancel)
-                except _KernelCopyUnsupported:
-                    fh.seek(0)
-            return self.put_stream(fh, total=total, progress=progress, cancel=cancel)
+            try:
+                if hasattr(os, "copy_file_range"):
+                    try:
+                        return self._put_by_kernel_copy(fh, total, progress, cancel)
+                    except _KernelCopyUnsupported:
+                        fh.seek(0)
+                return self._put_stream(fh, total, progress, cancel)
+            except UserError:
+                raise
+            except OSError as exc:  # disk full, permission denied, read-only media: nothing was kept
+                raise self._write_error(exc, path) from None
+
+    def _write_error(self, exc: OSError, source: Path | None) -> UserError:
+        reason = exc.strerror or str(exc)
+        what = f"{source} " if source is not None else ""
+        return UserError(f"cannot store {what}in the evidence folder {self.root}: {reason}; nothing was stored",
+                         location=str(source or self.root))
 
     def _put_by_kernel_copy(self, src: BinaryIO, total: int, progress: Progress, cancel: CancelToken) -> StoredObject:
         """Copy in the kernel on one thread while hashing the *copy* on this one.
@@ -387,6 +398,14 @@ class ObjectStore:
         cancel: CancelToken = NEVER_CANCELLED,
     ) -> StoredObject:
         """Hash and copy a stream in one pass; memory use is one chunk whatever the size."""
+        try:
+            return self._put_stream(stream, total, progress, cancel)
+        except UserError:
+            raise
+        except OSError as exc:
+            raise self._write_error(exc, None) from None
+
+    def _put_stream(self, stream: BinaryIO, total: int | None, progress: Progress, cancel: CancelToken) -> StoredObject:
         digest = hashlib.sha256()
         size = 0
         fd, tmp_name = tempfile.mkstemp(dir=self.scratch_dir(), suffix=".part")
