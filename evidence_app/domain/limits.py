@@ -47,6 +47,11 @@ LATITUDE = Range(-90.0, 90.0, "°")
 LONGITUDE = Range(-180.0, 180.0, "°")
 PIXELS = Range(0, 1_000_000)  # one image dimension
 
+DISTANCE_M = Range(0.0, 20_000_000.0, "m")  # half the Earth's circumference
+SPEED_THRESHOLD_KN = Range(0.0, 1_000.0, "kn")  # detector thresholds, not reported speeds
+GRID_MINUTES = Range(1.0, 24.0 * 60, "min")  # finer steps would make a month of tracks huge
+COUNT = Range(0, 1_000_000)
+
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_TEXT = 100_000  # characters in any one text field
@@ -92,6 +97,29 @@ def check_time(value: datetime, *, field: str) -> datetime:
     if not EARLIEST <= utc < LATEST:
         raise ValidationError(f"{field} {utc.isoformat()} is out of range: expected 1900 to 2200", field=field)
     return utc
+
+
+def check_parameters(params: object) -> None:
+    """Every number of a detector's parameter set (a dataclass) inside its plausible range,
+    chosen by the field's unit suffix, so no threshold can make a detector run forever."""
+    import dataclasses
+
+    for f in dataclasses.fields(params):  # type: ignore[arg-type]
+        value = getattr(params, f.name)
+        if f.name.endswith("_m"):
+            rng = DISTANCE_M
+        elif f.name.endswith("_kn"):
+            rng = SPEED_THRESHOLD_KN
+        elif f.name.endswith("hours"):
+            rng = DURATION_H
+        elif f.name.endswith("minutes"):
+            rng = GRID_MINUTES
+        elif isinstance(value, int) and not isinstance(value, bool):
+            check_int(value, int(COUNT.low), int(COUNT.high), field=f.name)
+            continue
+        else:
+            continue
+        check_number(value, rng, field=f.name)
 
 
 def check_window(start: datetime | None, end: datetime | None, *, field: str = "time window") -> None:

@@ -41,6 +41,7 @@ from evidence_app.analysis.loitering import LoiteringParams, detect_loitering
 from evidence_app.analysis.tracks import Tracks, prepare_tracks
 from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.identifiers import mmsi_flag_hint, parse_vessel_ref
+from evidence_app.domain.limits import check_parameters
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services import evidence as evidence_svc
@@ -205,6 +206,7 @@ def run_detection(
     params = params if params is not None else PARAMS_TYPES[kind]()
     if not isinstance(params, PARAMS_TYPES[kind]):
         raise ValidationError(f"{kind} takes {PARAMS_TYPES[kind].__name__}, not {type(params).__name__}", field="params")
+    check_parameters(params)
     start, end = _ts(since, 0), _ts(until, 1 << 40)
     if end < start:
         raise ValidationError(f"until {iso_utc(until)} is before since {iso_utc(since)}", field="until")  # type: ignore[arg-type]

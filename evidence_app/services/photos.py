@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from evidence_app.analysis.length import LengthCheck, check_length
+from evidence_app.domain import limits
 from evidence_app.domain.annotations import normalise_points
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
@@ -320,6 +321,8 @@ def place_by_hand(
     corners: list[tuple[float, float]] | None = None,
 ) -> Georef:
     """Place a photo on the map by its centre and scale, or by its corners (lat, lon)."""
+    limits.check_optional_number(gsd_m, limits.GSD_M, field="gsd_m")
+    limits.check_number(rotation_deg, limits.Range(-360.0, 360.0, "°"), field="rotation_deg")
     with ctx.store.write() as session:
         ev = _photo(session, evidence_id)
         image = dict(ev.meta["image"])
@@ -353,6 +356,7 @@ def _length_for(shape: str, points: list[list[float]], gsd_m: float | None) -> f
 def _gsd(ev: Evidence, gsd_m: float | None) -> float | None:
     if gsd_m is not None and not gsd_m > 0:
         raise ValidationError(f"ground sample distance {gsd_m} must be positive", field="gsd_m")
+    limits.check_optional_number(gsd_m, limits.GSD_M, field="gsd_m")
     return gsd_m if gsd_m is not None else ev.gsd_m
 
 
@@ -373,6 +377,7 @@ def add_annotation(
         img = ev.meta["image"]
         pts = normalise_points(shape, points, width=int(img["width"]), height=int(img["height"]))
         gsd = _gsd(ev, gsd_m)
+        limits.check_name(label, field="label")
         a = Annotation(evidence_id=ev.id, shape=shape, points=pts, label=label, style=style or {}, author=ctx.actor, length_m=_length_for(shape, pts, gsd))
         if annotation_id:
             a.id = annotation_id

@@ -145,3 +145,26 @@ def _strings(value):
     elif isinstance(value, list):
         for v in value:
             yield from _strings(v)
+
+
+@pytest.mark.parametrize(("option", "value", "expected"), [
+    ("--grid-minutes", "1e-300", "grid_minutes 1e-300 is out of range: expected 1 to 1440 min"),
+    ("--distance-m", "inf", "max_distance_m must be a finite number"),
+    ("--min-hours", "1e308", "min_hours 1e+308 is out of range"),
+    ("--max-speed-kn", "nan", "max_speed_kn must be a finite number"),
+])
+def test_detector_thresholds_out_of_range_are_refused(cli, option, value, expected):
+    code, _out, err = cli("detect", "encounters", option, value)
+    assert code == 1 and expected in err, err
+
+
+def test_placing_a_photo_with_an_absurd_scale_is_refused(ctx, sample_case, shared_data):
+    from evidence_app.domain.errors import ValidationError
+    from evidence_app.services import photos
+
+    _case, incident = sample_case
+    ev = photos.import_photo(ctx, incident.id, shared_data / "imagery" / "exif_gps_photo.jpg")
+    with pytest.raises(ValidationError, match="gsd_m 1e\\+308 is out of range"):
+        photos.place_by_hand(ctx, ev.id, center=(36.5, 123.9), gsd_m=1e308)
+    with pytest.raises(ValidationError, match="rotation_deg must be a finite number"):
+        photos.place_by_hand(ctx, ev.id, center=(36.5, 123.9), gsd_m=0.5, rotation_deg=float("nan"))
