@@ -155,12 +155,12 @@ class ObjectStore:
                 removed.append(entry)
         return removed
 
-    def _live_pins(self) -> set[str]:
+    def _live_pins(self, stale: list[Path]) -> set[str]:
         """Digests pinned by live writers in other processes (and other stores in this one)."""
         pinned: set[str] = set()
         own = self._owner.path if self._owner is not None else None
         for pins in self._tmp.glob(f"*/{PINS}"):
-            if pins.parent == own:
+            if pins.parent == own or pins.parent in stale:
                 continue
             for pin in pins.iterdir():
                 pinned.add(pin.name)
@@ -229,7 +229,7 @@ class ObjectStore:
             stale = self._stale_temporaries()
             result.stale_temporaries = [str(p) for p in stale]
             result.stale_bytes = sum(_tree_size(p) for p in stale)
-            pinned = self._live_pins() | {sha for sha, n in self._pins.items() if n > 0}
+            pinned = self._live_pins(stale) | {sha for sha, n in self._pins.items() if n > 0}
             candidates = [sha for sha in (self.iter_objects() if only is None else dict.fromkeys(only)) if sha not in pinned]
             refs = referenced(candidates) if candidates else set()
             for sha in candidates:

@@ -162,3 +162,26 @@ def test_a_failed_import_keeps_an_object_another_record_uses(ctx, tmp_path: Path
     with pytest.raises(UserError):
         imports.import_vessels(Context(ctx.store, "analyst-b"), same)
     assert len(list(ctx.store.objects.iter_objects())) == 1
+
+
+def test_objects_pinned_by_a_killed_writer_are_collected_in_one_pass(tmp_path: Path) -> None:
+    db = tmp_path / "store.sqlite"
+    store = open_store(db)  # opened first: its sweep at open does not see the dead writer
+    try:
+        script = textwrap.dedent("""
+            import io, os, signal, sys
+            from evidence_app.storage.db import open_store
+            store = open_store(sys.argv[1])
+            store.objects.put_stream(io.BytesIO(b"stored, never recorded"))
+            os.kill(os.getpid(), signal.SIGKILL)
+        """)
+        proc = subprocess.run([sys.executable, "-c", script, str(db)], env={**os.environ, "PYTHONPATH": str(PROJECT)},
+                              capture_output=True, timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+        dry = collect_garbage(store, dry_run=True)
+        assert len(dry.unreferenced_objects) == 1 and len(dry.stale_temporaries) == 1
+        done = collect_garbage(store)
+        assert done.unreferenced_objects == dry.unreferenced_objects
+        assert list(store.objects.iter_objects()) == []
+    finally:
+        store.close()
