@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 from evidence_app import __version__
 from evidence_app.casefile import manifest as mf
+from evidence_app.casefile import signatures
 from evidence_app.casefile.records import (
     CaseRecords,
     collect_case,
@@ -35,6 +36,7 @@ from evidence_app.casefile.records import (
 from evidence_app.domain.errors import StoreError, UserError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.storage.db import Store
+from evidence_app.storage.signing import SigningKey
 
 CHUNK = 1024 * 1024
 GENERATOR = "Evidence Review"
@@ -50,6 +52,8 @@ class ExportResult:
     evidence_files: int = 0
     incidents: int = 0
     manifest_sha256: str = ""
+    signed_by: str = ""  # reviewer name, empty for an unsigned file
+    signer_fingerprint: str = ""
     seconds: float = 0.0
     entries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -174,10 +178,16 @@ def export_case(
     only_confirmed: bool = False,
     exported_by: str = "",
     with_report: bool = True,
+    signing_key: SigningKey | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> ExportResult:
-    """Write the case file; returns what went in. The target appears only when complete."""
+    """Write the case file; returns what went in. The target appears only when complete.
+
+    With ``signing_key`` the manifest is signed (``manifest.sig``) and so is the list of
+    this store's audit entries in the file; without it the file is unsigned (tests make
+    such files to stand for exports of older versions).
+    """
     started = time.perf_counter()
     out = Path(out_path)
     if out.is_dir():
@@ -203,7 +213,7 @@ def export_case(
                     writer = _Writer(zf, now)
                     _write_contents(
                         session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
-                        with_report=with_report, export_id=export_id, when=now,
+                        with_report=with_report, export_id=export_id, when=now, signing_key=signing_key,
                     )
                     manifest = {
                         "format": mf.FORMAT_NAME,
@@ -217,10 +227,15 @@ def export_case(
                         "scope": "confirmed" if only_confirmed else "all",
                         "case": {k: case.get(k) for k in ("id", "title", "summary", "caveat", "four_eyes")},
                         "counts": {t: len(rows) for t, rows in records.records.items()},
-                        "files": writer.files,
+                        "files": list(writer.files),
                     }
+                    if signing_key is not None:
+                        manifest["signer"] = signatures.signer_block(signing_key)
                     manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
                     writer.add_bytes(mf.MANIFEST, manifest_bytes)
+                    if signing_key is not None:
+                        writer.add_bytes(mf.SIGNATURE, signatures.sign_manifest(signing_key, manifest_bytes), compress=False)
+                        result.signed_by, result.signer_fingerprint = signing_key.reviewer, signing_key.fingerprint
                 raw.flush()
                 os.fsync(raw.fileno())
             os.replace(tmp, out)
@@ -239,7 +254,7 @@ def export_case(
 def _write_contents(
     session: Any, store: Store, writer: _Writer, records: CaseRecords, own_id: str, entity_ids: list[str],
     total_bytes: int, result: ExportResult, progress: Progress, cancel: CancelToken, *,
-    with_report: bool, export_id: str, when: datetime,
+    with_report: bool, export_id: str, when: datetime, signing_key: SigningKey | None,
 ) -> None:
     from evidence_app.casefile.records import case_tracks
 
@@ -249,7 +264,24 @@ def _write_contents(
     writer.add_bytes(mf.SYNC, json.dumps(sync, indent=1).encode("utf-8"), role="sync")
     ais_ids = [e["id"] for e in records.of("evidence") if e["kind"] == "ais"]
     writer.add_lines(mf.AIS, iter_ais_positions(session, ais_ids), role="ais", cancel=cancel)
-    writer.add_lines(mf.AUDIT, iter_case_audit(session, own_id, entity_ids), role="audit", cancel=cancel)
+    own_pairs: list[tuple[int, str]] = []
+    relayed: set[str] = set()
+
+    def audit_rows() -> Iterator[dict[str, Any]]:
+        for row in iter_case_audit(session, own_id, entity_ids, with_attestation=True):
+            attestation_id = row.pop("attestation_id", None)
+            if row["origin_store_id"] == own_id:
+                own_pairs.append((row["seq"], row["hash"]))
+            elif attestation_id:
+                relayed.add(attestation_id)
+            yield row
+
+    writer.add_lines(mf.AUDIT, audit_rows(), role="audit", cancel=cancel)
+    attestations = relayed_attestations(session, relayed)
+    if signing_key is not None and own_pairs:
+        attestations.insert(0, signatures.attest(signing_key, own_id, own_pairs))
+    writer.add_bytes(mf.ATTESTATIONS, json.dumps(signatures.attestations_json(attestations), indent=1, ensure_ascii=False)
+                     .encode("utf-8"), role="signatures")
     done = 0
 
     def on_bytes(n: int) -> None:
@@ -295,3 +327,19 @@ def iter_evidence_names(records: CaseRecords) -> Iterator[tuple[str, dict[str, A
     for item in records.of("evidence"):
         folder = mf.DERIVED_DIR if item.get("derived_from_id") else mf.EVIDENCE_DIR
         yield folder + mf.safe_member_name(item["original_name"], item["sha256"]), item
+
+
+def relayed_attestations(session: Any, ids: set[str]) -> list[signatures.Attestation]:
+    """Other stores' attestations over the imported entries going out again, with their original signatures."""
+    from evidence_app.storage.models import AuditAttestation, SignerKey
+    from evidence_app.storage.signing import public_key_from_text
+
+    out = []
+    for attestation_id in sorted(ids):
+        row = session.get(AuditAttestation, attestation_id)
+        key = session.get(SignerKey, row.fingerprint) if row is not None else None
+        if row is None or key is None:
+            continue  # the entries go out unverified, as they are here
+        signer = signatures.Signer(key.reviewer, public_key_from_text(key.public_key, location="signer_keys"))
+        out.append(signatures.Attestation(row.origin_store_id, signer, row.entries, row.signature))
+    return out
