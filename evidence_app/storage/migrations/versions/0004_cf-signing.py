@@ -2,14 +2,14 @@
 known under, audit attestations, and which attestation vouched for each imported entry.
 
 Revision ID: cf_signing
-Revises: 0003
+Revises: inputs
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "cf_signing"  # alembic allows no "-" in revision ids
-down_revision = "0003"
+down_revision = "inputs"
 branch_labels = None
 depends_on = None
 
