@@ -30,11 +30,12 @@ from evidence_app.casefile.records import (
     content_hash,
     store_id,
 )
+from evidence_app.casefile.signatures import Signer
+from evidence_app.casefile.validate import check_scope
 from evidence_app.domain.errors import NotFound, StoreError, ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.services.context import Context
 from evidence_app.services.records import resolve
-from evidence_app.casefile.signatures import Signer
 from evidence_app.storage import audit, signing
 from evidence_app.storage.models import Case, MergeConflict, StoreMeta, SyncState
 
@@ -81,7 +82,11 @@ def import_case(
     """Check, then merge a case file; all of it lands or, on any problem, nothing does."""
     cf = open_case_file(path, progress=progress, cancel=cancel)
     try:
+        # A case file touches only its own case, and who signed it must be who its store is
+        # known by: both checked before its files reach the object store, and again in the
+        # write transaction (another import may have landed since).
         with ctx.store.read() as session:
+            check_scope(session, cf.records)
             meta = session.get(StoreMeta, STORE_ID_KEY)
             precheck(session, cf, meta.value if meta is not None else None)
         for sha, member in cf.evidence_members.items():
@@ -95,6 +100,7 @@ def import_case(
         cancel.raise_if_cancelled()
         import_id = str(uuid.uuid4())
         with ctx.store.write() as session:
+            check_scope(session, cf.records)
             own = store_id(session)
             report = merge_case_file(session, ctx.actor, cf, own, import_id)
     finally:
