@@ -26,6 +26,7 @@ MODULES = [
     "bench.bench_desk",
     "bench.bench_export",
     "bench.bench_detect",
+    "bench.bench_detect_store",
     "bench.bench_ais_import",
 ]
 HERE = Path(__file__).resolve().parent
