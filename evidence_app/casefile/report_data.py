@@ -16,6 +16,7 @@ from typing import Any
 from evidence_app import __version__
 from evidence_app.casefile.geo_export import STATUS_COLOURS
 from evidence_app.casefile.records import CaseRecords, Track
+from evidence_app.casefile.report_metrics import event_metric_rows
 from evidence_app.casefile.staticmap import MapSpec, MapTrack, load_land, render_map
 
 PREVIEW_WIDTH = 900
@@ -181,7 +182,7 @@ def build_report_data(
         data.sections.append(IncidentSection(
             incident=inc, participants=parts, evidence=links, reviews=reviews, photos=photos,
             map_png=_incident_map(inc, parts, links, tracks_by_mmsi, land_rings) if inc.get("lat") is not None else b"",
-            detection=_detection(inc, links),
+            detection=_detection(inc, links) + event_metric_rows(inc),
         ))
         data.status_counts[inc["status"]] = data.status_counts.get(inc["status"], 0) + 1
     for v in records.of("vessel"):

@@ -46,7 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    _accept_json_anywhere(parser)
     return parser
+
+
+def _accept_json_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let ``--json`` follow the command too (``evidence-app case list --json``).
+
+    Each subcommand gets its own ``--json`` whose default is SUPPRESS, so it sets the
+    flag only when given there and never resets one given before the command.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in set(action.choices.values()):
+                if "--json" not in child._option_string_actions:
+                    child.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                                       help="print machine-readable JSON")
+                _accept_json_anywhere(child)
 
 
 def _configure_logging() -> str | None:

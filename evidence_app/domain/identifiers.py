@@ -54,6 +54,14 @@ def validate_mmsi(value: object, *, field: str = "mmsi") -> int:
     return int(text)
 
 
+def display_mmsi(mmsi: int | None, as_given: str | None = None) -> str:
+    """An MMSI as people read it: nine digits, or, for one a file gave with another length,
+    the digits exactly as given marked malformed (never padded into a different number)."""
+    if as_given:
+        return f"{as_given} (malformed)"
+    return f"{mmsi:09d}" if mmsi else ""
+
+
 def mmsi_mid(mmsi: int) -> int | None:
     """The Maritime Identification Digits of a ship station MMSI (first three digits)."""
     text = f"{mmsi:09d}"
@@ -69,8 +77,17 @@ def mmsi_flag_hint(mmsi: int) -> str | None:
 
 
 def parse_vessel_ref(text: str) -> tuple[str, int | str]:
-    """Classify a user's vessel reference: ('imo', n), ('mmsi', n) or ('name', text)."""
+    """Classify a user's vessel reference: ('imo', n), ('mmsi', n), ('number', n) or ('name', text).
+
+    'IMO 9307839' is an IMO number (its check digit is verified); nine digits are an MMSI;
+    any other run of digits is ('number', n), to be looked for as an MMSI and an IMO alike
+    (files carry malformed MMSIs of seven digits, which a check digit cannot tell from an
+    IMO number). Never raises for a plain number.
+    """
     stripped = text.strip()
+    if stripped.isascii() and stripped.isdigit() and len(stripped) != 9:
+        # More than ten digits is no MMSI or IMO number (and would overflow a database integer).
+        return ("number", int(stripped)) if len(stripped) <= 10 else ("name", stripped)
     if _IMO_TEXT.match(stripped) and (stripped.upper().startswith("IMO") or len(stripped) == 7):
         return "imo", validate_imo(stripped)
     if len(stripped) == 9 and stripped.isdigit():

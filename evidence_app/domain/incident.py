@@ -50,3 +50,34 @@ def validate_relation(relation: str) -> str:
     if relation not in RELATIONS:
         raise ValidationError(f"relation {relation!r}: expected supports or contradicts", field="relation")
     return relation
+
+
+# Figures an imported event file gives about an incident (kept in Incident.metrics):
+# key -> (label, unit, decimals). Shown in the detail panel, the list and the report.
+EVENT_METRICS: dict[str, tuple[str, str, int]] = {
+    "distance_m": ("Distance between vessels", "m", 0),
+    "speed_kn": ("Speed", "kn", 1),
+    "duration_h": ("Duration", "h", 1),
+    "travelled_m": ("Distance travelled", "m", 0),
+    "end_lat": ("End latitude", "°", 5),
+    "end_lon": ("End longitude", "°", 5),
+}
+
+
+def format_metric(key: str, value: object) -> str:
+    """One metric as text with its unit ('212 m', '1.4 kn'); other values as given."""
+    label_unit = EVENT_METRICS.get(key)
+    if label_unit is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    _label, unit, decimals = label_unit
+    return f"{value:,.{decimals}f}{'' if unit == '°' else ' '}{unit}"
+
+
+def metric_rows(metrics: dict[str, object] | None) -> list[tuple[str, str]]:
+    """(label, text) pairs of an incident's metrics: known ones first in a fixed order, then the rest."""
+    if not metrics:
+        return []
+    rows = [(EVENT_METRICS[k][0], format_metric(k, metrics[k])) for k in EVENT_METRICS if metrics.get(k) is not None]
+    rows += [(str(k).replace("_", " ").capitalize(), str(v)) for k, v in sorted(metrics.items())
+             if k not in EVENT_METRICS and v not in (None, "")]
+    return rows

@@ -401,31 +401,41 @@ def _vessel_for_ref(session: Session, ref: VesselRef, created: dict[str, int]) -
     if ref.imo:
         vessel = session.scalar(select(Vessel).where(Vessel.imo == ref.imo))
     elif ref.mmsi:
-        vessel = session.scalars(select(Vessel).where(Vessel.mmsi == ref.mmsi)).first()
+        # A malformed MMSI matches only the same digits as given, never a padded nine-digit one.
+        as_given = ref.mmsi_as_given or None
+        same = Vessel.mmsi_as_given == as_given if as_given else Vessel.mmsi_as_given.is_(None)
+        vessel = session.scalars(select(Vessel).where(Vessel.mmsi == ref.mmsi, same)).first()
     elif ref.name:
         vessel = session.scalars(select(Vessel).where(Vessel.name == ref.name)).first()
     if vessel is None:
-        vessel = Vessel(imo=ref.imo, mmsi=ref.mmsi, name=ref.name,
-                        flag=(mmsi_flag_hint(ref.mmsi) or "") if ref.mmsi else "")
+        vessel = Vessel(imo=ref.imo, mmsi=ref.mmsi, name=ref.name, mmsi_as_given=ref.mmsi_as_given or None,
+                        flag=(mmsi_flag_hint(ref.mmsi) or "") if ref.mmsi and not ref.mmsi_as_given else "")
         session.add(vessel)
         session.flush()
         created["vessels"] += 1
+    elif ref.name and not vessel.name:
+        vessel.name = ref.name
     return vessel
 
 
 def _apply_events(session: Session, events: list[EventRecord], case_id: str, evidence: Evidence, source: str) -> dict[str, int]:
     created = {"incidents": 0, "vessels": 0}
     for event in events:
-        title = event.title or f"Encounter {event.vessel_a} / {event.vessel_b}"
-        incident = Incident(case_id=case_id, title=title[:300], start_utc=event.start, end_utc=event.end,
+        metrics: dict[str, Any] = dict(event.metrics)
+        incident = Incident(case_id=case_id, title=event.title_text()[:300], start_utc=event.start, end_utc=event.end,
                             lat=event.lat, lon=event.lon, position_method=f"imported from {source}"[:80],
-                            status="suspected", evidence_count=1,
+                            # GFW's encounter distance is how far apart the two hulls were around the
+                            # mean position: the placement's uncertainty.
+                            radius_m=round(metrics["distance_m"], 1) if metrics.get("distance_m") else None,
+                            status="suspected", evidence_count=1, metrics=metrics or None,
                             assessment=f"Imported from {source} line {event.line}"
                                        + (f", reference {event.reference}" if event.reference else ""))
         session.add(incident)
         session.flush()
         seen: set[str] = set()
         for ref in (event.vessel_a, event.vessel_b):
+            if ref is None:
+                continue
             vessel = _vessel_for_ref(session, ref, created)
             if vessel.id in seen:
                 continue

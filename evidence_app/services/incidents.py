@@ -245,6 +245,7 @@ class IncidentRow:
     tags: str
     proposed_by: str | None
     sanctioned: tuple[str, ...] = ()  # names of the participants under a sanctions designation
+    metrics: dict[str, Any] | None = None  # figures an imported event file gave (domain.incident.EVENT_METRICS)
 
     @property
     def has_sanctioned(self) -> bool:
@@ -402,6 +403,7 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
         .with_only_columns(
             Incident.id, Incident.case_id, Incident.title, Incident.start_utc, Incident.end_utc, Incident.status,
             Incident.lat, Incident.lon, Incident.radius_m, Incident.evidence_count, Incident.confirmation_proposed_by,
+            Incident.metrics,
         )
         .order_by(order_col.desc() if flt.descending else order_col, Incident.id)
         .offset(flt.offset)
@@ -435,7 +437,7 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
         IncidentRow(
             r.id, r.case_id, r.title, r.start_utc, r.end_utc, r.status, r.lat, r.lon, r.radius_m,
             r.evidence_count, ", ".join(sorted(vessels.get(r.id, []))), ", ".join(sorted(tags.get(r.id, []))),
-            r.confirmation_proposed_by, tuple(sorted(sanctioned.get(r.id, []))),
+            r.confirmation_proposed_by, tuple(sorted(sanctioned.get(r.id, []))), r.metrics or None,
         )
         for r in rows
     ]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.identifiers import (
+    display_mmsi,
     mmsi_flag_hint,
     parse_vessel_ref,
     validate_imo,
@@ -100,6 +101,12 @@ def find_vessel(session: Session, ref: str) -> Vessel:
         found = session.scalar(select(Vessel).where(Vessel.imo == value))
     elif kind == "mmsi":
         found = session.scalars(select(Vessel).where(Vessel.mmsi == value)).first()
+    elif kind == "number":
+        matches = session.scalars(select(Vessel).where(or_(Vessel.imo == value, Vessel.mmsi == value))
+                                  .order_by(Vessel.imo.is_(None)).limit(2)).all()
+        if len(matches) > 1 and matches[0].imo != value:
+            raise NotFound(f"several vessels have the number {value} as IMO or MMSI: use 'IMO {value}' or the id")
+        found = matches[0] if matches else None
     else:
         matches = session.scalars(select(Vessel).where(func.lower(Vessel.name) == str(value).lower()).limit(2)).all()
         if len(matches) > 1:
@@ -117,11 +124,16 @@ def find_vessel(session: Session, ref: str) -> Vessel:
 
 def vessel_ids_matching(session: Session, ref: str) -> list[str]:
     """Ids of vessels a filter text matches: exact IMO/MMSI, else a name substring."""
-    kind, value = parse_vessel_ref(ref) if ref.strip() else ("name", "")
+    try:
+        kind, value = parse_vessel_ref(ref) if ref.strip() else ("name", "")
+    except ValidationError:
+        return []  # 'IMO 1234567' failing its check digit matches no vessel: a filter never raises
     if kind == "imo":
         query = select(Vessel.id).where(Vessel.imo == value)
     elif kind == "mmsi":
         query = select(Vessel.id).where(Vessel.mmsi == value)
+    elif kind == "number":
+        query = select(Vessel.id).where(or_(Vessel.imo == value, Vessel.mmsi == value))
     else:
         pattern = f"%{str(value).lower()}%"
         alias_ids = select(VesselIdentity.vessel_id).where(func.lower(VesselIdentity.name).like(pattern))
@@ -158,6 +170,11 @@ class VesselListRow:
     identities: int
     designations: int
     incidents: int
+    mmsi_as_given: str | None = None  # set when the MMSI is malformed (not nine digits)
+
+    @property
+    def mmsi_text(self) -> str:
+        return display_mmsi(self.mmsi, self.mmsi_as_given)
 
     @property
     def sanctioned(self) -> bool:
@@ -172,7 +189,7 @@ def vessel_rows(ctx: Context, text: str = "") -> list[VesselListRow]:
 
     with ctx.store.read() as session:
         query = select(Vessel.id, Vessel.name, Vessel.imo, Vessel.mmsi, Vessel.flag, Vessel.vessel_type,
-                       counted(VesselIdentity), counted(Designation), counted(Participant)).order_by(Vessel.name, Vessel.id)
+                       counted(VesselIdentity), counted(Designation), counted(Participant), Vessel.mmsi_as_given).order_by(Vessel.name, Vessel.id)
         if text.strip():
             query = query.where(Vessel.id.in_(vessel_ids_matching(session, text)))
         return [VesselListRow(*row) for row in session.execute(query)]

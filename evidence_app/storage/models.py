@@ -116,6 +116,9 @@ class Vessel(TimestampMixin, Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     imo: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
     mmsi: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Set only when a file gave an MMSI that is not nine digits (a malformed broadcast):
+    # the digits exactly as given, so it is shown as it was and never padded into another number.
+    mmsi_as_given: Mapped[str | None] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200), default="", index=True)
     flag: Mapped[str] = mapped_column(String(80), default="")
     call_sign: Mapped[str] = mapped_column(String(20), default="")
@@ -192,6 +195,9 @@ class Incident(TimestampMixin, Base):
     assessment: Mapped[str] = mapped_column(Text, default="")
     # Four-eyes: who proposed confirmation, awaiting a second reviewer.
     confirmation_proposed_by: Mapped[str | None] = mapped_column(String(120))
+    # Figures an imported event file gave (distance_m, speed_kn, duration_h, ...): see
+    # domain/incident.EVENT_METRICS. None for incidents entered by hand.
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     evidence_count: Mapped[int] = mapped_column(Integer, default=0)
 
     case: Mapped[Case] = relationship(back_populates="incidents")

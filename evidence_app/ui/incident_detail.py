@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_app.domain.errors import NotFound, ValidationError
-from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES
+from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES, metric_rows
 from evidence_app.domain.timeparse import parse_utc
 from evidence_app.services import incidents, tags
 from evidence_app.storage.models import Designation, Incident
@@ -127,6 +127,12 @@ class IncidentDetail(QWidget):
         method.addItems(["", "AIS", "imagery", "AIS convergence", "reported", "estimated"])
         self._add(form, "position_method", "Position from", method, _text, str)
         self._add(form, "reported_location", "Reported location", QLineEdit(), _text, str)
+        # What an imported event file measured (distance, speed, duration): read-only, as the source gave it.
+        self.metrics_label = QLabel(objectName="eventMetrics", wordWrap=True)
+        self.metrics_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.metrics_label.setToolTip("Figures the imported event file gave for this incident")
+        form.addRow("Event figures", self.metrics_label)
+        self._metrics_form = form
         cargo = QComboBox()
         cargo.setEditable(True)
         cargo.addItems(["", *CARGO_KINDS])
@@ -285,6 +291,9 @@ class IncidentDetail(QWidget):
             for key, check in self.indicator_checks.items():
                 check.setChecked(key in (incident.indicators or []))
             self.assessment.setPlainText(incident.assessment or "")
+            rows = metric_rows(incident.metrics)
+            self.metrics_label.setText("; ".join(f"{label}: {text}" for label, text in rows))
+            self._metrics_form.setRowVisible(self.metrics_label, bool(rows))
             self.participants.set_rows([
                 ParticipantItem(p.vessel_id, p.role, p.vessel.name, p.vessel.imo, p.vessel.mmsi, p.vessel.flag,
                                 p.claimed_name, p.claimed_flag, p.claimed_imo, p.claimed_mmsi,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtGui import QAction, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -127,6 +127,17 @@ class IncidentListPanel(QWidget):
         header.setStretchLastSection(True)
         for col, width in ((0, 118), (1, 210), (2, 110), (3, 170), (4, 170), (5, 64)):
             header.resizeSection(col, width)
+        # The imported-event figures are optional columns: hidden at first, offered in the header's menu.
+        for col in IncidentTableModel.METRIC_COLUMNS:
+            header.setSectionHidden(col, True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.column_actions: dict[int, QAction] = {}
+        for col in range(IncidentTableModel.TITLE + 1, len(IncidentTableModel.HEADERS)):
+            action = QAction(IncidentTableModel.HEADERS[col], header, checkable=True)
+            action.setChecked(not header.isSectionHidden(col))
+            action.toggled.connect(lambda shown, c=col: self.show_column(c, shown))
+            header.addAction(action)
+            self.column_actions[col] = action
         self.timeline = TimelineStrip()
 
         grid = QGridLayout()
@@ -285,6 +296,13 @@ class IncidentListPanel(QWidget):
         self._timeline_range(since, until)
 
     # -- selection ------------------------------------------------------------------------
+    def show_column(self, column: int, shown: bool = True) -> None:
+        """Show or hide a list column (the header's context menu does the same)."""
+        self.view.horizontalHeader().setSectionHidden(column, not shown)
+        action = self.column_actions.get(column)
+        if action is not None and action.isChecked() != shown:
+            action.setChecked(shown)
+
     def selected_incident_id(self) -> str | None:
         index = self.view.currentIndex()
         return index.data(IncidentTableModel.IdRole) if index.isValid() else None

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evidence_app.domain.identifiers import display_mmsi
 from evidence_app.domain.timeparse import format_utc
 from evidence_app.services import vessels
 from evidence_app.services.context import Context
@@ -290,7 +291,7 @@ class VesselPage(QDialog):
         else:
             flag_text = flag
         size = " × ".join(f"{x:g} m" for x in (v.length_m, v.beam_m) if x) or "—"
-        values = {"imo": str(v.imo or "—"), "mmsi": f"{v.mmsi:09d}" if v.mmsi else "—", "name": v.name or "—",
+        values = {"imo": str(v.imo or "—"), "mmsi": display_mmsi(v.mmsi, v.mmsi_as_given) or "—", "name": v.name or "—",
                   "flag": flag_text, "call_sign": v.call_sign or "—", "vessel_type": v.vessel_type or "—", "length": size,
                   "tonnage": f"{v.gross_tonnage:,.0f}" if v.gross_tonnage else "—", "owner": v.owner or "—"}
         for key, text in values.items():
@@ -331,7 +332,7 @@ class VesselListModel(ListTableModel):
         col = index.column()
         if role == DISPLAY:
             return {self.SANCTIONS: "SANCTIONED" if r.sanctioned else "", self.NAME: r.name or "(unnamed)",
-                    self.IMO: str(r.imo or ""), self.MMSI: f"{r.mmsi:09d}" if r.mmsi else "", self.FLAG: r.flag,
+                    self.IMO: str(r.imo or ""), self.MMSI: r.mmsi_text, self.FLAG: r.flag,
                     self.TYPE: r.vessel_type, self.IDENTITIES: r.identities, self.INCIDENTS: r.incidents}.get(col)
         if role == Qt.ItemDataRole.DecorationRole and col == self.SANCTIONS and r.sanctioned:
             return sanction_icon()

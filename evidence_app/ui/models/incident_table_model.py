@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from evidence_app.domain.incident import format_metric
 from evidence_app.domain.timeparse import format_utc
 from evidence_app.services import incidents
 from evidence_app.services.context import Context
@@ -33,8 +34,11 @@ def format_position(lat: float | None, lon: float | None, radius_m: float | None
 
 
 class IncidentTableModel(QAbstractTableModel):
-    TIME, TITLE, STATUS, VESSELS, POSITION, EVIDENCE, TAGS = range(7)
-    HEADERS = ("Time (UTC)", "Title", "Status", "Vessels", "Position", "Evidence", "Tags")
+    TIME, TITLE, STATUS, VESSELS, POSITION, EVIDENCE, TAGS, DISTANCE, SPEED, DURATION = range(10)
+    HEADERS = ("Time (UTC)", "Title", "Status", "Vessels", "Position", "Evidence", "Tags", "Distance", "Speed",
+               "Duration")
+    # Optional columns (hidden until chosen from the header's menu): an imported event's figures.
+    METRIC_COLUMNS = {DISTANCE: "distance_m", SPEED: "speed_kn", DURATION: "duration_h"}
     # Columns the store can sort by, and the IncidentFilter order key for each.
     SORT_KEYS = {TIME: "start_utc", TITLE: "title", STATUS: "status", POSITION: "lat", EVIDENCE: "evidence_count"}
     IdRole = Qt.ItemDataRole.UserRole + 1
@@ -148,6 +152,9 @@ class IncidentTableModel(QAbstractTableModel):
                 return row.evidence_count
             if col == self.TAGS:
                 return row.tags
+            if col in self.METRIC_COLUMNS:
+                key = self.METRIC_COLUMNS[col]
+                return format_metric(key, (row.metrics or {}).get(key))
         elif role == Qt.ItemDataRole.DecorationRole and col == self.STATUS:
             return status_icon(row.status)
         elif role == Qt.ItemDataRole.DecorationRole and col == self.VESSELS and row.sanctioned:
@@ -160,7 +167,7 @@ class IncidentTableModel(QAbstractTableModel):
             if col == self.TIME:
                 return f"{format_utc(row.start_utc)} – {format_utc(row.end_utc)}" if row.end_utc else format_utc(row.start_utc)
             return None
-        elif role == Qt.ItemDataRole.TextAlignmentRole and col == self.EVIDENCE:
+        elif role == Qt.ItemDataRole.TextAlignmentRole and (col == self.EVIDENCE or col in self.METRIC_COLUMNS):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         elif role == self.IdRole:
             return row.id

@@ -68,7 +68,10 @@ def test_mmsi_flag_hint_from_mid():
 
 
 def test_vessel_reference_kinds():
-    assert parse_vessel_ref("9216470") == ("imo", 9216470)
+    # A bare number that is not nine digits is looked for as IMO and MMSI alike (malformed
+    # MMSIs have seven digits too); it never raises, even when it fails the IMO check digit.
+    assert parse_vessel_ref("9216470") == ("number", 9216470)
+    assert parse_vessel_ref("1234567") == ("number", 1234567)
     assert parse_vessel_ref("IMO 9216470") == ("imo", 9216470)
     assert parse_vessel_ref("445123000") == ("mmsi", 445123000)
     assert parse_vessel_ref("Chon Ma San") == ("name", "Chon Ma San")
