@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -83,16 +82,20 @@ print(time.perf_counter() - started, len(rows))
 
 
 def _child(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS of the child in GB, stdout) of one fresh process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:4])}... failed: {proc.stderr[-2000:]}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest of any child so far: run the largest last.
-    return seconds, max(peak_kb, before) / 1024 / 1024, proc.stdout
+    """(wall seconds, peak RSS in GB of that very child, stdout) of one fresh process."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[:4])}... failed: {err.read().decode()[-2000:]}")
+        return seconds, usage.ru_maxrss / 1024 / 1024, out.read().decode()
 
 
 def detect_cli(path: Path) -> tuple[float, float, dict[str, Any]]:
