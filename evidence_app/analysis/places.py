@@ -89,9 +89,13 @@ def world_ports() -> tuple[np.ndarray, list[str]] | None:
     import numpy as np
 
     spec = importlib.util.find_spec("searoute")  # located, not imported: its import pulls in a graph library
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "ports.geojson"
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "data" / "ports.geojson"
+    else:
+        # The frozen build carries the one data file, not the package, beside our own (packaging/evidence-app.spec).
+        from importlib.resources import files
+
+        path = Path(str(files("evidence_app"))).parent / "searoute" / "data" / "ports.geojson"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

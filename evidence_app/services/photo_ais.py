@@ -41,6 +41,8 @@ class VesselAtCapture:
     heading_deg: float | None  # course between the reports either side
     speed_kn: float | None
     inside: bool  # inside the footprint
+    x: float | None = None  # pixel position on the photo, where the georeferencing can say
+    y: float | None = None
 
 
 @dataclass
@@ -78,6 +80,17 @@ def _bearing(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     y = math.sin(dl) * math.cos(p2)
     x = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
     return (math.degrees(math.atan2(y, x)) + 360) % 360
+
+
+def _pixel_of(g: Any, lon: float, lat: float) -> tuple[float | None, float | None]:
+    """The photo pixel of a WGS 84 position (None where the photo has no map transform)."""
+    from evidence_app.ingest.georef import _transformer, apply_affine, invert_affine
+
+    if g.transform is None or g.crs is None:
+        return None, None
+    mx, my = _transformer(g.crs).transform(lon, lat, direction="INVERSE")
+    x, y = apply_affine(invert_affine(g.transform), mx, my)
+    return round(float(x), 1), round(float(y), 1)
 
 
 def check_photo(ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_RADIUS_M,
@@ -148,6 +161,8 @@ def check_photo(ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_R
             distance_m=round(float(chord_to_m(np.linalg.norm(xyz - centre_xyz))), 1),
             heading_deg=None if heading is None else round(heading, 1), speed_kn=None if speed is None else round(speed, 2),
             inside=True))
+    for v in check.vessels:
+        v.x, v.y = _pixel_of(g, v.lon, v.lat)
     check.vessels.sort(key=lambda v: v.distance_m)
     positions = np.array([xyz for _, xyz, _, _ in at]) if at else np.zeros((0, 3))
     for note_id, label, points in hull_notes:
