@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evidence_app.mapview.geo import split_polygon
+from evidence_app.domain.antimeridian import split_polygon
 from tools.topojson_to_geojson import decode_arcs, polygons_of
 
 SCALE = 100_000  # stored unit: 1e-5 degree

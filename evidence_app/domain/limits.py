@@ -238,3 +238,14 @@ def check_detection_parameter(name: str, value: object, *, label: str | None = N
         error.location = None
         raise error from None
     raise ValidationError(f"{shown} is not a detector setting", field=name)
+
+
+def xml_text(text: str) -> str:
+    """``printable`` for XML 1.0: also escapes U+FFFE and U+FFFF, which XML forbids like the controls.
+
+    The result still needs ``&``, ``<`` and ``>`` escaped (``xml.sax.saxutils.escape``).
+    """
+    shown = printable(text)
+    if "\ufffe" in shown or "\uffff" in shown:
+        shown = shown.replace("\ufffe", "\\ufffe").replace("\uffff", "\\uffff")
+    return shown
