@@ -34,6 +34,7 @@ def build_store(path: Path, n_vessels: int, n_positions: int, n_planted: int) ->
     import numpy as np
 
     from bench.bench_detect import make_fleet
+    from evidence_app.storage import audit
     from evidence_app.storage.bulk import PositionWriter, bulk_positions
     from evidence_app.storage.db import open_store
     from evidence_app.storage.models import Evidence
@@ -56,6 +57,7 @@ def build_store(path: Path, n_vessels: int, n_positions: int, n_planted: int) ->
             with bulk_positions(session, n):
                 for first in range(0, n, 500_000):
                     writer.write_columns([c[first:first + 500_000] for c in columns])
+            audit.record(session, "bench", "evidence.add", "evidence", evidence.id, {"positions": n})
     finally:
         store.close()
     tmp.rename(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from evidence_app.services import detect
+from evidence_app.storage import audit
 from evidence_app.storage.bulk import PositionWriter
 from evidence_app.storage.models import Evidence
 from evidence_app.storage.positions import position_blocks
@@ -16,6 +17,7 @@ def _store_rows(store, rows):
         session.add(evidence)
         session.flush()
         PositionWriter(session, evidence.id).write(rows)
+        audit.record(session, "tester", "evidence.add", "evidence", evidence.id, {"rows": len(rows)})
 
 
 def test_blocks_are_bounded_and_hold_every_row_once(store):
