@@ -25,6 +25,7 @@ MODULES = [
     "bench.bench_map",
     "bench.bench_desk",
     "bench.bench_export",
+    "bench.bench_report",
     "bench.bench_detect",
     "bench.bench_ais_import",
 ]

@@ -100,7 +100,8 @@ def record_stored(session: Session, ctx: Context, stored: StoredObject, original
         original_name=original.name,
         **values,
     )
-    evidence.meta = {**(evidence.meta or {}), "original_path": str(original)}
+    # Only the file's name is kept (``original_name``): where it lay on this machine would
+    # travel in every case file and tell the receiver about the analyst's folders.
     session.add(evidence)
     session.flush()
     audit.record(session, ctx.actor, "evidence.add", "evidence", evidence.id, snapshot(evidence))
