@@ -28,6 +28,7 @@ MODULES = [
     "bench.bench_report",
     "bench.bench_detect",
     "bench.bench_ais_import",
+    "bench.bench_verify",
 ]
 HERE = Path(__file__).resolve().parent
 
