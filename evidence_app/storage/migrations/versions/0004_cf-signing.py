@@ -2,14 +2,14 @@
 known under, audit attestations, and which attestation vouched for each imported entry.
 
 Revision ID: cf_signing
-Revises: inputs
+Revises: rel_integrity
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "cf_signing"  # alembic allows no "-" in revision ids
-down_revision = "inputs"
+down_revision = "rel_integrity"
 branch_labels = None
 depends_on = None
 
