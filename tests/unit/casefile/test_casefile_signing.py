@@ -64,7 +64,8 @@ def rehash_chain(entries: list[dict[str, Any]], store_id: str) -> None:
             continue
         if prev is not None and e["seq"] == prev["seq"] + 1:
             e["prev_hash"] = prev["hash"]
-        e["hash"] = entry_hash(e["seq"], e["ts"], e["actor"], e["action"], e["entity"], e["entity_id"], e["payload"], e["prev_hash"])
+        e["hash"] = entry_hash(e["seq"], e["ts"], e["actor"], e["action"], e["entity"], e["entity_id"], e["payload"], e["prev_hash"],
+                               e.get("content"))
         prev = e
 
 

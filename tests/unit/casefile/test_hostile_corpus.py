@@ -704,7 +704,7 @@ def _rechain(e: Entries, origin: str) -> None:
         if prev is not None:
             entry["prev_hash"] = prev["hash"]
         entry["hash"] = entry_hash(entry["seq"], entry["ts"], entry["actor"], entry["action"], entry["entity"],
-                                   entry["entity_id"], entry["payload"], entry["prev_hash"])
+                                   entry["entity_id"], entry["payload"], entry["prev_hash"], entry.get("content"))
         prev = entry
 
 
