@@ -362,13 +362,14 @@ def iter_case_audit(session: Session, own_store_id: str, entity_ids: Iterable[st
         yield {
             "origin_store_id": own_store_id, "seq": e.seq, "ts": _ts_text(e.ts), "actor": e.actor, "action": e.action,
             "entity": e.entity, "entity_id": e.entity_id, "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash,
+            **({"content": e.content} if e.content is not None else {}),  # hashed with the entry
         }
     foreign: list[ImportedAuditEntry] = []
     for chunk in _chunks(ids):
         foreign += session.scalars(select(ImportedAuditEntry).where(ImportedAuditEntry.entity_id.in_(chunk)))
     foreign.sort(key=lambda e: (e.origin_store_id, e.seq))
     for f in foreign:
-        yield {k: getattr(f, k) for k in AUDIT_FIELDS}
+        yield {**{k: getattr(f, k) for k in AUDIT_FIELDS}, **({"content": f.content} if f.content is not None else {})}
 
 
 def sync_bases(session: Session, keys: Iterable[str]) -> dict[str, dict[str, str]]:

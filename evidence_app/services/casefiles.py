@@ -31,6 +31,7 @@ from evidence_app.casefile.records import (
 from evidence_app.casefile.validate import check_scope
 from evidence_app.domain.errors import NotFound, StoreError, ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from evidence_app.services import checkpoints
 from evidence_app.services.context import Context
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
@@ -58,7 +59,8 @@ def export_case(
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> ExportResult:
-    """Write ``out_path`` (.evcase) and record the export in the audit log."""
+    """Write ``out_path`` (.evcase), record the export in the audit log, and sign the chain head."""
+    key = checkpoints.signing_key(ctx)  # a config-folder problem is reported before any work
     with ctx.store.read() as session:
         case = resolve(session, Case, case_id, "case")
     result = write_case_file(
@@ -70,6 +72,7 @@ def export_case(
             "file": Path(out_path).name, "export_id": result.export_id, "manifest_sha256": result.manifest_sha256,
             "scope": "confirmed" if only_confirmed else "all", "evidence_files": result.evidence_files,
         })
+    checkpoints.sign_head(ctx, f"export of case {case.id}", key)
     return result
 
 
