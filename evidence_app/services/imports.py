@@ -355,7 +355,8 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
                 Designation.reference == d.reference))
             if exists is None:
                 session.add(Designation(vessel_id=vessel.id, authority=d.authority, program=d.program,
-                                        reference=d.reference, remarks=d.remarks, evidence_id=evidence.id))
+                                        reference=d.reference, remarks=d.remarks, listed_on=d.listed_on,
+                                        evidence_id=evidence.id))
                 created["designations"] += 1
     session.flush()
     return created
