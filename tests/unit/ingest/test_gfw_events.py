@@ -166,3 +166,12 @@ def test_event_figures_reach_the_list_row_and_the_report(ctx, case_id, tmp_path:
     html = out.read_text(encoding="utf-8")
     for text in ("Distance between vessels (imported event)", "36 m", "0.8 kn", "6.7 h"):
         assert text in html
+
+
+def test_the_desks_column_table_needs_nothing_chosen_for_gfw_files(tmp_path: Path) -> None:
+    from evidence_app.ingest.columns import plan_columns
+
+    for name, header in (("encounter-events.csv", ENCOUNTER_HEADER), ("loitering-events.csv", LOITERING_HEADER),
+                         ("gaps.csv", GAP_HEADER), ("port-visits.csv", PORT_VISIT_HEADER)):
+        plan = plan_columns(write_csv(tmp_path / name, header, []), "events")
+        assert plan is not None and plan.missing == [], (name, plan.columns)
