@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-core bench clean system-deps
+.PHONY: run test test-core bench clean system-deps package package-test
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version)'
@@ -32,8 +32,26 @@ test: $(VENV)/.installed-test system-deps
 test-core: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m "not gui"
 
+# The installable application: a one-folder build and its archive in dist/.
+VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' evidence_app/__init__.py)
+ARCHIVE := dist/evidence-review-$(VERSION)-linux-$(shell uname -m).tar.gz
+
+$(VENV)/.installed-package: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[test,package]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
+
+package: $(VENV)/.installed-package system-deps
+	rm -rf dist/evidence-review build/pyinstaller
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/evidence-app.spec
+	tar -C dist -czf $(ARCHIVE) evidence-review
+	@echo "built dist/evidence-review/ and $(ARCHIVE)"
+
+# Runs the frozen build's self-test without the virtualenv and without a network.
+package-test: package
+	EVIDENCE_APP_FROZEN=dist/evidence-review/evidence-review $(BIN)/python -m pytest tests/packaging
+
 bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info

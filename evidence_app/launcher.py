@@ -21,6 +21,16 @@ def only_store_options(args: Sequence[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--self-test"]:
+        parser = argparse.ArgumentParser(prog="evidence-app --self-test")
+        parser.add_argument("--self-test", action="store_true")
+        parser.add_argument("--screenshot", metavar="PNG", help="save the desk as drawn during the test")
+        options = parser.parse_args(args)
+        from pathlib import Path
+
+        from evidence_app.ui.selftest import run_self_test
+
+        return run_self_test(screenshot=Path(options.screenshot) if options.screenshot else None)
     if only_store_options(args):
         parser = argparse.ArgumentParser(prog="evidence-app")
         parser.add_argument("--db")

@@ -14,6 +14,9 @@ check_lib libfontconfig.so.1 libfontconfig1
 check_lib libxshmfence.so.1 libxshmfence1
 check_lib libxkbfile.so.1 libxkbfile1
 check_cmd fc-list fonts-dejavu-core
+check_cmd desktop-file-validate desktop-file-utils  # validates the .desktop entry (tests/unit/test_desktop_metadata.py)
+check_cmd appstreamcli appstream                   # validates the AppStream metainfo
+check_cmd unshare util-linux                       # the frozen self-test runs without a network (make package-test)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing system packages: ${need[*]}"
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
