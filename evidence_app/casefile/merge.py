@@ -24,10 +24,12 @@ from evidence_app.casefile.records import (
     AIS_FIELDS,
     APPEND_ONLY,
     RECORD_TYPES,
+    REFERENCES,
     content_hash,
     differing_fields,
     from_dict,
     incident_dict,
+    merge_order,
     to_dict,
 )
 from evidence_app.domain.errors import UserError
@@ -47,17 +49,6 @@ from evidence_app.storage.models import (
     Vessel,
 )
 
-# Columns that point at other records, and the type they point at (ids may be remapped).
-FOREIGN = {
-    "vessel_identity": {"vessel_id": "vessel", "evidence_id": "evidence"},
-    "designation": {"vessel_id": "vessel", "evidence_id": "evidence"},
-    "evidence": {"derived_from_id": "evidence"},
-    "incident": {"case_id": "case"},
-    "participant": {"incident_id": "incident", "vessel_id": "vessel"},
-    "link": {"incident_id": "incident", "evidence_id": "evidence"},
-    "annotation": {"evidence_id": "evidence"},
-    "review": {"incident_id": "incident"},
-}
 # An evidence item's bytes never change: only its description is merged.
 EVIDENCE_FIXED = frozenset({"sha256", "size", "media_type", "created_at"})
 
@@ -171,55 +162,54 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
     touched_incidents: set[str] = set()
     report.new_case = session.get(RECORD_TYPES["case"], cf.case_id) is None
 
-    for record_type in RECORD_TYPES:
-        for raw in cf.records.of(record_type):
-            incoming = dict(raw)
-            for column, target in FOREIGN.get(record_type, {}).items():
-                if incoming.get(column) is not None:
-                    incoming[column] = id_map.get((target, incoming[column]), incoming[column])
-            key = f"{record_type}:{raw['id']}"
-            local = _find_local(session, record_type, incoming)
-            if local is not None and local.id != raw["id"]:  # type: ignore[attr-defined]
-                id_map[(record_type, raw["id"])] = local.id  # type: ignore[attr-defined]
-                incoming["id"] = local.id  # type: ignore[attr-defined]
-                if record_type == "evidence":
-                    report.evidence_deduplicated += 1
-            incoming_hash = content_hash(incoming)
-            if local is None:
-                _insert(session, record_type, incoming)
-                report.added[record_type] += 1
-                audit.record(session, actor, "casefile.merge_add", _entity(record_type), _entity_id(record_type, incoming),
-                             {"type": record_type, "id": incoming["id"], "import_id": import_id})
-                if record_type in ("link", "participant", "review", "incident"):
-                    touched_incidents.add(incoming["incident_id"] if record_type != "incident" else incoming["id"])
-                _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
-                continue
-            if record_type == "evidence" and local.sha256 != incoming["sha256"]:  # type: ignore[attr-defined]
-                raise UserError(
-                    f"evidence {incoming['id']} has SHA-256 {incoming['sha256']} in the file but {local.sha256} here:"  # type: ignore[attr-defined]
-                    " the same record cannot hold different files; nothing was imported",
-                )
-            current = local_dict(session, record_type, local)
-            local_hash = content_hash(current)
-            if local_hash == incoming_hash or record_type in APPEND_ONLY:
-                report.unchanged += 1
-                _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
-                continue
-            bases = {b for b in (file_bases.get(key), local_bases.get(f"{record_type}:{incoming['id']}")) if b}
-            if origin == own_store_id:
-                bases.add(incoming_hash)  # our own earlier file: everything in it is ours already
-            if local_hash in bases:
-                diff = apply_incoming(session, record_type, local, incoming)
-                report.updated[record_type] += 1
-                audit.record(session, actor, "casefile.merge_update", _entity(record_type), _entity_id(record_type, incoming),
-                             {"type": record_type, "id": incoming["id"], "import_id": import_id, "changes": diff})
-                _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
-                if record_type == "incident":
-                    touched_incidents.add(incoming["id"])
-            elif incoming_hash in bases:
-                report.kept_local += 1
-            else:
-                report.conflicts.append(_conflict(session, cf, import_id, record_type, incoming, current, local_hash, bases))
+    for record_type, raw in merge_order(cf.records):
+        incoming = dict(raw)
+        for column, target in REFERENCES.get(record_type, {}).items():
+            if incoming.get(column) is not None:
+                incoming[column] = id_map.get((target, incoming[column]), incoming[column])
+        key = f"{record_type}:{raw['id']}"
+        local = _find_local(session, record_type, incoming)
+        if local is not None and local.id != raw["id"]:  # type: ignore[attr-defined]
+            id_map[(record_type, raw["id"])] = local.id  # type: ignore[attr-defined]
+            incoming["id"] = local.id  # type: ignore[attr-defined]
+            if record_type == "evidence":
+                report.evidence_deduplicated += 1
+        incoming_hash = content_hash(incoming)
+        if local is None:
+            _insert(session, record_type, incoming)
+            report.added[record_type] += 1
+            audit.record(session, actor, "casefile.merge_add", _entity(record_type), _entity_id(record_type, incoming),
+                         {"type": record_type, "id": incoming["id"], "import_id": import_id})
+            if record_type in ("link", "participant", "review", "incident"):
+                touched_incidents.add(incoming["incident_id"] if record_type != "incident" else incoming["id"])
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            continue
+        if record_type == "evidence" and local.sha256 != incoming["sha256"]:  # type: ignore[attr-defined]
+            raise UserError(
+                f"evidence {incoming['id']} has SHA-256 {incoming['sha256']} in the file but {local.sha256} here:"  # type: ignore[attr-defined]
+                " the same record cannot hold different files; nothing was imported",
+            )
+        current = local_dict(session, record_type, local)
+        local_hash = content_hash(current)
+        if local_hash == incoming_hash or record_type in APPEND_ONLY:
+            report.unchanged += 1
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            continue
+        bases = {b for b in (file_bases.get(key), local_bases.get(f"{record_type}:{incoming['id']}")) if b}
+        if origin == own_store_id:
+            bases.add(incoming_hash)  # our own earlier file: everything in it is ours already
+        if local_hash in bases:
+            diff = apply_incoming(session, record_type, local, incoming)
+            report.updated[record_type] += 1
+            audit.record(session, actor, "casefile.merge_update", _entity(record_type), _entity_id(record_type, incoming),
+                         {"type": record_type, "id": incoming["id"], "import_id": import_id, "changes": diff})
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            if record_type == "incident":
+                touched_incidents.add(incoming["id"])
+        elif incoming_hash in bases:
+            report.kept_local += 1
+        else:
+            report.conflicts.append(_conflict(session, cf, import_id, record_type, incoming, current, local_hash, bases))
     report.ais_positions_added = _merge_ais(session, cf, report, id_map)
     for incident_id in touched_incidents:
         incident = session.get(Incident, incident_id)

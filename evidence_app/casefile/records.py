@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import BigInteger
 
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.limits import check_time
 from evidence_app.storage.models import (
     AisPosition,
     Annotation,
@@ -70,6 +71,49 @@ COLLECTION = {
     "annotation": "annotations",
     "review": "reviews",
 }
+def _references() -> dict[str, dict[str, str]]:
+    """For each record type, the columns that point at other records and the type they point at.
+
+    Read from the models' foreign keys, so a column added later is covered without a list
+    to keep in step (a merge that misses one fails on a foreign key, as issue 10 found).
+    """
+    by_table = {model.__tablename__: name for name, model in RECORD_TYPES.items()}
+    out: dict[str, dict[str, str]] = {}
+    for name, model in RECORD_TYPES.items():
+        for attr in inspect(model).column_attrs:
+            for fk in attr.columns[0].foreign_keys:
+                target = by_table.get(fk.column.table.name)
+                if target is not None:
+                    out.setdefault(name, {})[attr.key] = target
+    return out
+
+
+def _parents_first(references: dict[str, dict[str, str]]) -> list[str]:
+    """Record types ordered so every type comes after the types it points at (self-references aside)."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            raise RuntimeError(f"record types reference each other in a cycle through {name}")
+        visiting.add(name)
+        for target in references.get(name, {}).values():
+            if target != name:
+                visit(target)
+        visiting.discard(name)
+        order.append(name)
+
+    for name in RECORD_TYPES:
+        visit(name)
+    return order
+
+
+# Every reference between records (column -> record type), and the order a merge inserts in.
+REFERENCES: dict[str, dict[str, str]] = _references()
+MERGE_ORDER: list[str] = _parents_first(REFERENCES)
+
 # Bookkeeping that differs between stores holding the same content: not hashed, not merged.
 NOT_CONTENT = frozenset({"updated_at", "version", "evidence_count"})
 # Records that never change once written: merged by adding what is missing.
@@ -135,6 +179,40 @@ class CaseRecords:
     def hashes(self) -> dict[str, str]:
         """``{"type:id": content hash}`` for every record."""
         return {f"{t}:{r['id']}": content_hash(r) for t, rows in self.records.items() for r in rows}
+
+
+def merge_order(records: CaseRecords) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every record, each after the records it points at, whatever order the file lists them in.
+
+    Types follow ``MERGE_ORDER``; within a type that points at itself (a derived evidence item
+    and its original), originals come first. A self-reference cycle cannot be inserted and is
+    refused, naming a record on it.
+    """
+    for record_type in MERGE_ORDER:
+        rows = records.of(record_type)
+        own = [c for c, target in REFERENCES.get(record_type, {}).items() if target == record_type]
+        if not own:
+            yield from ((record_type, r) for r in rows)
+            continue
+        by_id = {r["id"]: r for r in rows}
+        done: set[str] = set()
+        for row in rows:
+            chain: list[dict[str, Any]] = []
+            on_chain: set[str] = set()
+            current: dict[str, Any] | None = row
+            while current is not None and current["id"] not in done:
+                if current["id"] in on_chain:
+                    raise ValidationError(
+                        f"{record_type} {current['id']} is, through {', '.join(own)}, derived from itself",
+                        location=f"records/case.json: {COLLECTION[record_type]}",
+                    )
+                on_chain.add(current["id"])
+                chain.append(current)
+                parents = [current[c] for c in own if current.get(c) is not None]
+                current = by_id.get(parents[0]) if parents else None
+            for item in reversed(chain):
+                done.add(item["id"])
+                yield record_type, item
 
 
 def incident_dict(session: Session, incident: Incident) -> dict[str, Any]:
@@ -303,7 +381,10 @@ def parse_time(value: str, where: str) -> datetime:
         raise ValidationError(f"{value!r} is not an ISO 8601 time", location=where) from None
     if parsed.tzinfo is None:
         raise ValidationError(f"time {value!r} has no time zone", location=where)
-    return parsed.astimezone(UTC)
+    try:
+        return check_time(parsed, field="time")
+    except ValidationError as exc:  # past 2200, or an offset that carries it past year 9999
+        raise ValidationError(exc.message, location=where) from None
 
 
 def check_record(record_type: str, record: Any, where: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ the range expected.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,11 +45,15 @@ QUANTITY = Range(0.0, 1e9)  # tonnes or barrels of cargo
 DURATION_H = Range(0.0, 24.0 * 366, "h")
 GSD_M = Range(0.01, 10_000.0, "m per pixel")
 PIXELS = Range(0, 1_000_000)  # one image dimension
+MEASURED_LENGTH_M = Range(0.0, 10_000_000.0, "m")  # a measurement drawn on an image (a coastline, a wake)
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 MAX_TEXT = 100_000  # characters in any one text field
 MAX_NAME = 1_000  # names, titles, tags, reviewer names
+MAX_JSON_DEPTH = 64  # nesting of any JSON a file brings in (real records nest 5 deep at most)
+# What a database integer column holds (SQLite and PostgreSQL BIGINT): larger ones overflow at insert.
+INT64 = (-(2**63), 2**63 - 1)
 
 
 def check_number(value: object, rng: Range, *, field: str) -> float:
@@ -98,6 +103,10 @@ def check_window(start: datetime | None, end: datetime | None, *, field: str = "
 
 
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+# Unicode category Cc is exactly U+0000..U+001F and U+007F..U+009F.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_text(value: object, *, field: str, max_length: int = MAX_TEXT, multiline: bool = True) -> str:
@@ -106,6 +115,10 @@ def check_text(value: object, *, field: str, max_length: int = MAX_TEXT, multili
         raise ValidationError(f"{field} must be text, found {type(value).__name__}", field=field)
     if len(value) > max_length:
         raise ValidationError(f"{field} is {len(value)} characters long: at most {max_length} allowed", field=field)
+    # One C-speed scan each (imports check every field of every record); the slow path only names the place.
+    found = (_CONTROLS_MULTILINE if multiline else _CONTROLS).search(value) or _SURROGATE.search(value)
+    if found is None:
+        return value
     for index, char in enumerate(value):
         code = ord(char)
         if 0xD800 <= code <= 0xDFFF:
@@ -120,6 +133,49 @@ def check_text(value: object, *, field: str, max_length: int = MAX_TEXT, multili
 def check_name(value: object, *, field: str) -> str:
     """A one-line name or title: no control characters at all, at most 1,000 characters."""
     return check_text(value, field=field, max_length=MAX_NAME, multiline=False)
+
+
+def check_json_value(value: object, *, field: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """A JSON value a store can hold and every reader can walk: bounded nesting, finite numbers,
+    whole numbers that fit 64 bits, text and keys without lone surrogates.
+
+    Iterative, so a hostile depth cannot exhaust the stack; the path to the first problem
+    is named (``meta.image.width``).
+    """
+    stack: list[tuple[object, str, int]] = [(value, field, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= max_depth:
+                raise ValidationError(f"{path} is nested more than {max_depth} levels deep", field=field)
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if not isinstance(key, str):
+                        raise ValidationError(f"{path} has a key that is not text", field=field)
+                    _no_surrogates(key, f"{path} key", field)
+                    stack.append((child, f"{path}.{key}" if len(path) < 200 else path, depth + 1))
+            else:
+                stack.extend((child, f"{path}[{i}]" if len(path) < 200 else path, depth + 1) for i, child in enumerate(item))
+        elif isinstance(item, str):
+            _no_surrogates(item, path, field)
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not INT64[0] <= item <= INT64[1]:
+                raise ValidationError(f"{path} is a whole number too large to store: at most 19 digits", field=field)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ValidationError(f"{path} must be a finite number, found {item!r}", field=field)
+        else:
+            raise ValidationError(f"{path} holds a {type(item).__name__}, not a JSON value", field=field)
+
+
+def _no_surrogates(text: str, path: str, field: str) -> None:
+    if _SURROGATE.search(text) is None:
+        return
+    for index, char in enumerate(text):
+        if 0xD800 <= ord(char) <= 0xDFFF:
+            raise ValidationError(f"{path} has a lone surrogate at character {index + 1}", field=field)
 
 
 def printable(text: str) -> str:

@@ -29,6 +29,7 @@ from evidence_app.casefile.records import (
     content_hash,
     store_id,
 )
+from evidence_app.casefile.validate import check_scope
 from evidence_app.domain.errors import NotFound, StoreError, ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.services.context import Context
@@ -74,6 +75,10 @@ def import_case(
     """Check, then merge a case file; all of it lands or, on any problem, nothing does."""
     cf = open_case_file(path, progress=progress, cancel=cancel)
     try:
+        # A case file touches only its own case: checked before its files reach the object
+        # store, and again in the write transaction (another import may have landed since).
+        with ctx.store.read() as session:
+            check_scope(session, cf.records)
         for sha, member in cf.evidence_members.items():
             cancel.raise_if_cancelled()
             if ctx.store.objects.has(sha):
@@ -85,6 +90,7 @@ def import_case(
         cancel.raise_if_cancelled()
         import_id = str(uuid.uuid4())
         with ctx.store.write() as session:
+            check_scope(session, cf.records)
             own = store_id(session)
             report = merge_case_file(session, ctx.actor, cf, own, import_id)
     finally:
