@@ -26,6 +26,7 @@ from evidence_app import __version__
 from evidence_app.casefile import manifest as mf
 from evidence_app.casefile.records import (
     CaseRecords,
+    check_finite,
     collect_case,
     iter_ais_positions,
     iter_case_audit,
@@ -174,10 +175,15 @@ def export_case(
     only_confirmed: bool = False,
     exported_by: str = "",
     with_report: bool = True,
+    report_helpers: Any = None,
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> ExportResult:
-    """Write the case file; returns what went in. The target appears only when complete."""
+    """Write the case file; returns what went in. The target appears only when complete.
+
+    ``report_helpers`` (``report_data.ReportHelpers``) brings the image display stretch and
+    the distance from shore; the services pass them.
+    """
     started = time.perf_counter()
     out = Path(out_path)
     if out.is_dir():
@@ -190,6 +196,7 @@ def export_case(
     export_id = str(uuid.uuid4())
     with store.read() as session:
         records = collect_case(session, case_id, only_confirmed=only_confirmed)
+        check_finite(records)
         case = records.case
         evidence = records.of("evidence")
         total_bytes = sum(e["size"] for e in evidence)
@@ -203,8 +210,10 @@ def export_case(
                     writer = _Writer(zf, now)
                     _write_contents(
                         session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
-                        with_report=with_report, export_id=export_id, when=now,
+                        with_report=with_report, export_id=export_id, when=now, report_helpers=report_helpers,
                     )
+                    _write_guide(writer, records, exported_at=now, exported_by=exported_by, export_id=export_id,
+                                 scope="confirmed" if only_confirmed else "all")
                     manifest = {
                         "format": mf.FORMAT_NAME,
                         "format_version": mf.FORMAT_VERSION,
@@ -239,7 +248,7 @@ def export_case(
 def _write_contents(
     session: Any, store: Store, writer: _Writer, records: CaseRecords, own_id: str, entity_ids: list[str],
     total_bytes: int, result: ExportResult, progress: Progress, cancel: CancelToken, *,
-    with_report: bool, export_id: str, when: datetime,
+    with_report: bool, export_id: str, when: datetime, report_helpers: Any = None,
 ) -> None:
     from evidence_app.casefile.records import case_tracks
 
@@ -276,7 +285,7 @@ def _write_contents(
     tracks = case_tracks(session, records)
     from evidence_app.casefile import geo_export
 
-    writer.add_bytes("geo/case.geojson", json.dumps(geo_export.to_geojson(records, tracks), ensure_ascii=False).encode("utf-8"), role="geojson")
+    writer.add_bytes("geo/case.geojson", geo_export.geojson_bytes(records, tracks), role="geojson")
     writer.add_bytes("geo/case.kml", geo_export.to_kml(records, tracks), role="kml")
     if with_report:
         cancel.raise_if_cancelled()
@@ -285,7 +294,8 @@ def _write_contents(
         from evidence_app.casefile.report_html import render_html
         from evidence_app.casefile.report_pdf import render_pdf
 
-        data = build_report_data(records, tracks, store.objects.path_for, exported_at=when, export_id=export_id)
+        data = build_report_data(records, tracks, store.objects.path_for, exported_at=when, export_id=export_id,
+                                 helpers=report_helpers)
         writer.add_bytes("report/report.html", render_html(data).encode("utf-8"), role="report")
         writer.add_bytes("report/report.pdf", render_pdf(data), compress=False, role="report")
 
@@ -295,3 +305,21 @@ def iter_evidence_names(records: CaseRecords) -> Iterator[tuple[str, dict[str, A
     for item in records.of("evidence"):
         folder = mf.DERIVED_DIR if item.get("derived_from_id") else mf.EVIDENCE_DIR
         yield folder + mf.safe_member_name(item["original_name"], item["sha256"]), item
+
+
+def _write_guide(writer: _Writer, records: CaseRecords, *, exported_at: datetime, exported_by: str, export_id: str, scope: str) -> None:
+    """README.txt and SHA256SUMS, written after every other entry but the manifest.
+
+    SHA256SUMS lists every entry written so far (README.txt included), so
+    ``sha256sum -c SHA256SUMS`` checks the whole file but the manifest, which lists
+    SHA256SUMS in turn.
+    """
+    from evidence_app.casefile import guide
+
+    readme = guide.readme_text(
+        records, iter_evidence_names(records), exported_at=exported_at.strftime("%Y-%m-%d %H:%M UTC"),
+        exported_by=exported_by, export_id=export_id, scope=scope, generator=f"{GENERATOR} {__version__}",
+        entries=[f["path"] for f in writer.files],
+    )
+    writer.add_bytes(mf.README, readme.encode("utf-8"), role="readme")
+    writer.add_bytes(mf.SHA256SUMS, guide.sha256sums(writer.files), role="sha256sums")

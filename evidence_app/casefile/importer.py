@@ -292,16 +292,19 @@ def _parse_audit(data: bytes) -> list[dict[str, Any]]:
             expected: type = int if key == "seq" else str
             if not isinstance(entry.get(key), expected) or isinstance(entry.get(key), bool):
                 raise UserError(f"field {key!r} is missing or of the wrong type", location=where)
+        content = entry.get("content")  # content hashes (optional: older stores wrote none)
+        if content is not None and not isinstance(content, str):
+            raise UserError("field 'content' is of the wrong type", location=where)
         recomputed = entry_hash(
             entry["seq"], entry["ts"], entry["actor"], entry["action"], entry["entity"],
-            entry["entity_id"], entry["payload"], entry["prev_hash"],
+            entry["entity_id"], entry["payload"], entry["prev_hash"], content,
         )
         if recomputed != entry["hash"]:
             raise UserError(
                 f"audit entry {entry['seq']} of store {entry['origin_store_id']} does not match its hash: it was altered",
                 location=where,
             )
-        entries.append({k: entry[k] for k in AUDIT_FIELDS})
+        entries.append({**{k: entry[k] for k in AUDIT_FIELDS}, "content": content})
     return entries
 
 

@@ -23,6 +23,8 @@ AIS = "records/ais_positions.jsonl"
 AUDIT = "records/audit.jsonl"
 EVIDENCE_DIR = "evidence/"
 DERIVED_DIR = "derived/"
+README = "README.txt"  # plain words for whoever opens the zip by hand
+SHA256SUMS = "SHA256SUMS"  # the hashes again, in the format `sha256sum -c` reads
 
 # Limits that make a hostile file harmless: each is far above what a real case needs.
 MAX_ENTRIES = 200_000

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Boolean, Float, Integer, SmallInteger, String, Text, inspect, select
@@ -136,10 +137,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# Evidence metadata that describes the exporting machine, not the evidence: stores written
+# before it stopped being recorded still hold it, and it never leaves the store.
+LOCAL_ONLY_META = frozenset({"original_path"})
+
+
+@lru_cache(maxsize=None)
+def _column_keys(model: type[Base]) -> tuple[str, ...]:
+    return tuple(attr.key for attr in inspect(model).column_attrs)
+
+
 def to_dict(obj: Base) -> dict[str, Any]:
-    """Every column of a record, JSON-friendly, keyed by attribute name."""
-    mapper = inspect(type(obj))
-    return {attr.key: _plain(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+    """Every column of a record, JSON-friendly, keyed by attribute name (local-only metadata left out)."""
+    data = {key: _plain(getattr(obj, key)) for key in _column_keys(type(obj))}
+    meta = data.get("meta")
+    if isinstance(obj, Evidence) and isinstance(meta, dict) and LOCAL_ONLY_META & meta.keys():
+        data["meta"] = {k: v for k, v in meta.items() if k not in LOCAL_ONLY_META}
+    return data
 
 
 def canonical(value: Any) -> str:
@@ -240,7 +254,14 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
         query = query.where(Incident.status == "confirmed")
     incidents = list(session.scalars(query))
     incident_ids = [i.id for i in incidents]
-    out.records["incident"] = [incident_dict(session, i) for i in incidents]
+    # Tags in one query per chunk, not one per incident (10,000 incidents: 10,000 queries saved).
+    tags: dict[str, list[str]] = {}
+    for chunk in _chunks(incident_ids):
+        for incident_id, name in session.execute(
+            select(IncidentTag.incident_id, Tag.name).join(Tag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id.in_(chunk))
+        ):
+            tags.setdefault(incident_id, []).append(name)
+    out.records["incident"] = [{**to_dict(i), "tags": sorted(tags.get(i.id, []))} for i in incidents]
     participants: list[Participant] = []
     links: list[IncidentEvidence] = []
     reviews: list[ReviewEvent] = []
@@ -287,6 +308,23 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
     return out
 
 
+def check_finite(records: CaseRecords) -> None:
+    """Refuse, naming the record and field, a stored infinity or NaN: JSON cannot carry it (RFC 8259).
+
+    Such a value can only come from behind the app's back (services and import refuse
+    it); exporting it would fail half-way with no hint of where.
+    """
+    for record_type, rows in records.records.items():
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ValidationError(
+                        f"{record_type} {row.get('id')} holds {key} = {value}, which a case file cannot carry:"
+                        " correct it in the desk and export again; nothing was exported",
+                        field=key, location=f"{record_type} {row.get('id')}",
+                    )
+
+
 AIS_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "evidence_id")
 
 
@@ -324,13 +362,14 @@ def iter_case_audit(session: Session, own_store_id: str, entity_ids: Iterable[st
         yield {
             "origin_store_id": own_store_id, "seq": e.seq, "ts": _ts_text(e.ts), "actor": e.actor, "action": e.action,
             "entity": e.entity, "entity_id": e.entity_id, "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash,
+            **({"content": e.content} if e.content is not None else {}),  # hashed with the entry
         }
     foreign: list[ImportedAuditEntry] = []
     for chunk in _chunks(ids):
         foreign += session.scalars(select(ImportedAuditEntry).where(ImportedAuditEntry.entity_id.in_(chunk)))
     foreign.sort(key=lambda e: (e.origin_store_id, e.seq))
     for f in foreign:
-        yield {k: getattr(f, k) for k in AUDIT_FIELDS}
+        yield {**{k: getattr(f, k) for k in AUDIT_FIELDS}, **({"content": f.content} if f.content is not None else {})}
 
 
 def sync_bases(session: Session, keys: Iterable[str]) -> dict[str, dict[str, str]]:

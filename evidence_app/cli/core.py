@@ -69,9 +69,23 @@ def register(sub: Any) -> None:
     p.add_argument("--tag", action="append", default=[])
     p.add_argument("--limit", type=int)
     p.set_defaults(handler=incident_list)
-    p = inc.add_parser("show", help="show one incident in full")
+    p = inc.add_parser("show", help="show one incident in full (with its version, for --expected-version)")
     p.add_argument("id")
     p.set_defaults(handler=incident_show)
+    p = inc.add_parser("edit", help="change an incident's fields")
+    p.add_argument("id")
+    p.add_argument("--title")
+    p.add_argument("--start", help="UTC start, ISO 8601")
+    p.add_argument("--end")
+    p.add_argument("--lat")
+    p.add_argument("--lon")
+    p.add_argument("--radius-m")
+    p.add_argument("--local-time")
+    p.add_argument("--location", help="reported location text")
+    p.add_argument("--cargo")
+    p.add_argument("--assessment")
+    _expected_version_option(p)
+    p.set_defaults(handler=incident_edit)
 
     p = sub.add_parser("attach", help="attach evidence files to an incident")
     p.add_argument("incident_id")
@@ -84,6 +98,7 @@ def register(sub: Any) -> None:
     p.add_argument("incident_id")
     p.add_argument("--status", required=True, help="suspected, under_review, confirmed, rejected, inconclusive")
     p.add_argument("--rationale", default="")
+    _expected_version_option(p)
     p.set_defaults(handler=do_review)
 
     p = sub.add_parser("audit", help="list audit log entries")
@@ -91,7 +106,25 @@ def register(sub: Any) -> None:
     p.add_argument("--limit", type=int)
     p.set_defaults(handler=audit_list)
 
-    sub.add_parser("verify", help="re-hash every evidence file and recompute the audit chain").set_defaults(handler=verify)
+    sub.add_parser("verify", help="check evidence files, the audit chain and its signed checkpoints, and every record against the log").set_defaults(handler=verify)
+
+
+def _expected_version_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--expected-version", type=_version_number, metavar="N",
+        help="the version your change is based on (see 'incident show'): if the record changed since, "
+             "nothing is saved and the command exits 1 with both values (the attempt is audited)",
+    )
+
+
+def _version_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: versions start at 1")
+    return value
 
 
 def case_create(args: argparse.Namespace, ctx: Context) -> Output:
@@ -162,6 +195,25 @@ def incident_add(args: argparse.Namespace, ctx: Context) -> Output:
     return Output(snapshot(incident), f"added incident {incident.id}  {incident.title}".rstrip())
 
 
+def incident_edit(args: argparse.Namespace, ctx: Context) -> Output:
+    fields: dict[str, Any] = {}
+    for name, key in (("title", "title"), ("local_time", "local_time_text"), ("location", "reported_location"),
+                      ("cargo", "cargo_kind"), ("assessment", "assessment")):
+        if getattr(args, name) is not None:
+            fields[key] = getattr(args, name)
+    for name, key in (("lat", "lat"), ("lon", "lon"), ("radius_m", "radius_m")):
+        if getattr(args, name) is not None:
+            fields[key] = parse_float(getattr(args, name), name.replace("_", "-"))
+    for name, key in (("start", "start_utc"), ("end", "end_utc")):
+        if getattr(args, name) is not None:
+            fields[key] = parse_utc(getattr(args, name), field=name)
+    if not fields:
+        raise UserError("incident edit: give at least one field to change (e.g. --title)")
+    result = incidents.update_incident(ctx, args.id, expected_version=args.expected_version, **fields)
+    changed = ", ".join(result) or "nothing (the values were already so)"
+    return Output({"changes": dict(result), "version": result.version}, f"changed {changed}; version {result.version}")
+
+
 def incident_list(args: argparse.Namespace, ctx: Context) -> Output:
     flt = incidents.IncidentFilter(
         case_id=args.case,
@@ -188,7 +240,7 @@ def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
         inc = incidents.load_incident(session, args.id)
         data = incidents.describe(inc, incidents.incident_tags(session, inc.id))
     lines = [
-        f"{data['title'] or '(untitled)'}  [{data['status']}]  id {data['id']}",
+        f"{data['title'] or '(untitled)'}  [{data['status']}]  id {data['id']}  version {data['version']}",
         f"  case: {data['case_title']}",
         f"  time: {data['start_utc']} .. {data['end_utc'] or ''}  {data['local_time_text']}".rstrip(),
         f"  position: {data['lat']}, {data['lon']}  ±{data['radius_m'] or '?'} m  {data['reported_location']}".rstrip(),
@@ -223,7 +275,7 @@ def attach(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def do_review(args: argparse.Namespace, ctx: Context) -> Output:
-    events = review.review(ctx, args.incident_id, args.status, rationale=args.rationale)
+    events = review.review(ctx, args.incident_id, args.status, rationale=args.rationale, expected_version=args.expected_version)
     data = [snapshot(e) for e in events]
     last = events[-1]
     if last.kind == "proposal":
@@ -267,7 +319,8 @@ def _resolve_any(session: Any, ref: str) -> str:
 def verify(args: argparse.Namespace, ctx: Context) -> Output:
     report = verify_store(ctx.store, progress=StderrProgress("verifying"))
     if report.ok:
-        text = f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries verified"
+        text = (f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries, "
+                f"{report.records_checked} records against the log, {report.checkpoints_checked} signed checkpoint(s) verified")
         return Output(report.as_dict(), text)
     text = "\n".join(f"PROBLEM: {p}" for p in report.problems)
     text += f"\n{len(report.problems)} problem(s) found"

@@ -195,3 +195,14 @@ def printable(text: str) -> str:
         else:
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
     return "".join(out)
+
+
+def xml_text(text: str) -> str:
+    """``printable`` for XML 1.0: also escapes U+FFFE and U+FFFF, which XML forbids like the controls.
+
+    The result still needs ``&``, ``<`` and ``>`` escaped (``xml.sax.saxutils.escape``).
+    """
+    shown = printable(text)
+    if "\ufffe" in shown or "\uffff" in shown:
+        shown = shown.replace("\ufffe", "\\ufffe").replace("\uffff", "\\uffff")
+    return shown

@@ -8,7 +8,6 @@ entries. A failure anywhere leaves the database as it was.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from datetime import UTC, datetime
@@ -32,12 +31,22 @@ from evidence_app.casefile.records import (
 from evidence_app.casefile.validate import check_scope
 from evidence_app.domain.errors import NotFound, StoreError, ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from evidence_app.services import checkpoints
 from evidence_app.services.context import Context
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, MergeConflict, SyncState
 
 RESOLUTIONS = ("keep-local", "take-incoming")
+
+
+def report_helpers() -> Any:
+    """The report's helpers from the layers beside the case-file one: display stretch, distance from shore."""
+    from evidence_app.analysis.shore import distance_from_shore_m
+    from evidence_app.casefile.report_data import ReportHelpers
+    from evidence_app.ingest.display import open_for_display
+
+    return ReportHelpers(open_image=open_for_display, shore_distance=distance_from_shore_m)
 
 
 def export_case(
@@ -50,18 +59,20 @@ def export_case(
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> ExportResult:
-    """Write ``out_path`` (.evcase) and record the export in the audit log."""
+    """Write ``out_path`` (.evcase), record the export in the audit log, and sign the chain head."""
+    key = checkpoints.signing_key(ctx)  # a config-folder problem is reported before any work
     with ctx.store.read() as session:
         case = resolve(session, Case, case_id, "case")
     result = write_case_file(
         ctx.store, case.id, out_path, only_confirmed=only_confirmed, exported_by=ctx.actor,
-        with_report=with_report, progress=progress, cancel=cancel,
+        with_report=with_report, report_helpers=report_helpers(), progress=progress, cancel=cancel,
     )
     with ctx.store.write() as session:
         audit.record(session, ctx.actor, "casefile.export", "case", case.id, {
             "file": Path(out_path).name, "export_id": result.export_id, "manifest_sha256": result.manifest_sha256,
             "scope": "confirmed" if only_confirmed else "all", "evidence_files": result.evidence_files,
         })
+    checkpoints.sign_head(ctx, f"export of case {case.id}", key)
     return result
 
 
@@ -166,7 +177,7 @@ def export_geo(ctx: Context, case_id: str, out_path: str | os.PathLike[str], *, 
         records = collect_case(session, case.id, only_confirmed=only_confirmed)
         tracks = case_tracks(session, records)
     if fmt == "geojson":
-        data = json.dumps(geo_export.to_geojson(records, tracks), ensure_ascii=False, indent=1).encode("utf-8")
+        data = geo_export.geojson_bytes(records, tracks, indent=1)
     else:
         data = geo_export.to_kml(records, tracks)
     out = Path(out_path)
@@ -201,7 +212,8 @@ def export_report(
         tracks = case_tracks(session, records)
     cancel.raise_if_cancelled()
     progress(1, 3, "drawing maps and photos")
-    data = build_report_data(records, tracks, ctx.store.objects.path_for, exported_at=datetime.now(UTC))
+    data = build_report_data(records, tracks, ctx.store.objects.path_for, exported_at=datetime.now(UTC),
+                             helpers=report_helpers())
     cancel.raise_if_cancelled()
     progress(2, 3, f"writing the {fmt.upper()}")
     body = render_html(data).encode("utf-8") if fmt == "html" else render_pdf(data)

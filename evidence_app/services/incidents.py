@@ -16,7 +16,18 @@ from evidence_app.domain.incident import validate_indicators, validate_role
 from evidence_app.domain.review import parse_status
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, check_fields, plain, resolve, snapshot
+from evidence_app.services.records import (
+    ANY_BASE,
+    Changes,
+    apply_changes,
+    saved_changes,
+    check_fields,
+    check_version,
+    conflicts_audited,
+    plain,
+    resolve,
+    snapshot,
+)
 from evidence_app.services.vessels import find_vessel, vessel_ids_matching
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
@@ -115,12 +126,33 @@ def add_incident(
     return incident
 
 
-def update_incident(ctx: Context, incident_id: str, **changes: Any) -> dict[str, list[Any]]:
-    """Edit fields; returns ``{field: [old, new]}`` (what an undo needs to put back)."""
-    check_fields(changes, EDITABLE, "an incident")
-    values = _validate(changes)
-    with ctx.store.write() as session:
+def _normalised_base(base: dict[str, Any]) -> dict[str, Any]:
+    """The values an edit started from, normalised as a save would store them (so they compare)."""
+    try:
+        return _validate(base)
+    except ValidationError:
+        return base
+
+
+def update_incident(
+    ctx: Context, incident_id: str, *, expected_version: int | None = None, base: dict[str, Any] = ANY_BASE, **fields: Any,
+) -> Changes:
+    """Edit fields; returns ``{field: [old, new]}`` (what an undo needs to put back) and the new version.
+
+    ``expected_version`` (and ``base``, the values the edit started from) make a save
+    against a record changed since a ``ConflictError``; see ``records.check_version``.
+    """
+    check_fields(fields, EDITABLE, "an incident")
+    values = _validate(fields)
+    if base is not ANY_BASE:
+        base = _normalised_base(base)
+    with conflicts_audited(ctx, "incident.update"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
+        check_version(
+            session, entity="incident", record_id=incident.id, label=incident.title or "untitled",
+            current_version=incident.version, current={k: getattr(incident, k) for k in {*values, *(base if base is not ANY_BASE else {})}},
+            wanted=values, expected_version=expected_version, base=base,
+        )
         start = values.get("start_utc", incident.start_utc)
         end = values.get("end_utc", incident.end_utc)
         _check_window(start, end)
@@ -133,7 +165,7 @@ def update_incident(ctx: Context, incident_id: str, **changes: Any) -> dict[str,
         diff = apply_changes(incident, values)
         if diff:
             audit.record(session, ctx.actor, "incident.update", "incident", incident.id, diff)
-    return diff
+        return saved_changes(diff, incident.version)
 
 
 def _validate_claimed(claimed: dict[str, Any]) -> dict[str, Any]:
@@ -148,16 +180,43 @@ def _validate_claimed(claimed: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def set_participant(ctx: Context, incident_id: str, vessel_ref: str, role: str = "unknown", **claimed: Any) -> Participant:
-    """Add a vessel to an incident, or change its role and claimed identity."""
+PARTICIPANT_STATE = ("role", "claimed_name", "claimed_flag", "claimed_mmsi", "claimed_imo")
+
+
+def _participant_state(part: Participant | None) -> dict[str, Any]:
+    return {"participant": None if part is None else {k: getattr(part, k) for k in PARTICIPANT_STATE}}
+
+
+def _check_participant(
+    session: Session, incident: Incident, vessel: Vessel, part: Participant | None, wanted: dict[str, Any] | None,
+    expected_version: int | None, base: dict[str, Any] | None | object,
+) -> None:
+    check_version(
+        session, entity="incident", record_id=incident.id, label=incident.title or "untitled",
+        current_version=incident.version, current=_participant_state(part),
+        wanted={"participant": wanted}, expected_version=expected_version,
+        base=ANY_BASE if base is ANY_BASE else {"participant": base},
+    )
+
+
+def set_participant(
+    ctx: Context, incident_id: str, vessel_ref: str, role: str = "unknown", *,
+    expected_version: int | None = None, base: dict[str, Any] | None | object = ANY_BASE, **claimed: Any,
+) -> Participant:
+    """Add a vessel to an incident, or change its role and claimed identity.
+
+    ``expected_version`` is the incident's version the edit was based on; ``base`` the
+    participant's state it started from (None: absent).
+    """
     allowed = {"claimed_name", "claimed_flag", "claimed_mmsi", "claimed_imo"}
     check_fields(claimed, allowed, "a participant")
     role = validate_role(role)
     claimed = _validate_claimed(claimed)
-    with ctx.store.write() as session:
+    with conflicts_audited(ctx, "participant.set"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         vessel = find_vessel(session, vessel_ref)
         part = session.scalar(select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id))
+        _check_participant(session, incident, vessel, part, {"role": role, **claimed}, expected_version, base)
         if part is None:
             part = Participant(incident_id=incident.id, vessel_id=vessel.id, role=role, **claimed)
             session.add(part)
@@ -171,11 +230,14 @@ def set_participant(ctx: Context, incident_id: str, vessel_ref: str, role: str =
     return part
 
 
-def remove_participant(ctx: Context, incident_id: str, vessel_ref: str) -> dict[str, Any]:
-    with ctx.store.write() as session:
+def remove_participant(
+    ctx: Context, incident_id: str, vessel_ref: str, *, expected_version: int | None = None, base: dict[str, Any] | None | object = ANY_BASE,
+) -> dict[str, Any]:
+    with conflicts_audited(ctx, "participant.remove"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         vessel = find_vessel(session, vessel_ref)
         part = session.scalar(select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id))
+        _check_participant(session, incident, vessel, part, None, expected_version, base)
         if part is None:
             raise ValidationError(f"vessel {vessel_ref} takes no part in this incident", field="participant")
         before = snapshot(part)
@@ -473,6 +535,7 @@ def incident_tags(session: Session, incident_id: str) -> list[str]:
 def describe(incident: Incident, tags: list[str] | None = None) -> dict[str, Any]:
     """A full, JSON-friendly picture of an incident for `incident show` and exports."""
     data = snapshot(incident)
+    data["version"] = incident.version  # what an edit based on this picture expects (--expected-version)
     data["case_title"] = incident.case.title
     data["participants"] = [
         {

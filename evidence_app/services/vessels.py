@@ -18,7 +18,16 @@ from evidence_app.domain.identifiers import (
     validate_mmsi,
 )
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
+from evidence_app.services.records import (
+    Changes,
+    apply_changes,
+    check_fields,
+    check_version,
+    conflicts_audited,
+    resolve,
+    saved_changes,
+    snapshot,
+)
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
     Case,
@@ -82,16 +91,20 @@ def add_vessel(ctx: Context, **fields: Any) -> Vessel:
     return vessel
 
 
-def update_vessel(ctx: Context, vessel_id: str, **changes: Any) -> dict[str, list[Any]]:
+def update_vessel(ctx: Context, vessel_id: str, *, expected_version: int | None = None, **changes: Any) -> Changes:
     check_fields(changes, EDITABLE, "a vessel")
     values = _normalise(changes)
-    with ctx.store.write() as session:
+    with conflicts_audited(ctx, "vessel.update"), ctx.store.write() as session:
         vessel = resolve(session, Vessel, vessel_id, "vessel")
+        check_version(
+            session, entity="vessel", record_id=vessel.id, label=vessel.name or "vessel", current_version=vessel.version,
+            current={k: getattr(vessel, k) for k in changes}, wanted=changes, expected_version=expected_version,
+        )
         _check_unique_imo(session, values.get("imo"), vessel.id)
         diff = apply_changes(vessel, values)
         if diff:
             audit.record(session, ctx.actor, "vessel.update", "vessel", vessel.id, diff)
-    return diff
+        return saved_changes(diff, vessel.version)
 
 
 def find_vessel(session: Session, ref: str) -> Vessel:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from evidence_app import APP_SLUG
 from evidence_app.domain.errors import StoreError
+from evidence_app.storage import content
 from evidence_app.storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class Store:
         write_bind = engine.execution_options(sqlite_immediate=True) if self.is_sqlite else engine
         self._read_factory = sessionmaker(bind=engine, expire_on_commit=False)
         self._write_factory = sessionmaker(bind=write_bind, expire_on_commit=False)
+        # Every write seals the content hashes of the records it changed into its audit entry.
+        content.install(self._write_factory)
         self.objects = ObjectStore(location.objects_dir)
 
     @property
@@ -260,6 +263,8 @@ def open_store(
         raise
     store = Store(location, engine)
     store.objects.ensure()
+    if migrate_schema:
+        content.ensure_baseline(store)
     return store
 
 

@@ -374,6 +374,23 @@ class AuditEntry(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Canonical JSON {"table/id": content hash or null}: the records this entry's transaction
+    # changed, as they stood after it (storage/content.py); hashed with the entry.
+    content: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditCheckpoint(Base):
+    """The chain head at a moment (an export, the end of a desk session), signed by the reviewer.
+
+    Copies live outside the database too (``checkpoints.jsonl`` beside the evidence
+    folder and in the reviewer's config folder), so rewriting the chain, or deleting
+    these rows, is caught by ``verify``.
+    """
+
+    __tablename__ = "audit_checkpoints"
+    signature: Mapped[str] = mapped_column(String(88), primary_key=True)
+    statement: Mapped[str] = mapped_column(Text)  # canonical JSON: store, seq, head hash, time, reviewer, reason
+    public_key: Mapped[str] = mapped_column(String(44))
 
 
 class SyncState(Base):
@@ -431,3 +448,4 @@ class ImportedAuditEntry(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str | None] = mapped_column(Text)  # as the origin store hashed it

@@ -36,12 +36,13 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
-from evidence_app.domain.errors import Cancelled, UserError
-from evidence_app.services import cases, demo, evidence, photos
+from evidence_app.domain.errors import Cancelled, ConflictError, UserError
+from evidence_app.services import cases, checkpoints, demo, evidence, photos
 from evidence_app.services.context import Context
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.casefile_actions import CaseFileController
 from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, PlaceCommand
+from evidence_app.ui.conflicts_dialog import EditConflictDialog
 from evidence_app.ui.errors import configure_log_file, show_error
 from evidence_app.ui.evidence_panel import EvidencePanel
 from evidence_app.ui.import_dialogs import ImportController
@@ -128,7 +129,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.settings = settings or QSettings(APP_SLUG, "desk")
         self.log_path = configure_log_file(log_path or default_log_path())
-        self.last_error_box: QMessageBox | None = None
+        self.last_error_box: QMessageBox | QDialog | None = None
         self.desk = Desk(ctx, self.report_error, self)
         self.runner = TaskRunner(self)
         self.attach_task: Task | None = None
@@ -306,6 +307,15 @@ class MainWindow(QMainWindow):
     def report_error(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
             self.statusBar().showMessage("Cancelled: nothing was changed.", 8000)
+            return
+        if isinstance(exc, ConflictError):
+            # Both versions side by side; the panels reload so the next edit starts from the current values.
+            dialog = EditConflictDialog(exc, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+            self.last_error_box = dialog
+            for incident_id in {exc.record_id if exc.entity == "incident" else None, self.current_incident} - {None}:
+                self._incident_changed(incident_id)  # type: ignore[arg-type]
             return
         self.last_error_box = show_error(self, exc, self.log_path)
 
@@ -673,4 +683,6 @@ class MainWindow(QMainWindow):
         # streamed are inert objects without rows), so nothing is left half-attached.
         self.runner.shutdown()
         self.save_layout()
+        # The end of a desk session anchors the audit chain: a signed checkpoint of its head.
+        checkpoints.sign_head_quietly(self.ctx, "end of desk session")
         super().closeEvent(event)
