@@ -197,7 +197,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
     "participant": {"role": _vocabulary(validate_role), "claimed_name": _name, "claimed_flag": _name,
                     "claimed_mmsi": _mmsi, "claimed_imo": _imo},
     "link": {"relation": _vocabulary(validate_relation)},
-    "annotation": {"label": _name, "length_m": _number(limits.MEASURED_LENGTH_M), "style": _object, "author": _name},
+    "annotation": {"length_m": _number(limits.MEASURED_LENGTH_M), "style": _object, "author": _name},
     "review": {"from_status": _status, "to_status": _status, "kind": _choice(REVIEW_KINDS), "reviewer": _not_empty},
 }
 # Free text that may hold line breaks (tabs and newlines allowed, other controls not).

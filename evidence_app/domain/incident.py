@@ -14,6 +14,7 @@ INDICATORS = {
     "fenders": "fenders deployed",
     "low_freeboard": "freeboard change (laden/unladen)",
     "loitering": "loitering before or after",
+    "dark_vessel": "hull on imagery with no AIS within 1.5 km",
 }
 CARGO_KINDS = ("refined petroleum", "crude oil", "coal", "iron ore", "other", "unknown")
 EVIDENCE_KINDS = ("photo", "ais", "vessel-record", "document")

@@ -599,3 +599,9 @@ class PhotoHandle:
     def length_check(self, points: list[list[float]], gsd_m: float | None = None) -> LengthCheck:
         return length_check(self.ctx, self.evidence_id, points, gsd_m, incident_id=self.incident_id)
 
+    def ais_check(self) -> Any:
+        """The vessels AIS places in the photo at capture time, and its dark hulls (``services.photo_ais``)."""
+        from evidence_app.services.photo_ais import check_photo
+
+        return check_photo(self.ctx, self.evidence_id)
+
