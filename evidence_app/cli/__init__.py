@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "evidence_app.cli.demo",
     "evidence_app.cli.casefile",
     "evidence_app.cli.detect",
+    "evidence_app.cli.basemap",
 ]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2
