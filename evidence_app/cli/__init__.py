@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "evidence_app.cli.casefile",
     "evidence_app.cli.detect",
     "evidence_app.cli.keys",
+    "evidence_app.cli.basemap",
 ]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2

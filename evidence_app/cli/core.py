@@ -262,7 +262,10 @@ def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def attach(args: argparse.Namespace, ctx: Context) -> Output:
-    result = evidence.attach_files(
+    # The desk's route: photos go through photo import (georeferencing, capture time, tiles).
+    from evidence_app.services import photos
+
+    result = photos.attach_files(
         ctx, args.incident_id, args.files, kind=args.kind,
         relation="contradicts" if args.contradicts else "supports",
         progress=StderrProgress("attaching"),
