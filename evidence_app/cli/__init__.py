@@ -29,6 +29,8 @@ COMMAND_MODULES = [
     "evidence_app.cli.demo",
     "evidence_app.cli.casefile",
     "evidence_app.cli.detect",
+    "evidence_app.cli.keys",
+    "evidence_app.cli.basemap",
     "evidence_app.cli.maintenance",
 ]
 

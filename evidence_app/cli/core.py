@@ -109,6 +109,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("audit", help="list audit log entries")
     p.add_argument("--entity", metavar="ID", help="only entries about this record id")
     p.add_argument("--limit", type=int)
+    p.add_argument("--imported", action="store_true",
+                   help="list the entries imported from other stores' case files (each marked verified or UNVERIFIED)")
     p.set_defaults(handler=audit_list)
 
     sub.add_parser("verify", help="check evidence files, the audit chain and its signed checkpoints, and every record against the log").set_defaults(handler=verify)
@@ -275,7 +277,10 @@ def incident_tag(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def attach(args: argparse.Namespace, ctx: Context) -> Output:
-    result = evidence.attach_files(
+    # The desk's route: photos go through photo import (georeferencing, capture time, tiles).
+    from evidence_app.services import photos
+
+    result = photos.attach_files(
         ctx, args.incident_id, args.files, kind=args.kind,
         relation="contradicts" if args.contradicts else "supports",
         progress=StderrProgress("attaching"),
@@ -302,13 +307,31 @@ def audit_list(args: argparse.Namespace, ctx: Context) -> Output:
         entity_id = None
         if args.entity:
             entity_id = _resolve_any(session, args.entity)
-        entries = list(audit.iter_entries(session, entity_id=entity_id))
+        entries = [] if args.imported else list(audit.iter_entries(session, entity_id=entity_id))
+    if args.imported or entity_id is not None:
+        imported = _imported_audit(ctx, entity_id, args.limit if args.imported else None)
+        if args.imported:
+            return imported
     if args.limit:
         entries = entries[-args.limit:]
     data = [{**{k: plain(getattr(e, k)) for k in ("seq", "ts", "actor", "action", "entity", "entity_id", "prev_hash", "hash")},
              "payload": json.loads(e.payload)} for e in entries]
     text = table([[e.seq, format_utc(e.ts), e.actor, e.action, f"{e.entity} {e.entity_id[:8]}", _short(e.payload)] for e in entries],
                  ["SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "CHANGE"])
+    if entity_id is not None and imported.data:
+        # The same record's history as other stores wrote it: listed apart, each marked.
+        return Output({"entries": data, "imported": imported.data}, f"{text}\n\nfrom other stores:\n{imported.text}")
+    return Output(data, text)
+
+
+def _imported_audit(ctx: Context, entity_id: str | None, limit: int | None) -> Output:
+    from evidence_app.services import keys
+
+    rows = keys.imported_audit(ctx, entity_id=entity_id, limit=limit)
+    data = [{**r, "payload": json.loads(r["payload"])} for r in rows]
+    lines = [[r["origin_store_id"][:8], r["seq"], r["ts"], r["actor"], r["action"], f"{r['entity']} {r['entity_id'][:8]}",
+              f"signed by {r['signed_by']}" if r["verified"] else "UNVERIFIED"] for r in rows]
+    text = table(lines, ["STORE", "SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "SIGNATURE"]) if rows else "no entries from other stores"
     return Output(data, text)
 
 

@@ -227,6 +227,49 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+# Detector settings a person could mean. A value outside is almost surely a slip of unit
+# (``--distance-m 0.5`` typed for half a kilometre) and would return nothing without a
+# word, so it is refused with the range. Whole-number settings are (low, high) pairs.
+DETECTION_RANGES: dict[str, Range] = {
+    "max_distance_m": Range(10.0, 20_000.0, "m"),  # two hulls alongside are 10-100 m apart by AIS
+    "min_hours": Range(0.25, 720.0, "h"),
+    "max_speed_kn": Range(0.1, 30.0, "kn"),
+    "min_shore_m": Range(0.0, 500_000.0, "m"),  # 0 turns the shore rule off
+    "grid_minutes": Range(1.0, 60.0, "min"),
+    "bridge_hours": Range(0.0, 48.0, "h"),
+    "max_dark_hours": Range(0.0, 168.0, "h"),
+    "port_radius_m": Range(0.0, 100_000.0, "m"),  # 0 turns the port and anchorage rule off
+    "min_gap_hours": Range(0.25, 24.0 * 90, "h"),
+    "lookback_hours": Range(0.5, 24.0 * 30, "h"),
+    "max_plausible_kn": Range(5.0, 500.0, "kn"),
+    "min_jump_m": Range(100.0, 1_000_000.0, "m"),
+    "merge_hours": Range(0.0, 24.0 * 30, "h"),
+}
+DETECTION_INT_RANGES: dict[str, tuple[int, int]] = {
+    "max_missing_steps": (0, 10),
+    "anchorage_min_vessels": (2, 10_000),
+    "min_reports_before": (1, 10_000),
+}
+
+
+def check_detection_parameter(name: str, value: object, *, label: str | None = None) -> float | int:
+    """A detector setting inside its plausible range (``label`` names it in the message, e.g. ``--distance-m``)."""
+    shown = label or name
+    try:
+        if name in DETECTION_INT_RANGES:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            low, high = DETECTION_INT_RANGES[name]
+            return check_int(value, low, high, field=shown)
+        if name in DETECTION_RANGES:
+            return check_number(value, DETECTION_RANGES[name], field=shown)
+    except ValidationError as exc:  # the message names the setting already: no "field:" prefix
+        error = ValidationError(exc.message, field=name)
+        error.location = None
+        raise error from None
+    raise ValidationError(f"{shown} is not a detector setting", field=name)
+
+
 def xml_text(text: str) -> str:
     """``printable`` for XML 1.0: also escapes U+FFFE and U+FFFF, which XML forbids like the controls.
 

@@ -328,7 +328,12 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
     for rec in records:
         vessel = session.scalar(select(Vessel).where(Vessel.imo == rec.imo)) if rec.imo else None
         if vessel is None and rec.mmsi:
-            vessel = session.scalars(select(Vessel).where(Vessel.mmsi == rec.mmsi)).first()
+            # By MMSI only a hull that has no other IMO number: MMSIs are reused, and a second
+            # IMO under one MMSI is a second hull, not a value to drop.
+            query = select(Vessel).where(Vessel.mmsi == rec.mmsi)
+            if rec.imo:
+                query = query.where(Vessel.imo.is_(None))
+            vessel = session.scalars(query).first()
         values = {"imo": rec.imo, "mmsi": rec.mmsi, "name": rec.name, "flag": rec.flag or (mmsi_flag_hint(rec.mmsi) or "" if rec.mmsi else ""),
                   "vessel_type": rec.vessel_type, "length_m": rec.length_m, "beam_m": rec.beam_m,
                   "gross_tonnage": rec.gross_tonnage, "owner": rec.owner, "call_sign": rec.call_sign}
@@ -357,7 +362,8 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
                 Designation.reference == d.reference))
             if exists is None:
                 session.add(Designation(vessel_id=vessel.id, authority=d.authority, program=d.program,
-                                        reference=d.reference, remarks=d.remarks, evidence_id=evidence.id))
+                                        reference=d.reference, remarks=d.remarks, listed_on=d.listed_on,
+                                        evidence_id=evidence.id))
                 created["designations"] += 1
     session.flush()
     return created

@@ -23,6 +23,7 @@ from evidence_app.analysis.length import LengthCheck, check_length
 from evidence_app.domain import limits
 from evidence_app.domain.annotations import normalise_points
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.incident import validate_evidence_kind, validate_relation
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.ingest.georef import Georef, manual_georef
 from evidence_app.ingest.images import DEFAULT_MAX_PIXELS, ImageInfo, probe_image
@@ -122,6 +123,19 @@ def record_photo(
     if created:
         ev.meta = {**(ev.meta or {}), "image": photo.info.to_meta()}
         audit.record(session, ctx.actor, "photo.import", "evidence", ev.id, {"image": photo.info.to_meta()})
+    elif "image" not in (ev.meta or {}):
+        # The same bytes were stored earlier as a plain file: import them as a photo now
+        # (georeferencing, capture time). The file is unchanged; only its description grows,
+        # filling what the row lacks and never overwriting what someone set.
+        filled = {k: v for k, v in values.items() if v is not None and getattr(ev, k, None) in (None, "")}
+        before = {"kind": ev.kind, **{k: getattr(ev, k) for k in filled}}
+        for key, value in filled.items():
+            setattr(ev, key, value)
+        ev.kind = "photo"
+        ev.meta = {**(ev.meta or {}), "image": photo.info.to_meta()}
+        audit.record(session, ctx.actor, "photo.import", "evidence", ev.id, {
+            "image": photo.info.to_meta(), "stored_before": True, "before": {k: str(v) for k, v in before.items()},
+            "filled": sorted(filled)})
     linked = evidence_svc.link(session, ctx, incident, ev, relation=relation, note=note)
     return ev, linked is not None
 
@@ -165,11 +179,16 @@ def attach_files(
     paths: Sequence[str | os.PathLike[str]],
     *,
     relation: str = "supports",
+    kind: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> evidence_svc.AttachResult:
     """Attach files as the desk does: photos through photo import, the rest as plain files.
+
+    The one route for images in the desk and the command line. ``kind="photo"`` requires
+    every file to be a photo; another ``kind`` attaches every file as a plain file of that
+    kind; None decides by content.
 
     All of them or none: every photo is checked and prepared and every file stored first
     (inert objects without rows), then one transaction writes the rows and links. A bad
@@ -178,8 +197,16 @@ def attach_files(
     files = [Path(p) for p in paths]
     if not files:
         raise ValidationError("no files to attach", field="files")
+    if kind is not None:
+        validate_evidence_kind(kind)
+    validate_relation(relation)
     with ctx.store.read() as session:
         incident_id = resolve(session, Incident, incident_id, "incident").id
+    if kind == "photo":
+        for f in files:
+            if f.is_file() and not is_photo_file(f):
+                raise ValidationError(f"{f.name} is not a photo: expected JPEG, PNG, TIFF or JPEG 2000 content",
+                                      field="kind")
     units = 1000
     prepared: list[PreparedPhoto | tuple[Path, StoredObject]] = []
     for index, f in enumerate(files):
@@ -190,7 +217,7 @@ def attach_files(
             progress(i * units + int(fraction * units), len(files) * units, f"{i + 1}/{len(files)} {name}")
 
         step(0, 1)
-        if is_photo_file(f):
+        if kind in (None, "photo") and is_photo_file(f):
             prepared.append(prepare_photo(ctx, f, max_pixels=max_pixels, progress=step, cancel=cancel))
         else:
             prepared.append((f, ctx.store.objects.put_file(f, progress=step, cancel=cancel)))
@@ -206,7 +233,7 @@ def attach_files(
                 obj = item.stored
             else:
                 original, obj = item
-                ev, created = evidence_svc.record_stored(session, ctx, obj, original)
+                ev, created = evidence_svc.record_stored(session, ctx, obj, original, kind=kind)
                 existed = not created
                 linked = evidence_svc.link(session, ctx, incident, ev, relation=relation) is not None
             result.new_files += int(not existed)
@@ -579,4 +606,10 @@ class PhotoHandle:
 
     def length_check(self, points: list[list[float]], gsd_m: float | None = None) -> LengthCheck:
         return length_check(self.ctx, self.evidence_id, points, gsd_m, incident_id=self.incident_id)
+
+    def ais_check(self) -> Any:
+        """The vessels AIS places in the photo at capture time, and its dark hulls (``services.photo_ais``)."""
+        from evidence_app.services.photo_ais import check_photo
+
+        return check_photo(self.ctx, self.evidence_id)
 

@@ -194,9 +194,14 @@ def verify_imported_audit(session: Any) -> list[str]:
             problems.append(f"imported audit entry {e.seq} of store {e.origin_store_id}: does not point at entry {previous.seq}")
         by_import.setdefault(e.import_id, []).append((e.origin_store_id, e.seq, e.hash))
         previous = e
+    imports = [(entry, json.loads(entry.payload)) for entry in
+               session.scalars(select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq))]
+    # An unverified entry replaced later by a signed copy still counts for the import that brought it.
+    for _entry, payload in imports:
+        for origin, seq, digest, old_import in payload.get("imported_audit", {}).get("superseded", []):
+            by_import.setdefault(old_import, []).append((origin, seq, digest))
     anchored: set[str] = set()
-    for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq)):
-        payload = json.loads(entry.payload)
+    for entry, payload in imports:
         import_id = payload.get("import_id")
         expected = payload.get("imported_audit", {})
         anchored.add(import_id)
