@@ -27,6 +27,7 @@ MODULES = [
     "bench.bench_export",
     "bench.bench_report",
     "bench.bench_detect",
+    "bench.bench_detect_store",
     "bench.bench_ais_import",
     "bench.bench_verify",
 ]

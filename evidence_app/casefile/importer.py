@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_app.casefile import manifest as mf
+from evidence_app.casefile import signatures
 from evidence_app.casefile.records import (
     AIS_FIELDS,
     AUDIT_FIELDS,
@@ -53,6 +54,16 @@ class CaseFile:
     audit: list[dict[str, Any]] = field(default_factory=list)
     ais_rows: int = 0
     evidence_members: dict[str, str] = field(default_factory=dict)  # sha256 -> member name
+    signer: signatures.Signer | None = None  # None: an unsigned file
+    attestations: list[signatures.Attestation] = field(default_factory=list)
+
+    def attestation_index(self) -> dict[tuple[str, int, str], list[int]]:
+        """(store, seq, hash) of each audit entry an attestation vouches for -> the attestations' positions."""
+        out: dict[tuple[str, int, str], list[int]] = {}
+        for i, att in enumerate(self.attestations):
+            for seq, digest in att.pairs:
+                out.setdefault((att.store_id, seq, digest), []).append(i)
+        return out
 
     @property
     def origin_store_id(self) -> str:
@@ -195,7 +206,7 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
         done += n
         progress(done, total, "checking hashes")
 
-    in_memory = {mf.RECORDS, mf.SYNC, mf.AUDIT}
+    in_memory = {mf.RECORDS, mf.SYNC, mf.AUDIT, mf.ATTESTATIONS}
     contents: dict[str, bytes] = {}
     ais_rows = 0
     ais_evidence: set[str] = set()
@@ -215,6 +226,13 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
                 " nothing was imported",
                 location=name,
             )
+    signature = None
+    if mf.SIGNATURE in by_name:
+        _, _, signature, _ = _read_checked(zf, mf.SIGNATURE, by_name[mf.SIGNATURE].file_size, signatures.MAX_SIGNATURE_BYTES,
+                                           cancel, lambda n: None)
+    signer = signatures.check_manifest_signature(manifest, m_bytes, signature)
+    attestations = (signatures.check_attestations(_json(contents[mf.ATTESTATIONS], mf.ATTESTATIONS))
+                    if mf.ATTESTATIONS in contents else [])
     records = _parse_records(_json(contents[mf.RECORDS], mf.RECORDS))
     sync = _json(contents[mf.SYNC], mf.SYNC) if mf.SYNC in contents else {}
     if not isinstance(sync, dict) or not isinstance(sync.get("peers", {}), dict) or not _is_clean_json(sync):
@@ -235,7 +253,29 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
         members[item["sha256"]] = name
     # The content layer: every record as the services would have written it (nothing read from the store yet).
     check_relations(records, evidence_sizes={sha: files[name]["size"] for sha, name in members.items()}, ais_evidence_ids=ais_evidence)
-    return CaseFile(source, zf, manifest, m_sha, files, records, sync, audit, ais_rows, members)
+    return CaseFile(source, zf, manifest, m_sha, files, records, sync, audit, ais_rows, members, signer, attestations)
+
+
+def check_own_entries_signed(cf: CaseFile) -> None:
+    """In a signed file, the signer vouches for every entry of its own store: none added or swapped after export.
+
+    Run by the merge after the signer was checked against the store's known keys, so a
+    file signed by a stranger is refused for that, the clearer reason.
+    """
+    signer, store_id, attestations, audit = cf.signer, cf.origin_store_id, cf.attestations, cf.audit
+    if signer is None:
+        return
+    vouched: set[tuple[int, str]] = set()
+    for att in attestations:
+        if att.store_id == store_id and att.signer.key_id == signer.key_id:
+            vouched |= att.pairs
+    for entry in audit:
+        if entry["origin_store_id"] == store_id and (entry["seq"], entry["hash"]) not in vouched:
+            raise UserError(
+                f"audit entry {entry['seq']} of store {store_id} (by {entry['actor']!r}, {entry['action']}) is not among the"
+                f" entries {signer.reviewer} signed: it was added or rewritten after export; nothing was imported",
+                location=mf.AUDIT,
+            )
 
 
 def _parse_records(data: Any) -> CaseRecords:

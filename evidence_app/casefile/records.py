@@ -433,8 +433,10 @@ def iter_ais_positions(session: Session, evidence_ids: Iterable[str], *, batch: 
 AUDIT_FIELDS = ("origin_store_id", "seq", "ts", "actor", "action", "entity", "entity_id", "payload", "prev_hash", "hash")
 
 
-def iter_case_audit(session: Session, own_store_id: str, entity_ids: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The audit entries about the case's records: this store's own, then those it imported."""
+def iter_case_audit(session: Session, own_store_id: str, entity_ids: Iterable[str], *,
+                    with_attestation: bool = False) -> Iterator[dict[str, Any]]:
+    """The audit entries about the case's records: this store's own, then those it imported
+    (with ``with_attestation``, each imported one also names the attestation that vouched for it)."""
     from evidence_app.storage.audit import _ts_text
 
     ids = sorted(set(entity_ids))
@@ -453,7 +455,10 @@ def iter_case_audit(session: Session, own_store_id: str, entity_ids: Iterable[st
         foreign += session.scalars(select(ImportedAuditEntry).where(ImportedAuditEntry.entity_id.in_(chunk)))
     foreign.sort(key=lambda e: (e.origin_store_id, e.seq))
     for f in foreign:
-        yield {**{k: getattr(f, k) for k in AUDIT_FIELDS}, **({"content": f.content} if f.content is not None else {})}
+        row = {**{k: getattr(f, k) for k in AUDIT_FIELDS}, **({"content": f.content} if f.content is not None else {})}
+        if with_attestation:
+            row["attestation_id"] = f.attestation_id
+        yield row
 
 
 def sync_bases(session: Session, keys: Iterable[str]) -> dict[str, dict[str, str]]:

@@ -362,7 +362,7 @@ def _position_rows(inc: dict[str, Any], found: dict[str, Any] | None, shore_dist
         source = "recorded by the detector"
         if shore is None and shore_distance is not None:
             shore = shore_distance(lat, lon)
-            source = "from the Natural Earth 1:50m coastline"
+            source = "from the Natural Earth 1:10m coastline"
         rows.append(("Distance from shore", f"{metres(shore)} ({source})" if shore is not None else "unknown (no coastline data)"))
     return rows, caption
 

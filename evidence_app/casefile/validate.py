@@ -78,6 +78,25 @@ def _mmsi(value: Any, field: str) -> None:
     limits.check_int(value, 1, 999_999_999, field=field)
 
 
+def _mmsi_as_given(value: Any, field: str) -> None:
+    # A malformed MMSI kept as a file gave it: digits only, never nine (nine is a proper MMSI).
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and 1 <= len(value) <= 10 and len(value) != 9):
+        raise ValidationError(f"{field} must be the digits of a malformed MMSI (1 to 10, not 9), found {value!r}",
+                              field=field)
+
+
+def _metrics(value: Any, field: str) -> None:
+    # An imported event's figures: names and finite numbers (or short text), one level deep.
+    _object(value, field)
+    for key, item in value.items():
+        if not isinstance(key, str) or len(key) > 60:
+            raise ValidationError(f"{field} has a key {key!r}: expected a short name", field=field)
+        if isinstance(item, bool) or not isinstance(item, int | float | str):
+            raise ValidationError(f"{field}.{key} must be a number or text, found {type(item).__name__}", field=field)
+        if isinstance(item, float):
+            limits.check_number(item, limits.Range(-1e12, 1e12, ""), field=f"{field}.{key}")
+
+
 def _latitude(value: Any, field: str) -> None:
     limits.check_number(value, limits.Range(-90.0, 90.0, "°"), field=field)
 
@@ -159,7 +178,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
     "vessel": {
         "imo": _imo, "mmsi": _mmsi, "name": _name, "flag": _name, "call_sign": _name, "vessel_type": _name,
         "length_m": _number(limits.VESSEL_LENGTH_M), "beam_m": _number(limits.VESSEL_BEAM_M),
-        "gross_tonnage": _number(limits.TONNAGE), "owner": _name,
+        "gross_tonnage": _number(limits.TONNAGE), "owner": _name, "mmsi_as_given": _mmsi_as_given,
     },
     "vessel_identity": {"name": _name, "flag": _name, "mmsi": _mmsi, "imo": _imo, "call_sign": _name, "source": _name},
     "designation": {"authority": _not_empty, "program": _name, "reference": _name},
@@ -173,12 +192,12 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "title": _name, "local_time_text": _name, "lat": _latitude, "lon": _longitude, "radius_m": _number(limits.RADIUS_M),
         "position_method": _name, "reported_location": _name, "cargo_kind": _name,
         "cargo_quantity": _number(limits.QUANTITY), "cargo_unit": _name, "indicators": _indicators, "status": _status,
-        "confirmation_proposed_by": _not_empty, "tags": _tags,
+        "confirmation_proposed_by": _not_empty, "tags": _tags, "metrics": _metrics,
     },
     "participant": {"role": _vocabulary(validate_role), "claimed_name": _name, "claimed_flag": _name,
                     "claimed_mmsi": _mmsi, "claimed_imo": _imo},
     "link": {"relation": _vocabulary(validate_relation)},
-    "annotation": {"label": _name, "length_m": _number(limits.MEASURED_LENGTH_M), "style": _object, "author": _name},
+    "annotation": {"length_m": _number(limits.MEASURED_LENGTH_M), "style": _object, "author": _name},
     "review": {"from_status": _status, "to_status": _status, "kind": _choice(REVIEW_KINDS), "reviewer": _not_empty},
 }
 # Free text that may hold line breaks (tabs and newlines allowed, other controls not).

@@ -43,9 +43,16 @@ SPEED_KN = Range(0.0, 102.3, "kn")  # AIS encodes 0..102.2, 102.3 meaning "not a
 COURSE_DEG = Range(0.0, 360.0, "°")
 QUANTITY = Range(0.0, 1e9)  # tonnes or barrels of cargo
 DURATION_H = Range(0.0, 24.0 * 366, "h")
-GSD_M = Range(0.01, 10_000.0, "m per pixel")
+GSD_M = Range(0.001, 10_000.0, "m per pixel")  # 1 mm (close-range photos) to 10 km
+LATITUDE = Range(-90.0, 90.0, "°")
+LONGITUDE = Range(-180.0, 180.0, "°")
 PIXELS = Range(0, 1_000_000)  # one image dimension
 MEASURED_LENGTH_M = Range(0.0, 10_000_000.0, "m")  # a measurement drawn on an image (a coastline, a wake)
+
+DISTANCE_M = Range(0.0, 20_000_000.0, "m")  # half the Earth's circumference
+SPEED_THRESHOLD_KN = Range(0.0, 1_000.0, "kn")  # detector thresholds, not reported speeds
+GRID_MINUTES = Range(1.0, 24.0 * 60, "min")  # finer steps would make a month of tracks huge
+COUNT = Range(0, 1_000_000)
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -95,6 +102,29 @@ def check_time(value: datetime, *, field: str) -> datetime:
     if not EARLIEST <= utc < LATEST:
         raise ValidationError(f"{field} {utc.isoformat()} is out of range: expected 1900 to 2200", field=field)
     return utc
+
+
+def check_parameters(params: object) -> None:
+    """Every number of a detector's parameter set (a dataclass) inside its plausible range,
+    chosen by the field's unit suffix, so no threshold can make a detector run forever."""
+    import dataclasses
+
+    for f in dataclasses.fields(params):  # type: ignore[arg-type]
+        value = getattr(params, f.name)
+        if f.name.endswith("_m"):
+            rng = DISTANCE_M
+        elif f.name.endswith("_kn"):
+            rng = SPEED_THRESHOLD_KN
+        elif f.name.endswith("hours"):
+            rng = DURATION_H
+        elif f.name.endswith("minutes"):
+            rng = GRID_MINUTES
+        elif isinstance(value, int) and not isinstance(value, bool):
+            check_int(value, int(COUNT.low), int(COUNT.high), field=f.name)
+            continue
+        else:
+            continue
+        check_number(value, rng, field=f.name)
 
 
 def check_window(start: datetime | None, end: datetime | None, *, field: str = "time window") -> None:
@@ -195,6 +225,49 @@ def printable(text: str) -> str:
         else:
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
     return "".join(out)
+
+
+# Detector settings a person could mean. A value outside is almost surely a slip of unit
+# (``--distance-m 0.5`` typed for half a kilometre) and would return nothing without a
+# word, so it is refused with the range. Whole-number settings are (low, high) pairs.
+DETECTION_RANGES: dict[str, Range] = {
+    "max_distance_m": Range(10.0, 20_000.0, "m"),  # two hulls alongside are 10-100 m apart by AIS
+    "min_hours": Range(0.25, 720.0, "h"),
+    "max_speed_kn": Range(0.1, 30.0, "kn"),
+    "min_shore_m": Range(0.0, 500_000.0, "m"),  # 0 turns the shore rule off
+    "grid_minutes": Range(1.0, 60.0, "min"),
+    "bridge_hours": Range(0.0, 48.0, "h"),
+    "max_dark_hours": Range(0.0, 168.0, "h"),
+    "port_radius_m": Range(0.0, 100_000.0, "m"),  # 0 turns the port and anchorage rule off
+    "min_gap_hours": Range(0.25, 24.0 * 90, "h"),
+    "lookback_hours": Range(0.5, 24.0 * 30, "h"),
+    "max_plausible_kn": Range(5.0, 500.0, "kn"),
+    "min_jump_m": Range(100.0, 1_000_000.0, "m"),
+    "merge_hours": Range(0.0, 24.0 * 30, "h"),
+}
+DETECTION_INT_RANGES: dict[str, tuple[int, int]] = {
+    "max_missing_steps": (0, 10),
+    "anchorage_min_vessels": (2, 10_000),
+    "min_reports_before": (1, 10_000),
+}
+
+
+def check_detection_parameter(name: str, value: object, *, label: str | None = None) -> float | int:
+    """A detector setting inside its plausible range (``label`` names it in the message, e.g. ``--distance-m``)."""
+    shown = label or name
+    try:
+        if name in DETECTION_INT_RANGES:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            low, high = DETECTION_INT_RANGES[name]
+            return check_int(value, low, high, field=shown)
+        if name in DETECTION_RANGES:
+            return check_number(value, DETECTION_RANGES[name], field=shown)
+    except ValidationError as exc:  # the message names the setting already: no "field:" prefix
+        error = ValidationError(exc.message, field=name)
+        error.location = None
+        raise error from None
+    raise ValidationError(f"{shown} is not a detector setting", field=name)
 
 
 def xml_text(text: str) -> str:

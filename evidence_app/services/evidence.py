@@ -19,11 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evidence_app.casefile.records import bury
+from evidence_app.domain import limits
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.geo import validate_lat_lon
 from evidence_app.domain.grading import RELIABILITY
 from evidence_app.domain.incident import validate_evidence_kind, validate_relation
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.services.context import Context
+from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import (
     ANY_BASE,
     Changes,
@@ -91,6 +93,15 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
             out["credibility"] = -1
         if not 1 <= out["credibility"] <= 6:
             raise ValidationError(f"information credibility {values['credibility']!r}: expected 1 to 6", field="credibility")
+    if "gsd_m" in out:
+        out["gsd_m"] = limits.check_optional_number(out["gsd_m"], limits.GSD_M, field="gsd_m")
+    if out.get("lat") is not None and out.get("lon") is not None:
+        validate_lat_lon(float(out["lat"]), float(out["lon"]))
+    if out.get("capture_time") is not None:
+        out["capture_time"] = limits.check_time(out["capture_time"], field="capture_time")
+    for key in ("source", "provider"):
+        if out.get(key) is not None:
+            limits.check_name(out[key], field=key)
     return out
 
 
@@ -159,6 +170,7 @@ def link(session: Session, ctx: Context, incident: Incident, evidence: Evidence,
     return row
 
 
+@leaves_no_unused_objects
 def attach_files(
     ctx: Context,
     incident_id: str,

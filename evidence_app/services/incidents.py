@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from evidence_app.casefile.records import bury
+from evidence_app.domain import limits
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.geo import validate_lat_lon
 from evidence_app.domain.identifiers import validate_imo, validate_mmsi
@@ -72,19 +73,27 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
         pass  # one coordinate alone is allowed when editing; checked against the record below
     if out.get("lat") is not None and out.get("lon") is not None:
         validate_lat_lon(float(out["lat"]), float(out["lon"]))
-    if out.get("radius_m") is not None and float(out["radius_m"]) < 0:
-        raise ValidationError(f"uncertainty radius {out['radius_m']} is negative: expected metres >= 0", field="radius_m")
+    if "radius_m" in out:
+        out["radius_m"] = limits.check_optional_number(out["radius_m"], limits.RADIUS_M, field="radius_m")
+    if "cargo_quantity" in out:
+        out["cargo_quantity"] = limits.check_optional_number(out["cargo_quantity"], limits.QUANTITY, field="cargo_quantity")
     if "indicators" in out:
         out["indicators"] = validate_indicators(list(out["indicators"] or []))
     for key in ("start_utc", "end_utc"):
         value = out.get(key)
         if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
             raise ValidationError(f"{key} must be a UTC time", field=key)
+        if value is not None:
+            out[key] = limits.check_time(value, field=key)
     if "start_utc" in out and out["start_utc"] is None:
         raise ValidationError("an incident needs a start time", field="start_utc")
     for key in ("title", "local_time_text", "position_method", "reported_location", "cargo_kind", "cargo_unit", "assessment"):
         if key in out:
             out[key] = (out[key] or "").strip()
+            if key == "assessment":
+                limits.check_text(out[key], field=key)
+            else:
+                limits.check_name(out[key], field=key)
     return out
 
 
@@ -177,7 +186,7 @@ def _validate_claimed(claimed: dict[str, Any]) -> dict[str, Any]:
             out[key] = None if out[key] in (None, "") else validate(out[key], field=key)
     for key in ("claimed_name", "claimed_flag"):
         if key in out:
-            out[key] = (out[key] or "").strip()
+            out[key] = limits.check_name((out[key] or "").strip(), field=key)
     return out
 
 

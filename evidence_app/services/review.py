@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.limits import check_name, check_text
 from evidence_app.domain.review import (
     TRANSITIONS,
     ReviewContext,
@@ -33,7 +34,8 @@ def review(
     incident changed since (and, given ``base_status``, its status is no longer that one),
     the decision is refused with a ``ConflictError`` and the refusal is audited.
     """
-    who = (reviewer or ctx.actor).strip()
+    who = check_name((reviewer or ctx.actor).strip(), field="reviewer")
+    check_text(rationale, field="rationale")
     target = parse_status(status) if isinstance(status, str) else Status(status)
     events: list[ReviewEvent] = []
     with conflicts_audited(ctx.as_actor(who), "incident.review"), ctx.store.write() as session:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.storage import audit, checkpoints, content
-from evidence_app.storage.db import Store
+from evidence_app.storage.db import Store, integrity_problem
 from evidence_app.storage.models import AuditEntry, Evidence, StoreMeta
 
 # How a record is named in a problem: the table and the column that says what it is.
@@ -43,6 +43,9 @@ class VerifyReport:
     records_checked: int = 0
     checkpoints_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # Not problems (a killed attach leaves them; nothing is lost), but worth a `gc`.
+    unreferenced_objects: int = 0
+    stale_temporaries: int = 0
 
     @property
     def ok(self) -> bool:
@@ -54,6 +57,9 @@ class VerifyReport:
 
 def verify_store(store: Store, *, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> VerifyReport:
     report = VerifyReport()
+    damage = integrity_problem(store.engine, full=True)  # every table, the bulk ones included
+    if damage:
+        report.problems.append(f"database: SQLite's quick_check found damage: {damage}")
     with store.read() as session:
         items = session.execute(select(Evidence.id, Evidence.sha256, Evidence.size, Evidence.original_name).order_by(Evidence.created_at)).all()
         total_bytes = sum(i.size for i in items)
@@ -78,7 +84,20 @@ def verify_store(store: Store, *, progress: Progress = no_progress, cancel: Canc
         report.records_checked, found = verify_content(session, cancel)
         report.problems.extend(found)
         report.problems.extend(verify_imported_audit(session))
+    try:
+        leftovers = store.objects.collect(store.referenced_objects, dry_run=True)
+    except OSError:  # read-only media: nothing can be collected anyway
+        pass
+    else:
+        report.unreferenced_objects = len(leftovers.unreferenced)
+        report.stale_temporaries = len(leftovers.stale_temporaries)
     return report
+
+
+def leftovers_line(report: VerifyReport) -> str:
+    """The line of the report about what `gc` would remove."""
+    return (f"{report.unreferenced_objects} unreferenced evidence object(s) and {report.stale_temporaries}"
+            " stale temporary item(s)" + (" (`evidence-app gc` removes them)" if report.unreferenced_objects or report.stale_temporaries else ""))
 
 
 def file_problem(path: Path, objects_root: Path) -> str | None:
@@ -175,9 +194,14 @@ def verify_imported_audit(session: Any) -> list[str]:
             problems.append(f"imported audit entry {e.seq} of store {e.origin_store_id}: does not point at entry {previous.seq}")
         by_import.setdefault(e.import_id, []).append((e.origin_store_id, e.seq, e.hash))
         previous = e
+    imports = [(entry, json.loads(entry.payload)) for entry in
+               session.scalars(select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq))]
+    # An unverified entry replaced later by a signed copy still counts for the import that brought it.
+    for _entry, payload in imports:
+        for origin, seq, digest, old_import in payload.get("imported_audit", {}).get("superseded", []):
+            by_import.setdefault(old_import, []).append((origin, seq, digest))
     anchored: set[str] = set()
-    for entry in session.scalars(select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq)):
-        payload = json.loads(entry.payload)
+    for entry, payload in imports:
         import_id = payload.get("import_id")
         expected = payload.get("imported_audit", {})
         anchored.add(import_id)

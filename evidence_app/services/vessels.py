@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from evidence_app.domain import limits
 from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.identifiers import (
     display_mmsi,
@@ -46,21 +47,24 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
     for key, validate in (("imo", validate_imo), ("mmsi", validate_mmsi)):
         if key in out:
             out[key] = None if out[key] in (None, "") else validate(out[key])
-    for key in ("length_m", "beam_m", "gross_tonnage"):
+    for key, rng in (("length_m", limits.VESSEL_LENGTH_M), ("beam_m", limits.VESSEL_BEAM_M), ("gross_tonnage", limits.TONNAGE)):
         value = out.get(key)
         if value is not None:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise ValidationError(f"{key} {value!r} is not a number", field=key) from None
-            if not 0 < number < 1000 and key != "gross_tonnage":
-                raise ValidationError(f"{key} {number} is out of range: expected 0 to 1000 metres", field=key)
-            out[key] = number
+            if isinstance(value, str):
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise ValidationError(f"{key} {value[:40]!r} is not a number", field=key) from None
+            out[key] = limits.check_number(value, rng, field=key)
     for key in ("name", "flag", "call_sign", "vessel_type", "owner", "notes"):
         if key in out and out[key] is None:
             out[key] = ""
         elif key in out:
             out[key] = str(out[key]).strip()
+            if key == "notes":
+                limits.check_text(out[key], field=key)
+            else:
+                limits.check_name(out[key], field=key)
     return out
 
 

@@ -263,6 +263,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Export &Report…", lambda: self.casefiles.open_export("report"), tip="Write the case report as PDF or HTML")
         self._action(file_menu, "Export &GeoJSON / KML…", lambda: self.casefiles.open_export("geo"), tip="Write incidents and tracks as KML or GeoJSON")
         file_menu.addSeparator()
+        self.add_basemap_action = self._action(file_menu, "Add &Basemap…", self.choose_basemap,
+                                               tip="Add an MBTiles file as an offline basemap of the map")
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
         self.undo_action = self.desk.undo_stack.createUndoAction(self, "&Undo")
@@ -506,6 +509,26 @@ class MainWindow(QMainWindow):
         self.docks["incidents"].show()
         self.list_panel.text_edit.setFocus()
         self.list_panel.text_edit.selectAll()
+
+    # -- basemaps -------------------------------------------------------------------------
+    def choose_basemap(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a basemap", "", "MBTiles (*.mbtiles);;All files (*)")
+        if path:
+            self.add_basemap(path)
+
+    def add_basemap(self, path: str) -> bool:
+        """Register an MBTiles file (shared with ``evidence-app basemap add``) and show it in the map."""
+        from evidence_app.services import basemaps
+
+        try:
+            entry = basemaps.add_basemap(path)
+            if self.desk_map is not None:
+                self.desk_map.view.add_mbtiles(entry.path)
+        except UserError as exc:
+            self.report_error(exc)
+            return False
+        self.statusBar().showMessage(f"Basemap {entry.name!r} added: choose it in the map's layer switcher.", 8000)
+        return True
 
     # -- attaching ------------------------------------------------------------------------
     def choose_files_to_attach(self) -> None:

@@ -671,3 +671,101 @@ def test_the_command_line_refuses_with_exit_1_and_one_located_line(name: str, wo
     lines = [line for line in err.splitlines() if line.strip() and not line.startswith("checking")]
     assert len(lines) == 1 and re.search(case.expect.format(**{k: re.escape(v) for k, v in ids.items()}), lines[0]), err
     assert store_dump(ctx) == before
+
+
+# --- audit forgery: a store is known by its key, not by the id its manifests print ----------------
+
+def _sign_as(path: Path, key: Any) -> Path:
+    """Sign an edited (unsigned) file with ``key``: what a holder with a key of their own can do."""
+    from evidence_app.casefile import signatures
+
+    with zipfile.ZipFile(path) as z:
+        blobs = {i.filename: z.read(i.filename) for i in z.infolist()}
+    manifest = json.loads(blobs.pop(mf.MANIFEST))
+    manifest["signer"] = signatures.signer_block(key)
+    m_bytes = json.dumps(manifest, indent=1).encode()
+    out = path.with_name(f"signed-{path.name}")
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(mf.MANIFEST, m_bytes)
+        z.writestr(mf.SIGNATURE, signatures.sign_manifest(key, m_bytes))
+        for name, data in blobs.items():
+            z.writestr(name, data)
+    return out
+
+
+def _rechain(e: Entries, origin: str) -> None:
+    """Recompute the hash chain of ``origin``'s entries after an edit, as a forger would."""
+    from evidence_app.storage.audit import entry_hash
+
+    prev: dict[str, Any] | None = None
+    for entry in e.audit:
+        if entry["origin_store_id"] != origin:
+            continue
+        if prev is not None:
+            entry["prev_hash"] = prev["hash"]
+        entry["hash"] = entry_hash(entry["seq"], entry["ts"], entry["actor"], entry["action"], entry["entity"],
+                                   entry["entity_id"], entry["payload"], entry["prev_hash"], entry.get("content"))
+        prev = entry
+
+
+def _renamed(e: Entries, origin: str) -> None:
+    for entry in e.audit:
+        if entry["origin_store_id"] == origin and entry["actor"] == "analyst-b":
+            entry["actor"] = "chief-analyst"
+    _rechain(e, origin)
+
+
+def _invented(e: Entries, origin: str) -> None:
+    own = [entry for entry in e.audit if entry["origin_store_id"] == origin]
+    extra = dict(own[-1], seq=own[-1]["seq"] + 1, actor="chief-analyst", action="review.confirm",
+                 payload='{"rationale":"confirmed by the chief","to":"confirmed"}')
+    e.audit.insert(e.audit.index(own[-1]) + 1, extra)
+    _rechain(e, origin)
+
+
+def _erased(e: Entries, origin: str) -> None:
+    own = [entry for entry in e.audit if entry["origin_store_id"] == origin]
+    e.audit.remove(own[len(own) // 2])
+    for entry in own[len(own) // 2 + 1:]:
+        entry["seq"] -= 1
+    _rechain(e, origin)
+
+
+FORGERIES: dict[str, Callable[[Entries, str], None]] = {
+    "the second reviewer's audit entries rewritten with another name": _renamed,
+    "an invented confirmation appended to the colleague's history": _invented,
+    "an entry erased and the colleague's history renumbered": _erased,
+}
+
+
+@pytest.mark.parametrize("name", FORGERIES)
+def test_a_forged_audit_history_is_refused_and_the_genuine_file_still_imports(name: str, world: dict[str, Any], tmp_path: Path):
+    from evidence_app.storage import signing
+
+    ids, ctx, genuine = world["ids"], world["ctx"], world["genuine"].path
+    casefiles.import_case(ctx, genuine)  # the receiver now knows the workstation by analyst-a's key
+    with zipfile.ZipFile(genuine) as z:
+        origin = json.loads(z.read(mf.MANIFEST))["store_id"]
+    forge = FORGERIES[name]
+    unsigned = edit_case_file(genuine, tmp_path / "forged.evcase", lambda e: forge(e, origin))
+    mallory = signing.load_or_create_key("mallory")
+
+    def as_mallorys_store(e: Entries) -> None:
+        forge(e, origin)
+        e.manifest["store_id"] = "0badc0de-0000-4000-8000-000000000000"
+
+    relayed = _sign_as(edit_case_file(genuine, tmp_path / "relayed.evcase", as_mallorys_store), mallory)
+    cases_ = [
+        (unsigned, r"manifest\.json: the file is unsigned, but the store it says it comes from \(" + re.escape(origin)
+         + r"\) signs its case files"),
+        (_sign_as(unsigned, mallory), r"manifest\.sig: .*known here by the key of analyst-a .* signed by mallory with another key"),
+        (relayed, r"records/audit\.jsonl: audit entry \d+ of store " + re.escape(origin)
+         + r" .* is not signed by a key that store is known under here"),
+    ]
+    for bad, expect in cases_:
+        before = store_dump(ctx)
+        with pytest.raises(UserError, match=expect):
+            casefiles.import_case(ctx, bad)
+        assert store_dump(ctx) == before, "a refused file changed the store"
+    report = casefiles.import_case(ctx, genuine)
+    assert not report.conflicts and report.audit_entries_unverified == 0

@@ -56,7 +56,7 @@ def test_detection_is_described_once_with_closest_approach_and_distance_from_sho
     closest = det.metrics["min_distance_m"]
     assert re.search(rf"Closest approach\s+{closest:,.0f} m between the vessels", text)
     assert "Position uncertainty" not in text  # the circle is the closest approach, not an uncertainty
-    assert re.search(r"Distance from shore\s+[\d,.]+ km \(from the Natural Earth 1:50m coastline\)", text)
+    assert re.search(r"Distance from shore\s+[\d,.]+ km \(from the Natural Earth 1:10m coastline\)", text)
     params = [k for k in det.parameters if not isinstance(det.parameters[k], dict)]
     assert params, det.parameters
     for key in params:

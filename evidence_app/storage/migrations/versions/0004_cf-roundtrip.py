@@ -1,14 +1,14 @@
 """Tombstones: deletions of case records, so that case files carry them like any change.
 
 Revision ID: cf_roundtrip
-Revises: rel_integrity
+Revises: cf_signing
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "cf_roundtrip"  # alembic allows no "-" in revision ids
-down_revision = "rel_integrity"
+down_revision = "cf_signing"
 branch_labels = None
 depends_on = None
 
