@@ -25,8 +25,11 @@ MODULES = [
     "bench.bench_map",
     "bench.bench_desk",
     "bench.bench_export",
+    "bench.bench_report",
     "bench.bench_detect",
+    "bench.bench_detect_store",
     "bench.bench_ais_import",
+    "bench.bench_verify",
 ]
 HERE = Path(__file__).resolve().parent
 

@@ -73,7 +73,8 @@ def run() -> list[dict[str, object]]:
         subprocess.run(["zip", "-0", "-q", "-j", str(tmp / "baseline.zip"), *map(str, files)], check=True)
         zip_seconds = time.perf_counter() - t
         (tmp / "baseline.zip").unlink()
-        env = {**os.environ, "PYTHONPATH": str(root)}
+        # The export signs with the bench reviewer's key: keep it out of the real config folder.
+        env = {**os.environ, "PYTHONPATH": str(root), "EVIDENCE_APP_CONFIG": str(tmp / "config")}
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(tmp / "store.sqlite"), str(tmp / "bench.evcase"), *map(str, files)],
             check=True, capture_output=True, text=True, env=env,

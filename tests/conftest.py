@@ -28,6 +28,17 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own config folder: signing keys are never written to the real one.
+
+    Set in the environment (not passed around) so CLI child processes inherit it too.
+    """
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(folder))
+    return folder
+
+
 @pytest.fixture
 def store(tmp_path: Path):
     """A fresh, migrated SQLite store in a temporary folder."""

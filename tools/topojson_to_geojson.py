@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from evidence_app.mapview.geo import split_polygon
+from evidence_app.domain.antimeridian import split_polygon
 
 
 def decode_arcs(topology: dict) -> list[list[tuple[float, float]]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 # Bumped whenever a detector's logic changes in a way that can change its output, so a
 # recorded detection says which algorithm produced it.
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"
 
 KINDS = ("encounter", "loitering", "gap", "spoofing", "identity_change")
 

@@ -10,9 +10,12 @@ positions are binned into cubes of at least D on a side in Earth-centred coordin
 (so the antimeridian and the poles need no special case) and only vessels in the same
 or neighbouring cubes are compared: the work grows with the number of positions and of
 close pairs, never with the square of the fleet. Consecutive close steps of a pair make
-a run; a run lasting ``min_hours`` with both vessels' median speed below ``max_speed_kn``,
-at least ``min_shore_m`` from the coast, is an encounter. The grid is processed a few
-days at a time, so memory stays bounded.
+a run. The grid only finds candidates: each run's start and end are then refined on the
+real reports (both tracks interpolated between their reports, the crossing of D found
+to the second), so a run lasting ``min_hours`` to the minute, with both vessels' median
+speed below ``max_speed_kn``, is an encounter, unless ``places.screen`` removes it (near
+the coast, at a port or anchorage, on land by the coastline data, in an exclusion zone).
+The grid is processed a few days at a time, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from evidence_app.analysis.detection import Detection, params_dict
+from evidence_app.analysis.places import Exclusion, Zone, places_for, screen
 from evidence_app.analysis.tracks import (
     EARTH_RADIUS_M,
     KNOT_MS,
@@ -51,6 +55,8 @@ class EncounterParams:
     bridge_hours: float = 2.0  # silences up to this long are always interpolated
     max_dark_hours: float = 12.0  # longer silences are bridged only if the vessel stayed put
     max_missing_steps: int = 1  # grid steps apart (or unbridged) tolerated inside one encounter
+    port_radius_m: float = 5000.0  # from a listed port or a learned anchorage; 0 turns the check off
+    anchorage_min_vessels: int = 5  # distinct vessels stationary in one cell that make it an anchorage
 
     def as_dict(self) -> dict[str, object]:
         return params_dict("encounter", self)
@@ -62,8 +68,14 @@ def detect_encounters(
     *,
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
+    zones: list[Zone] | None = None,
+    excluded: list[Exclusion] | None = None,
 ) -> list[Detection]:
-    """Encounters between any two vessels in ``tracks``, oldest first."""
+    """Encounters between any two vessels in ``tracks``, oldest first.
+
+    Candidates near the coast, at a port or anchorage, on land by the coastline data or in
+    one of ``zones`` are left out; each one left out is appended to ``excluded``.
+    """
     import numpy as np
 
     step = int(round(params.grid_minutes * 60))
@@ -90,7 +102,12 @@ def detect_encounters(
     if not found:
         return []
     close = np.concatenate(found, axis=0)
-    return _runs_to_detections(tracks, params, step, close)
+    candidates = _runs_to_detections(tracks, params, step, close)
+    if not candidates:
+        return []
+    places = places_for(tracks, params.port_radius_m, params.anchorage_min_vessels, zones)
+    return screen(candidates, min_shore_m=params.min_shore_m, port_radius_m=params.port_radius_m, places=places,
+                  excluded=excluded)
 
 
 def _grid_chunk(tracks: Tracks, params: EncounterParams, step: int, k0: int, k1: int,
@@ -191,10 +208,60 @@ def _close_pairs(grid: dict[str, np.ndarray], k0: int, cell: float, max_m: float
                             grid["speed"][pa], grid["speed"][pb], mid]).astype(np.float64)
 
 
-def _runs_to_detections(tracks: Tracks, params: EncounterParams, step: int, close: np.ndarray) -> list[Detection]:
+def _position_at(tracks: Tracks, v: int, t: np.ndarray) -> np.ndarray:
+    """Vessel index ``v``'s interpolated unit vectors at times ``t`` (clamped to its first and last report)."""
     import numpy as np
 
-    from evidence_app.analysis.shore import distance_from_shore_m
+    s, e = int(tracks.starts[v]), int(tracks.starts[v + 1])
+    ts, xyz = tracks.ts[s:e], tracks.xyz[s:e]
+    j = np.clip(np.searchsorted(ts, t, side="right") - 1, 0, ts.size - 1)
+    nxt = np.minimum(j + 1, ts.size - 1)
+    dt = (ts[nxt] - ts[j]).astype(np.float64)
+    frac = np.clip(np.where(dt > 0, (t - ts[j]) / np.where(dt > 0, dt, 1.0), 0.0), 0.0, 1.0)
+    out = xyz[j] + (xyz[nxt] - xyz[j]) * frac[:, None]
+    return out / np.linalg.norm(out, axis=1)[:, None]
+
+
+def _edge_time(tracks: Tracks, va: int, vb: int, inside: int, outside: int, max_m: float) -> int:
+    """The moment, to the second, between ``outside`` and ``inside`` (grid times) when the pair came within ``max_m``.
+
+    The pair is close at ``inside``; ``outside`` is one grid step before (start) or after
+    (end). Both tracks are interpolated between their real reports at 30-second steps;
+    the last far sample next to the close stretch and the first close one are then split
+    by bisection. Where either track has no report beyond ``inside``, the window ends
+    where its data does.
+    """
+    import numpy as np
+
+    sa, ea = int(tracks.starts[va]), int(tracks.starts[va + 1]) - 1
+    sb, eb = int(tracks.starts[vb]), int(tracks.starts[vb + 1]) - 1
+    if outside < inside:
+        bound = max(outside, int(tracks.ts[sa]), int(tracks.ts[sb]))
+    else:
+        bound = min(outside, int(tracks.ts[ea]), int(tracks.ts[eb]))
+    if bound == inside:
+        return inside
+    samples = np.linspace(inside, bound, int(abs(bound - inside) // 30) + 2).round().astype(np.int64)
+
+    def close(t: np.ndarray) -> np.ndarray:
+        return chord_to_m(np.linalg.norm(_position_at(tracks, va, t) - _position_at(tracks, vb, t), axis=1)) <= max_m
+
+    ok = close(samples)
+    far = np.nonzero(~ok)[0]
+    if not far.size:
+        return int(bound)
+    near_t, far_t = int(samples[far[0] - 1]), int(samples[far[0]])
+    while abs(far_t - near_t) > 1:
+        mid = (near_t + far_t) // 2
+        if close(np.array([mid]))[0]:
+            near_t = mid
+        else:
+            far_t = mid
+    return near_t
+
+
+def _runs_to_detections(tracks: Tracks, params: EncounterParams, step: int, close: np.ndarray) -> list[Detection]:
+    import numpy as np
 
     va, vb, k = close[:, 0].astype(np.int64), close[:, 1].astype(np.int64), close[:, 2].astype(np.int64)
     order = np.lexsort((k, vb, va))
@@ -204,7 +271,9 @@ def _runs_to_detections(tracks: Tracks, params: EncounterParams, step: int, clos
     run_start = np.nonzero(new_run)[0]
     run_end = np.append(run_start[1:], k.size)
     span = (k[run_end - 1] - k[run_start]) * step
-    long_enough = span >= params.min_hours * 3600 - 1e-6
+    # The grid finds candidates; the window is then refined on the reports, which can add
+    # up to one step at each end.
+    long_enough = span >= params.min_hours * 3600 - 2 * step
     detections: list[Detection] = []
     recorded = params.as_dict()
     for s, e in zip(run_start[long_enough], run_end[long_enough], strict=True):
@@ -212,12 +281,14 @@ def _runs_to_detections(tracks: Tracks, params: EncounterParams, step: int, clos
         speed_a, speed_b = float(np.median(rows[:, 4])), float(np.median(rows[:, 5]))
         if not (speed_a < params.max_speed_kn and speed_b < params.max_speed_kn):
             continue
+        first_t, last_t = int(k[s] * step), int(k[e - 1] * step)
+        start_ts = _edge_time(tracks, int(va[s]), int(vb[s]), first_t, first_t - step, params.max_distance_m)
+        end_ts = _edge_time(tracks, int(va[s]), int(vb[s]), last_t, last_t + step, params.max_distance_m)
+        # Durations are exact to the minute: a 2.0 h meeting passes a 2 h threshold.
+        if round((end_ts - start_ts) / 60) < round(params.min_hours * 60):
+            continue
         centre = rows[:, 6:9].sum(axis=0)
         lat, lon = (float(v) for v in lat_lon(centre))
-        shore = distance_from_shore_m(lat, lon) if params.min_shore_m > 0 else None
-        if shore is not None and shore < params.min_shore_m:
-            continue
-        start_ts, end_ts = int(k[s] * step), int(k[e - 1] * step)
         a, b = int(tracks.vessels[va[s]]), int(tracks.vessels[vb[s]])
         metrics = {
             "min_distance_m": round(float(rows[:, 3].min()), 1),
@@ -227,8 +298,6 @@ def _runs_to_detections(tracks: Tracks, params: EncounterParams, step: int, clos
             "max_silence_hours": {str(m): round(max_silence_s(tracks, m, start_ts, end_ts) / 3600, 2) for m in (a, b)},
             "grid_steps_close": int(e - s),
         }
-        if shore is not None:
-            metrics["shore_distance_m"] = round(shore)
         detections.append(Detection("encounter", start_ts, end_ts, lat, lon, (a, b), metrics, recorded))
     detections.sort(key=lambda d: (d.start_ts, d.mmsis))
     return detections

@@ -3,8 +3,9 @@
 Consecutive slow reports (SOG, or the speed the positions imply when SOG is missing)
 form one stretch when the reports are at most ``bridge_hours`` apart, or further apart
 (up to ``max_dark_hours``) if the vessel reappeared where it went silent. A stretch of
-``min_hours`` or more, whose centre lies ``min_shore_m`` or more from the coast, is a
-loitering event; its radius says how far the vessel wandered from the centre.
+``min_hours`` or more is a loitering event unless ``places.screen`` removes it (within
+``min_shore_m`` of the coast, at a port or anchorage, on land, in a zone); its radius
+says how far the vessel wandered from the centre.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evidence_app.analysis.detection import Detection, params_dict
+from evidence_app.analysis.places import Exclusion, Zone, places_for, screen
 from evidence_app.analysis.tracks import Tracks, distance_m, lat_lon, segment_speeds_kn
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 
@@ -23,17 +25,18 @@ class LoiteringParams:
     min_shore_m: float = 5000.0  # 0 turns the check off
     bridge_hours: float = 2.0
     max_dark_hours: float = 12.0
+    port_radius_m: float = 5000.0  # from a listed port or a learned anchorage; 0 turns the check off
+    anchorage_min_vessels: int = 5
 
     def as_dict(self) -> dict[str, object]:
         return params_dict("loitering", self)
 
 
 def detect_loitering(tracks: Tracks, params: LoiteringParams = LoiteringParams(), *,
-                     progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> list[Detection]:
-    """Every loitering stretch, oldest first."""
+                     progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED,
+                     zones: list[Zone] | None = None, excluded: list[Exclusion] | None = None) -> list[Detection]:
+    """Every loitering stretch, oldest first (screened like encounters: see ``places.screen``)."""
     import numpy as np
-
-    from evidence_app.analysis.shore import distance_from_shore_m
 
     cancel.raise_if_cancelled()
     n = len(tracks)
@@ -63,9 +66,6 @@ def detect_loitering(tracks: Tracks, params: LoiteringParams = LoiteringParams()
         centre = xyz.sum(axis=0)
         lat, lon = (float(v) for v in lat_lon(centre))
         unit = centre / np.linalg.norm(centre)
-        shore = distance_from_shore_m(lat, lon) if params.min_shore_m > 0 else None
-        if shore is not None and shore < params.min_shore_m:
-            continue
         silences = np.diff(tracks.ts[s:e + 1])
         metrics = {
             "duration_hours": round(float(tracks.ts[e] - tracks.ts[s]) / 3600, 3),
@@ -74,10 +74,12 @@ def detect_loitering(tracks: Tracks, params: LoiteringParams = LoiteringParams()
             "reports": int(e - s + 1),
             "max_silence_hours": round(float(silences.max()) / 3600, 2) if silences.size else 0.0,
         }
-        if shore is not None:
-            metrics["shore_distance_m"] = round(shore)
         out.append(Detection("loitering", int(tracks.ts[s]), int(tracks.ts[e]), lat, lon,
                              (int(tracks.mmsi[s]),), metrics, recorded))
+    if out:
+        places = places_for(tracks, params.port_radius_m, params.anchorage_min_vessels, zones)
+        out = screen(out, min_shore_m=params.min_shore_m, port_radius_m=params.port_radius_m, places=places,
+                     excluded=excluded)
     progress(1, 1, f"loitering: {len(out)} found")
     out.sort(key=lambda d: (d.start_ts, d.mmsis))
     return out

@@ -185,20 +185,21 @@ def _spikes(mmsi: np.ndarray, ts: np.ndarray, xyz: np.ndarray, limit_kn: float) 
 
     n = ts.size
     flag = np.zeros(n, dtype=bool)
-    i = np.arange(1, n - 1)
-    same = (mmsi[i - 1] == mmsi[i]) & (mmsi[i + 1] == mmsi[i])
-    i = i[same]
-    if not i.size:
-        return flag
 
     def speed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         dt = np.maximum((ts[b] - ts[a]).astype(np.float64), 1.0)
         return distance_m(xyz[a], xyz[b]) / dt / KNOT_MS
 
-    jump_in = speed(i - 1, i) > limit_kn
-    jump_out = speed(i, i + 1) > limit_kn
+    # Each segment's speed once; a row is a candidate only when the segments in and out both jump.
+    rows = np.arange(n - 1)
+    fast = speed(rows, rows + 1) > limit_kn
+    i = np.nonzero(fast[:-1] & fast[1:])[0] + 1
+    same = (mmsi[i - 1] == mmsi[i]) & (mmsi[i + 1] == mmsi[i])
+    i = i[same]
+    if not i.size:
+        return flag
     bridge_ok = speed(i - 1, i + 1) <= limit_kn
-    flag[i[jump_in & jump_out & bridge_ok]] = True
+    flag[i[bridge_ok]] = True
     return flag
 
 

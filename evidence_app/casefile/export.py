@@ -9,10 +9,10 @@ leaves no half file that looks like a case file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
 import zipfile
@@ -24,8 +24,10 @@ from typing import Any, BinaryIO
 
 from evidence_app import __version__
 from evidence_app.casefile import manifest as mf
+from evidence_app.casefile import signatures
 from evidence_app.casefile.records import (
     CaseRecords,
+    check_finite,
     collect_case,
     iter_ais_positions,
     iter_case_audit,
@@ -35,6 +37,8 @@ from evidence_app.casefile.records import (
 from evidence_app.domain.errors import StoreError, UserError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.storage.db import Store
+from evidence_app.storage.output import atomic_output
+from evidence_app.storage.signing import SigningKey
 
 CHUNK = 1024 * 1024
 GENERATOR = "Evidence Review"
@@ -50,6 +54,8 @@ class ExportResult:
     evidence_files: int = 0
     incidents: int = 0
     manifest_sha256: str = ""
+    signed_by: str = ""  # reviewer name, empty for an unsigned file
+    signer_fingerprint: str = ""
     seconds: float = 0.0
     entries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -80,20 +86,25 @@ class _Entry:
         self._fh.close()
         return {"path": self.name, "size": self.size, "sha256": self._sha.hexdigest()}
 
+    def abandon(self) -> None:
+        with contextlib.suppress(Exception):
+            self._fh.close()  # zipfile marks the archive writable again even when this fails
+
 
 class _Writer:
     def __init__(self, zf: zipfile.ZipFile, when: datetime) -> None:
         self.zf = zf
         self.when = when
         self.files: list[dict[str, Any]] = []
+        self._open: _Entry | None = None
 
     def add_bytes(self, name: str, data: bytes, *, compress: bool = True, role: str = "") -> dict[str, Any]:
-        entry = _Entry(self.zf, name, compress=compress, when=self.when)
+        entry = self._open = _Entry(self.zf, name, compress=compress, when=self.when)
         entry.write(data)
         return self._done(entry, role)
 
     def add_lines(self, name: str, rows: Iterable[dict[str, Any]], *, role: str, cancel: CancelToken) -> int:
-        entry = _Entry(self.zf, name, compress=True, when=self.when)
+        entry = self._open = _Entry(self.zf, name, compress=True, when=self.when)
         count = 0
         buffer: list[str] = []
         for row in rows:
@@ -109,7 +120,7 @@ class _Writer:
         return count
 
     def add_stream(self, name: str, source: BinaryIO, *, expect_sha256: str, role: str, on_bytes: Callable[[int], None], cancel: CancelToken) -> dict[str, Any]:
-        entry = _Entry(self.zf, name, compress=False, when=self.when)
+        entry = self._open = _Entry(self.zf, name, compress=False, when=self.when)
         _copy_hashed(source, entry, on_bytes, cancel)
         record = self._done(entry, role)
         if record["sha256"] != expect_sha256:
@@ -119,8 +130,18 @@ class _Writer:
             )
         return record
 
+    def abandon(self) -> None:
+        """Give the archive up after an error: close an open member and the zip without raising,
+        so neither ``ZipFile.close`` nor its ``__del__`` fails again (or prints a traceback)."""
+        if self._open is not None:
+            self._open.abandon()
+            self._open = None
+        with contextlib.suppress(Exception):
+            self.zf.close()
+
     def _done(self, entry: _Entry, role: str) -> dict[str, Any]:
         record = entry.close()
+        self._open = None
         if role:
             record["role"] = role
         self.files.append(record)
@@ -174,10 +195,20 @@ def export_case(
     only_confirmed: bool = False,
     exported_by: str = "",
     with_report: bool = True,
+    report_helpers: Any = None,
+    signing_key: SigningKey | None = None,
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> ExportResult:
-    """Write the case file; returns what went in. The target appears only when complete."""
+    """Write the case file; returns what went in. The target appears only when complete.
+
+    ``report_helpers`` (``report_data.ReportHelpers``) brings the image display stretch and
+    the distance from shore; the services pass them.
+
+    With ``signing_key`` the manifest is signed (``manifest.sig``) and so is the list of
+    this store's audit entries in the file; without it the file is unsigned (tests make
+    such files to stand for exports of older versions).
+    """
     started = time.perf_counter()
     out = Path(out_path)
     if out.is_dir():
@@ -190,43 +221,48 @@ def export_case(
     export_id = str(uuid.uuid4())
     with store.read() as session:
         records = collect_case(session, case_id, only_confirmed=only_confirmed)
+        check_finite(records)
         case = records.case
         evidence = records.of("evidence")
         total_bytes = sum(e["size"] for e in evidence)
         result = ExportResult(out, case["id"], export_id, incidents=len(records.of("incident")))
         entity_ids = [case["id"]] + [r["id"] for t in ("incident", "vessel", "evidence") for r in records.of(t)]
-        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as raw:
-                with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-                    writer = _Writer(zf, now)
-                    _write_contents(
-                        session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
-                        with_report=with_report, export_id=export_id, when=now,
-                    )
-                    manifest = {
-                        "format": mf.FORMAT_NAME,
-                        "format_version": mf.FORMAT_VERSION,
-                        "generator": GENERATOR,
-                        "generator_version": __version__,
-                        "exported_at": now.isoformat().replace("+00:00", "Z"),
-                        "exported_by": exported_by,
-                        "export_id": export_id,
-                        "store_id": own_id,
-                        "scope": "confirmed" if only_confirmed else "all",
-                        "case": {k: case.get(k) for k in ("id", "title", "summary", "caveat", "four_eyes")},
-                        "counts": {t: len(rows) for t, rows in records.records.items()},
-                        "files": writer.files,
-                    }
-                    manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
-                    writer.add_bytes(mf.MANIFEST, manifest_bytes)
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_output(out) as raw:
+            zf = zipfile.ZipFile(raw, "w", allowZip64=True)
+            try:
+                writer = _Writer(zf, now)
+                _write_contents(
+                    session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
+                    with_report=with_report, export_id=export_id, when=now, report_helpers=report_helpers,
+                    signing_key=signing_key,
+                )
+                _write_guide(writer, records, exported_at=now, exported_by=exported_by, export_id=export_id,
+                             scope="confirmed" if only_confirmed else "all")
+                manifest = {
+                    "format": mf.FORMAT_NAME,
+                    "format_version": mf.FORMAT_VERSION,
+                    "generator": GENERATOR,
+                    "generator_version": __version__,
+                    "exported_at": now.isoformat().replace("+00:00", "Z"),
+                    "exported_by": exported_by,
+                    "export_id": export_id,
+                    "store_id": own_id,
+                    "scope": "confirmed" if only_confirmed else "all",
+                    "case": {k: case.get(k) for k in ("id", "title", "summary", "caveat", "four_eyes")},
+                    "counts": {t: len(rows) for t, rows in records.records.items()},
+                    "files": list(writer.files),
+                }
+                if signing_key is not None:
+                    manifest["signer"] = signatures.signer_block(signing_key)
+                manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
+                writer.add_bytes(mf.MANIFEST, manifest_bytes)
+                if signing_key is not None:
+                    writer.add_bytes(mf.SIGNATURE, signatures.sign_manifest(signing_key, manifest_bytes), compress=False)
+                    result.signed_by, result.signer_fingerprint = signing_key.reviewer, signing_key.fingerprint
+                zf.close()
+            except BaseException:
+                writer.abandon()  # no central directory: the temporary file is removed anyway
+                raise
     result.files = len(writer.files)
     result.bytes_written = out.stat().st_size
     result.manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
@@ -239,7 +275,7 @@ def export_case(
 def _write_contents(
     session: Any, store: Store, writer: _Writer, records: CaseRecords, own_id: str, entity_ids: list[str],
     total_bytes: int, result: ExportResult, progress: Progress, cancel: CancelToken, *,
-    with_report: bool, export_id: str, when: datetime,
+    with_report: bool, export_id: str, when: datetime, report_helpers: Any = None, signing_key: SigningKey | None = None,
 ) -> None:
     from evidence_app.casefile.records import case_tracks
 
@@ -249,7 +285,24 @@ def _write_contents(
     writer.add_bytes(mf.SYNC, json.dumps(sync, indent=1).encode("utf-8"), role="sync")
     ais_ids = [e["id"] for e in records.of("evidence") if e["kind"] == "ais"]
     writer.add_lines(mf.AIS, iter_ais_positions(session, ais_ids), role="ais", cancel=cancel)
-    writer.add_lines(mf.AUDIT, iter_case_audit(session, own_id, entity_ids), role="audit", cancel=cancel)
+    own_pairs: list[tuple[int, str]] = []
+    relayed: set[str] = set()
+
+    def audit_rows() -> Iterator[dict[str, Any]]:
+        for row in iter_case_audit(session, own_id, entity_ids, with_attestation=True):
+            attestation_id = row.pop("attestation_id", None)
+            if row["origin_store_id"] == own_id:
+                own_pairs.append((row["seq"], row["hash"]))
+            elif attestation_id:
+                relayed.add(attestation_id)
+            yield row
+
+    writer.add_lines(mf.AUDIT, audit_rows(), role="audit", cancel=cancel)
+    attestations = relayed_attestations(session, relayed)
+    if signing_key is not None and own_pairs:
+        attestations.insert(0, signatures.attest(signing_key, own_id, own_pairs))
+    writer.add_bytes(mf.ATTESTATIONS, json.dumps(signatures.attestations_json(attestations), indent=1, ensure_ascii=False)
+                     .encode("utf-8"), role="signatures")
     done = 0
 
     def on_bytes(n: int) -> None:
@@ -276,7 +329,7 @@ def _write_contents(
     tracks = case_tracks(session, records)
     from evidence_app.casefile import geo_export
 
-    writer.add_bytes("geo/case.geojson", json.dumps(geo_export.to_geojson(records, tracks), ensure_ascii=False).encode("utf-8"), role="geojson")
+    writer.add_bytes("geo/case.geojson", geo_export.geojson_bytes(records, tracks), role="geojson")
     writer.add_bytes("geo/case.kml", geo_export.to_kml(records, tracks), role="kml")
     if with_report:
         cancel.raise_if_cancelled()
@@ -285,7 +338,8 @@ def _write_contents(
         from evidence_app.casefile.report_html import render_html
         from evidence_app.casefile.report_pdf import render_pdf
 
-        data = build_report_data(records, tracks, store.objects.path_for, exported_at=when, export_id=export_id)
+        data = build_report_data(records, tracks, store.objects.path_for, exported_at=when, export_id=export_id,
+                                 helpers=report_helpers)
         writer.add_bytes("report/report.html", render_html(data).encode("utf-8"), role="report")
         writer.add_bytes("report/report.pdf", render_pdf(data), compress=False, role="report")
 
@@ -295,3 +349,37 @@ def iter_evidence_names(records: CaseRecords) -> Iterator[tuple[str, dict[str, A
     for item in records.of("evidence"):
         folder = mf.DERIVED_DIR if item.get("derived_from_id") else mf.EVIDENCE_DIR
         yield folder + mf.safe_member_name(item["original_name"], item["sha256"]), item
+
+
+def _write_guide(writer: _Writer, records: CaseRecords, *, exported_at: datetime, exported_by: str, export_id: str, scope: str) -> None:
+    """README.txt and SHA256SUMS, written after every other entry but the manifest.
+
+    SHA256SUMS lists every entry written so far (README.txt included), so
+    ``sha256sum -c SHA256SUMS`` checks the whole file but the manifest, which lists
+    SHA256SUMS in turn.
+    """
+    from evidence_app.casefile import guide
+
+    readme = guide.readme_text(
+        records, iter_evidence_names(records), exported_at=exported_at.strftime("%Y-%m-%d %H:%M UTC"),
+        exported_by=exported_by, export_id=export_id, scope=scope, generator=f"{GENERATOR} {__version__}",
+        entries=[f["path"] for f in writer.files],
+    )
+    writer.add_bytes(mf.README, readme.encode("utf-8"), role="readme")
+    writer.add_bytes(mf.SHA256SUMS, guide.sha256sums(writer.files), role="sha256sums")
+
+
+def relayed_attestations(session: Any, ids: set[str]) -> list[signatures.Attestation]:
+    """Other stores' attestations over the imported entries going out again, with their original signatures."""
+    from evidence_app.storage.models import AuditAttestation, SignerKey
+    from evidence_app.storage.signing import public_key_from_text
+
+    out = []
+    for attestation_id in sorted(ids):
+        row = session.get(AuditAttestation, attestation_id)
+        key = session.get(SignerKey, row.fingerprint) if row is not None else None
+        if row is None or key is None:
+            continue  # the entries go out unverified, as they are here
+        signer = signatures.Signer(key.reviewer, public_key_from_text(key.public_key, location="signer_keys"))
+        out.append(signatures.Attestation(row.origin_store_id, signer, row.entries, row.signature))
+    return out

@@ -14,15 +14,21 @@ from typing import Any
 from evidence_app.domain.errors import UserError
 
 FORMAT_NAME = "evidence-review-case"
-FORMAT_VERSION = 1
-SUPPORTED_VERSIONS = frozenset({1})
+# Version 2 adds the signature (manifest.sig) and the audit attestations; version 1 files import as unsigned.
+FORMAT_VERSION = 2
+SUPPORTED_VERSIONS = frozenset({1, 2})
 MANIFEST = "manifest.json"
+# The signer's Ed25519 signature over manifest.json's exact bytes (base64): the one entry the manifest cannot list.
+SIGNATURE = "manifest.sig"
+ATTESTATIONS = "records/attestations.json"
 RECORDS = "records/case.json"
 SYNC = "records/sync.json"
 AIS = "records/ais_positions.jsonl"
 AUDIT = "records/audit.jsonl"
 EVIDENCE_DIR = "evidence/"
 DERIVED_DIR = "derived/"
+README = "README.txt"  # plain words for whoever opens the zip by hand
+SHA256SUMS = "SHA256SUMS"  # the hashes again, in the format `sha256sum -c` reads
 
 # Limits that make a hostile file harmless: each is far above what a real case needs.
 MAX_ENTRIES = 200_000
@@ -154,6 +160,8 @@ def check_manifest(manifest: Any, entries: list[EntryInfo]) -> dict[str, dict[st
             raise UserError("expected an object", location=loc)
         path = _need(item, "path", str, loc)
         check_name(path)
+        if path in (MANIFEST, SIGNATURE):
+            raise UserError(f"the manifest lists {path}, which it cannot hash", location=loc)
         size = _need(item, "size", int, loc)
         if size < 0:
             raise UserError("negative size", location=loc)
@@ -162,7 +170,7 @@ def check_manifest(manifest: Any, entries: list[EntryInfo]) -> dict[str, dict[st
         if path in files:
             raise UserError("listed twice", location=loc)
         files[path] = item
-    present = {e.name: e for e in entries if e.name != MANIFEST}
+    present = {e.name: e for e in entries if e.name not in (MANIFEST, SIGNATURE)}
     for path, entry in present.items():
         if path not in files:
             raise UserError("the case file holds an entry its manifest does not list", location=path)

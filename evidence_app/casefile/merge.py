@@ -19,21 +19,25 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from evidence_app.casefile.importer import CaseFile
+from evidence_app.casefile import keyring
+from evidence_app.casefile.importer import CaseFile, check_own_entries_signed
 from evidence_app.casefile.records import (
     AIS_FIELDS,
     APPEND_ONLY,
     RECORD_TYPES,
+    REFERENCES,
     content_hash,
     differing_fields,
     from_dict,
     incident_dict,
+    merge_order,
     to_dict,
 )
 from evidence_app.domain.errors import UserError
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
     AisPosition,
+    AuditAttestation,
     Base,
     Evidence,
     ImportedAuditEntry,
@@ -47,17 +51,6 @@ from evidence_app.storage.models import (
     Vessel,
 )
 
-# Columns that point at other records, and the type they point at (ids may be remapped).
-FOREIGN = {
-    "vessel_identity": {"vessel_id": "vessel", "evidence_id": "evidence"},
-    "designation": {"vessel_id": "vessel", "evidence_id": "evidence"},
-    "evidence": {"derived_from_id": "evidence"},
-    "incident": {"case_id": "case"},
-    "participant": {"incident_id": "incident", "vessel_id": "vessel"},
-    "link": {"incident_id": "incident", "evidence_id": "evidence"},
-    "annotation": {"evidence_id": "evidence"},
-    "review": {"incident_id": "incident"},
-}
 # An evidence item's bytes never change: only its description is merged.
 EVIDENCE_FIXED = frozenset({"sha256", "size", "media_type", "created_at"})
 
@@ -75,12 +68,26 @@ class MergeReport:
     evidence_deduplicated: int = 0
     ais_positions_added: int = 0
     audit_entries_added: int = 0
+    # Foreign audit entries in the file not signed by a key their store is known under here.
+    audit_entries_unverified: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    signature: keyring.SignatureReport = field(default_factory=lambda: keyring.SignatureReport(False))
+
+    @property
+    def warnings(self) -> list[str]:
+        out = list(self.signature.warnings)
+        if self.audit_entries_unverified:
+            out.append(f"{self.audit_entries_unverified} audit entr{'y' if self.audit_entries_unverified == 1 else 'ies'} from"
+                       " other stores could not be verified (no signature by a key their store is known under here):"
+                       " they are kept, marked unverified")
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["added"] = dict(self.added)
         data["updated"] = dict(self.updated)
+        data["signature"] = self.signature.as_dict()
+        data["warnings"] = self.warnings
         return data
 
 
@@ -162,6 +169,9 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
     """Merge every record of ``cf``; the evidence bytes must already be in the object store."""
     origin = cf.origin_store_id
     report = MergeReport(import_id, cf.case_id, origin)
+    # Who signed, checked against the keys the file's store is known under: before any record is touched.
+    report.signature = keyring.admit(session, cf.signer, origin, cf.path.name)
+    check_own_entries_signed(cf)
     file_bases: dict[str, str] = cf.sync.get("peers", {}).get(own_store_id, {})
     local_bases = {
         f"{r.record_type}:{r.record_id}": r.content_hash
@@ -171,55 +181,54 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
     touched_incidents: set[str] = set()
     report.new_case = session.get(RECORD_TYPES["case"], cf.case_id) is None
 
-    for record_type in RECORD_TYPES:
-        for raw in cf.records.of(record_type):
-            incoming = dict(raw)
-            for column, target in FOREIGN.get(record_type, {}).items():
-                if incoming.get(column) is not None:
-                    incoming[column] = id_map.get((target, incoming[column]), incoming[column])
-            key = f"{record_type}:{raw['id']}"
-            local = _find_local(session, record_type, incoming)
-            if local is not None and local.id != raw["id"]:  # type: ignore[attr-defined]
-                id_map[(record_type, raw["id"])] = local.id  # type: ignore[attr-defined]
-                incoming["id"] = local.id  # type: ignore[attr-defined]
-                if record_type == "evidence":
-                    report.evidence_deduplicated += 1
-            incoming_hash = content_hash(incoming)
-            if local is None:
-                _insert(session, record_type, incoming)
-                report.added[record_type] += 1
-                audit.record(session, actor, "casefile.merge_add", _entity(record_type), _entity_id(record_type, incoming),
-                             {"type": record_type, "id": incoming["id"], "import_id": import_id})
-                if record_type in ("link", "participant", "review", "incident"):
-                    touched_incidents.add(incoming["incident_id"] if record_type != "incident" else incoming["id"])
-                _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
-                continue
-            if record_type == "evidence" and local.sha256 != incoming["sha256"]:  # type: ignore[attr-defined]
-                raise UserError(
-                    f"evidence {incoming['id']} has SHA-256 {incoming['sha256']} in the file but {local.sha256} here:"  # type: ignore[attr-defined]
-                    " the same record cannot hold different files; nothing was imported",
-                )
-            current = local_dict(session, record_type, local)
-            local_hash = content_hash(current)
-            if local_hash == incoming_hash or record_type in APPEND_ONLY:
-                report.unchanged += 1
-                _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
-                continue
-            bases = {b for b in (file_bases.get(key), local_bases.get(f"{record_type}:{incoming['id']}")) if b}
-            if origin == own_store_id:
-                bases.add(incoming_hash)  # our own earlier file: everything in it is ours already
-            if local_hash in bases:
-                diff = apply_incoming(session, record_type, local, incoming)
-                report.updated[record_type] += 1
-                audit.record(session, actor, "casefile.merge_update", _entity(record_type), _entity_id(record_type, incoming),
-                             {"type": record_type, "id": incoming["id"], "import_id": import_id, "changes": diff})
-                _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
-                if record_type == "incident":
-                    touched_incidents.add(incoming["id"])
-            elif incoming_hash in bases:
-                report.kept_local += 1
-            else:
-                report.conflicts.append(_conflict(session, cf, import_id, record_type, incoming, current, local_hash, bases))
+    for record_type, raw in merge_order(cf.records):
+        incoming = dict(raw)
+        for column, target in REFERENCES.get(record_type, {}).items():
+            if incoming.get(column) is not None:
+                incoming[column] = id_map.get((target, incoming[column]), incoming[column])
+        key = f"{record_type}:{raw['id']}"
+        local = _find_local(session, record_type, incoming)
+        if local is not None and local.id != raw["id"]:  # type: ignore[attr-defined]
+            id_map[(record_type, raw["id"])] = local.id  # type: ignore[attr-defined]
+            incoming["id"] = local.id  # type: ignore[attr-defined]
+            if record_type == "evidence":
+                report.evidence_deduplicated += 1
+        incoming_hash = content_hash(incoming)
+        if local is None:
+            _insert(session, record_type, incoming)
+            report.added[record_type] += 1
+            audit.record(session, actor, "casefile.merge_add", _entity(record_type), _entity_id(record_type, incoming),
+                         {"type": record_type, "id": incoming["id"], "import_id": import_id})
+            if record_type in ("link", "participant", "review", "incident"):
+                touched_incidents.add(incoming["incident_id"] if record_type != "incident" else incoming["id"])
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            continue
+        if record_type == "evidence" and local.sha256 != incoming["sha256"]:  # type: ignore[attr-defined]
+            raise UserError(
+                f"evidence {incoming['id']} has SHA-256 {incoming['sha256']} in the file but {local.sha256} here:"  # type: ignore[attr-defined]
+                " the same record cannot hold different files; nothing was imported",
+            )
+        current = local_dict(session, record_type, local)
+        local_hash = content_hash(current)
+        if local_hash == incoming_hash or record_type in APPEND_ONLY:
+            report.unchanged += 1
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            continue
+        bases = {b for b in (file_bases.get(key), local_bases.get(f"{record_type}:{incoming['id']}")) if b}
+        if origin == own_store_id:
+            bases.add(incoming_hash)  # our own earlier file: everything in it is ours already
+        if local_hash in bases:
+            diff = apply_incoming(session, record_type, local, incoming)
+            report.updated[record_type] += 1
+            audit.record(session, actor, "casefile.merge_update", _entity(record_type), _entity_id(record_type, incoming),
+                         {"type": record_type, "id": incoming["id"], "import_id": import_id, "changes": diff})
+            _set_sync(session, origin, record_type, incoming["id"], incoming_hash)
+            if record_type == "incident":
+                touched_incidents.add(incoming["id"])
+        elif incoming_hash in bases:
+            report.kept_local += 1
+        else:
+            report.conflicts.append(_conflict(session, cf, import_id, record_type, incoming, current, local_hash, bases))
     report.ais_positions_added = _merge_ais(session, cf, report, id_map)
     for incident_id in touched_incidents:
         incident = session.get(Incident, incident_id)
@@ -227,7 +236,9 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
             incident.evidence_count = session.scalar(
                 select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id)
             ) or 0
-    report.audit_entries_added, digest = _merge_audit(session, cf, own_store_id, import_id)
+    audit_merge = _merge_audit(session, cf, own_store_id, import_id)
+    report.audit_entries_added = audit_merge.added
+    report.audit_entries_unverified = audit_merge.unverified
     audit.record(session, actor, "casefile.import", "case", cf.case_id, {
         "import_id": import_id,
         "file": cf.path.name,
@@ -237,7 +248,11 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
         "added": dict(report.added),
         "updated": dict(report.updated),
         "conflicts": [c["id"] for c in report.conflicts],
-        "imported_audit": {"count": report.audit_entries_added, "digest": digest},
+        "imported_audit": {"count": report.audit_entries_added, "digest": audit_merge.digest,
+                           "unverified": audit_merge.unverified, "upgraded": audit_merge.upgraded,
+                           "superseded": audit_merge.superseded},
+        "signature": report.signature.as_dict() if report.signature.signed else {"signed": False},
+        "warnings": report.warnings,
     })
     return report
 
@@ -311,21 +326,108 @@ def _merge_ais(session: Session, cf: CaseFile, report: MergeReport, id_map: dict
     return added
 
 
-def _merge_audit(session: Session, cf: CaseFile, own_store_id: str, import_id: str) -> tuple[int, str]:
+@dataclass
+class AuditMerge:
+    added: int = 0
+    digest: str = ""
+    unverified: int = 0
+    upgraded: int = 0
+    # [origin, seq, hash, import_id] of unverified entries replaced by a verified copy: verify needs them.
+    superseded: list[list[Any]] = field(default_factory=list)
+
+
+def precheck(session: Session, cf: CaseFile, own_store_id: str | None) -> None:
+    """Every refusal that depends on who signed, in a read-only pass: run before any evidence byte is copied."""
+    keyring.admit(session, cf.signer, cf.origin_store_id, cf.path.name, record=False)
+    check_own_entries_signed(cf)
+    bound_now = {cf.origin_store_id: {cf.signer.key_id}} if cf.signer is not None else {}
+    _merge_audit(session, cf, own_store_id or "", "", dry_run=True, also_bound=bound_now)
+
+
+def _merge_audit(session: Session, cf: CaseFile, own_store_id: str, import_id: str, *, dry_run: bool = False,
+                 also_bound: dict[str, set[str]] | None = None) -> AuditMerge:
+    """Foreign audit entries: accepted under the keys their stores are known by, else kept as unverified.
+
+    An entry of a store known here must be covered by an attestation of one of that
+    store's keys, or the file is refused (a forged or rewritten history). An entry of a
+    store not known yet is kept, unverified. A verified copy replaces an unverified one
+    with the same number: a forged entry that came in unsigned never blocks the genuine one.
+    """
+    result = AuditMerge()
+    foreign = [e for e in cf.audit if e["origin_store_id"] != own_store_id]
+    bound = keyring.bound_keys(session, {e["origin_store_id"] for e in foreign})
+    for store, key_ids in (also_bound or {}).items():
+        if store in bound and not bound[store]:
+            bound[store] = set(key_ids)  # the binding this import will make
+    attestation_rows: dict[int, str] = {}
+    cover = cf.attestation_index()
+    verified_cache: dict[str, bool] = {}
+
+    def row_for(index: int) -> str:
+        if index not in attestation_rows:
+            att = cf.attestations[index]
+            keyring.remember_key(session, att.signer, cf.path.name)
+            row = session.scalar(select(AuditAttestation).where(AuditAttestation.signature == att.signature))
+            if row is None:
+                row = AuditAttestation(origin_store_id=att.store_id, fingerprint=att.signer.key_id, signature=att.signature,
+                                       entries=att.entries, import_id=import_id)
+                session.add(row)
+                session.flush()
+            attestation_rows[index] = row.id
+        return attestation_rows[index]
+
+    def is_verified(known: ImportedAuditEntry) -> bool:
+        if known.attestation_id is None:
+            return False
+        if known.attestation_id not in verified_cache:
+            att = session.get(AuditAttestation, known.attestation_id)
+            verified_cache[known.attestation_id] = att is not None and att.fingerprint in bound.get(known.origin_store_id, set())
+        return verified_cache[known.attestation_id]
+
     added: list[tuple[str, int, str]] = []
-    for entry in cf.audit:
-        if entry["origin_store_id"] == own_store_id:
-            continue  # our own entries: the local chain already has them
-        known = session.get(ImportedAuditEntry, (entry["origin_store_id"], entry["seq"]))
-        if known is not None:
-            if known.hash != entry["hash"]:
+    for entry in foreign:
+        origin, seq = entry["origin_store_id"], entry["seq"]
+        covering = cover.get((origin, seq, entry["hash"]), [])
+        good = [i for i in covering if cf.attestations[i].signer.key_id in bound[origin]]
+        known = session.get(ImportedAuditEntry, (origin, seq))
+        if bound[origin] and not good:
+            if known is not None and known.hash == entry["hash"]:
+                continue  # already here as it was; this file merely relays it without the signature
+            raise UserError(
+                f"audit entry {seq} of store {origin} (by {entry['actor']!r}, {entry['action']}) is not signed by a key that"
+                " store is known under here: a forged or rewritten history; nothing was imported",
+                location="records/audit.jsonl",
+            )
+        chosen = good[0] if good else (covering[0] if covering else None)
+        if not good:
+            result.unverified += 1
+        if dry_run:
+            if known is not None and known.hash != entry["hash"] and not (good and not is_verified(known)):
                 raise UserError(
-                    f"audit entry {entry['seq']} of store {entry['origin_store_id']} differs from the copy imported"
+                    f"audit entry {seq} of store {origin} differs from the copy imported"
                     " earlier: one of the two histories was rewritten; nothing was imported",
                     location="records/audit.jsonl",
                 )
             continue
-        session.add(ImportedAuditEntry(import_id=import_id, **entry))
-        added.append((entry["origin_store_id"], entry["seq"], entry["hash"]))
+        if known is not None:
+            if known.hash == entry["hash"]:
+                if good and not is_verified(known):
+                    known.attestation_id = row_for(good[0])
+                    result.upgraded += 1
+                continue
+            if not (good and not is_verified(known)):
+                raise UserError(
+                    f"audit entry {seq} of store {origin} differs from the copy imported"
+                    " earlier: one of the two histories was rewritten; nothing was imported",
+                    location="records/audit.jsonl",
+                )
+            result.superseded.append([origin, seq, known.hash, known.import_id])
+            session.delete(known)
+            session.flush()
+        session.add(ImportedAuditEntry(import_id=import_id, attestation_id=row_for(chosen) if chosen is not None else None,
+                                       **entry))
+        added.append((origin, seq, entry["hash"]))
     session.flush()
-    return len(added), imported_digest(added)
+    result.added = len(added)
+    result.digest = imported_digest(added)
+    return result

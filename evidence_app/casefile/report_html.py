@@ -1,6 +1,7 @@
 """The case report as one self-contained HTML page: inline CSS, images as data: URIs, no scripts, no network.
 
-Every string from the records is escaped: a case file from the field is untrusted input.
+Every string from the records is escaped, control characters included (shown as ``\\xNN``):
+a case file from the field is untrusted input.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ import base64
 from html import escape
 from typing import Any
 
+from evidence_app.casefile.geo_export import finite
 from evidence_app.casefile.report_data import (
     ReportData,
     annotation_text,
     fmt_time,
     grading,
+    metres,
     status_colour,
 )
+from evidence_app.domain.limits import xml_text
 
 CSS = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;font-size:10.5pt;color:#1e2832;margin:0;background:#f4f6f8}
@@ -37,7 +41,7 @@ figcaption{font-size:9pt;color:#4a5560}
 
 
 def _e(value: Any) -> str:
-    return escape("" if value is None else str(value))
+    return escape(xml_text("" if value is None else str(value)))
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -59,6 +63,11 @@ def _kv(rows: list[tuple[str, Any]]) -> str:
     return "<table>" + "".join(f'<tr><td class="k">{_e(k)}</td><td>{v}</td></tr>' for k, v in rows) + "</table>"
 
 
+def _position(inc: dict[str, Any]) -> str:
+    lat, lon = finite(inc.get("lat"), 90.0), finite(inc.get("lon"), 540.0)
+    return "–" if lat is None or lon is None else f"{lat:.4f}, {lon:.4f}"
+
+
 def render_html(data: ReportData) -> str:
     case = data.case
     caveat = f'<div class="caveat">{_e(data.caveat)}</div>'
@@ -73,21 +82,26 @@ def render_html(data: ReportData) -> str:
         "<h2>Summary</h2>",
         f"<p>{_e(case.get('summary') or 'No summary.')}</p>",
         _kv([
-            ("Incidents", _e(len(data.sections))),
-            ("By status", ", ".join(f"{_status(s)} {n}" for s, n in sorted(data.status_counts.items())) or "none"),
-            ("Vessels", _e(len(data.vessels))),
-            ("Evidence items", _e(len(data.evidence))),
+            ("Incidents", _e(f"{data.incident_count:,}")),
+            ("By status", ", ".join(f"{_status(s)} {n:,}" for s, n in sorted(data.status_counts.items())) or "none"),
+            ("In detail below", _e(f"{len(data.sections):,} reviewed (status past suspected, or with review events)")),
+            ("Summarised", _e(f"{len(data.summary):,} not reviewed yet, one row each in the table after the details")),
+            ("Vessels", _e(f"{len(data.vessels) + len(data.other_vessels):,}")),
+            ("Evidence items", _e(f"{len(data.evidence):,}")),
             ("Four-eyes review", "required" if case.get("four_eyes") else "not required"),
         ]),
     ]
-    for n, sec in enumerate(data.sections, start=1):
+    if data.overview_png:
+        out.append(f"<figure>{_img(data.overview_png, 'overview map of every incident')}<figcaption>Overview: every placed"
+                   " incident of the case, coloured by status.</figcaption></figure>")
+    for sec in data.sections:
         inc = sec.incident
-        out.append(f"<h2>Incident {n}: {_e(inc.get('title') or 'untitled')}</h2>")
+        out.append(f"<h2>Incident {sec.number}: {_e(inc.get('title') or 'untitled')}</h2>")
         out.append(_kv([
             ("Status", _status(inc["status"])),
             ("Time (UTC)", _e(f"{fmt_time(inc['start_utc'])} – {fmt_time(inc.get('end_utc'), 'open')}")),
             ("Time as reported", _e(inc.get("local_time_text") or "–")),
-            ("Position", _e(f"{inc['lat']:.5f}, {inc['lon']:.5f} ± {inc.get('radius_m') or '?'} m" if inc.get("lat") is not None else "not placed")),
+            *[(k, _e(v)) for k, v in sec.position],
             ("Reported location", _e(inc.get("reported_location") or "–")),
             ("Cargo", _e(" ".join(str(x) for x in (inc.get("cargo_kind"), inc.get("cargo_quantity"), inc.get("cargo_unit")) if x) or "–")),
             ("Indicators", _e(", ".join(inc.get("indicators") or []) or "–")),
@@ -95,8 +109,7 @@ def render_html(data: ReportData) -> str:
             ("Tags", _e(", ".join(inc.get("tags") or []) or "–")),
         ]))
         if sec.map_png:
-            out.append(f"<figure>{_img(sec.map_png, 'map of the incident')}<figcaption>Map: placed position with its uncertainty circle,"
-                       " AIS tracks of the participants (6 h either side) and image footprints.</figcaption></figure>")
+            out.append(f"<figure>{_img(sec.map_png, 'map of the incident')}<figcaption>{_e(sec.map_caption)}</figcaption></figure>")
         out.append("<h3>Vessels</h3>")
         out.append(_table(["Role", "Name", "IMO", "MMSI", "Flag", "Claimed identity"], [
             [_e(p["role"]), _e(p["vessel"].get("name")), _e(p["vessel"].get("imo") or "–"), _e(p["vessel"].get("mmsi") or "–"),
@@ -126,6 +139,17 @@ def render_html(data: ReportData) -> str:
         if sec.detection:
             out.append("<h3>Detection parameters</h3>")
             out.append(_kv([(k, _e(v)) for k, v in sec.detection]))
+    if data.summary:
+        out.append(f"<h2>Incidents not reviewed yet ({len(data.summary):,})</h2>")
+        figures = any(row.figures for row in data.summary)
+        out.append(_table(["#", "Start (UTC)", "Status", "Title", "Position", "From shore", "Vessels", "Evidence"]
+                          + (["Figures"] if figures else []), [
+            [_e(row.number), _e(fmt_time(row.incident.get("start_utc"))), _e(str(row.incident["status"]).replace("_", " ")),
+             _e(row.incident.get("title") or "untitled"), _e(_position(row.incident)),
+             _e(metres(row.shore_m) if row.shore_m is not None else "–"), _e(row.vessels or "–"), _e(row.evidence)]
+            + ([_e(row.figures or "–")] if figures else [])
+            for row in data.summary
+        ]))
     out.append("<h2>Vessels and identity history</h2>")
     for v in data.vessels:
         out.append(f"<h3>{_e(v.get('name') or 'Unnamed vessel')}</h3>")
@@ -133,7 +157,7 @@ def render_html(data: ReportData) -> str:
             ("IMO / MMSI", _e(f"{v.get('imo') or '–'} / {v.get('mmsi') or '–'}")),
             ("Flag / type", _e(f"{v.get('flag') or '–'} / {v.get('vessel_type') or '–'}")),
             ("Length / beam", _e(f"{v.get('length_m') or '–'} m / {v.get('beam_m') or '–'} m")),
-            ("Designations", _e("; ".join(f"{d['authority']} {d.get('program', '')} {d.get('reference', '')}".strip() for d in v["designations"]) or "none")),
+            ("Designations", _e(_designations(v) or "none")),
             ("Notes", _e(v.get("notes") or "–")),
         ]))
         if v["identities"]:
@@ -141,14 +165,25 @@ def render_html(data: ReportData) -> str:
                 [_e(i.get("first_seen") or "?"), _e(i.get("last_seen") or "?"), _e(i.get("name")), _e(i.get("flag")),
                  _e(i.get("mmsi") or "–"), _e(i.get("source"))] for i in v["identities"]
             ]))
+    if data.other_vessels:
+        out.append(f"<h3>Vessels only in incidents not reviewed yet ({len(data.other_vessels):,})</h3>")
+        out.append(_table(["Name", "IMO", "MMSI", "Flag", "Type", "Designations", "Identities"], [
+            [_e(v.get("name") or "–"), _e(v.get("imo") or "–"), _e(v.get("mmsi") or "–"), _e(v.get("flag") or "–"),
+             _e(v.get("vessel_type") or "–"), _e(_designations(v) or "none"), _e(len(v["identities"]))]
+            for v in data.other_vessels
+        ]))
     out.append("<h2>Evidence register</h2>")
     out.append(_table(["Item", "Kind", "Size (bytes)", "Source", "Grading", "SHA-256"], [
         [_e(e["original_name"]), _e(e["kind"]), _e(e["size"]), _e(e.get("source") or e.get("provider") or "–"), _e(grading(e)),
          f'<span class="hash">{_e(e["sha256"])}</span>'] for e in data.evidence
     ]))
-    out.append('<p class="meta">Each file\'s SHA-256 is listed in the case file\'s manifest.json; the receiver can recompute it'
-               " to confirm the file is unaltered. Gradings: source reliability A–F, information credibility 1–6.</p>")
+    out.append('<p class="meta">Each file\'s SHA-256 is listed in the case file\'s manifest.json and SHA256SUMS; the receiver'
+               " can recompute it to confirm the file is unaltered. Gradings: source reliability A–F, information credibility 1–6.</p>")
     out.append("</main>")
     out.append(caveat)
     out.append("</body></html>")
     return "".join(out)
+
+
+def _designations(v: dict[str, Any]) -> str:
+    return "; ".join(f"{d.get('authority', '')} {d.get('program', '')} {d.get('reference', '')}".strip() for d in v["designations"])

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from evidence_app.casefile.geo_export import finite
+
 Ring = list[tuple[float, float]]  # (lon, lat)
 
 SEA = (214, 228, 238)
@@ -43,6 +45,8 @@ class MapSpec:
     tracks: list[MapTrack] = field(default_factory=list)
     footprints: list[Ring] = field(default_factory=list)  # (lon, lat) rings
     points: list[tuple[float, float, str]] = field(default_factory=list)  # extra (lat, lon, label)
+    dots: list[tuple[float, float, tuple[int, int, int]]] = field(default_factory=list)  # many small (lat, lon, colour), unlabelled
+    marker: bool = True  # the incident's own marker at (lat, lon); an overview of many has none
 
 
 def _font(size: int):  # type: ignore[no-untyped-def]
@@ -54,6 +58,29 @@ def _font(size: int):  # type: ignore[no-untyped-def]
     return ImageFont.load_default(size=size)
 
 
+def sane_spec(spec: MapSpec) -> MapSpec:
+    """What a map may draw: finite positions on Earth and a radius within the plausible range.
+
+    A store edited behind the app's back (or an old one) can hold an infinite or 1e308
+    radius; drawn as is, the graticule loop alone would run for ever.
+    """
+    from evidence_app.domain.limits import RADIUS_M
+
+    def ok(lat: float, lon: float) -> bool:
+        return finite(lat, 90.0) is not None and finite(lon, 540.0) is not None
+
+    radius = finite(spec.radius_m)
+    return MapSpec(
+        lat=spec.lat, lon=spec.lon,
+        radius_m=None if radius is None or radius <= 0 else min(radius, RADIUS_M.high),
+        colour=spec.colour, label=spec.label, marker=spec.marker,
+        tracks=[MapTrack(t.label, [p for p in t.points if ok(*p)]) for t in spec.tracks],
+        footprints=[r for r in spec.footprints if r and all(ok(lat, lon) for lon, lat in r)],
+        points=[p for p in spec.points if ok(p[0], p[1])],
+        dots=[d for d in spec.dots if ok(d[0], d[1])],
+    )
+
+
 def _extent(spec: MapSpec) -> tuple[float, float, float, float]:
     lats = [spec.lat]
     lons = [spec.lon]
@@ -63,8 +90,8 @@ def _extent(spec: MapSpec) -> tuple[float, float, float, float]:
     for ring in spec.footprints:
         lons += [p[0] for p in ring]
         lats += [p[1] for p in ring]
-    lats += [p[0] for p in spec.points]
-    lons += [p[1] for p in spec.points]
+    lats += [p[0] for p in spec.points] + [d[0] for d in spec.dots]
+    lons += [p[1] for p in spec.points] + [d[1] for d in spec.dots]
     r_deg = (spec.radius_m or 0) / 111_320
     coslat = max(math.cos(math.radians(spec.lat)), 0.05)
     south, north = min(lats) - r_deg, max(lats) + r_deg
@@ -80,7 +107,12 @@ def _extent(spec: MapSpec) -> tuple[float, float, float, float]:
         west, east = mid - half, mid + half
     pad_lat = (north - south) * 0.12
     pad_lon = (east - west) * 0.12
-    return west - pad_lon, south - pad_lat, east + pad_lon, north + pad_lat
+    south, north = max(south - pad_lat, -85.0), min(north + pad_lat, 85.0)
+    west, east = west - pad_lon, east + pad_lon
+    if east - west > 360.0:  # never more than the whole world across
+        mid = (east + west) / 2
+        west, east = mid - 180.0, mid + 180.0
+    return west, south, east, north
 
 
 def _nice_step(span: float) -> float:
@@ -157,6 +189,9 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
     """The incident map as PNG bytes."""
     from PIL import Image, ImageDraw
 
+    spec = sane_spec(spec)
+    if finite(spec.lat, 90.0) is None or finite(spec.lon, 540.0) is None:
+        raise ValueError("the map's centre is not a position on Earth")
     scale = 2
     width, height = size[0] * scale, size[1] * scale
     west, south, east, north = _extent(spec)
@@ -174,13 +209,13 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
 
     img = Image.new("RGB", (width, height), SEA)
     draw = ImageDraw.Draw(img, "RGBA")
-    for ring in land or ():
-        lons = [p[0] for p in ring]
-        lats = [p[1] for p in ring]
-        if max(lons) < west or min(lons) > east or max(lats) < south or min(lats) > north:
+    for ring, (r_west, r_south, r_east, r_north) in _land_boxes(land):
+        if r_east < west or r_west > east or r_north < south or r_south > north:
             continue
         if len(ring) >= 3:
-            draw.polygon([xy(lat, lon) for lon, lat in ring], fill=LAND, outline=COAST, width=2)
+            pts = _visible_part(ring, cx, cy, coslat * px_per_deg, px_per_deg, width, height)
+            if len(pts) >= 3:
+                draw.polygon(pts, fill=LAND, outline=COAST, width=2)
     font = _font(11 * scale)
     small = _font(10 * scale)
     pad = 3 * scale
@@ -227,6 +262,10 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
             draw.ellipse([ex - 6 * scale, ey - 6 * scale, ex + 6 * scale, ey + 6 * scale], fill=colour + (255,), outline=(255, 255, 255, 255), width=2 * scale)
             labels.reserve((ex - 7 * scale, ey - 7 * scale, ex + 7 * scale, ey + 7 * scale))
             pending.append(((ex, ey), track.label, font, colour, 10 * scale))
+    dot = 3 * scale if len(spec.dots) > 2000 else 5 * scale
+    for lat, lon, colour in spec.dots:
+        dx, dy = xy(lat, lon)
+        draw.ellipse([dx - dot, dy - dot, dx + dot, dy + dot], fill=colour + (200,), outline=(255, 255, 255, 160))
     for lat, lon, text in spec.points:
         px, py = xy(lat, lon)
         draw.rectangle([px - 5 * scale, py - 5 * scale, px + 5 * scale, py + 5 * scale], fill=(230, 130, 0, 255), outline=(255, 255, 255, 255))
@@ -238,9 +277,10 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
         r = spec.radius_m / 111_320 * px_per_deg
         draw.ellipse([px - r, py - r, px + r, py + r], fill=spec.colour + (40,), outline=spec.colour + (220,), width=2 * scale)
     m = 9 * scale
-    draw.polygon([(px, py - m), (px + m, py), (px, py + m), (px - m, py)], fill=spec.colour + (255,), outline=(255, 255, 255, 255))
-    labels.reserve((px - m, py - m, px + m, py + m))
-    if spec.label:
+    if spec.marker:
+        draw.polygon([(px, py - m), (px + m, py), (px, py + m), (px - m, py)], fill=spec.colour + (255,), outline=(255, 255, 255, 255))
+        labels.reserve((px - m, py - m, px + m, py + m))
+    if spec.label and spec.marker:
         # The incident's own label first: it matters most, so it gets the best place.
         pending.insert(0, ((px, py), spec.label, font, spec.colour, 13 * scale))
     for anchor, text, label_font, colour, gap in pending:
@@ -252,10 +292,57 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
     if attribution:
         draw.text(attribution_at, attribution, fill=INK, font=small)
     draw.rectangle([0, 0, width - 1, height - 1], outline=INK, width=2 * scale)
-    out = img.resize(size, Image.Resampling.LANCZOS)
+    # A 2x2 box average is as good as Lanczos for an exact halving, and several times faster.
+    out = img.reduce(scale) if img.size == (size[0] * scale, size[1] * scale) else img.resize(size, Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    out.save(buf, "PNG", optimize=True)
+    out.save(buf, "PNG", compress_level=6)
     return buf.getvalue()
+
+
+def _visible_part(ring: Ring, cx: float, cy: float, kx: float, ky: float, width: int, height: int) -> list[tuple[float, float]]:
+    """The ring in pixels, with runs of vertices beyond one side of the frame cut to their two ends.
+
+    A segment between two points beyond the same side stays beyond it, so what is drawn
+    inside the frame is unchanged; a continent's coast of thousands of vertices shrinks to
+    the few near the map, which is what makes a report of many maps quick.
+    """
+    import numpy as np
+
+    a = np.asarray(ring, dtype=np.float64)
+    x = width / 2 + (a[:, 0] - cx) * kx
+    y = height / 2 - (a[:, 1] - cy) * ky
+    margin = 8.0
+    code = np.zeros(len(a), dtype=np.int8)
+    code[y > height + margin] = 4
+    code[y < -margin] = 3
+    code[x > width + margin] = 2
+    code[x < -margin] = 1
+    keep = code == 0
+    keep[1:] |= code[1:] != code[:-1]
+    keep[:-1] |= code[:-1] != code[1:]
+    keep[0] = keep[-1] = True
+    return list(zip(x[keep].tolist(), y[keep].tolist(), strict=True))
+
+
+_BOXES: dict[int, tuple[Sequence[Ring], list[tuple[Ring, tuple[float, float, float, float]]]]] = {}
+
+
+def _land_boxes(land: Sequence[Ring] | None) -> list[tuple[Ring, tuple[float, float, float, float]]]:
+    """Each land ring with its (west, south, east, north), computed once per land set (a report draws many maps)."""
+    if not land:
+        return []
+    cached = _BOXES.get(id(land))
+    if cached is not None and cached[0] is land:
+        return cached[1]
+    boxes = []
+    for ring in land:
+        if ring:
+            lons = [p[0] for p in ring]
+            lats = [p[1] for p in ring]
+            boxes.append((ring, (min(lons), min(lats), max(lons), max(lats))))
+    _BOXES.clear()
+    _BOXES[id(land)] = (land, boxes)
+    return boxes
 
 
 def _grid_label(draw, labels: LabelPlacer, at: tuple[float, float], text: str, font) -> bool:  # type: ignore[no-untyped-def]

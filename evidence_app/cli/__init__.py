@@ -8,15 +8,19 @@ text or JSON and turns user errors into one line on stderr and exit code 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
 
 from evidence_app import __version__
 from evidence_app.cli.common import Output
 from evidence_app.domain.errors import Cancelled, UserError
+from evidence_app.domain.limits import printable
 
 COMMAND_MODULES = [
     "evidence_app.cli.core",
@@ -25,9 +29,13 @@ COMMAND_MODULES = [
     "evidence_app.cli.demo",
     "evidence_app.cli.casefile",
     "evidence_app.cli.detect",
+    "evidence_app.cli.keys",
+    "evidence_app.cli.basemap",
+    "evidence_app.cli.maintenance",
 ]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,9 +74,14 @@ def _accept_json_anywhere(parser: argparse.ArgumentParser) -> None:
 
 
 def _configure_logging() -> str | None:
-    """Send tracebacks of programming errors to a log file in the data folder."""
+    """Send tracebacks of programming errors, and libraries' warnings (Pillow's
+    DecompressionBombWarning...), to a log file in the data folder, never to the terminal."""
     from evidence_app.storage.db import default_data_dir
 
+    logging.captureWarnings(True)
+    warnings_log = logging.getLogger("py.warnings")
+    if not warnings_log.handlers:
+        warnings_log.addHandler(logging.NullHandler())  # without a log file they are dropped, not shown
     try:
         log_dir = default_data_dir() / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             ctx.store.close()
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except Cancelled:
         print("cancelled", file=sys.stderr)
@@ -109,10 +122,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so in one line, keep the traceback in the log
         logging.getLogger("evidence_app").exception("unexpected error running %s", args_list)
         where = f" (details in {log_path})" if log_path else ""
-        print(f"error: something went wrong: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        print(printable(f"error: something went wrong: {type(exc).__name__}: {exc}{where}"), file=sys.stderr)
         return EXIT_INTERNAL
-    if args.json:
-        print(json.dumps(output.data, indent=2, ensure_ascii=False, default=str))
-    elif output.text:
-        print(output.text)
+    try:
+        if args.json:
+            print(terminal_safe_json(output.data))
+        elif output.text:
+            # Imported data is untrusted: a name must not move the cursor or clear the screen.
+            print(printable(output.text))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_went_away()
     return output.exit_code
+
+
+def _reader_went_away() -> int:
+    """`evidence-app ... | head`: the reader closed the pipe. Stop quietly, as a shell tool does
+    (exit 128 + SIGPIPE); point stdout at /dev/null so the interpreter's final flush is silent."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
+_JSON_UNSAFE = re.compile("[\u007f-\u009f\ud800-\udfff\u2028\u2029]")
+
+
+def terminal_safe_json(data: object) -> str:
+    """JSON with every control character escaped. ``json`` escapes U+0000-U+001F itself; DEL,
+    the C1 range (U+0080-U+009F, which terminals read as escapes), lone surrogates and the line
+    separators it leaves raw. They can only occur inside strings, where ``\\uXXXX`` means the same."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -70,7 +70,8 @@ def export_case(args: argparse.Namespace, ctx: Context) -> Output:
     result = casefiles.export_case(ctx, args.case_id, args.out, only_confirmed=args.only_confirmed,
                                    with_report=not args.no_report, progress=StderrProgress("exporting"))
     text = (f"wrote {result.path} ({result.bytes_written} bytes): {result.incidents} incident(s),"
-            f" {result.evidence_files} evidence file(s), manifest SHA-256 {result.manifest_sha256}")
+            f" {result.evidence_files} evidence file(s), manifest SHA-256 {result.manifest_sha256}\n"
+            f"signed by {result.signed_by}, key {result.signer_fingerprint}")
     return Output(result.as_dict(), text)
 
 
@@ -94,6 +95,7 @@ def import_case(args: argparse.Namespace, ctx: Context) -> Output:
     updated = ", ".join(f"{n} {t}" for t, n in sorted(report.updated.items())) or "nothing"
     lines = [
         f"imported case {report.case_id[:8]} from store {report.origin_store_id[:8]}" + (" (new case)" if report.new_case else ""),
+        f"  {report.signature.headline()}",
         f"  added: {added}",
         f"  updated: {updated}",
         f"  evidence already here: {report.evidence_deduplicated}; AIS positions added: {report.ais_positions_added};"
@@ -103,6 +105,7 @@ def import_case(args: argparse.Namespace, ctx: Context) -> Output:
         lines.append(f"  CONFLICT {c['id'][:8]}: {c['record_type']} {c['record_id'][:8]} changed on both sides ({', '.join(c['fields'])})")
     if report.conflicts:
         lines.append("  resolve with: evidence-app conflicts resolve ID --keep-local | --take-incoming")
+    lines += [f"  WARNING: {w}" for w in report.warnings]
     return Output(report.as_dict(), "\n".join(lines))
 
 

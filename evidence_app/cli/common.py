@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.limits import printable
 from evidence_app.services.context import Context, default_actor
 
 
@@ -21,12 +22,15 @@ class Output:
 def make_context(args: argparse.Namespace) -> Context:
     from evidence_app.storage.db import open_store
 
-    return Context(open_store(args.db), (args.reviewer or default_actor()).strip())
+    from evidence_app.domain.limits import check_name
+
+    actor = check_name((args.reviewer or default_actor()).strip(), field="--reviewer")
+    return Context(open_store(args.db), actor)
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:
     """A plain aligned text table."""
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    cells = [[("" if v is None else printable(str(v))) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]

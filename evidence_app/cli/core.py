@@ -10,10 +10,10 @@ from evidence_app.cli.common import Output, StderrProgress, parse_float, table
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.geo import parse_bbox
 from evidence_app.domain.timeparse import format_utc, parse_utc
-from evidence_app.services import cases, evidence, incidents, review, vessels
+from evidence_app.services import cases, evidence, incidents, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.services.records import plain, snapshot
-from evidence_app.services.verify import verify_store
+from evidence_app.services.verify import leftovers_line, verify_store
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, Incident, Vessel
 
@@ -69,9 +69,28 @@ def register(sub: Any) -> None:
     p.add_argument("--tag", action="append", default=[])
     p.add_argument("--limit", type=int)
     p.set_defaults(handler=incident_list)
-    p = inc.add_parser("show", help="show one incident in full")
+    p = inc.add_parser("show", help="show one incident in full (with its version, for --expected-version)")
     p.add_argument("id")
     p.set_defaults(handler=incident_show)
+    p = inc.add_parser("tag", help="add a free tag to an incident (or remove it with --remove)")
+    p.add_argument("id")
+    p.add_argument("tag")
+    p.add_argument("--remove", action="store_true")
+    p.set_defaults(handler=incident_tag)
+    p = inc.add_parser("edit", help="change an incident's fields")
+    p.add_argument("id")
+    p.add_argument("--title")
+    p.add_argument("--start", help="UTC start, ISO 8601")
+    p.add_argument("--end")
+    p.add_argument("--lat")
+    p.add_argument("--lon")
+    p.add_argument("--radius-m")
+    p.add_argument("--local-time")
+    p.add_argument("--location", help="reported location text")
+    p.add_argument("--cargo")
+    p.add_argument("--assessment")
+    _expected_version_option(p)
+    p.set_defaults(handler=incident_edit)
 
     p = sub.add_parser("attach", help="attach evidence files to an incident")
     p.add_argument("incident_id")
@@ -84,14 +103,35 @@ def register(sub: Any) -> None:
     p.add_argument("incident_id")
     p.add_argument("--status", required=True, help="suspected, under_review, confirmed, rejected, inconclusive")
     p.add_argument("--rationale", default="")
+    _expected_version_option(p)
     p.set_defaults(handler=do_review)
 
     p = sub.add_parser("audit", help="list audit log entries")
     p.add_argument("--entity", metavar="ID", help="only entries about this record id")
     p.add_argument("--limit", type=int)
+    p.add_argument("--imported", action="store_true",
+                   help="list the entries imported from other stores' case files (each marked verified or UNVERIFIED)")
     p.set_defaults(handler=audit_list)
 
-    sub.add_parser("verify", help="re-hash every evidence file and recompute the audit chain").set_defaults(handler=verify)
+    sub.add_parser("verify", help="check evidence files, the audit chain and its signed checkpoints, and every record against the log").set_defaults(handler=verify)
+
+
+def _expected_version_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--expected-version", type=_version_number, metavar="N",
+        help="the version your change is based on (see 'incident show'): if the record changed since, "
+             "nothing is saved and the command exits 1 with both values (the attempt is audited)",
+    )
+
+
+def _version_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: versions start at 1")
+    return value
 
 
 def case_create(args: argparse.Namespace, ctx: Context) -> Output:
@@ -162,6 +202,25 @@ def incident_add(args: argparse.Namespace, ctx: Context) -> Output:
     return Output(snapshot(incident), f"added incident {incident.id}  {incident.title}".rstrip())
 
 
+def incident_edit(args: argparse.Namespace, ctx: Context) -> Output:
+    fields: dict[str, Any] = {}
+    for name, key in (("title", "title"), ("local_time", "local_time_text"), ("location", "reported_location"),
+                      ("cargo", "cargo_kind"), ("assessment", "assessment")):
+        if getattr(args, name) is not None:
+            fields[key] = getattr(args, name)
+    for name, key in (("lat", "lat"), ("lon", "lon"), ("radius_m", "radius_m")):
+        if getattr(args, name) is not None:
+            fields[key] = parse_float(getattr(args, name), name.replace("_", "-"))
+    for name, key in (("start", "start_utc"), ("end", "end_utc")):
+        if getattr(args, name) is not None:
+            fields[key] = parse_utc(getattr(args, name), field=name)
+    if not fields:
+        raise UserError("incident edit: give at least one field to change (e.g. --title)")
+    result = incidents.update_incident(ctx, args.id, expected_version=args.expected_version, **fields)
+    changed = ", ".join(result) or "nothing (the values were already so)"
+    return Output({"changes": dict(result), "version": result.version}, f"changed {changed}; version {result.version}")
+
+
 def incident_list(args: argparse.Namespace, ctx: Context) -> Output:
     flt = incidents.IncidentFilter(
         case_id=args.case,
@@ -188,7 +247,7 @@ def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
         inc = incidents.load_incident(session, args.id)
         data = incidents.describe(inc, incidents.incident_tags(session, inc.id))
     lines = [
-        f"{data['title'] or '(untitled)'}  [{data['status']}]  id {data['id']}",
+        f"{data['title'] or '(untitled)'}  [{data['status']}]  id {data['id']}  version {data['version']}",
         f"  case: {data['case_title']}",
         f"  time: {data['start_utc']} .. {data['end_utc'] or ''}  {data['local_time_text']}".rstrip(),
         f"  position: {data['lat']}, {data['lon']}  ±{data['radius_m'] or '?'} m  {data['reported_location']}".rstrip(),
@@ -207,8 +266,21 @@ def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
     return Output(data, "\n".join(lines))
 
 
+def incident_tag(args: argparse.Namespace, ctx: Context) -> Output:
+    if args.remove:
+        changed = tags.untag_incident(ctx, args.id, args.tag)
+        text = f"removed tag {args.tag!r}" if changed else f"the incident had no tag {args.tag!r}"
+    else:
+        changed = tags.tag_incident(ctx, args.id, args.tag)
+        text = f"tagged {args.tag!r}" if changed else f"the incident already had tag {args.tag!r}"
+    return Output({"incident": args.id, "tag": args.tag, "changed": changed}, text)
+
+
 def attach(args: argparse.Namespace, ctx: Context) -> Output:
-    result = evidence.attach_files(
+    # The desk's route: photos go through photo import (georeferencing, capture time, tiles).
+    from evidence_app.services import photos
+
+    result = photos.attach_files(
         ctx, args.incident_id, args.files, kind=args.kind,
         relation="contradicts" if args.contradicts else "supports",
         progress=StderrProgress("attaching"),
@@ -220,7 +292,7 @@ def attach(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def do_review(args: argparse.Namespace, ctx: Context) -> Output:
-    events = review.review(ctx, args.incident_id, args.status, rationale=args.rationale)
+    events = review.review(ctx, args.incident_id, args.status, rationale=args.rationale, expected_version=args.expected_version)
     data = [snapshot(e) for e in events]
     last = events[-1]
     if last.kind == "proposal":
@@ -235,13 +307,31 @@ def audit_list(args: argparse.Namespace, ctx: Context) -> Output:
         entity_id = None
         if args.entity:
             entity_id = _resolve_any(session, args.entity)
-        entries = list(audit.iter_entries(session, entity_id=entity_id))
+        entries = [] if args.imported else list(audit.iter_entries(session, entity_id=entity_id))
+    if args.imported or entity_id is not None:
+        imported = _imported_audit(ctx, entity_id, args.limit if args.imported else None)
+        if args.imported:
+            return imported
     if args.limit:
         entries = entries[-args.limit:]
     data = [{**{k: plain(getattr(e, k)) for k in ("seq", "ts", "actor", "action", "entity", "entity_id", "prev_hash", "hash")},
              "payload": json.loads(e.payload)} for e in entries]
     text = table([[e.seq, format_utc(e.ts), e.actor, e.action, f"{e.entity} {e.entity_id[:8]}", _short(e.payload)] for e in entries],
                  ["SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "CHANGE"])
+    if entity_id is not None and imported.data:
+        # The same record's history as other stores wrote it: listed apart, each marked.
+        return Output({"entries": data, "imported": imported.data}, f"{text}\n\nfrom other stores:\n{imported.text}")
+    return Output(data, text)
+
+
+def _imported_audit(ctx: Context, entity_id: str | None, limit: int | None) -> Output:
+    from evidence_app.services import keys
+
+    rows = keys.imported_audit(ctx, entity_id=entity_id, limit=limit)
+    data = [{**r, "payload": json.loads(r["payload"])} for r in rows]
+    lines = [[r["origin_store_id"][:8], r["seq"], r["ts"], r["actor"], r["action"], f"{r['entity']} {r['entity_id'][:8]}",
+              f"signed by {r['signed_by']}" if r["verified"] else "UNVERIFIED"] for r in rows]
+    text = table(lines, ["STORE", "SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "SIGNATURE"]) if rows else "no entries from other stores"
     return Output(data, text)
 
 
@@ -264,8 +354,9 @@ def _resolve_any(session: Any, ref: str) -> str:
 def verify(args: argparse.Namespace, ctx: Context) -> Output:
     report = verify_store(ctx.store, progress=StderrProgress("verifying"))
     if report.ok:
-        text = f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries verified"
-        return Output(report.as_dict(), text)
+        text = (f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries, "
+                f"{report.records_checked} records against the log, {report.checkpoints_checked} signed checkpoint(s) verified")
+        return Output(report.as_dict(), text + "\n" + leftovers_line(report))
     text = "\n".join(f"PROBLEM: {p}" for p in report.problems)
-    text += f"\n{len(report.problems)} problem(s) found"
+    text += f"\n{len(report.problems)} problem(s) found\n{leftovers_line(report)}"
     return Output(report.as_dict(), text, exit_code=1)

@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
 
     p = kinds.add_parser("vessels", help="a vessel registry: CSV, JSON, or the OFAC SDN CSV")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--format", dest="fmt", choices=["auto", "csv", "json", "ofac-sdn"], default="auto")
+    p.add_argument("--format", dest="fmt", choices=["auto", "csv", "json", "ofac-sdn", "un-xml"], default="auto")
     p.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN")
     p.set_defaults(handler=import_vessels)
 

@@ -45,6 +45,12 @@ def register(sub: Any) -> None:
     p = photo.add_parser("overlay", help="write (or reuse) the map overlay PNG and print its bounds")
     p.add_argument("evidence")
     p.set_defaults(handler=photo_overlay)
+    p = photo.add_parser("vessels", help="vessels whose AIS, interpolated to the capture time, lies in the photo's "
+                                         "footprint; marked hulls with no AIS within 1.5 km flagged as dark")
+    p.add_argument("evidence")
+    p.add_argument("--record", action="store_true",
+                   help="keep the check with the photo and add the dark_vessel indicator to its incidents")
+    p.set_defaults(handler=photo_vessels)
 
 
 def _pair(text: str, field: str) -> tuple[float, float]:
@@ -122,3 +128,21 @@ def photo_overlay(args: argparse.Namespace, ctx: Context) -> Output:
         raise ValidationError("this photo has no map footprint: place it by hand first", field="evidence")
     data = {"path": str(ov.path), "bounds": ov.leaflet_bounds, "width": ov.width, "height": ov.height}
     return Output(data, f"{ov.path}\nbounds (south, west, north, east): {ov.south:.5f}, {ov.west:.5f}, {ov.north:.5f}, {ov.east:.5f}")
+
+
+def photo_vessels(args: argparse.Namespace, ctx: Context) -> Output:
+    from evidence_app.services import photo_ais
+
+    check = (photo_ais.flag_dark_vessels if args.record else photo_ais.check_photo)(ctx, args.evidence)
+    lines = [f"{len(check.vessels)} vessel(s) in the footprint at {check.capture_time} (AIS interpolated)"]
+    for v in check.vessels:
+        heading = "?" if v.heading_deg is None else f"{v.heading_deg:.0f}°"
+        lines.append(f"  {v.mmsi} {v.name or ''}  {v.lat:.5f},{v.lon:.5f}  {v.distance_m:,.0f} m from the centre, "
+                     f"heading {heading}")
+    for h in check.hulls:
+        near = "no AIS position" if h.nearest_m is None else f"nearest AIS {h.nearest_mmsi} at {h.nearest_m:,.0f} m"
+        flag = "DARK VESSEL" if h.dark else "matched"
+        lines.append(f"hull {h.annotation_id[:8]} {h.label!r} at {h.lat:.5f},{h.lon:.5f}: {near} -> {flag}")
+    if args.record and check.dark:
+        lines.append("recorded: dark_vessel indicator on the photo's incidents")
+    return Output(check.as_dict(), "\n".join(lines))

@@ -14,6 +14,7 @@ INDICATORS = {
     "fenders": "fenders deployed",
     "low_freeboard": "freeboard change (laden/unladen)",
     "loitering": "loitering before or after",
+    "dark_vessel": "hull on imagery with no AIS within 1.5 km",
 }
 CARGO_KINDS = ("refined petroleum", "crude oil", "coal", "iron ore", "other", "unknown")
 EVIDENCE_KINDS = ("photo", "ais", "vessel-record", "document")
@@ -67,16 +68,16 @@ def format_metric(key: str, value: object) -> str:
     """One metric as text with its unit ('212 m', '1.4 kn'); other values as given."""
     label_unit = EVENT_METRICS.get(key)
     if label_unit is None or isinstance(value, bool) or not isinstance(value, int | float):
-        return "" if value is None else str(value)
+        return "" if value is None else str(value)[:200]
     _label, unit, decimals = label_unit
     return f"{value:,.{decimals}f}{'' if unit == '°' else ' '}{unit}"
 
 
 def metric_rows(metrics: dict[str, object] | None) -> list[tuple[str, str]]:
     """(label, text) pairs of an incident's metrics: known ones first in a fixed order, then the rest."""
-    if not metrics:
-        return []
+    if not metrics or not isinstance(metrics, dict):
+        return []  # nothing, or something a case file should not have carried: show nothing
     rows = [(EVENT_METRICS[k][0], format_metric(k, metrics[k])) for k in EVENT_METRICS if metrics.get(k) is not None]
-    rows += [(str(k).replace("_", " ").capitalize(), str(v)) for k, v in sorted(metrics.items())
-             if k not in EVENT_METRICS and v not in (None, "")]
+    rows += [(str(k).replace("_", " ").capitalize()[:60], str(v)[:200]) for k, v in sorted(metrics.items(), key=str)
+             if k not in EVENT_METRICS and isinstance(v, str | int | float) and v != ""]
     return rows

@@ -52,7 +52,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "vessel_type": ("vesseltype", "shiptype", "type", "shipandcargotype"),
     "length": ("length", "loa", "lengthm"),
     "beam": ("width", "beam", "beamm"),
+    # Satellite-AIS providers' decoded layout (Spire / exactEarth): one row per message, of
+    # the type in Message_ID; dimensions as the four distances from the antenna.
+    "message_type": ("messageid", "msgid", "messagetype", "msgtype", "aismessagetype"),
+    "to_bow": ("dimensiontobow", "tobow"),
+    "to_stern": ("dimensiontostern", "tostern"),
+    "to_port": ("dimensiontoport", "toport"),
+    "to_starboard": ("dimensiontostarboard", "tostarboard"),
 }
+# AIS message types that carry a vessel position, and those that carry only static data
+# (the NMEA reader's split; 19 carries both). Rows of any other type are not positions.
+POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
+STATIC_TYPES = frozenset({5, 24})
 REQUIRED = ("mmsi", "time", "lat", "lon")
 FIELDS = tuple(ALIASES)
 
@@ -169,7 +180,8 @@ def read_ais_csv(
 # or bytes of a fixed width (a value filling the width may be cut short: that row is odd).
 _DTYPES = {"mmsi": "i8", "time": "S32", "lat": "f8", "lon": "f8", "sog": "f8", "cog": "f8", "heading": "f8",
            "nav_status": "f8", "name": "S40", "imo": "S16", "call_sign": "S16", "vessel_type": "S32",
-           "length": "f8", "beam": "f8"}
+           "length": "f8", "beam": "f8", "message_type": "f8", "to_bow": "f8", "to_stern": "f8", "to_port": "f8",
+           "to_starboard": "f8"}
 _TEXT = ("name", "imo", "call_sign", "vessel_type")
 
 
@@ -188,6 +200,7 @@ class _AisCsvReader:
         self.width = max(cols.values()) + 1
         self.parse_time = TimeParser(day_first=day_first)
         self.has_static = any(f in cols for f in ("name", "imo", "call_sign"))
+        self.typed = "message_type" in cols
         # numpy reads each wanted column once; two fields naming one column (an odd --map)
         # must agree on its type, or every row is read one by one.
         self.usecols = sorted(set(cols.values()))
@@ -230,6 +243,9 @@ class _AisCsvReader:
         lat, lon = get["lat"], get["lon"]
         # NaN and infinity (an empty field) fail these comparisons: the row reader decides.
         odd |= ~((lat >= -90.0) & (lat <= 90.0) & (lon >= -180.0) & (lon <= 180.0))
+        if self.typed:  # only plain position messages (or rows of no stated type) are read column-wise
+            kind = get["message_type"]
+            odd |= ~(np.isin(kind, (1, 2, 3, 18, 27)) | np.isinf(kind))
         good = ~odd
         missing = np.full(int(good.sum()), np.nan)
         sog, cog, hdg, nav = (get[f][good] if f in cols else missing for f in ("sog", "cog", "heading", "nav_status"))
@@ -243,6 +259,10 @@ class _AisCsvReader:
         if self.has_static and len(batch):
             texts = {f: get[f][good] if f in cols else np.zeros(len(batch), "S1") for f in _TEXT}
             length, beam = (get[f][good] if f in cols else missing for f in ("length", "beam"))
+            if "length" not in cols and "to_bow" in cols and "to_stern" in cols:
+                length = _span(get["to_bow"][good], get["to_stern"][good])
+            if "beam" not in cols and "to_port" in cols and "to_starboard" in cols:
+                beam = _span(get["to_port"][good], get["to_starboard"][good])
             self._observe_identities(mmsi_g, ts_g, texts, length, beam)
         if not odd.any():
             return batch
@@ -327,6 +347,21 @@ class _AisCsvReader:
                 # The reader resumes at the next line after a malformed one.
                 self.tally.skip(self.file, line - 1 + reader.line_num, "bad_record", str(exc))
 
+    def _observe(self, row: list[str], mmsi_text: str, ts: int) -> None:
+        """Record a row's static data (name, IMO, call sign, type, dimensions) as an identity."""
+        cols = self.cols
+
+        def field(name: str) -> str:
+            return row[cols[name]] if name in cols else ""
+
+        length, beam = _positive(field("length")), _positive(field("beam"))
+        if length is None and "to_bow" in cols:
+            length = _positive_sum(field("to_bow"), field("to_stern"))
+        if beam is None and "to_port" in cols:
+            beam = _positive_sum(field("to_port"), field("to_starboard"))
+        self.identities.observe(int(mmsi_text), ts, field("name"), field("imo"), field("call_sign"),
+                                field("vessel_type"), length, beam, self.file)
+
     def _row(self, row: list[str], line: int) -> PositionRow | None:
         """Field-by-field reading of one row: a record (identity observed), or a counted skip."""
         file, tally = self.file, self.tally
@@ -349,6 +384,17 @@ class _AisCsvReader:
         except ValueError as exc:
             tally.skip(file, line, "bad_time", str(exc))
             return None
+        msg_type = None
+        if self.typed:
+            kind = float_or_none(field("message_type"))
+            msg_type = int(kind) if kind is not None and kind == int(kind) else None
+            if msg_type in STATIC_TYPES:
+                self._observe(row, mmsi_text, ts)
+                tally.add("static")
+                return None
+            if msg_type not in POSITION_TYPES and field("message_type").strip():
+                tally.skip(file, line, "non_position", f"message type {field('message_type').strip()!r}")
+                return None
         lat, lon = float_or_none(la), float_or_none(lo)
         if lat == 91.0 or lon == 181.0:
             tally.skip(file, line, "position_not_available", f"lat {la!r} lon {lo!r}")
@@ -358,8 +404,7 @@ class _AisCsvReader:
             return None
         mmsi = int(mmsi_text)
         if self.has_static:
-            self.identities.observe(mmsi, ts, field("name"), field("imo"), field("call_sign"), field("vessel_type"),
-                                    _positive(field("length")), _positive(field("beam")), file)
+            self._observe(row, mmsi_text, ts)
         # Optional fields that are not numbers are stored as missing, like sentinels.
         return (mmsi, ts, lat, lon, clean_sog(float_or_none(field("sog"))), clean_cog(float_or_none(field("cog"))),
                 clean_heading(float_or_none(field("heading"))), clean_status(float_or_none(field("nav_status"))))
@@ -413,6 +458,20 @@ def _row_hashes(keys: Any) -> Any:
         hashes *= np.uint64(0x100000001B3)  # wraps around: fine for a hash
         hashes ^= words[:, j]
     return hashes
+
+
+def _span(a: Any, b: Any) -> Any:
+    """Length (bow + stern) or beam (port + starboard) from two distance columns; NaN when unknown."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        total = np.where(np.isfinite(a), a, 0.0) + np.where(np.isfinite(b), b, 0.0)
+    return np.where(total > 0, total, np.nan)
+
+
+def _positive_sum(*texts: str) -> float | None:
+    total = sum(v for v in (float_or_none(t) for t in texts) if v is not None and v > 0)
+    return float(total) if total > 0 else None
 
 
 def _positive(text: str) -> float | None:

@@ -37,7 +37,9 @@ class ColumnPlan:
     @property
     def missing(self) -> list[str]:
         """Required fields no column was found for: the user must name them."""
-        return [f for f in self.required if not self.columns.get(f)]
+        # An event's first vessel may be named by its name column alone (GFW map downloads).
+        return [f for f in self.required if not self.columns.get(f)
+                and not (self.kind == "events" and f == "vessel_a" and self.columns.get("name_a"))]
 
     def mapping(self) -> dict[str, str]:
         """The choices as a ``--map`` mapping (field -> column name)."""

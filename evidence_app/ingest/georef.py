@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -197,11 +198,8 @@ def geokeys_to_crs(keys: Mapping[int, Any], location: str | None = None) -> str:
     if model == 1 or (model is None and projected is not None):
         if isinstance(projected, int) and 1024 <= projected < USER_DEFINED:
             return f"EPSG:{projected}"
-        raise UserError(
-            f"GeoTIFF has a user-defined or missing projected system (ProjectedCSTypeGeoKey={projected!r}); "
-            "only EPSG-coded systems can be placed — place this photo by hand",
-            location=location,
-        )
+        # A user-defined projected system (common in older scenes): built from its keys.
+        return user_defined_projected_crs(keys, location)
     if model == 2 or (model is None and geographic is not None):
         if isinstance(geographic, int) and 1024 <= geographic < USER_DEFINED:
             return f"EPSG:{geographic}"
@@ -213,6 +211,201 @@ def geokeys_to_crs(keys: Mapping[int, Any], location: str | None = None) -> str:
             location=location,
         )
     raise UserError(f"GeoTIFF GeoKeys name no coordinate system (ModelType={model!r})", location=location)
+
+
+# GeoKeys of a user-defined projected system (GeoTIFF 1.0 section 6.3.3).
+KEY_GT_CITATION = 1026
+KEY_GEOG_ELLIPSOID = 2056
+KEY_GEOG_SEMI_MAJOR = 2057
+KEY_GEOG_SEMI_MINOR = 2058
+KEY_GEOG_INV_FLATTENING = 2059
+KEY_GEOG_PRIME_MERIDIAN_LONG = 2061
+KEY_PCS_CITATION = 3073
+KEY_PROJECTION = 3074
+KEY_PROJ_COORD_TRANS = 3075
+KEY_PROJ_LINEAR_UNITS = 3076
+KEY_PROJ_LINEAR_UNIT_SIZE = 3077
+GEOKEY_NAMES = {
+    3078: "ProjStdParallel1GeoKey", 3079: "ProjStdParallel2GeoKey", 3080: "ProjNatOriginLongGeoKey",
+    3081: "ProjNatOriginLatGeoKey", 3082: "ProjFalseEastingGeoKey", 3083: "ProjFalseNorthingGeoKey",
+    3084: "ProjFalseOriginLongGeoKey", 3085: "ProjFalseOriginLatGeoKey", 3086: "ProjFalseOriginEastingGeoKey",
+    3087: "ProjFalseOriginNorthingGeoKey", 3088: "ProjCenterLongGeoKey", 3089: "ProjCenterLatGeoKey",
+    3090: "ProjCenterEastingGeoKey", 3091: "ProjCenterNorthingGeoKey", 3092: "ProjScaleAtNatOriginGeoKey",
+    3093: "ProjScaleAtCenterGeoKey", 3094: "ProjAzimuthAngleGeoKey", 3095: "ProjStraightVertPoleLongGeoKey",
+    KEY_PROJ_COORD_TRANS: "ProjCoordTransGeoKey", KEY_GEOGRAPHIC_TYPE: "GeographicTypeGeoKey",
+    KEY_GEOG_SEMI_MAJOR: "GeogSemiMajorAxisGeoKey",
+}
+# ProjCoordTransGeoKey -> (name, PROJ projection, [(PROJ parameter, key ids in order of preference, default)]).
+# A parameter without a default is required: when none of its keys is present the file is
+# refused naming the first key.
+_REQ = None
+_COORD_TRANSFORMS: dict[int, tuple[str, str, list[tuple[str, tuple[int, ...], float | None]]]] = {
+    1: ("Transverse Mercator", "tmerc", [("lat_0", (3081,), 0.0), ("lon_0", (3080,), _REQ), ("k_0", (3092,), 1.0),
+                                         ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    27: ("Transverse Mercator (south oriented)", "tmerc +axis=wsu",
+         [("lat_0", (3081,), 0.0), ("lon_0", (3080,), _REQ), ("k_0", (3092,), 1.0), ("x_0", (3082,), 0.0),
+          ("y_0", (3083,), 0.0)]),
+    3: ("Oblique Mercator", "omerc", [("lat_0", (3089, 3081), _REQ), ("lonc", (3088, 3080), _REQ),
+                                      ("alpha", (3094,), _REQ), ("k_0", (3093, 3092), 1.0),
+                                      ("x_0", (3090, 3082), 0.0), ("y_0", (3091, 3083), 0.0)]),
+    7: ("Mercator", "merc", [("lon_0", (3080,), _REQ), ("lat_ts", (3078,), 0.0), ("k_0", (3092,), 1.0),
+                             ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    8: ("Lambert Conformal Conic (2SP)", "lcc", [("lat_1", (3078,), _REQ), ("lat_2", (3079,), _REQ),
+                                                 ("lat_0", (3085, 3081), 0.0), ("lon_0", (3084, 3080), _REQ),
+                                                 ("x_0", (3086, 3082), 0.0), ("y_0", (3087, 3083), 0.0)]),
+    9: ("Lambert Conformal Conic (1SP)", "lcc", [("lat_1", (3081,), _REQ), ("lat_0", (3081,), _REQ),
+                                                 ("lon_0", (3080,), _REQ), ("k_0", (3092,), 1.0),
+                                                 ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    10: ("Lambert Azimuthal Equal Area", "laea", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
+                                                  ("x_0", (3082, 3090), 0.0), ("y_0", (3083, 3091), 0.0)]),
+    11: ("Albers Equal Area", "aea", [("lat_1", (3078,), _REQ), ("lat_2", (3079,), _REQ),
+                                      ("lat_0", (3081, 3085), 0.0), ("lon_0", (3080, 3084), _REQ),
+                                      ("x_0", (3082, 3086), 0.0), ("y_0", (3083, 3087), 0.0)]),
+    12: ("Azimuthal Equidistant", "aeqd", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
+                                           ("x_0", (3082, 3090), 0.0), ("y_0", (3083, 3091), 0.0)]),
+    13: ("Equidistant Conic", "eqdc", [("lat_1", (3078,), _REQ), ("lat_2", (3079,), _REQ),
+                                       ("lat_0", (3081, 3085), 0.0), ("lon_0", (3080, 3084), _REQ),
+                                       ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    14: ("Stereographic", "stere", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
+                                    ("k_0", (3092, 3093), 1.0), ("x_0", (3082, 3090), 0.0), ("y_0", (3083, 3091), 0.0)]),
+    15: ("Polar Stereographic", "stere", [("lat_ts", (3081,), _REQ), ("lon_0", (3095, 3080), _REQ),
+                                          ("k_0", (3092,), 1.0), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    16: ("Oblique Stereographic", "sterea", [("lat_0", (3081,), _REQ), ("lon_0", (3080,), _REQ),
+                                             ("k_0", (3092,), 1.0), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    17: ("Equirectangular", "eqc", [("lat_ts", (3081, 3078), 0.0), ("lon_0", (3080, 3088), _REQ),
+                                    ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    18: ("Cassini-Soldner", "cass", [("lat_0", (3081,), _REQ), ("lon_0", (3080,), _REQ),
+                                     ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    19: ("Gnomonic", "gnom", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
+                              ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    20: ("Miller Cylindrical", "mill", [("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    21: ("Orthographic", "ortho", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
+                                   ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    22: ("Polyconic", "poly", [("lat_0", (3081,), _REQ), ("lon_0", (3080,), _REQ),
+                               ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    23: ("Robinson", "robin", [("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    24: ("Sinusoidal", "sinu", [("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    25: ("Van der Grinten", "vandg", [("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+}
+# ProjLinearUnitsGeoKey codes (EPSG units) -> metres per unit.
+_LINEAR_UNITS = {9001: 1.0, 9002: 0.3048, 9003: 1200 / 3937, 9005: 0.3047972654, 9014: 1.8288, 9030: 1852.0,
+                 9036: 1000.0, 9040: 0.914398415, 9041: 0.3047994715386762, 9042: 20.11669506, 9043: 0.201166195}
+
+
+def _key_name(key_id: int) -> str:
+    return f"{GEOKEY_NAMES.get(key_id, 'GeoKey')} ({key_id})"
+
+
+def _esri_pe_wkt(keys: Mapping[int, Any]) -> str | None:
+    """The WKT GDAL writes into a citation ("ESRI PE String = PROJCS[...]") for systems GeoKeys cannot express."""
+    for key_id in (KEY_PCS_CITATION, KEY_GT_CITATION):
+        text = keys.get(key_id)
+        if isinstance(text, str) and "ESRI PE String" in text and "PROJCS[" in text:
+            return text[text.index("PROJCS["):]
+    return None
+
+
+def _geodetic_proj(keys: Mapping[int, Any], location: str | None) -> str:
+    """The PROJ parameters of the projected system's geographic base (datum or ellipsoid)."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    geographic = keys.get(KEY_GEOGRAPHIC_TYPE)
+    if isinstance(geographic, int) and 1024 <= geographic < USER_DEFINED:
+        try:
+            base = CRS.from_epsg(geographic)
+        except CRSError:
+            raise UserError(f"GeographicTypeGeoKey is {geographic}, which is no known EPSG geographic system",
+                            location=location) from None
+        if geographic == 4326:
+            return "+datum=WGS84"
+        ellipsoid = base.ellipsoid
+        assert ellipsoid is not None
+        with warnings.catch_warnings():  # PROJ warns that a PROJ string may lose detail: we take only towgs84
+            warnings.simplefilter("ignore", UserWarning)
+            towgs84 = [t for t in (base.to_proj4() or "").split() if t.startswith("+towgs84=")]
+        return f"+a={ellipsoid.semi_major_metre!r} +rf={ellipsoid.inverse_flattening!r} " + " ".join(towgs84)
+    if keys.get(KEY_GEODETIC_DATUM) == 6326 or keys.get(KEY_GEOG_ELLIPSOID) == 7030:
+        return "+datum=WGS84"
+    ellipsoid_code = keys.get(KEY_GEOG_ELLIPSOID)
+    if isinstance(ellipsoid_code, int) and 7000 <= ellipsoid_code < USER_DEFINED:
+        from pyproj.crs import Ellipsoid
+
+        try:
+            ellipsoid = Ellipsoid.from_epsg(ellipsoid_code)
+        except CRSError:
+            raise UserError(f"GeogEllipsoidGeoKey is {ellipsoid_code}, which is no known EPSG ellipsoid",
+                            location=location) from None
+        return f"+a={ellipsoid.semi_major_metre!r} +rf={ellipsoid.inverse_flattening or 0.0!r}"
+    a = keys.get(KEY_GEOG_SEMI_MAJOR)
+    if isinstance(a, float) and a > 0:
+        inv_f, b = keys.get(KEY_GEOG_INV_FLATTENING), keys.get(KEY_GEOG_SEMI_MINOR)
+        if isinstance(inv_f, float) and inv_f > 0:
+            return f"+a={a!r} +rf={inv_f!r}"
+        if isinstance(b, float) and b > 0:
+            return f"+a={a!r} +b={b!r}"
+        return f"+a={a!r} +b={a!r}"
+    raise UserError(
+        "GeoTIFF has a user-defined projected system without a geographic base: expected "
+        "GeographicTypeGeoKey (2048), GeogGeodeticDatumGeoKey (2050), GeogEllipsoidGeoKey (2056) or "
+        "GeogSemiMajorAxisGeoKey (2057)", location=location)
+
+
+def user_defined_projected_crs(keys: Mapping[int, Any], location: str | None = None) -> str:
+    """A PROJ string for a user-defined projected system (ProjectedCSTypeGeoKey 32767), read
+    from its GeoKeys: the coordinate transformation, its parameters, the linear unit and the
+    geographic base. A WKT that GDAL left in a citation is used as it is. A missing key is
+    named in the error."""
+    wkt = _esri_pe_wkt(keys)
+    if wkt is not None:
+        return wkt
+    projection = keys.get(KEY_PROJECTION)
+    unit = keys.get(KEY_PROJ_LINEAR_UNITS, 9001)
+    metres = keys.get(KEY_PROJ_LINEAR_UNIT_SIZE) if unit == USER_DEFINED else _LINEAR_UNITS.get(unit)
+    if not isinstance(metres, float | int) or not metres > 0:
+        raise UserError(f"ProjLinearUnitsGeoKey (3076) is {unit!r}: expected an EPSG linear unit "
+                        "(9001 metre, 9002 foot, 9003 US survey foot...) or 32767 with ProjLinearUnitSizeGeoKey (3077)",
+                        location=location)
+    units = f"+to_meter={float(metres)!r}"
+    if isinstance(projection, int) and 10000 <= projection < USER_DEFINED:
+        # An EPSG-coded conversion (e.g. 16018: UTM zone 18N) on a user-defined base.
+        from pyproj.crs import CoordinateOperation
+        from pyproj.exceptions import CRSError
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                conversion = CoordinateOperation.from_epsg(projection).to_proj4()
+        except CRSError:
+            raise UserError(f"ProjectionGeoKey (3074) is {projection}, which is no known EPSG conversion",
+                            location=location) from None
+        steps = [t for t in conversion.split() if not t.startswith(("+type=", "+no_defs", "+step", "+inv", "+units"))]
+        return " ".join([*steps, _geodetic_proj(keys, location), units, "+no_defs", "+type=crs"])
+    transform = keys.get(KEY_PROJ_COORD_TRANS)
+    if transform not in _COORD_TRANSFORMS:
+        known = ", ".join(f"{code} {name}" for code, (name, _p, _a) in sorted(_COORD_TRANSFORMS.items()))
+        if transform is None:
+            raise UserError(
+                f"GeoTIFF has a user-defined projected system (ProjectedCSTypeGeoKey "
+                f"{keys.get(KEY_PROJECTED_CS_TYPE)!r}) but no {_key_name(KEY_PROJ_COORD_TRANS)} naming its "
+                f"projection, and no ProjectionGeoKey (3074); expected one of: {known}", location=location)
+        raise UserError(f"ProjCoordTransGeoKey (3075) is {transform!r}, a projection this reader does not know; "
+                        f"expected one of: {known}", location=location)
+    name, proj, params = _COORD_TRANSFORMS[transform]
+    parts = [f"+proj={proj}"]
+    for parameter, key_ids, default in params:
+        value = next((keys[k] for k in key_ids if isinstance(keys.get(k), float | int)), None)
+        if value is None:
+            if default is None:
+                raise UserError(f"GeoTIFF's user-defined {name} projection lacks {_key_name(key_ids[0])}",
+                                location=location)
+            value = default
+        if not math.isfinite(float(value)):
+            raise UserError(f"{_key_name(key_ids[0])} is {value}, expected a finite number", location=location)
+        if parameter in ("x_0", "y_0"):
+            value = float(value) * float(metres)  # false easting/northing are in the projection's unit
+        parts.append(f"+{parameter}={float(value)!r}")
+    return " ".join([*parts, _geodetic_proj(keys, location), units, "+no_defs", "+type=crs"])
 
 
 def geotiff_transform(tags: Mapping[int, Any], keys: Mapping[int, Any], location: str | None = None) -> Affine | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_app.domain.errors import UserError
+from evidence_app.ingest.display import to_display
 from evidence_app.ingest.georef import Georef, invert_affine
 
 MAX_MERCATOR_LAT = 85.05112878
@@ -61,7 +62,9 @@ def overlay_png(
     to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
     (mx0, mx1), (my0, my1) = to_merc.transform([west, east], [south, north])
     # Output resolution: about the photo's own (or the source's, if reduced), capped at max_side.
-    src = source.convert("RGBA") if source.mode in ("LA", "P", "PA", "RGBA") else source.convert("RGB")
+    # The app's one display stretch: a 16-bit scene would otherwise come out white or black.
+    shown = to_display(source, getattr(source, "filename", None) or None, nodata=nodata)
+    src = shown.convert("RGBA") if shown.mode in ("LA", "RGBA") else shown.convert("RGB")
     src_scale = src.size[0] / georef.width
     lat_c = math.radians((south + north) / 2)
     merc_px = (georef.gsd_m or 1.0) / src_scale / max(math.cos(lat_c), 1e-6)

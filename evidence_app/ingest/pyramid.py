@@ -25,6 +25,7 @@ from typing import Any
 
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
+from evidence_app.ingest.display import _wide_tiff, to_display
 from evidence_app.ingest.images import DEFAULT_MAX_PIXELS, open_image
 
 TILE_SIZE = 512
@@ -93,24 +94,18 @@ def open_pyramid(cache_dir: Path | str) -> Pyramid | None:
 
 
 def _display_mode(im: Any) -> Any:
-    """Convert any Pillow mode to L, LA, RGB or RGBA for display; 16-bit and float data are stretched."""
-    if im.mode in ("L", "LA", "RGB", "RGBA"):
-        return im
-    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        import numpy as np
+    """Any Pillow image as L, LA, RGB or RGBA for display, with the app's one stretch (``ingest.display``)."""
+    return to_display(im)
 
-        a = np.asarray(im, dtype=np.float32)
-        finite = a[np.isfinite(a)]
-        lo, hi = (np.percentile(finite, [1, 99]) if finite.size else (0.0, 1.0))
-        scaled = np.clip((a - lo) / max(float(hi - lo), 1e-9) * 255, 0, 255)
-        from PIL import Image
 
-        return Image.fromarray(np.nan_to_num(scaled).astype(np.uint8), "L")
-    if im.mode in ("P", "PA"):
-        return im.convert("RGBA" if "transparency" in im.info or im.mode == "PA" else "RGB")
-    if im.mode in ("1",):
-        return im.convert("L")
-    return im.convert("RGB")
+def _decoded_for_display(im: Any, path: Path, name: str) -> Any:
+    """The whole image decoded and ready to show; wide multi-band TIFFs are read at full depth first."""
+    if _wide_tiff(im):
+        try:
+            return to_display(im, path)
+        except MemoryError:
+            raise UserError("not enough memory to decode this image", location=name) from None
+    return to_display(_decode(im, name))
 
 
 def _decode(im: Any, name: str) -> Any:
@@ -147,8 +142,7 @@ def build_preview(
         if im.format in ("JPEG", "MPO"):
             # Ask libjpeg for the smallest DCT scale that stays at least max_side long.
             im.draft("RGB" if im.mode not in ("L", "CMYK") else im.mode, (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))))
-        _decode(im, name)
-        img = _display_mode(im)
+        img = _decoded_for_display(im, Path(image_path), name)
         factor = max(1, math.ceil(max(img.size) / max_side))
         if factor > 1:
             img = img.reduce(factor)
@@ -190,7 +184,7 @@ def build_pyramid(
             lw, lh = (lw + 1) // 2, (lh + 1) // 2
         progress(0, total, "decoding image")
         cancel.raise_if_cancelled()
-        level_img = _display_mode(_decode(im, name))
+        level_img = _decoded_for_display(im, Path(image_path), name)
         mode = level_img.mode
         done = 0
         # Build into a scratch folder and swap it in, so a partial pyramid is never visible.

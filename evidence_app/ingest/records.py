@@ -117,7 +117,7 @@ REASONS: dict[str, str] = {
     "bad_number": "a numeric field is not a number",
     "missing_field": "a required field is empty",
     "short_row": "row has fewer columns than the header",
-    "not_vessel": "registry entry that is not a vessel",
+    "not_vessel": "not a vessel (an individual, company or aircraft entry of a sanctions list)",
     "bad_record": "record not understood",
 }
 

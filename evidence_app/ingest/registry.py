@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from evidence_app.domain.errors import UserError, ValidationError
@@ -39,6 +40,9 @@ OFAC_COLUMNS = ("ent_num", "name", "sdn_type", "program", "title", "call_sign", 
                 "tonnage", "grt", "flag", "owner", "remarks")
 OFAC_NULL = "-0-"
 _IMO_IN_REMARKS = re.compile(r"\bIMO\s*:?\s*(\d{7})\b", re.IGNORECASE)
+# OFAC writes "Vessel Registration Identification IMO 8660313", and sometimes the number alone.
+_REGISTRATION_IN_REMARKS = re.compile(r"Vessel Registration Identification\s*:?\s*(?:IMO\s*:?\s*)?(\d{7})\b",
+                                      re.IGNORECASE)
 _MMSI_IN_REMARKS = re.compile(r"\bMMSI\s*:?\s*(\d{9})\b", re.IGNORECASE)
 
 
@@ -48,6 +52,7 @@ class DesignationRecord:
     program: str = ""
     reference: str = ""
     remarks: str = ""
+    listed_on: datetime | None = None
 
 
 @dataclass
@@ -68,13 +73,17 @@ class VesselRecord:
 
 
 def sniff_registry_format(member: Member) -> str:
-    """'json', 'ofac-sdn' or 'csv'."""
+    """'json', 'un-xml', 'ofac-sdn' or 'csv'."""
     if member.name.lower().endswith((".json", ".geojson")):
         return "json"
+    if member.name.lower().endswith(".xml"):
+        return "un-xml"
     with open_text(member) as text:
         first = text.readline()
     if first.lstrip().startswith(("[", "{")):
         return "json"
+    if first.lstrip().startswith("<"):
+        return "un-xml"
     try:
         row = next(csv.reader([first]))
     except (csv.Error, StopIteration):
@@ -93,9 +102,11 @@ def read_vessels(member: Member, tally: Tally, fmt: str = "auto",
         return _read_json(member, tally)
     if fmt == "ofac-sdn":
         return _read_ofac(member, tally)
+    if fmt == "un-xml":
+        return _read_un_xml(member, tally)
     if fmt == "csv":
         return _read_csv(member, tally, mapping or {})
-    raise UserError(f"unknown vessel registry format {fmt!r}; expected auto, csv, json or ofac-sdn")
+    raise UserError(f"unknown vessel registry format {fmt!r}; expected auto, csv, json, ofac-sdn or un-xml")
 
 
 def _record(values: Mapping[str, Any], line: int, file: str, tally: Tally) -> VesselRecord | None:
@@ -189,6 +200,9 @@ def _read_json(member: Member, tally: Tally) -> list[VesselRecord]:
 
 
 def _read_ofac(member: Member, tally: Tally) -> list[VesselRecord]:
+    """The OFAC SDN list: vessels become designated vessels; every vessel row not taken is a
+    listed problem with its reason; other rows (individuals, entities, aircraft) are counted
+    as "not a vessel" without flooding the problem list."""
     out: list[VesselRecord] = []
     with open_text(member) as text:
         reader = csv.reader(text)
@@ -201,23 +215,105 @@ def _read_ofac(member: Member, tally: Tally) -> list[VesselRecord]:
                 continue
             cells = {k: ("" if v.strip() == OFAC_NULL else v.strip()) for k, v in zip(OFAC_COLUMNS, row, strict=False)}
             if cells["sdn_type"].lower() != "vessel":
-                tally.skip(member.name, reader.line_num, "not_vessel", cells["sdn_type"] or "no type")
+                tally.add("not_vessel")
                 continue
-            imo_match = _IMO_IN_REMARKS.search(cells["remarks"])
-            if not imo_match:
-                tally.skip(member.name, reader.line_num, "bad_imo", "no 'IMO nnnnnnn' in the remarks")
+            line, name, remarks = reader.line_num, cells["name"], cells["remarks"]
+            imo_match = _REGISTRATION_IN_REMARKS.search(remarks) or _IMO_IN_REMARKS.search(remarks)
+            mmsi_match = _MMSI_IN_REMARKS.search(remarks)
+            if imo_match:
+                try:
+                    validate_imo(imo_match.group(1))
+                except ValidationError as exc:
+                    tally.skip(member.name, line, "bad_imo", f"{name} (SDN {cells['ent_num']}): {exc.message}")
+                    continue
+            elif not mmsi_match:
+                tally.skip(member.name, line, "missing_field",
+                           f"{name} (SDN {cells['ent_num']}): no IMO number or MMSI in the remarks")
                 continue
-            mmsi_match = _MMSI_IN_REMARKS.search(cells["remarks"])
-            values = dict(cells, imo=imo_match.group(1), mmsi=mmsi_match.group(1) if mmsi_match else "",
-                          gross_tonnage=cells["grt"] or cells["tonnage"])
-            record = _record(values, reader.line_num, member.name, tally)
+            values = dict(cells, imo=imo_match.group(1) if imo_match else "",
+                          mmsi=mmsi_match.group(1) if mmsi_match else "", gross_tonnage=cells["grt"] or cells["tonnage"])
+            record = _record(values, line, member.name, tally)
             if record is None:
                 continue
             record.designation = DesignationRecord(
                 authority="OFAC", program=cells["program"].strip("[] "),
-                reference=f"SDN {cells['ent_num']}", remarks=cells["remarks"],
+                reference=f"SDN {cells['ent_num']}", remarks=remarks,
             )
             out.append(record)
+            tally.add("vessel")
+    return out
+
+
+# --- the UN Security Council consolidated list (XML) ------------------------------------
+
+UN_AUTHORITY = "UN Security Council"
+# "AN SAN 1 (IMO: 7303803)": a vessel named with its number in an entity's text.
+_NAMED_IMO = re.compile(r"([A-Z0-9][A-Z0-9 .'-]{1,60}?)\s*\(\s*IMO(?:\s+number)?\s*:?\s*(\d{7})\s*\)")
+_ANY_IMO = re.compile(r"\bIMO(?:\s+number)?\s*:?\s*(\d{7})\b", re.IGNORECASE)
+_COMPANY = re.compile(r"\b(CO|COMPANY|CORPORATION|CORP|LTD|LIMITED|INC|GROUP|BANK|TRADING|BUREAU|DEPARTMENT|"
+                      r"COMMITTEE|ASSOCIATION|GENERAL|OFFICE)\b\.?", re.IGNORECASE)
+
+
+def _un_text(element: Any, tag: str) -> str:
+    found = element.find(tag)
+    return " ".join((found.text or "").split()) if found is not None and found.text else ""
+
+
+def _read_un_xml(member: Member, tally: Tally) -> list[VesselRecord]:
+    """The UN consolidated list: each vessel an entity names with an IMO number becomes a
+    designated vessel (reference 'UN <REFERENCE_NUMBER>'); individuals and entities naming
+    no vessel are counted as "not a vessel"; a number failing its check digit is a problem."""
+    import xml.etree.ElementTree as ET
+
+    with open_binary(member) as raw:
+        data = raw.read()
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        # The published list declares no document type; a file that does is refused rather
+        # than expanded (entity expansion is how XML files attack their readers).
+        raise UserError("the XML declares a DOCTYPE or entities, which the UN consolidated list never does",
+                        location=member.name)
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise UserError(f"not valid XML ({exc})", location=member.name) from exc
+    if root.tag != "CONSOLIDATED_LIST":
+        raise UserError(f"expected the UN consolidated list (<CONSOLIDATED_LIST>), found <{root.tag}>",
+                        location=member.name)
+    out: list[VesselRecord] = []
+    for individual in root.iter("INDIVIDUAL"):
+        del individual
+        tally.add("not_vessel")
+    for index, entity in enumerate(root.iter("ENTITY"), start=1):
+        reference = _un_text(entity, "REFERENCE_NUMBER") or _un_text(entity, "DATAID")
+        name = _un_text(entity, "FIRST_NAME")
+        comments = _un_text(entity, "COMMENTS1")
+        texts = " ".join([name, comments] + [" ".join((a.text or "").split()) for a in entity.iter("ALIAS_NAME")])
+        numbers = list(dict.fromkeys(_ANY_IMO.findall(texts)))
+        if not numbers:
+            tally.add("not_vessel")
+            continue
+        named = {imo: vessel_name.strip() for vessel_name, imo in _NAMED_IMO.findall(texts)}
+        listed_on = None
+        try:
+            listed_on = datetime.strptime(_un_text(entity, "LISTED_ON")[:10], "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            pass
+        mmsis = _MMSI_IN_REMARKS.findall(texts)
+        where = f"{member.name}:ENTITY {index}"
+        for number in numbers:
+            try:
+                imo = validate_imo(number)
+            except ValidationError as exc:
+                tally.skip(where, None, "bad_imo", f"{name} ({reference}): {exc.message}")
+                continue
+            # The entity is the vessel when it names one number and is not a company.
+            vessel_name = named.get(number) or (name if len(numbers) == 1 and not _COMPANY.search(name) else "")
+            out.append(VesselRecord(
+                line=index, imo=imo, mmsi=int(mmsis[0]) if len(numbers) == 1 and len(mmsis) == 1 else None,
+                name=clean_text(vessel_name),
+                designation=DesignationRecord(
+                    authority=UN_AUTHORITY, program=_un_text(entity, "UN_LIST_TYPE"), reference=f"UN {reference}",
+                    remarks=f"{name}: {comments}"[:4000], listed_on=listed_on)))
             tally.add("vessel")
     return out
 

@@ -87,11 +87,11 @@ def export_annotated_png(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Path:
     """Write a full-resolution PNG of the photo with the annotations drawn in; returns ``out_path``."""
-    from evidence_app.ingest.pyramid import _decode, _display_mode
+    from evidence_app.ingest.pyramid import _decoded_for_display
 
     out_path = Path(out_path)
     with open_image(Path(image_path), max_pixels) as im:
-        img = _display_mode(_decode(im, Path(image_path).name))
+        img = _decoded_for_display(im, Path(image_path), Path(image_path).name)
         rendered = draw_annotations(img, list(annotations))
     tmp = out_path.with_name(out_path.name + ".part")
     rendered.save(tmp, "PNG", compress_level=6)

@@ -34,9 +34,12 @@ class TimeParser:
         ts = self.cache.get(text)
         if ts is not None:
             return ts
-        ts = self._parse(text)
+        try:
+            ts = self._parse(text)
+        except OverflowError:  # a 400-digit epoch, or year 9999 pushed past the end by its offset
+            raise ValueError(f"time {_shown(text)!r} is outside 1980-2100") from None
         if not MIN_TS <= ts < MAX_TS:
-            raise ValueError(f"time {text!r} is outside 1980-2100")
+            raise ValueError(f"time {_shown(text)!r} is outside 1980-2100")
         if len(self.cache) > 200_000:
             self.cache.clear()
         self.cache[text] = ts
@@ -76,13 +79,20 @@ class TimeParser:
         return int((dt - _EPOCH) // timedelta(seconds=1))
 
 
+def _shown(text: str) -> str:
+    """A value as quoted in a message: long ones cut, so a 400-digit field stays one readable line."""
+    return text if len(text) <= 40 else text[:30] + "…"
+
+
 def parse_iso_utc(text: str) -> datetime:
     """An ISO time given on the command line (--base-time); naive means UTC."""
     try:
         dt = datetime.fromisoformat(text.strip().replace(" UTC", ""))
-    except ValueError as exc:
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+        dt.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise ValueError(f"{text!r} is not an ISO 8601 time such as 2023-01-11T00:00:00Z") from exc
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt
 
 
 def float_or_none(text: str) -> float | None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence_app.mapview.assets import Asset
-from evidence_app.mapview.geo import split_line, split_polygon
+from evidence_app.domain.antimeridian import split_line, split_polygon
 
 if TYPE_CHECKING:
     import numpy as np

@@ -8,7 +8,6 @@ entries. A failure anywhere leaves the database as it was.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from datetime import UTC, datetime
@@ -17,26 +16,40 @@ from typing import Any
 
 from sqlalchemy import select
 
-from evidence_app.casefile import geo_export
+from evidence_app.casefile import geo_export, keyring
 from evidence_app.casefile.export import ExportResult
 from evidence_app.casefile.export import export_case as write_case_file
 from evidence_app.casefile.importer import open_case_file
-from evidence_app.casefile.merge import MergeReport, apply_incoming, merge_case_file
+from evidence_app.casefile.merge import MergeReport, apply_incoming, merge_case_file, precheck
 from evidence_app.casefile.records import (
     RECORD_TYPES,
+    STORE_ID_KEY,
     case_tracks,
     collect_case,
     content_hash,
     store_id,
 )
+from evidence_app.casefile.signatures import Signer
+from evidence_app.casefile.validate import check_scope
 from evidence_app.domain.errors import NotFound, StoreError, ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.services.context import Context
+from evidence_app.services import checkpoints
+from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
-from evidence_app.storage.models import Case, MergeConflict, SyncState
+from evidence_app.storage.models import Case, MergeConflict, StoreMeta, SyncState
+from evidence_app.storage.output import atomic_output
 
 RESOLUTIONS = ("keep-local", "take-incoming")
+
+
+def report_helpers() -> Any:
+    """The report's helpers from the layers beside the case-file one: display stretch, distance from shore."""
+    from evidence_app.analysis.shore import distance_from_shore_m
+    from evidence_app.casefile.report_data import ReportHelpers
+    from evidence_app.ingest.display import open_for_display
+
+    return ReportHelpers(open_image=open_for_display, shore_distance=distance_from_shore_m)
 
 
 def export_case(
@@ -49,21 +62,28 @@ def export_case(
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> ExportResult:
-    """Write ``out_path`` (.evcase) and record the export in the audit log."""
+    """Write ``out_path`` (.evcase), record the export in the audit log, and sign the chain head."""
+    key = checkpoints.signing_key(ctx)  # a config-folder problem is reported before any work
     with ctx.store.read() as session:
         case = resolve(session, Case, case_id, "case")
+    with ctx.store.write() as session:
+        # Before writing: a file later claiming to come from this store must carry a key that exported from it.
+        keyring.own_export_key(session, store_id(session), Signer(ctx.actor, key.public_raw))
     result = write_case_file(
         ctx.store, case.id, out_path, only_confirmed=only_confirmed, exported_by=ctx.actor,
-        with_report=with_report, progress=progress, cancel=cancel,
+        with_report=with_report, report_helpers=report_helpers(), signing_key=key, progress=progress, cancel=cancel,
     )
     with ctx.store.write() as session:
         audit.record(session, ctx.actor, "casefile.export", "case", case.id, {
             "file": Path(out_path).name, "export_id": result.export_id, "manifest_sha256": result.manifest_sha256,
             "scope": "confirmed" if only_confirmed else "all", "evidence_files": result.evidence_files,
+            "signer_fingerprint": key.fingerprint,
         })
+    checkpoints.sign_head(ctx, f"export of case {case.id}", key)
     return result
 
 
+@leaves_no_unused_objects
 def import_case(
     ctx: Context,
     path: str | os.PathLike[str],
@@ -74,9 +94,16 @@ def import_case(
     """Check, then merge a case file; all of it lands or, on any problem, nothing does."""
     cf = open_case_file(path, progress=progress, cancel=cancel)
     try:
+        # A case file touches only its own case, and who signed it must be who its store is
+        # known by: both checked before its files reach the object store, and again in the
+        # write transaction (another import may have landed since).
+        with ctx.store.read() as session:
+            check_scope(session, cf.records)
+            meta = session.get(StoreMeta, STORE_ID_KEY)
+            precheck(session, cf, meta.value if meta is not None else None)
         for sha, member in cf.evidence_members.items():
             cancel.raise_if_cancelled()
-            if ctx.store.objects.has(sha):
+            if ctx.store.objects.hold_existing(sha):
                 continue
             with cf.open_member(member) as fh:
                 stored = ctx.store.objects.put_stream(fh, total=cf.files[member]["size"], cancel=cancel)
@@ -85,6 +112,7 @@ def import_case(
         cancel.raise_if_cancelled()
         import_id = str(uuid.uuid4())
         with ctx.store.write() as session:
+            check_scope(session, cf.records)
             own = store_id(session)
             report = merge_case_file(session, ctx.actor, cf, own, import_id)
     finally:
@@ -160,7 +188,7 @@ def export_geo(ctx: Context, case_id: str, out_path: str | os.PathLike[str], *, 
         records = collect_case(session, case.id, only_confirmed=only_confirmed)
         tracks = case_tracks(session, records)
     if fmt == "geojson":
-        data = json.dumps(geo_export.to_geojson(records, tracks), ensure_ascii=False, indent=1).encode("utf-8")
+        data = geo_export.geojson_bytes(records, tracks, indent=1)
     else:
         data = geo_export.to_kml(records, tracks)
     out = Path(out_path)
@@ -195,7 +223,8 @@ def export_report(
         tracks = case_tracks(session, records)
     cancel.raise_if_cancelled()
     progress(1, 3, "drawing maps and photos")
-    data = build_report_data(records, tracks, ctx.store.objects.path_for, exported_at=datetime.now(UTC))
+    data = build_report_data(records, tracks, ctx.store.objects.path_for, exported_at=datetime.now(UTC),
+                             helpers=report_helpers())
     cancel.raise_if_cancelled()
     progress(2, 3, f"writing the {fmt.upper()}")
     body = render_html(data).encode("utf-8") if fmt == "html" else render_pdf(data)
@@ -212,12 +241,5 @@ def export_report(
 
 def _write_atomically(out: Path, data: bytes) -> None:
     """Write to a hidden temporary name beside the target, then rename: no half-written file."""
-    if out.is_dir():
-        raise ValidationError("is a folder: give a file name", location=str(out))
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ValidationError(f"cannot write the file: {exc.strerror}", location=str(out)) from None
+    with atomic_output(out) as fh:
+        fh.write(data)

@@ -8,9 +8,19 @@ from typing import Any
 from sqlalchemy import case as when
 from sqlalchemy import func, select
 
+from evidence_app.domain import limits
 from evidence_app.domain.errors import ValidationError
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
+from evidence_app.services.records import (
+    Changes,
+    apply_changes,
+    check_fields,
+    check_version,
+    conflicts_audited,
+    resolve,
+    saved_changes,
+    snapshot,
+)
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, Incident
 
@@ -37,10 +47,18 @@ def _check_title(title: str) -> str:
         raise ValidationError("a case needs a title", field="title")
     if len(cleaned) > 300:
         raise ValidationError(f"title is {len(cleaned)} characters: at most 300", field="title")
-    return cleaned
+    return limits.check_name(cleaned, field="title")
+
+
+def _check_texts(values: dict[str, Any]) -> None:
+    if "caveat" in values:
+        limits.check_name(values["caveat"], field="caveat")
+    if "summary" in values:
+        limits.check_text(values["summary"], field="summary")
 
 
 def create_case(ctx: Context, title: str, *, caveat: str = "", summary: str = "", four_eyes: bool = False, is_demo: bool = False) -> Case:
+    _check_texts({"caveat": caveat.strip(), "summary": summary})
     case = Case(title=_check_title(title), caveat=caveat.strip(), summary=summary, four_eyes=four_eyes, is_demo=is_demo)
     with ctx.store.write() as session:
         session.add(case)
@@ -49,16 +67,21 @@ def create_case(ctx: Context, title: str, *, caveat: str = "", summary: str = ""
     return case
 
 
-def update_case(ctx: Context, case_id: str, **changes: Any) -> dict[str, list[Any]]:
+def update_case(ctx: Context, case_id: str, *, expected_version: int | None = None, **changes: Any) -> Changes:
     check_fields(changes, EDITABLE, "a case")
     if "title" in changes:
         changes["title"] = _check_title(changes["title"])
-    with ctx.store.write() as session:
+    _check_texts(changes)
+    with conflicts_audited(ctx, "case.update"), ctx.store.write() as session:
         case = resolve(session, Case, case_id, "case")
+        check_version(
+            session, entity="case", record_id=case.id, label=case.title, current_version=case.version,
+            current={k: getattr(case, k) for k in changes}, wanted=changes, expected_version=expected_version,
+        )
         diff = apply_changes(case, changes)
         if diff:
             audit.record(session, ctx.actor, "case.update", "case", case.id, diff)
-    return diff
+        return saved_changes(diff, case.version)
 
 
 def get_case(ctx: Context, case_id: str) -> Case:

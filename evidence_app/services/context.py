@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 from evidence_app.storage.db import Store
 
@@ -29,3 +32,23 @@ class Context:
 
     def as_actor(self, actor: str | None) -> Context:
         return self if not actor or actor == self.actor else Context(self.store, actor)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def leaves_no_unused_objects(service: Callable[P, R]) -> Callable[P, R]:
+    """A service that stores files: if it fails, the files it stored that no record names are removed.
+
+    The objects it stores stay pinned while it runs, so a concurrent ``gc`` never takes
+    them between storing (phase one) and the transaction that records them.
+    """
+
+    @functools.wraps(service)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        ctx: Any = args[0]
+        with ctx.store.objects.holding(ctx.store.referenced_objects):
+            return service(*args, **kwargs)
+
+    return wrapper

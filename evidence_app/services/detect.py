@@ -38,9 +38,11 @@ from evidence_app.analysis.identity import (
     identity_changes,
 )
 from evidence_app.analysis.loitering import LoiteringParams, detect_loitering
+from evidence_app.analysis.places import Exclusion, Zone
 from evidence_app.analysis.tracks import Tracks, prepare_tracks
 from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.identifiers import mmsi_flag_hint, parse_vessel_ref
+from evidence_app.domain.limits import check_detection_parameter
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services import evidence as evidence_svc
@@ -61,7 +63,6 @@ from evidence_app.storage.models import (
 KINDS = ("encounters", "gaps", "loitering", "identity")
 PARAMS_TYPES: dict[str, type] = {"encounters": EncounterParams, "gaps": GapParams, "loitering": LoiteringParams,
                                  "identity": SpoofingParams}
-MMSI_BATCH = 400
 POSITION_METHOD = {
     "encounter": "AIS encounter detection", "loitering": "AIS loitering detection",
     "gap": "AIS gap detection", "spoofing": "AIS identity check (position jumps)",
@@ -81,11 +82,19 @@ class DetectionRun:
     positions: int = 0
     vessels: int = 0
     cleaning: dict[str, int] = field(default_factory=dict)
+    excluded: list[Exclusion] = field(default_factory=list)  # candidates a place rule removed, with the reason
+
+    def excluded_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for e in self.excluded:
+            counts[e.reason] = counts.get(e.reason, 0) + 1
+        return counts
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "query": self.query, "parameters": self.parameters, "positions": self.positions,
                 "vessels": self.vessels, "cleaning": self.cleaning,
-                "detections": [d.as_dict() for d in self.detections]}
+                "detections": [d.as_dict() for d in self.detections],
+                "excluded_counts": self.excluded_counts(), "excluded": [e.as_dict() for e in self.excluded]}
 
 
 @dataclass
@@ -148,35 +157,41 @@ def load_tracks(
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> Tracks:
-    """Positions in [start_ts, end_ts] as ``Tracks``; with ``bbox``, only vessels seen inside it."""
+    """Positions in [start_ts, end_ts] as ``Tracks``; with ``bbox``, only vessels seen inside it.
+
+    Read in bounded blocks straight into numpy (``storage.positions``), then sorted per
+    vessel and time by ``prepare_tracks``.
+    """
     import numpy as np
 
-    c = POSITIONS.c
-    if mmsis is None:
-        wanted = list(session.scalars(select(c.mmsi).distinct().order_by(c.mmsi)))
-    else:
-        wanted = sorted(mmsis)
-    columns: list[np.ndarray] = []
-    for first in range(0, len(wanted), MMSI_BATCH):
+    from evidence_app.storage.bulk import stored_position_count
+    from evidence_app.storage.positions import position_blocks
+
+    expected = max(stored_position_count(session), 1)
+    blocks: list[np.ndarray] = []
+    read = 0
+    for block in position_blocks(session, start_ts, end_ts, None if mmsis is None else sorted(mmsis)):
         cancel.raise_if_cancelled()
-        batch = wanted[first:first + MMSI_BATCH]
-        progress(first, len(wanted), f"reading positions: vessel {first + 1} of {len(wanted)}")
-        query = (select(c.mmsi, c.ts, c.lat, c.lon, func.coalesce(c.sog, -1.0))
-                 .where(c.mmsi.in_(batch), c.ts >= start_ts, c.ts <= end_ts).order_by(c.mmsi, c.ts))
-        rows = session.execute(query).all()
-        if not rows:
-            continue
-        block = np.array(rows, dtype=np.float64)
-        if bbox is not None:
-            inside = _in_box(block[:, 2], block[:, 3], bbox)
-            seen = np.unique(block[inside, 0])
-            block = block[np.isin(block[:, 0], seen)]
-        columns.append(block)
-        del rows
-    progress(len(wanted), len(wanted), "positions read")
-    block = np.concatenate(columns) if columns else np.zeros((0, 5))
+        blocks.append(block)
+        read += block.shape[0]
+        progress(min(read, expected), expected, f"reading positions: {read:,}")
+    progress(expected, expected, f"{read:,} positions read")
+    block = np.concatenate(blocks) if blocks else np.zeros((0, 5))
+    del blocks
+    if bbox is not None and block.shape[0]:
+        inside = _in_box(block[:, 2], block[:, 3], bbox)
+        seen = np.unique(block[inside, 0])
+        block = block[np.isin(block[:, 0], seen)]
     return prepare_tracks(block[:, 0].astype(np.int64), block[:, 1].astype(np.int64), block[:, 2], block[:, 3],
                           block[:, 4], dedupe=clean, drop_spikes=clean)
+
+
+def check_params(params: Any) -> None:
+    """Refuse a setting outside its plausible range (``domain.limits.DETECTION_RANGES``), naming the range."""
+    import dataclasses
+
+    for f in dataclasses.fields(params):
+        check_detection_parameter(f.name, getattr(params, f.name))
 
 
 def _margin_s(kind: str, params: Any) -> int:
@@ -196,15 +211,21 @@ def run_detection(
     bbox: tuple[float, float, float, float] | None = None,
     vessels: Sequence[str] = (),
     params: Any = None,
+    zones: Sequence[Zone] = (),
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> DetectionRun:
-    """Run one detector over the store: ``kind`` is encounters, gaps, loitering or identity."""
+    """Run one detector over the store: ``kind`` is encounters, gaps, loitering or identity.
+
+    ``zones`` are the analyst's exclusion zones (encounters and loitering); every candidate
+    a place rule removed is in the run's ``excluded`` list with its reason.
+    """
     if kind not in KINDS:
         raise ValidationError(f"unknown detection {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
     params = params if params is not None else PARAMS_TYPES[kind]()
     if not isinstance(params, PARAMS_TYPES[kind]):
         raise ValidationError(f"{kind} takes {PARAMS_TYPES[kind].__name__}, not {type(params).__name__}", field="params")
+    check_params(params)
     start, end = _ts(since, 0), _ts(until, 1 << 40)
     if end < start:
         raise ValidationError(f"until {iso_utc(until)} is before since {iso_utc(since)}", field="until")  # type: ignore[arg-type]
@@ -218,20 +239,24 @@ def run_detection(
                              progress=progress, cancel=cancel)
         identities = _identity_records(session, chosen) if kind == "identity" else []
     found: list[Detection]
+    excluded: list[Exclusion] = []
     if kind == "encounters":
-        found = detect_encounters(tracks, params, progress=progress, cancel=cancel)
+        found = detect_encounters(tracks, params, progress=progress, cancel=cancel, zones=list(zones), excluded=excluded)
     elif kind == "gaps":
         found = detect_gaps(tracks, params, progress=progress, cancel=cancel)
     elif kind == "loitering":
-        found = detect_loitering(tracks, params, progress=progress, cancel=cancel)
+        found = detect_loitering(tracks, params, progress=progress, cancel=cancel, zones=list(zones), excluded=excluded)
     else:
         found = detect_jumps(tracks, params, cancel=cancel) + identity_changes(identities)
     kept = [d for d in found if _wanted(d, start, end, bbox, chosen)]
     kept.sort(key=lambda d: (d.start_ts, d.kind, d.mmsis))
+    left_out = [e for e in excluded if _wanted(e.detection, start, end, bbox, chosen)]
+    left_out.sort(key=lambda e: (e.detection.start_ts, e.detection.mmsis))
     query = {"since": iso_utc(since) if since else None, "until": iso_utc(until) if until else None,
-             "bbox": list(bbox) if bbox else None, "vessels": list(vessels), "margin_hours": margin / 3600}
+             "bbox": list(bbox) if bbox else None, "vessels": list(vessels), "margin_hours": margin / 3600,
+             "exclusion_zones": [z.as_dict() for z in zones]}
     return DetectionRun(kind=kind, detections=kept, query=query, parameters=params.as_dict(), positions=len(tracks),
-                        vessels=int(tracks.vessels.size), cleaning=tracks.clean.as_dict())
+                        vessels=int(tracks.vessels.size), cleaning=tracks.clean.as_dict(), excluded=left_out)
 
 
 def _wanted(d: Detection, start: int, end: int, bbox: tuple[float, float, float, float] | None,
@@ -307,8 +332,8 @@ def _source_evidence(session: Session, det: Detection) -> list[Evidence]:
 
 def _indicators(session: Session, det: Detection, ais_off_hours: float) -> tuple[list[str], dict[str, Any]]:
     """Indicators the AIS record itself supports, and the rules that gave them (recorded in the report)."""
-    rules = {"ais_off_hours": ais_off_hours, "gap": GapParams().as_dict(),
-             "loitering": LoiteringParams(min_shore_m=0).as_dict()}
+    loiter_rule = LoiteringParams(min_shore_m=0, port_radius_m=0)  # loitering anywhere counts as an indicator
+    rules = {"ais_off_hours": ais_off_hours, "gap": GapParams().as_dict(), "loitering": loiter_rule.as_dict()}
     found: set[str] = set()
     if det.kind == "gap":
         found.add("ais_off")
@@ -322,7 +347,7 @@ def _indicators(session: Session, det: Detection, ais_off_hours: float) -> tuple
         tracks = load_tracks(session, det.start_ts - day, det.end_ts + day, mmsis=set(det.mmsis))
         if any(g.overlaps(det.start_ts, det.end_ts) for g in detect_gaps(tracks)):
             found.add("ais_off")
-        if any(lo.overlaps(det.start_ts, det.end_ts) for lo in detect_loitering(tracks, LoiteringParams(min_shore_m=0))):
+        if any(lo.overlaps(det.start_ts, det.end_ts) for lo in detect_loitering(tracks, loiter_rule)):
             found.add("loitering")
     return sorted(found), rules
 

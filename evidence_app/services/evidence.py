@@ -18,12 +18,24 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from evidence_app.domain import limits
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.geo import validate_lat_lon
 from evidence_app.domain.grading import RELIABILITY
 from evidence_app.domain.incident import validate_evidence_kind, validate_relation
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
+from evidence_app.services.context import Context, leaves_no_unused_objects
+from evidence_app.services.records import (
+    ANY_BASE,
+    Changes,
+    apply_changes,
+    check_fields,
+    check_version,
+    conflicts_audited,
+    resolve,
+    saved_changes,
+    snapshot,
+)
 from evidence_app.storage import audit
 from evidence_app.storage.models import Evidence, Incident, IncidentEvidence
 from evidence_app.storage.objects import StoredObject
@@ -80,6 +92,15 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
             out["credibility"] = -1
         if not 1 <= out["credibility"] <= 6:
             raise ValidationError(f"information credibility {values['credibility']!r}: expected 1 to 6", field="credibility")
+    if "gsd_m" in out:
+        out["gsd_m"] = limits.check_optional_number(out["gsd_m"], limits.GSD_M, field="gsd_m")
+    if out.get("lat") is not None and out.get("lon") is not None:
+        validate_lat_lon(float(out["lat"]), float(out["lon"]))
+    if out.get("capture_time") is not None:
+        out["capture_time"] = limits.check_time(out["capture_time"], field="capture_time")
+    for key in ("source", "provider"):
+        if out.get(key) is not None:
+            limits.check_name(out[key], field=key)
     return out
 
 
@@ -100,7 +121,8 @@ def record_stored(session: Session, ctx: Context, stored: StoredObject, original
         original_name=original.name,
         **values,
     )
-    evidence.meta = {**(evidence.meta or {}), "original_path": str(original)}
+    # Only the file's name is kept (``original_name``): where it lay on this machine would
+    # travel in every case file and tell the receiver about the analyst's folders.
     session.add(evidence)
     session.flush()
     audit.record(session, ctx.actor, "evidence.add", "evidence", evidence.id, snapshot(evidence))
@@ -147,6 +169,7 @@ def link(session: Session, ctx: Context, incident: Incident, evidence: Evidence,
     return row
 
 
+@leaves_no_unused_objects
 def attach_files(
     ctx: Context,
     incident_id: str,
@@ -249,16 +272,36 @@ def set_link(ctx: Context, incident_id: str, evidence_id: str, *, relation: str 
     return diff
 
 
-def update_evidence(ctx: Context, evidence_id: str, **changes: Any) -> dict[str, list[Any]]:
-    """Edit an item's description (never its bytes): grading, source, capture time, place."""
-    check_fields(changes, EDITABLE, "an evidence item")
-    values = _validate(changes)
-    with ctx.store.write() as session:
+def _normalised_base(base: dict[str, Any]) -> dict[str, Any]:
+    """The values an edit started from, normalised as a save would store them (so they compare)."""
+    try:
+        return _validate(base)
+    except ValidationError:
+        return base
+
+
+def update_evidence(
+    ctx: Context, evidence_id: str, *, expected_version: int | None = None, base: dict[str, Any] = ANY_BASE, **fields: Any,
+) -> Changes:
+    """Edit an item's description (never its bytes): grading, source, capture time, place.
+
+    ``expected_version``/``base``: optimistic locking, as ``incidents.update_incident``.
+    """
+    check_fields(fields, EDITABLE, "an evidence item")
+    values = _validate(fields)
+    if base is not ANY_BASE:
+        base = _normalised_base(base)
+    with conflicts_audited(ctx, "evidence.update"), ctx.store.write() as session:
         evidence = resolve(session, Evidence, evidence_id, "evidence")
+        check_version(
+            session, entity="evidence", record_id=evidence.id, label=evidence.original_name or "evidence",
+            current_version=evidence.version, current={k: getattr(evidence, k) for k in {*values, *(base if base is not ANY_BASE else {})}},
+            wanted=values, expected_version=expected_version, base=base,
+        )
         diff = apply_changes(evidence, values)
         if diff:
             audit.record(session, ctx.actor, "evidence.update", "evidence", evidence.id, diff)
-    return diff
+        return saved_changes(diff, evidence.version)
 
 
 def supporting_count(session: Session, incident_id: str) -> int:

@@ -34,7 +34,7 @@ from evidence_app.ingest.records import (
 from evidence_app.ingest.registry import VesselRecord, read_vessels
 from evidence_app.ingest.sources import members
 from evidence_app.services import evidence as evidence_svc
-from evidence_app.services.context import Context
+from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.bulk import PositionWriter, bulk_positions
@@ -148,6 +148,7 @@ def _audit_import(session: Session, ctx: Context, report: ImportReport, entity_i
 # ---------------------------------------------------------------------------- AIS
 
 
+@leaves_no_unused_objects
 def import_ais(
     ctx: Context,
     paths: Sequence[str | os.PathLike[str]],
@@ -285,6 +286,7 @@ def track_rows(session: Session, mmsi: int, start_ts: int, end_ts: int) -> list[
 # ---------------------------------------------------------------------------- vessels
 
 
+@leaves_no_unused_objects
 def import_vessels(
     ctx: Context,
     path: str | os.PathLike[str],
@@ -326,7 +328,12 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
     for rec in records:
         vessel = session.scalar(select(Vessel).where(Vessel.imo == rec.imo)) if rec.imo else None
         if vessel is None and rec.mmsi:
-            vessel = session.scalars(select(Vessel).where(Vessel.mmsi == rec.mmsi)).first()
+            # By MMSI only a hull that has no other IMO number: MMSIs are reused, and a second
+            # IMO under one MMSI is a second hull, not a value to drop.
+            query = select(Vessel).where(Vessel.mmsi == rec.mmsi)
+            if rec.imo:
+                query = query.where(Vessel.imo.is_(None))
+            vessel = session.scalars(query).first()
         values = {"imo": rec.imo, "mmsi": rec.mmsi, "name": rec.name, "flag": rec.flag or (mmsi_flag_hint(rec.mmsi) or "" if rec.mmsi else ""),
                   "vessel_type": rec.vessel_type, "length_m": rec.length_m, "beam_m": rec.beam_m,
                   "gross_tonnage": rec.gross_tonnage, "owner": rec.owner, "call_sign": rec.call_sign}
@@ -355,7 +362,8 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
                 Designation.reference == d.reference))
             if exists is None:
                 session.add(Designation(vessel_id=vessel.id, authority=d.authority, program=d.program,
-                                        reference=d.reference, remarks=d.remarks, evidence_id=evidence.id))
+                                        reference=d.reference, remarks=d.remarks, listed_on=d.listed_on,
+                                        evidence_id=evidence.id))
                 created["designations"] += 1
     session.flush()
     return created
@@ -364,6 +372,7 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
 # ---------------------------------------------------------------------------- incidents
 
 
+@leaves_no_unused_objects
 def import_incidents(
     ctx: Context,
     path: str | os.PathLike[str],

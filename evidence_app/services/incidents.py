@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from evidence_app.domain import limits
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.geo import validate_lat_lon
 from evidence_app.domain.identifiers import validate_imo, validate_mmsi
@@ -16,7 +17,18 @@ from evidence_app.domain.incident import validate_indicators, validate_role
 from evidence_app.domain.review import parse_status
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, check_fields, plain, resolve, snapshot
+from evidence_app.services.records import (
+    ANY_BASE,
+    Changes,
+    apply_changes,
+    saved_changes,
+    check_fields,
+    check_version,
+    conflicts_audited,
+    plain,
+    resolve,
+    snapshot,
+)
 from evidence_app.services.vessels import find_vessel, vessel_ids_matching
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
@@ -60,19 +72,27 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
         pass  # one coordinate alone is allowed when editing; checked against the record below
     if out.get("lat") is not None and out.get("lon") is not None:
         validate_lat_lon(float(out["lat"]), float(out["lon"]))
-    if out.get("radius_m") is not None and float(out["radius_m"]) < 0:
-        raise ValidationError(f"uncertainty radius {out['radius_m']} is negative: expected metres >= 0", field="radius_m")
+    if "radius_m" in out:
+        out["radius_m"] = limits.check_optional_number(out["radius_m"], limits.RADIUS_M, field="radius_m")
+    if "cargo_quantity" in out:
+        out["cargo_quantity"] = limits.check_optional_number(out["cargo_quantity"], limits.QUANTITY, field="cargo_quantity")
     if "indicators" in out:
         out["indicators"] = validate_indicators(list(out["indicators"] or []))
     for key in ("start_utc", "end_utc"):
         value = out.get(key)
         if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
             raise ValidationError(f"{key} must be a UTC time", field=key)
+        if value is not None:
+            out[key] = limits.check_time(value, field=key)
     if "start_utc" in out and out["start_utc"] is None:
         raise ValidationError("an incident needs a start time", field="start_utc")
     for key in ("title", "local_time_text", "position_method", "reported_location", "cargo_kind", "cargo_unit", "assessment"):
         if key in out:
             out[key] = (out[key] or "").strip()
+            if key == "assessment":
+                limits.check_text(out[key], field=key)
+            else:
+                limits.check_name(out[key], field=key)
     return out
 
 
@@ -115,12 +135,33 @@ def add_incident(
     return incident
 
 
-def update_incident(ctx: Context, incident_id: str, **changes: Any) -> dict[str, list[Any]]:
-    """Edit fields; returns ``{field: [old, new]}`` (what an undo needs to put back)."""
-    check_fields(changes, EDITABLE, "an incident")
-    values = _validate(changes)
-    with ctx.store.write() as session:
+def _normalised_base(base: dict[str, Any]) -> dict[str, Any]:
+    """The values an edit started from, normalised as a save would store them (so they compare)."""
+    try:
+        return _validate(base)
+    except ValidationError:
+        return base
+
+
+def update_incident(
+    ctx: Context, incident_id: str, *, expected_version: int | None = None, base: dict[str, Any] = ANY_BASE, **fields: Any,
+) -> Changes:
+    """Edit fields; returns ``{field: [old, new]}`` (what an undo needs to put back) and the new version.
+
+    ``expected_version`` (and ``base``, the values the edit started from) make a save
+    against a record changed since a ``ConflictError``; see ``records.check_version``.
+    """
+    check_fields(fields, EDITABLE, "an incident")
+    values = _validate(fields)
+    if base is not ANY_BASE:
+        base = _normalised_base(base)
+    with conflicts_audited(ctx, "incident.update"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
+        check_version(
+            session, entity="incident", record_id=incident.id, label=incident.title or "untitled",
+            current_version=incident.version, current={k: getattr(incident, k) for k in {*values, *(base if base is not ANY_BASE else {})}},
+            wanted=values, expected_version=expected_version, base=base,
+        )
         start = values.get("start_utc", incident.start_utc)
         end = values.get("end_utc", incident.end_utc)
         _check_window(start, end)
@@ -133,7 +174,7 @@ def update_incident(ctx: Context, incident_id: str, **changes: Any) -> dict[str,
         diff = apply_changes(incident, values)
         if diff:
             audit.record(session, ctx.actor, "incident.update", "incident", incident.id, diff)
-    return diff
+        return saved_changes(diff, incident.version)
 
 
 def _validate_claimed(claimed: dict[str, Any]) -> dict[str, Any]:
@@ -144,20 +185,47 @@ def _validate_claimed(claimed: dict[str, Any]) -> dict[str, Any]:
             out[key] = None if out[key] in (None, "") else validate(out[key], field=key)
     for key in ("claimed_name", "claimed_flag"):
         if key in out:
-            out[key] = (out[key] or "").strip()
+            out[key] = limits.check_name((out[key] or "").strip(), field=key)
     return out
 
 
-def set_participant(ctx: Context, incident_id: str, vessel_ref: str, role: str = "unknown", **claimed: Any) -> Participant:
-    """Add a vessel to an incident, or change its role and claimed identity."""
+PARTICIPANT_STATE = ("role", "claimed_name", "claimed_flag", "claimed_mmsi", "claimed_imo")
+
+
+def _participant_state(part: Participant | None) -> dict[str, Any]:
+    return {"participant": None if part is None else {k: getattr(part, k) for k in PARTICIPANT_STATE}}
+
+
+def _check_participant(
+    session: Session, incident: Incident, vessel: Vessel, part: Participant | None, wanted: dict[str, Any] | None,
+    expected_version: int | None, base: dict[str, Any] | None | object,
+) -> None:
+    check_version(
+        session, entity="incident", record_id=incident.id, label=incident.title or "untitled",
+        current_version=incident.version, current=_participant_state(part),
+        wanted={"participant": wanted}, expected_version=expected_version,
+        base=ANY_BASE if base is ANY_BASE else {"participant": base},
+    )
+
+
+def set_participant(
+    ctx: Context, incident_id: str, vessel_ref: str, role: str = "unknown", *,
+    expected_version: int | None = None, base: dict[str, Any] | None | object = ANY_BASE, **claimed: Any,
+) -> Participant:
+    """Add a vessel to an incident, or change its role and claimed identity.
+
+    ``expected_version`` is the incident's version the edit was based on; ``base`` the
+    participant's state it started from (None: absent).
+    """
     allowed = {"claimed_name", "claimed_flag", "claimed_mmsi", "claimed_imo"}
     check_fields(claimed, allowed, "a participant")
     role = validate_role(role)
     claimed = _validate_claimed(claimed)
-    with ctx.store.write() as session:
+    with conflicts_audited(ctx, "participant.set"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         vessel = find_vessel(session, vessel_ref)
         part = session.scalar(select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id))
+        _check_participant(session, incident, vessel, part, {"role": role, **claimed}, expected_version, base)
         if part is None:
             part = Participant(incident_id=incident.id, vessel_id=vessel.id, role=role, **claimed)
             session.add(part)
@@ -171,11 +239,14 @@ def set_participant(ctx: Context, incident_id: str, vessel_ref: str, role: str =
     return part
 
 
-def remove_participant(ctx: Context, incident_id: str, vessel_ref: str) -> dict[str, Any]:
-    with ctx.store.write() as session:
+def remove_participant(
+    ctx: Context, incident_id: str, vessel_ref: str, *, expected_version: int | None = None, base: dict[str, Any] | None | object = ANY_BASE,
+) -> dict[str, Any]:
+    with conflicts_audited(ctx, "participant.remove"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         vessel = find_vessel(session, vessel_ref)
         part = session.scalar(select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id))
+        _check_participant(session, incident, vessel, part, None, expected_version, base)
         if part is None:
             raise ValidationError(f"vessel {vessel_ref} takes no part in this incident", field="participant")
         before = snapshot(part)
@@ -473,6 +544,7 @@ def incident_tags(session: Session, incident_id: str) -> list[str]:
 def describe(incident: Incident, tags: list[str] | None = None) -> dict[str, Any]:
     """A full, JSON-friendly picture of an incident for `incident show` and exports."""
     data = snapshot(incident)
+    data["version"] = incident.version  # what an edit based on this picture expects (--expected-version)
     data["case_title"] = incident.case.title
     data["participants"] = [
         {

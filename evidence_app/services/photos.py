@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy import select
 
 from evidence_app.analysis.length import LengthCheck, check_length
+from evidence_app.domain import limits
 from evidence_app.domain.annotations import normalise_points
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.incident import validate_evidence_kind, validate_relation
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.ingest.georef import Georef, manual_georef
 from evidence_app.ingest.images import DEFAULT_MAX_PIXELS, ImageInfo, probe_image
@@ -29,7 +31,7 @@ from evidence_app.ingest.overlay import Overlay, overlay_png
 from evidence_app.ingest.pyramid import Pyramid, build_preview, build_pyramid, open_pyramid
 from evidence_app.ingest.render import export_annotated_png
 from evidence_app.services import evidence as evidence_svc
-from evidence_app.services.context import Context
+from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import plain, resolve, snapshot
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
@@ -89,7 +91,7 @@ def prepare_photo(
     info = probe_image(source, max_pixels=max_pixels, world_file_crs=world_file_crs)
     cache_root = ctx.store.objects.root / "cache" / "photos"
     cache_root.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=cache_root))
+    scratch = Path(tempfile.mkdtemp(prefix="pyramid-", dir=ctx.store.objects.scratch_dir()))
     try:
         build_preview(source, scratch, max_pixels=max_pixels)
         build_pyramid(source, scratch, max_pixels=max_pixels, progress=progress, cancel=cancel)
@@ -121,10 +123,24 @@ def record_photo(
     if created:
         ev.meta = {**(ev.meta or {}), "image": photo.info.to_meta()}
         audit.record(session, ctx.actor, "photo.import", "evidence", ev.id, {"image": photo.info.to_meta()})
+    elif "image" not in (ev.meta or {}):
+        # The same bytes were stored earlier as a plain file: import them as a photo now
+        # (georeferencing, capture time). The file is unchanged; only its description grows,
+        # filling what the row lacks and never overwriting what someone set.
+        filled = {k: v for k, v in values.items() if v is not None and getattr(ev, k, None) in (None, "")}
+        before = {"kind": ev.kind, **{k: getattr(ev, k) for k in filled}}
+        for key, value in filled.items():
+            setattr(ev, key, value)
+        ev.kind = "photo"
+        ev.meta = {**(ev.meta or {}), "image": photo.info.to_meta()}
+        audit.record(session, ctx.actor, "photo.import", "evidence", ev.id, {
+            "image": photo.info.to_meta(), "stored_before": True, "before": {k: str(v) for k, v in before.items()},
+            "filled": sorted(filled)})
     linked = evidence_svc.link(session, ctx, incident, ev, relation=relation, note=note)
     return ev, linked is not None
 
 
+@leaves_no_unused_objects
 def import_photo(
     ctx: Context,
     incident_id: str,
@@ -156,17 +172,23 @@ def import_photo(
     return ev
 
 
+@leaves_no_unused_objects
 def attach_files(
     ctx: Context,
     incident_id: str,
     paths: Sequence[str | os.PathLike[str]],
     *,
     relation: str = "supports",
+    kind: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: Progress = no_progress,
     cancel: CancelToken = NEVER_CANCELLED,
 ) -> evidence_svc.AttachResult:
     """Attach files as the desk does: photos through photo import, the rest as plain files.
+
+    The one route for images in the desk and the command line. ``kind="photo"`` requires
+    every file to be a photo; another ``kind`` attaches every file as a plain file of that
+    kind; None decides by content.
 
     All of them or none: every photo is checked and prepared and every file stored first
     (inert objects without rows), then one transaction writes the rows and links. A bad
@@ -175,8 +197,16 @@ def attach_files(
     files = [Path(p) for p in paths]
     if not files:
         raise ValidationError("no files to attach", field="files")
+    if kind is not None:
+        validate_evidence_kind(kind)
+    validate_relation(relation)
     with ctx.store.read() as session:
         incident_id = resolve(session, Incident, incident_id, "incident").id
+    if kind == "photo":
+        for f in files:
+            if f.is_file() and not is_photo_file(f):
+                raise ValidationError(f"{f.name} is not a photo: expected JPEG, PNG, TIFF or JPEG 2000 content",
+                                      field="kind")
     units = 1000
     prepared: list[PreparedPhoto | tuple[Path, StoredObject]] = []
     for index, f in enumerate(files):
@@ -187,7 +217,7 @@ def attach_files(
             progress(i * units + int(fraction * units), len(files) * units, f"{i + 1}/{len(files)} {name}")
 
         step(0, 1)
-        if is_photo_file(f):
+        if kind in (None, "photo") and is_photo_file(f):
             prepared.append(prepare_photo(ctx, f, max_pixels=max_pixels, progress=step, cancel=cancel))
         else:
             prepared.append((f, ctx.store.objects.put_file(f, progress=step, cancel=cancel)))
@@ -203,7 +233,7 @@ def attach_files(
                 obj = item.stored
             else:
                 original, obj = item
-                ev, created = evidence_svc.record_stored(session, ctx, obj, original)
+                ev, created = evidence_svc.record_stored(session, ctx, obj, original, kind=kind)
                 existed = not created
                 linked = evidence_svc.link(session, ctx, incident, ev, relation=relation) is not None
             result.new_files += int(not existed)
@@ -318,6 +348,8 @@ def place_by_hand(
     corners: list[tuple[float, float]] | None = None,
 ) -> Georef:
     """Place a photo on the map by its centre and scale, or by its corners (lat, lon)."""
+    limits.check_optional_number(gsd_m, limits.GSD_M, field="gsd_m")
+    limits.check_number(rotation_deg, limits.Range(-360.0, 360.0, "°"), field="rotation_deg")
     with ctx.store.write() as session:
         ev = _photo(session, evidence_id)
         image = dict(ev.meta["image"])
@@ -351,6 +383,7 @@ def _length_for(shape: str, points: list[list[float]], gsd_m: float | None) -> f
 def _gsd(ev: Evidence, gsd_m: float | None) -> float | None:
     if gsd_m is not None and not gsd_m > 0:
         raise ValidationError(f"ground sample distance {gsd_m} must be positive", field="gsd_m")
+    limits.check_optional_number(gsd_m, limits.GSD_M, field="gsd_m")
     return gsd_m if gsd_m is not None else ev.gsd_m
 
 
@@ -371,6 +404,7 @@ def add_annotation(
         img = ev.meta["image"]
         pts = normalise_points(shape, points, width=int(img["width"]), height=int(img["height"]))
         gsd = _gsd(ev, gsd_m)
+        limits.check_name(label, field="label")
         a = Annotation(evidence_id=ev.id, shape=shape, points=pts, label=label, style=style or {}, author=ctx.actor, length_m=_length_for(shape, pts, gsd))
         if annotation_id:
             a.id = annotation_id
@@ -468,6 +502,7 @@ def measure(ctx: Context, evidence_id: str, points: Any, *, gsd_m: float | None 
 # --------------------------------------------------------------------------- derived files
 
 
+@leaves_no_unused_objects
 def export_annotated(ctx: Context, evidence_id: str, *, cancel: CancelToken = NEVER_CANCELLED) -> Evidence:
     """Store a PNG with the annotations drawn in, as evidence derived from the original, in the same incidents."""
     with ctx.store.read() as session:
@@ -478,7 +513,7 @@ def export_annotated(ctx: Context, evidence_id: str, *, cancel: CancelToken = NE
     if not anns:
         raise ValidationError("this photo has no annotations to draw", field="annotations")
     original = ctx.store.objects.path_for(sha)
-    with tempfile.TemporaryDirectory(dir=ctx.store.objects.root / "tmp") as tmp:
+    with tempfile.TemporaryDirectory(dir=ctx.store.objects.scratch_dir()) as tmp:
         out = Path(tmp) / f"{Path(name).stem}-annotated.png"
         export_annotated_png(original, anns, out, max_pixels=2**62)
         cancel.raise_if_cancelled()
@@ -571,4 +606,10 @@ class PhotoHandle:
 
     def length_check(self, points: list[list[float]], gsd_m: float | None = None) -> LengthCheck:
         return length_check(self.ctx, self.evidence_id, points, gsd_m, incident_id=self.incident_id)
+
+    def ais_check(self) -> Any:
+        """The vessels AIS places in the photo at capture time, and its dark hulls (``services.photo_ais``)."""
+        from evidence_app.services.photo_ais import check_photo
+
+        return check_photo(self.ctx, self.evidence_id)
 

@@ -42,11 +42,16 @@ def place_evidence(ctx: Context, evidence_id: str, lat: float, lon: float) -> Pl
 
 
 def restore(ctx: Context, placement: Placement, *, undo: bool = True) -> None:
-    """Put back the position before ``placement`` (undo), or apply it again (redo); audited."""
+    """Put back the position before ``placement`` (undo), or apply it again (redo); audited.
+
+    Never over a newer position: the write expects the values the other direction left
+    (a colleague who moved the item since gets a ``ConflictError``, not a silent revert).
+    """
     values = placement.previous if undo else placement.current
+    expected = placement.current if undo else placement.previous
     if not values:
         return
     if placement.kind == "incident":
-        incidents_svc.update_incident(ctx, placement.item_id, **values)
+        incidents_svc.update_incident(ctx, placement.item_id, expected_version=-1, base=expected, **values)
     else:
-        evidence_svc.update_evidence(ctx, placement.item_id, **values)
+        evidence_svc.update_evidence(ctx, placement.item_id, expected_version=-1, base=expected, **values)

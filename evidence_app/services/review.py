@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.limits import check_name, check_text
 from evidence_app.domain.review import (
     TRANSITIONS,
     ReviewContext,
@@ -15,23 +16,36 @@ from evidence_app.domain.review import (
 )
 from evidence_app.services.context import Context
 from evidence_app.services.evidence import supporting_count
-from evidence_app.services.records import resolve
+from evidence_app.services.records import ANY_BASE, check_version, conflicts_audited, resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, Incident, ReviewEvent
 
 
-def review(ctx: Context, incident_id: str, status: str, *, rationale: str = "", reviewer: str | None = None) -> list[ReviewEvent]:
+def review(
+    ctx: Context, incident_id: str, status: str, *, rationale: str = "", reviewer: str | None = None,
+    expected_version: int | None = None, base_status: str | None = None,
+) -> list[ReviewEvent]:
     """Move an incident toward ``status``; returns the events recorded (one or two).
 
     Every step is checked before anything is written, so a refused step leaves no trace.
     In a four-eyes case, the first reviewer's "confirmed" is recorded as a proposal and
     the incident stays under review until a different reviewer confirms it.
+    ``expected_version`` is the incident version the decision was based on: if the
+    incident changed since (and, given ``base_status``, its status is no longer that one),
+    the decision is refused with a ``ConflictError`` and the refusal is audited.
     """
-    who = (reviewer or ctx.actor).strip()
+    who = check_name((reviewer or ctx.actor).strip(), field="reviewer")
+    check_text(rationale, field="rationale")
     target = parse_status(status) if isinstance(status, str) else Status(status)
     events: list[ReviewEvent] = []
-    with ctx.store.write() as session:
+    with conflicts_audited(ctx.as_actor(who), "incident.review"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
+        check_version(
+            session, entity="incident", record_id=incident.id, label=incident.title or "untitled",
+            current_version=incident.version, current={"status": incident.status},
+            wanted={"status": target.value}, expected_version=expected_version,
+            base=ANY_BASE if base_status is None else {"status": parse_status(base_status).value},
+        )
         case = session.get(Case, incident.case_id)
         assert case is not None
         current = Status(incident.status)

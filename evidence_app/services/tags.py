@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence_app.domain.errors import ValidationError
+from evidence_app.domain.limits import check_name
 from evidence_app.services.context import Context
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
@@ -20,7 +21,7 @@ def normalise_tag(name: str) -> str:
         raise ValidationError("a tag cannot be empty", field="tag")
     if len(cleaned) > 80:
         raise ValidationError(f"tag is {len(cleaned)} characters: at most 80", field="tag")
-    return cleaned
+    return check_name(cleaned, field="tag")
 
 
 def _tag(session: Session, name: str) -> Tag:

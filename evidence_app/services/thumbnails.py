@@ -11,15 +11,12 @@ def thumbnail_png(ctx: Context, sha256: str, media_type: str, *, size: int = 96)
     """A PNG at most ``size`` pixels on its longer side, or None when the item is not a readable image."""
     if not media_type.startswith("image/"):
         return None
-    from PIL import Image, UnidentifiedImageError
+    from evidence_app.ingest.display import open_for_display
 
     path = ctx.store.objects.path_for(sha256)
     try:
-        with Image.open(path) as img:
-            img.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale, much faster
-            preview = img.convert("RGB")
-            preview.thumbnail((size, size))
-    except (OSError, UnidentifiedImageError, ValueError):
+        preview = open_for_display(path, max_side=size)  # 16-bit and multi-band scenes stretched, as everywhere
+    except (OSError, ValueError, MemoryError):
         return None  # a damaged or exotic image still lists; it just has no preview
     out = io.BytesIO()
     preview.save(out, format="PNG")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from evidence_app.domain import limits
 from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.identifiers import (
     display_mmsi,
@@ -18,7 +19,16 @@ from evidence_app.domain.identifiers import (
     validate_mmsi,
 )
 from evidence_app.services.context import Context
-from evidence_app.services.records import apply_changes, check_fields, resolve, snapshot
+from evidence_app.services.records import (
+    Changes,
+    apply_changes,
+    check_fields,
+    check_version,
+    conflicts_audited,
+    resolve,
+    saved_changes,
+    snapshot,
+)
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
     Case,
@@ -37,21 +47,24 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
     for key, validate in (("imo", validate_imo), ("mmsi", validate_mmsi)):
         if key in out:
             out[key] = None if out[key] in (None, "") else validate(out[key])
-    for key in ("length_m", "beam_m", "gross_tonnage"):
+    for key, rng in (("length_m", limits.VESSEL_LENGTH_M), ("beam_m", limits.VESSEL_BEAM_M), ("gross_tonnage", limits.TONNAGE)):
         value = out.get(key)
         if value is not None:
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise ValidationError(f"{key} {value!r} is not a number", field=key) from None
-            if not 0 < number < 1000 and key != "gross_tonnage":
-                raise ValidationError(f"{key} {number} is out of range: expected 0 to 1000 metres", field=key)
-            out[key] = number
+            if isinstance(value, str):
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise ValidationError(f"{key} {value[:40]!r} is not a number", field=key) from None
+            out[key] = limits.check_number(value, rng, field=key)
     for key in ("name", "flag", "call_sign", "vessel_type", "owner", "notes"):
         if key in out and out[key] is None:
             out[key] = ""
         elif key in out:
             out[key] = str(out[key]).strip()
+            if key == "notes":
+                limits.check_text(out[key], field=key)
+            else:
+                limits.check_name(out[key], field=key)
     return out
 
 
@@ -82,16 +95,20 @@ def add_vessel(ctx: Context, **fields: Any) -> Vessel:
     return vessel
 
 
-def update_vessel(ctx: Context, vessel_id: str, **changes: Any) -> dict[str, list[Any]]:
+def update_vessel(ctx: Context, vessel_id: str, *, expected_version: int | None = None, **changes: Any) -> Changes:
     check_fields(changes, EDITABLE, "a vessel")
     values = _normalise(changes)
-    with ctx.store.write() as session:
+    with conflicts_audited(ctx, "vessel.update"), ctx.store.write() as session:
         vessel = resolve(session, Vessel, vessel_id, "vessel")
+        check_version(
+            session, entity="vessel", record_id=vessel.id, label=vessel.name or "vessel", current_version=vessel.version,
+            current={k: getattr(vessel, k) for k in changes}, wanted=changes, expected_version=expected_version,
+        )
         _check_unique_imo(session, values.get("imo"), vessel.id)
         diff = apply_changes(vessel, values)
         if diff:
             audit.record(session, ctx.actor, "vessel.update", "vessel", vessel.id, diff)
-    return diff
+        return saved_changes(diff, vessel.version)
 
 
 def find_vessel(session: Session, ref: str) -> Vessel:

@@ -1,7 +1,8 @@
 """The append-only, hash-chained audit log.
 
 Each entry's hash covers its sequence number, time, actor, action, entity, entity id,
-payload and the previous entry's hash, so changing, removing or reordering any entry
+payload, the content hashes of the records its transaction changed (``storage/content.py``)
+and the previous entry's hash, so changing, removing or reordering any entry
 breaks the chain from that point on. Entries are written in the same transaction as the
 change they describe.
 """
@@ -22,6 +23,7 @@ from evidence_app.storage.models import AuditEntry, StoreMeta
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_head"
+TRANSACTION_ENTRIES = "audit_entries"  # session.info: the entries appended in this transaction
 
 
 def _json_default(value: Any) -> Any:
@@ -38,8 +40,14 @@ def canonical_json(payload: Any) -> str:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
-def entry_hash(seq: int, ts: str, actor: str, action: str, entity: str, entity_id: str, payload: str, prev_hash: str) -> str:
-    material = "\x1f".join([str(seq), ts, actor, action, entity, entity_id, payload, prev_hash])
+def entry_hash(
+    seq: int, ts: str, actor: str, action: str, entity: str, entity_id: str, payload: str, prev_hash: str,
+    content: str | None = None,
+) -> str:
+    parts = [str(seq), ts, actor, action, entity, entity_id, payload, prev_hash]
+    if content is not None:  # entries written before content hashes existed hash as they always did
+        parts.append(content)
+    material = "\x1f".join(parts)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
@@ -79,7 +87,27 @@ def record(
     )
     session.add(entry)
     head.value = f"{seq}:{digest}"
+    session.info.setdefault(TRANSACTION_ENTRIES, []).append(entry)
     return entry
+
+
+def last_entry_of_transaction(session: Session) -> AuditEntry | None:
+    entries: list[AuditEntry] = session.info.get(TRANSACTION_ENTRIES) or []
+    return entries[-1] if entries else None
+
+
+def attach_content(session: Session, entry: AuditEntry, hashes: dict[str, str | None]) -> None:
+    """Put the content hashes of the records a transaction changed into its last entry (and its hash).
+
+    Called just before commit (``storage/content.py``): nothing has been chained after
+    this entry yet, so its hash and the chain head are simply recomputed.
+    """
+    entry.content = canonical_json(hashes)
+    entry.hash = entry_hash(entry.seq, _ts_text(entry.ts), entry.actor, entry.action, entry.entity,
+                            entry.entity_id, entry.payload, entry.prev_hash, entry.content)
+    head = session.get(StoreMeta, HEAD_KEY)
+    assert head is not None and head.value.split(":", 1)[0] == str(entry.seq)
+    head.value = f"{entry.seq}:{entry.hash}"
 
 
 @dataclass(frozen=True)
@@ -106,7 +134,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> list[ChainProblem]:
             return problems
         recomputed = entry_hash(
             entry.seq, _ts_text(entry.ts), entry.actor, entry.action, entry.entity,
-            entry.entity_id, entry.payload, entry.prev_hash,
+            entry.entity_id, entry.payload, entry.prev_hash, entry.content,
         )
         if recomputed != entry.hash:
             problems.append(ChainProblem(entry.seq, f"content was altered ({entry.action} on {entry.entity} {entry.entity_id})"))

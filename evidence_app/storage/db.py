@@ -7,24 +7,26 @@ writers) lives here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence_app import APP_SLUG
 from evidence_app.domain.errors import StoreError
+from evidence_app.storage import content
 from evidence_app.storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -110,6 +112,8 @@ class Store:
         write_bind = engine.execution_options(sqlite_immediate=True) if self.is_sqlite else engine
         self._read_factory = sessionmaker(bind=engine, expire_on_commit=False)
         self._write_factory = sessionmaker(bind=write_bind, expire_on_commit=False)
+        # Every write seals the content hashes of the records it changed into its audit entry.
+        content.install(self._write_factory)
         self.objects = ObjectStore(location.objects_dir)
 
     @property
@@ -127,9 +131,13 @@ class Store:
         try:
             yield session
             session.commit()
-        except OperationalError as exc:
-            session.rollback()
-            raise _known_store_error(exc) from exc
+        except DBAPIError as exc:
+            with contextlib.suppress(DBAPIError):
+                session.rollback()
+            known = _known_store_error(exc, self.location)
+            if known is exc:
+                raise
+            raise known from exc
         except BaseException:
             session.rollback()
             raise
@@ -142,18 +150,38 @@ class Store:
         session = self._read_factory()
         try:
             yield session
+        except DBAPIError as exc:
+            known = _known_store_error(exc, self.location)
+            if known is exc:
+                raise
+            raise known from exc
         finally:
             # close() ends the transaction without expiring loaded objects, so callers
             # may keep reading what they fetched; a rollback() would expire them.
             session.close()
 
+    def referenced_objects(self, digests: Iterable[str]) -> set[str]:
+        """Which of ``digests`` an evidence record refers to (the only table that names objects)."""
+        from evidence_app.storage.models import Evidence
+
+        wanted = list(dict.fromkeys(digests))
+        found: set[str] = set()
+        with self.read() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found.update(session.scalars(select(Evidence.sha256).where(Evidence.sha256.in_(chunk))))
+        return found
+
     def close(self) -> None:
+        self.objects.close()
         self.engine.dispose()
 
 
-def _known_store_error(exc: OperationalError) -> Exception:
+def _known_store_error(exc: DBAPIError, location: StoreLocation | None = None) -> Exception:
     message = str(exc.orig) if exc.orig is not None else str(exc)
     lowered = message.lower()
+    if any(word in lowered for word in DAMAGE_WORDS):
+        return damaged_store_error(location, message)
     if "locked" in lowered or "busy" in lowered:
         return StoreError(f"the store is busy (another program is writing to it): {message}")
     if "disk" in lowered and "full" in lowered:
@@ -238,38 +266,134 @@ def open_store(
 ) -> Store:
     """Open (creating if needed) and migrate the store at ``db``, or the default store."""
     location = resolve_location(db, objects_dir)
+    header_looks_off = False
     if location.sqlite_path is not None:
         if location.sqlite_path.is_dir():
             raise StoreError(f"{location.sqlite_path} is a folder, expected a database file")
+        _refuse_lost_database(location)
         try:
             location.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store folder {location.sqlite_path.parent}: {exc.strerror}") from exc
-        _check_sqlite_header(location.sqlite_path)
+        header_looks_off = _check_sqlite_header(location.sqlite_path)
     engine = create_engine(location.url, future=True)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     try:
+        if location.sqlite_path is not None and location.sqlite_path.exists() and location.sqlite_path.stat().st_size:
+            problem = integrity_problem(engine, full=header_looks_off)
+            if problem:
+                raise damaged_store_error(location, problem)
         if migrate_schema:
             migrate(engine, location)
-    except OperationalError as exc:
+    except DBAPIError as exc:
         engine.dispose()
+        known = _known_store_error(exc, location)
+        if known is not exc:
+            raise known from exc
         raise StoreError(f"cannot open the store {location.sqlite_path or location.url}: {exc.orig}") from exc
     except BaseException:
         engine.dispose()
         raise
     store = Store(location, engine)
     store.objects.ensure()
+    if migrate_schema:
+        content.ensure_baseline(store)
     return store
 
 
-def _check_sqlite_header(path: Path) -> None:
+def _check_sqlite_header(path: Path) -> bool:
+    """Refuse a file that is not SQLite; return True when its size disagrees with its header.
+
+    The header's page count (valid when its change counter matches "version valid for")
+    times the page size is how long the file must be. A shorter file was truncated; a
+    checkpoint in progress can make it look short for an instant, so a mismatch triggers the
+    full ``quick_check`` (which reads through the WAL under SQLite's locks) rather than a refusal.
+    """
     if not path.exists() or path.stat().st_size == 0:
-        return
+        return False
     with path.open("rb") as fh:
-        header = fh.read(16)
-    if header != b"SQLite format 3\x00":
+        header = fh.read(100)
+    if header[:16] != b"SQLite format 3\x00":
         raise StoreError(f"{path} is not an Evidence Review store: it is not a SQLite database")
+    if len(header) < 100:
+        return True
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    if header[24:28] != header[92:96] or pages == 0:
+        return False  # an old writer left the count stale: nothing to compare
+    return path.stat().st_size < pages * page_size
+
+
+# Tables with millions of rows: too slow to check at every open (3.7 s for 260 MB here);
+# the header check and `verify`'s full quick_check cover them.
+BULK_TABLES = frozenset({"ais_positions", "audit_entries", "imported_audit_entries"})
+DAMAGE_WORDS = ("malformed", "not a database", "corrupt", "disk image")
+
+
+def integrity_problem(engine: Engine, *, full: bool) -> str | None:
+    """SQLite's quick_check: of every table but the bulk ones at each open, of all with ``full``."""
+    if engine.dialect.name != "sqlite":
+        return None
+    try:
+        rows = _quick_check(engine, full=full)
+    except DBAPIError as exc:
+        message = str(exc.orig) if exc.orig is not None else str(exc)
+        if not any(word in message.lower() for word in DAMAGE_WORDS):
+            raise
+        return message
+    problems = [r for r in rows if r != "ok"]
+    return "; ".join(problems[:5]) if problems else None
+
+
+def _quick_check(engine: Engine, *, full: bool) -> list[str]:
+    with engine.connect() as conn:
+        if full:
+            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(20)")]
+        else:
+            tables = [r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            rows = []
+            for table in tables:
+                if table not in BULK_TABLES:
+                    quoted = table.replace('"', '""')
+                    rows.extend(r[0] for r in conn.exec_driver_sql(f'PRAGMA quick_check("{quoted}")'))
+        conn.rollback()
+    return rows
+
+
+def damaged_store_error(location: StoreLocation | None, detail: str) -> StoreError:
+    """The refusal of a damaged database, with what to do about it."""
+    if location is None or location.sqlite_path is None:
+        where = location.url if location else "the store"
+        return StoreError(f"{where} is damaged ({detail}); restore it from your database backups")
+    path = location.sqlite_path
+    backups = sorted(path.parent.glob(f"{path.name}.backup-*"))
+    restore = (f"restore the newest backup copy ({backups[-1].name}, one of {len(backups)} beside it)"
+               if backups else "restore a backup copy of it")
+    return StoreError(
+        f"the store database {path} is damaged ({detail}); nothing was changed. To recover: {restore},"
+        f" or salvage what is readable with the sqlite3 shell: sqlite3 '{path}' .recover | sqlite3 recovered.sqlite"
+        f" (then run `evidence-app --db recovered.sqlite verify`)."
+    )
+
+
+def _refuse_lost_database(location: StoreLocation) -> None:
+    """A missing or empty database beside an evidence folder that holds files is a lost store, not a new one."""
+    path = location.sqlite_path
+    assert path is not None
+    if path.exists() and path.stat().st_size > 0:
+        return
+    objects = location.objects_dir / "sha256"
+    if not objects.is_dir() or next(objects.glob("*/*/*"), None) is None:
+        return
+    state = "is empty (0 bytes)" if path.exists() else "is missing"
+    backups = sorted(path.parent.glob(f"{path.name}.backup-*"))
+    restore = f"restore the newest backup copy ({backups[-1].name})" if backups else "restore the database from a backup"
+    raise StoreError(
+        f"the store database {path} {state}, but its evidence folder {location.objects_dir} holds evidence files;"
+        f" refusing to start a new, empty store over them. {restore.capitalize()}, or open the right database with --db."
+    )
 
 
 def copy_store_file(src: Path, dst: Path) -> None:

@@ -374,6 +374,23 @@ class AuditEntry(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Canonical JSON {"table/id": content hash or null}: the records this entry's transaction
+    # changed, as they stood after it (storage/content.py); hashed with the entry.
+    content: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditCheckpoint(Base):
+    """The chain head at a moment (an export, the end of a desk session), signed by the reviewer.
+
+    Copies live outside the database too (``checkpoints.jsonl`` beside the evidence
+    folder and in the reviewer's config folder), so rewriting the chain, or deleting
+    these rows, is caught by ``verify``.
+    """
+
+    __tablename__ = "audit_checkpoints"
+    signature: Mapped[str] = mapped_column(String(88), primary_key=True)
+    statement: Mapped[str] = mapped_column(Text)  # canonical JSON: store, seq, head hash, time, reviewer, reason
+    public_key: Mapped[str] = mapped_column(String(44))
 
 
 class SyncState(Base):
@@ -431,3 +448,55 @@ class ImportedAuditEntry(Base):
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str | None] = mapped_column(Text)  # as the origin store hashed it
+    # The attestation (signed list of seq:hash) that vouched for this entry, if any. The
+    # entry counts as verified only while that attestation's key is a key its store is
+    # known under (``store_keys``); without one it is shown as unverified.
+    attestation_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class SignerKey(Base):
+    """A reviewer's public signing key this store has met: in a case file, or given by hand.
+
+    The trust table: an import says whether its signer's key is new, seen before, or
+    trusted (the user compared the fingerprint with its owner and ran ``keys trust``).
+    """
+
+    __tablename__ = "signer_keys"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the raw key, hex
+    public_key: Mapped[str] = mapped_column(String(44))  # raw 32 bytes, base64
+    reviewer: Mapped[str] = mapped_column(String(120))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_seen_in: Mapped[str] = mapped_column(String(300), default="")
+    trusted_at: Mapped[datetime | None] = mapped_column()
+    trusted_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class StoreKey(Base):
+    """Which keys speak for a store: the key that first introduced it, and any added by hand.
+
+    A case file from a store, and audit entries of a store, are accepted only when signed
+    by one of these keys; this is what makes a store's identity a key rather than its id.
+    """
+
+    __tablename__ = "store_keys"
+    store_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bound_at: Mapped[datetime] = mapped_column(default=utcnow)
+    how: Mapped[str] = mapped_column(String(300))
+
+
+class AuditAttestation(Base):
+    """A store's signature over the audit entries it exported: ``seq:hash`` lines, signed.
+
+    Kept verbatim so the entries it vouches for can travel on to a third store with the
+    original signature.
+    """
+
+    __tablename__ = "audit_attestations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    origin_store_id: Mapped[str] = mapped_column(String(36), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(88), unique=True)
+    entries: Mapped[str] = mapped_column(Text)
+    import_id: Mapped[str] = mapped_column(String(36))

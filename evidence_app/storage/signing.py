@@ -164,3 +164,42 @@ def load_or_create_key(reviewer: str, config_dir: Path | None = None) -> Signing
     key = load_key(reviewer, config_dir)
     assert key is not None
     return key
+
+
+def plain_fingerprint(shown: str) -> str:
+    """The 64 hex digits of a fingerprint, as stored in the database."""
+    return shown.replace(" ", "")
+
+
+def sign_text(key: SigningKey, text: str) -> str:
+    """Sign UTF-8 text; the signature as base64 (88 characters), fit for JSON and TEXT columns."""
+    return base64.b64encode(key.sign(text.encode("utf-8"))).decode("ascii")
+
+
+def verify_text(public_raw: bytes, signature_b64: str, text: str) -> bool:
+    """True when ``signature_b64`` (base64) is the key's signature over ``text``; False for any malformed input."""
+    try:
+        signature = base64.b64decode(signature_b64.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError, AttributeError):
+        return False
+    return len(signature) == 64 and verify_signature(public_raw, signature, text.encode("utf-8"))
+
+
+def public_key_pem(public_raw: bytes) -> str:
+    """The public key as a standard PEM block (openssl reads it)."""
+    public = Ed25519PublicKey.from_public_bytes(public_raw)
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+
+
+def public_key_from_pem(data: bytes, *, location: str) -> bytes:
+    """The raw 32 bytes of an Ed25519 public key in PEM (lines outside the PEM block are ignored)."""
+    start = data.find(b"-----BEGIN PUBLIC KEY-----")
+    if start < 0:
+        raise UserError("no '-----BEGIN PUBLIC KEY-----' block: expected a key written by `evidence-app keys export`", location=location)
+    try:
+        public = serialization.load_pem_public_key(data[start:])
+    except (ValueError, TypeError):
+        raise UserError("the public key block is damaged", location=location) from None
+    if not isinstance(public, Ed25519PublicKey):
+        raise UserError("the public key is not an Ed25519 key", location=location)
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

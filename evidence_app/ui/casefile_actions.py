@@ -8,6 +8,7 @@ updated and left alone, and opens the conflicts dialog when records conflict.
 
 from __future__ import annotations
 
+import html as html_text
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -162,14 +163,19 @@ class CaseImportSummaryDialog(QDialog):
         if report.ais_positions_added:
             rows.append(("AIS positions", f"{report.ais_positions_added:,}", "added"))
         heading = "New case" if report.new_case else "Merged into the existing case"
-        html = [f"<h3 style='margin:0'>{heading}</h3><p>{file_name}: every file's SHA-256 checked before anything was written.</p>",
-                "<table cellspacing='0' cellpadding='4'>"]
+        html = [f"<h3 style='margin:0'>{heading}</h3><p>{html_text.escape(file_name)}: every file's SHA-256 checked before"
+                " anything was written.</p>", self._signer_html(report), "<table cellspacing='0' cellpadding='4'>"]
         for label, value, note in rows:
             colour = "#c8382d" if label == "Conflicts" and conflicts else "inherit"
             html.append(f"<tr><td><b>{label}</b></td><td align='right' style='color:{colour}'><b>{value}</b></td>"
                         f"<td style='color:palette(mid)'>{note}</td></tr>")
         html.append("</table>")
+        if report.warnings:
+            html.append("<p style='color:#b06000'><b>Warnings</b></p><ul style='margin-top:0'>"
+                        + "".join(f"<li>{html_text.escape(w)}</li>" for w in report.warnings) + "</ul>")
         self.summary = QLabel("".join(html))
+        self.summary.setWordWrap(True)
+        self.summary.setMinimumWidth(520)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setObjectName("caseImportFigures")
         self.figures = {"added": added, "updated": updated, "unchanged": report.unchanged, "conflicts": conflicts}
@@ -181,6 +187,26 @@ class CaseImportSummaryDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
+
+    def _signer_html(self, report: MergeReport) -> str:
+        """Who signed the file (name and key fingerprint, and whether this store knew the key), or that nobody did."""
+        sig = report.signature
+        if not sig.signed:
+            self.signer_text = "Unsigned: who made this file cannot be checked"
+            return (f"<p style='color:#c8382d'><b>{self.signer_text}</b> (an older export, or its signature was removed);"
+                    f" {report.audit_entries_unverified} audit entries from other stores are marked unverified.</p>")
+        colour = {"new": "#b06000", "seen before": "inherit", "trusted": "#2d7d46"}.get(sig.key_status, "inherit")
+        self.signer_text = f"Signed by {sig.reviewer}"
+        return (f"<p><b>{html_text.escape(self.signer_text)}</b><br>key <tt>{sig.fingerprint}</tt><br>"
+                f"<span style='color:{colour}'>{html_text.escape(self._key_note(sig.key_status))}</span></p>")
+
+    @staticmethod
+    def _key_note(status: str) -> str:
+        return {
+            "new": "New key: never seen in this store. Compare the fingerprint with the sender before relying on it.",
+            "seen before": "Key seen before in this store.",
+            "trusted": "Trusted key: its fingerprint was checked with its owner.",
+        }.get(status, f"Key: {status}.")
 
 
 class CaseFileController(QObject):

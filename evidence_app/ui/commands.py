@@ -19,6 +19,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from evidence_app.domain.errors import UserError, ValidationError
 from evidence_app.services import evidence, incidents, placement, review, tags
 from evidence_app.services.context import Context
+from evidence_app.services.records import BASE_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -108,18 +109,28 @@ class IncidentCommand(DeskCommand):
 
 
 class EditIncidentCommand(IncidentCommand):
-    """Change incident fields; ``before``/``after`` hold Python values (datetimes, lists)."""
+    """Change incident fields; ``before``/``after`` hold Python values (datetimes, lists).
 
-    def __init__(self, desk: Desk, incident_id: str, before: dict[str, Any], after: dict[str, Any], text: str | None = None) -> None:
+    Optimistic locking: every run expects the record as the other direction left it
+    (the first run: as the panel loaded it, ``base_version``); the version each run
+    produced travels with the command. If a colleague changed one of these fields since,
+    the service refuses with a ``ConflictError`` (audited) and the command is dropped.
+    """
+
+    def __init__(
+        self, desk: Desk, incident_id: str, before: dict[str, Any], after: dict[str, Any], text: str | None = None,
+        base_version: int = BASE_ONLY,
+    ) -> None:
         names = ", ".join(k.replace("_", " ") for k in after)
         super().__init__(desk, text or f"Edit {names}", incident_id)
         self.before, self.after = before, after
+        self.version = base_version
 
     def apply(self) -> None:
-        incidents.update_incident(self.ctx, self.incident_id, **self.after)
+        self.version = incidents.update_incident(self.ctx, self.incident_id, expected_version=self.version, base=self.before, **self.after).version
 
     def revert(self) -> None:
-        incidents.update_incident(self.ctx, self.incident_id, **self.before)
+        self.version = incidents.update_incident(self.ctx, self.incident_id, expected_version=self.version, base=self.after, **self.before).version
 
 
 class AddIncidentCommand(IncidentCommand):
@@ -186,15 +197,17 @@ class LinkCommand(IncidentCommand):
 class EvidenceEditCommand(IncidentCommand):
     """Grading and description of an evidence item (never its bytes)."""
 
-    def __init__(self, desk: Desk, incident_id: str, evidence_id: str, before: dict[str, Any], after: dict[str, Any]) -> None:
+    def __init__(self, desk: Desk, incident_id: str, evidence_id: str, before: dict[str, Any], after: dict[str, Any], base_version: int = BASE_ONLY) -> None:
         super().__init__(desk, "Grade evidence" if {"reliability", "credibility"} & set(after) else "Edit evidence", incident_id)
         self.evidence_id, self.before, self.after = evidence_id, before, after
+        self.version = base_version
 
+    # Locked like EditIncidentCommand: never over a colleague's newer grading.
     def apply(self) -> None:
-        evidence.update_evidence(self.ctx, self.evidence_id, **self.after)
+        self.version = evidence.update_evidence(self.ctx, self.evidence_id, expected_version=self.version, base=self.before, **self.after).version
 
     def revert(self) -> None:
-        evidence.update_evidence(self.ctx, self.evidence_id, **self.before)
+        self.version = evidence.update_evidence(self.ctx, self.evidence_id, expected_version=self.version, base=self.after, **self.before).version
 
 
 class ParticipantCommand(IncidentCommand):
@@ -205,17 +218,18 @@ class ParticipantCommand(IncidentCommand):
         super().__init__(desk, text, incident_id)
         self.vessel_ref, self.before, self.after = vessel_ref, before, after
 
-    def _set(self, values: dict[str, Any] | None) -> None:
+    def _set(self, values: dict[str, Any] | None, base: dict[str, Any] | None) -> None:
+        # Each direction expects the participant as the other one left it (None: absent).
         if values is None:
-            incidents.remove_participant(self.ctx, self.incident_id, self.vessel_ref)
+            incidents.remove_participant(self.ctx, self.incident_id, self.vessel_ref, expected_version=BASE_ONLY, base=base)
         else:
-            incidents.set_participant(self.ctx, self.incident_id, self.vessel_ref, **values)
+            incidents.set_participant(self.ctx, self.incident_id, self.vessel_ref, expected_version=BASE_ONLY, base=base, **values)
 
     def apply(self) -> None:
-        self._set(self.after)
+        self._set(self.after, self.before)
 
     def revert(self) -> None:
-        self._set(self.before)
+        self._set(self.before, self.after)
 
 
 class TagCommand(DeskCommand):
@@ -260,7 +274,9 @@ class ReviewCommand(IncidentCommand):
         self.was_proposal = False
 
     def apply(self) -> None:
-        events = review.review(self.ctx, self.incident_id, self.target, rationale=self.rationale)
+        # Based on the status the panel showed: a colleague's decision since is a conflict.
+        events = review.review(self.ctx, self.incident_id, self.target, rationale=self.rationale,
+                               expected_version=BASE_ONLY, base_status=self.from_status)
         self.was_proposal = events[-1].kind == "proposal"
         self.result_status = events[-1].from_status if self.was_proposal else events[-1].to_status
 

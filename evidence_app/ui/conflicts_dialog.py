@@ -1,4 +1,6 @@
-"""Merge conflicts from case-file imports: each record's two versions side by side, settled by Keep mine / Take theirs.
+"""Conflicts shown as a record's two versions side by side: merge conflicts from case-file
+imports (settled by Keep mine / Take theirs), and a save refused because a colleague changed
+the record first (``EditConflictDialog``).
 
 A conflict is a record changed both here and in the file since the two stores last
 agreed. The dialog lists the open ones; the selected one shows every field of the local
@@ -8,6 +10,7 @@ audited ``services.casefiles.resolve_conflict`` call.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from evidence_app.domain.errors import ConflictError
 from evidence_app.services import casefiles
 from evidence_app.services.context import Context
 from evidence_app.ui.models.detail_models import ListTableModel
@@ -267,3 +271,55 @@ class ConflictsDialog(QDialog):
         self.resolved.emit(conflict["id"], choice)
         self.reload()
         return True
+
+
+class EditDiffModel(RecordDiffModel):
+    """A refused save: what you wanted beside what the record holds now (one row per field)."""
+
+    HEADERS = ("Field", "You wanted", "Now in the store")
+
+
+class EditConflictDialog(QDialog):
+    """A save refused by optimistic locking: both versions, who changed the record, and nothing lost.
+
+    The refusal is already in the audit log; the panels reload, so the user decides again
+    on the current values.
+    """
+
+    def __init__(self, exc: ConflictError, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("editConflictDialog")
+        self.setWindowTitle("Changed by someone else")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.resize(640, 300)
+        # Names and titles come from the store (and case files): escaped in this rich-text label.
+        who = html.escape(exc.changed_by or "someone else")
+        when = f" at {html.escape(exc.changed_at[:19].replace('T', ' '))} UTC" if exc.changed_at else ""
+        intro = QLabel(
+            f"{exc.entity.capitalize()} “{html.escape(exc.label)}” was changed by <b>{who}</b>{when} after your edit was based on it "
+            f"(version {exc.expected_version}, now {exc.current_version}). Your change was <b>not</b> saved; "
+            "the attempt is recorded in the audit log. Look at the current values and decide again."
+        )
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        intro.setWordWrap(True)
+        self.intro = intro
+        self.diff = EditDiffModel(self)
+        wanted = {name: w for name, (w, _c) in exc.fields.items()}
+        current = {name: c for name, (_w, c) in exc.fields.items()}
+        self.diff.set_conflict({"fields": list(exc.fields), "local_record": wanted, "incoming_record": current})
+        view = QTableView()
+        view.setModel(self.diff)
+        view.setAccessibleName("Your version and the current one")
+        view.verticalHeader().hide()
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = view.horizontalHeader()
+        header.setSectionResizeMode(RecordDiffModel.FIELD, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(RecordDiffModel.MINE, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(RecordDiffModel.THEIRS, QHeaderView.ResizeMode.Stretch)
+        self.view = view
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(view, 1)
+        layout.addWidget(buttons)

@@ -59,6 +59,13 @@ class DeskMap(QObject):
         self._filter_timer.timeout.connect(self._start_filter)
         self.view = MapView(case_map)
         self.view.setAccessibleName("Map of the case")
+        # The user's own basemaps (evidence-app basemap add / File ▸ Add Basemap…); one that
+        # cannot be opened is noted, never a reason for the map not to start.
+        from evidence_app.services import basemaps
+
+        tiles, self.basemap_problems = basemaps.open_basemaps()
+        for package in tiles:
+            self.view.site.add_mbtiles(package)
         self.loaded = False  # the page was asked to load
         self.ready = False  # the page has drawn its first layers
         self.selected: str | None = None

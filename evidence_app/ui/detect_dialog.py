@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from evidence_app.analysis.detection import Detection
 from evidence_app.domain.errors import Cancelled, UserError, ValidationError
+from evidence_app.domain.limits import DETECTION_RANGES
 from evidence_app.domain.geo import parse_bbox
 from evidence_app.domain.timeparse import format_utc, parse_utc
 from evidence_app.services import cases, detect
@@ -33,14 +34,16 @@ from evidence_app.workers.tasks import Task, TaskRunner
 
 KIND_LABELS = {"encounters": "Encounters (rendezvous)", "gaps": "AIS gaps (going dark)",
                "loitering": "Loitering", "identity": "Identity (jumps, renames, reflagging)"}
-# Spin box: (label, parameter field, minimum, maximum, decimals, suffix) — shown when the detector has the field.
+# Spin box: (label, parameter field, decimals, suffix) — shown when the detector has the field. The
+# ranges are the ones the service enforces (``domain.limits.DETECTION_RANGES``), shown as a tooltip.
 PARAMETERS = (
-    ("Distance", "max_distance_m", 10, 20_000, 0, " m"),
-    ("Minimum duration", "min_hours", 0.5, 240, 1, " h"),
-    ("Median speed below", "max_speed_kn", 0.1, 20, 1, " kn"),
-    ("Distance from shore", "min_shore_m", 0, 200_000, 0, " m"),
-    ("Silence of at least", "min_gap_hours", 0.5, 240, 1, " h"),
-    ("Implausible above", "max_plausible_kn", 5, 500, 0, " kn"),
+    ("Distance", "max_distance_m", 0, " m"),
+    ("Minimum duration", "min_hours", 2, " h"),
+    ("Median speed below", "max_speed_kn", 1, " kn"),
+    ("Distance from shore", "min_shore_m", 0, " m"),
+    ("Away from ports and anchorages", "port_radius_m", 0, " m"),
+    ("Silence of at least", "min_gap_hours", 2, " h"),
+    ("Implausible above", "max_plausible_kn", 0, " kn"),
 )
 COL_CHECK, COL_KIND, COL_START, COL_HOURS, COL_MMSI, COL_PLACE, COL_MEASURE = range(7)
 HEADERS = ("", "Kind", "Start (UTC)", "Hours", "MMSI", "Lat, lon", "Measurements")
@@ -76,11 +79,15 @@ class DetectDialog(QDialog):
         form.addRow("Vessels", self.vessels)
         self.spins: dict[str, QDoubleSpinBox] = {}
         self._spin_labels: dict[str, QLabel] = {}
-        for label, name, low, high, decimals, suffix in PARAMETERS:
+        for label, name, decimals, suffix in PARAMETERS:
+            rng = DETECTION_RANGES[name]
             spin = QDoubleSpinBox(objectName=f"param_{name}")
-            spin.setRange(low, high)
             spin.setDecimals(decimals)
+            spin.setRange(rng.low, rng.high)
             spin.setSuffix(suffix)
+            # A typed value outside the range is not silently clamped away: the tooltip says the range
+            # and the service refuses anything outside it with the same words.
+            spin.setToolTip(f"{label}: {rng.describe()}" + (" (0 turns the rule off)" if rng.low == 0 else ""))
             self.spins[name] = spin
             self._spin_labels[name] = QLabel(label)
             form.addRow(self._spin_labels[name], spin)
@@ -150,7 +157,9 @@ class DetectDialog(QDialog):
         params_type = detect.PARAMS_TYPES[kind]
         defaults = params_type()
         values = {name: spin.value() for name, spin in self.spins.items() if hasattr(defaults, name)}
-        return params_type(**values)
+        params = params_type(**values)
+        detect.check_params(params)  # the same ranges, and words, as the command line
+        return params
 
     def _busy(self, busy: bool) -> None:
         self.run_button.setEnabled(not busy)
@@ -234,10 +243,27 @@ class DetectDialog(QDialog):
                       _measurements(det))
             for col, text in enumerate(values, start=COL_KIND):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+        for exclusion in run.excluded:
+            # Left-out candidates are listed after the detections, greyed and not checkable.
+            det = exclusion.detection
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            place = "" if det.lat is None else f"{det.lat:.4f}, {det.lon:.4f}"
+            values = (f"left out: {exclusion.reason.replace('_', ' ')}", format_utc(det.start), f"{det.hours:.1f}",
+                      " ".join(map(str, det.mmsis)), place, exclusion.detail)
+            for col, text in enumerate(values, start=COL_KIND):
+                item = QTableWidgetItem(text)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                item.setForeground(self.palette().placeholderText())
+                self.table.setItem(row, col, item)
         self.table.blockSignals(False)
         self.table.resizeColumnsToContents()
-        self.status.setText(f"{len(self.detections)} found in {run.positions:,} positions of {run.vessels:,} vessels. "
-                            "Check the rows to record as suspected incidents.")
+        left_out = ""
+        if run.excluded:
+            counts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(run.excluded_counts().items()))
+            left_out = f" {len(run.excluded)} left out by place rules ({counts}), listed below them."
+        self.status.setText(f"{len(self.detections)} found in {run.positions:,} positions of {run.vessels:,} vessels."
+                            f"{left_out} Check the rows to record as suspected incidents.")
         self.detectionsReady.emit(len(self.detections))
 
     def create_incidents(self) -> Task | None:

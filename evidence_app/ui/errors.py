@@ -29,6 +29,13 @@ def configure_log_file(path: Path) -> Path | None:
         old.close()
     root.addHandler(handler)
     root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    # Libraries' warnings (Pillow's DecompressionBombWarning...) belong in the log, not on stderr.
+    logging.captureWarnings(True)
+    warnings_log = logging.getLogger("py.warnings")
+    for old in [h for h in warnings_log.handlers if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path]:
+        warnings_log.removeHandler(old)
+    warnings_log.addHandler(handler)
+    warnings_log.propagate = False
     return path
 
 

@@ -54,7 +54,8 @@ from evidence_app.workers.tasks import Task, TaskRunner
 TITLES = {"ais": "Import AIS positions", "vessels": "Import a vessel registry", "events": "Import detected events"}
 FORMATS = {
     "ais": [("auto", "Recognise from content"), ("marinecadastre", "MarineCadastre CSV"), ("nmea", "NMEA (!AIVDM)"), ("csv", "Other CSV")],
-    "vessels": [("auto", "Recognise from content"), ("csv", "CSV with a header"), ("json", "JSON / GeoJSON"), ("ofac-sdn", "OFAC SDN.CSV")],
+    "vessels": [("auto", "Recognise from content"), ("csv", "CSV with a header"), ("json", "JSON / GeoJSON"), ("ofac-sdn", "OFAC SDN.CSV"),
+                ("un-xml", "UN Security Council consolidated list (XML)")],
     "events": [("auto", "CSV or GeoJSON (recognised)")],
 }
 FILE_FILTERS = {

@@ -33,6 +33,7 @@ from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES, metric_rows
 from evidence_app.domain.timeparse import parse_utc
 from evidence_app.services import incidents, tags
+from evidence_app.services.records import BASE_ONLY
 from evidence_app.storage.models import Designation, Incident
 from evidence_app.ui.commands import Desk, EditIncidentCommand, ParticipantCommand, TagCommand
 from evidence_app.ui.models.detail_models import ParticipantItem, ParticipantModel
@@ -95,6 +96,7 @@ class IncidentDetail(QWidget):
         self.desk = desk
         self.incident_id: str | None = None
         self.values: dict[str, Any] = {}
+        self.version = BASE_ONLY
         self._loading = False
         # field name -> (widget, parse(text) -> value, format(value) -> text)
         self.fields: dict[str, tuple[QWidget, Callable[[str], Any], Callable[[Any], str]]] = {}
@@ -286,6 +288,7 @@ class IncidentDetail(QWidget):
             self.setEnabled(True)
             self.header.setText(incident.title or "(untitled incident)")
             self.values = {name: getattr(incident, name) for name in (*self.fields, "indicators", "assessment")}
+            self.version = incident.version  # what an edit from this panel is based on
             for name, (widget, _parse, fmt) in self.fields.items():
                 self._set_text(widget, fmt(self.values[name]))
             for key, check in self.indicator_checks.items():
@@ -381,7 +384,8 @@ class IncidentDetail(QWidget):
     def push_edit(self, after: dict[str, Any], text: str | None = None) -> bool:
         assert self.incident_id is not None
         before = {k: self.values.get(k) for k in after}
-        return self.desk.perform(EditIncidentCommand(self.desk, self.incident_id, before, after, text), on_invalid=self.mark_error)
+        return self.desk.perform(EditIncidentCommand(self.desk, self.incident_id, before, after, text, base_version=self.version),
+                                 on_invalid=self.mark_error)
 
     def _indicators_changed(self, _checked: bool) -> None:
         if self._loading or not self.incident_id:

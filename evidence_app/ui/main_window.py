@@ -36,12 +36,13 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
-from evidence_app.domain.errors import Cancelled, UserError
-from evidence_app.services import cases, demo, evidence, photos
+from evidence_app.domain.errors import Cancelled, ConflictError, UserError
+from evidence_app.services import cases, checkpoints, demo, evidence, photos
 from evidence_app.services.context import Context
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.casefile_actions import CaseFileController
 from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, PlaceCommand
+from evidence_app.ui.conflicts_dialog import EditConflictDialog
 from evidence_app.ui.errors import configure_log_file, show_error
 from evidence_app.ui.evidence_panel import EvidencePanel
 from evidence_app.ui.import_dialogs import ImportController
@@ -128,7 +129,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.settings = settings or QSettings(APP_SLUG, "desk")
         self.log_path = configure_log_file(log_path or default_log_path())
-        self.last_error_box: QMessageBox | None = None
+        self.last_error_box: QMessageBox | QDialog | None = None
         self.desk = Desk(ctx, self.report_error, self)
         self.runner = TaskRunner(self)
         self.attach_task: Task | None = None
@@ -262,6 +263,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Export &Report…", lambda: self.casefiles.open_export("report"), tip="Write the case report as PDF or HTML")
         self._action(file_menu, "Export &GeoJSON / KML…", lambda: self.casefiles.open_export("geo"), tip="Write incidents and tracks as KML or GeoJSON")
         file_menu.addSeparator()
+        self.add_basemap_action = self._action(file_menu, "Add &Basemap…", self.choose_basemap,
+                                               tip="Add an MBTiles file as an offline basemap of the map")
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
         self.undo_action = self.desk.undo_stack.createUndoAction(self, "&Undo")
@@ -303,6 +307,15 @@ class MainWindow(QMainWindow):
     def report_error(self, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
             self.statusBar().showMessage("Cancelled: nothing was changed.", 8000)
+            return
+        if isinstance(exc, ConflictError):
+            # Both versions side by side; the panels reload so the next edit starts from the current values.
+            dialog = EditConflictDialog(exc, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+            self.last_error_box = dialog
+            for incident_id in {exc.record_id if exc.entity == "incident" else None, self.current_incident} - {None}:
+                self._incident_changed(incident_id)  # type: ignore[arg-type]
             return
         self.last_error_box = show_error(self, exc, self.log_path)
 
@@ -497,6 +510,26 @@ class MainWindow(QMainWindow):
         self.list_panel.text_edit.setFocus()
         self.list_panel.text_edit.selectAll()
 
+    # -- basemaps -------------------------------------------------------------------------
+    def choose_basemap(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a basemap", "", "MBTiles (*.mbtiles);;All files (*)")
+        if path:
+            self.add_basemap(path)
+
+    def add_basemap(self, path: str) -> bool:
+        """Register an MBTiles file (shared with ``evidence-app basemap add``) and show it in the map."""
+        from evidence_app.services import basemaps
+
+        try:
+            entry = basemaps.add_basemap(path)
+            if self.desk_map is not None:
+                self.desk_map.view.add_mbtiles(entry.path)
+        except UserError as exc:
+            self.report_error(exc)
+            return False
+        self.statusBar().showMessage(f"Basemap {entry.name!r} added: choose it in the map's layer switcher.", 8000)
+        return True
+
     # -- attaching ------------------------------------------------------------------------
     def choose_files_to_attach(self) -> None:
         if not self.current_incident:
@@ -650,4 +683,6 @@ class MainWindow(QMainWindow):
         # streamed are inert objects without rows), so nothing is left half-attached.
         self.runner.shutdown()
         self.save_layout()
+        # The end of a desk session anchors the audit chain: a signed checkpoint of its head.
+        checkpoints.sign_head_quietly(self.ctx, "end of desk session")
         super().closeEvent(event)

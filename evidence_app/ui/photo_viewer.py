@@ -33,6 +33,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
+    QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsPathItem,
     QGraphicsPixmapItem,
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QListWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -353,6 +355,12 @@ class PhotoViewer(QWidget):
         bottom.addWidget(self.gsd_box)
         layout.addLayout(bottom)
         layout.addWidget(self.check_label)
+        # AIS at capture time (models that can check it: the desk's PhotoHandle).
+        self.ais_list = QListWidget(objectName="aisAtCapture")
+        self.ais_list.setVisible(False)
+        self.ais_list.setMaximumHeight(self.ais_list.fontMetrics().lineSpacing() * 7 + 8)
+        layout.addWidget(self.ais_list)
+        self._ais_items: list[QGraphicsEllipseItem] = []
 
         # The preview covers the whole image at once, beneath the tiles.
         self.preview_item = QGraphicsPixmapItem(QPixmap(str(model.preview_path)))
@@ -406,12 +414,48 @@ class PhotoViewer(QWidget):
         fit.triggered.connect(self.fit)
         for act in (undo, redo, delete, fit):
             self.toolbar.addAction(act)
+        if callable(getattr(self.model, "ais_check", None)):
+            self.ais_action = QAction("AIS at capture", self)
+            self.ais_action.setToolTip("Vessels whose AIS, interpolated to the capture time, lies in the photo; "
+                                       "marked hulls with no AIS within 1.5 km are dark vessels")
+            self.ais_action.triggered.connect(self.show_ais)
+            self.toolbar.addAction(self.ais_action)
         self.gsd_box = QDoubleSpinBox()
         self.gsd_box.setDecimals(3)
         self.gsd_box.setRange(0, 100_000)
         self.gsd_box.setSpecialValueText("unknown")
         self.gsd_box.setValue(self.model.gsd_m or 0)
         self.gsd_box.setToolTip("Ground sample distance, from the georeferencing or typed in")
+
+    @Slot()
+    def show_ais(self) -> None:
+        """List (and mark on the photo) the vessels AIS places in the footprint at capture time, and the dark hulls."""
+        for item in self._ais_items:
+            self.scene.removeItem(item)
+        self._ais_items = []
+        self.ais_list.clear()
+        self.ais_list.setVisible(True)
+        try:
+            check = self.model.ais_check()  # type: ignore[attr-defined]
+        except UserError as exc:
+            self.ais_list.addItem(str(exc))
+            return
+        self.ais_list.addItem(f"{len(check.vessels)} vessel(s) in the photo at {check.capture_time} (AIS interpolated)")
+        radius = max(self.model.width, self.model.height) / 150
+        for v in check.vessels:
+            heading = "?" if v.heading_deg is None else f"{v.heading_deg:.0f}°"
+            self.ais_list.addItem(f"{v.mmsi} {v.name or ''}: {v.distance_m:,.0f} m from the centre, heading {heading}")
+            if v.x is not None and v.y is not None:
+                mark = QGraphicsEllipseItem(v.x - radius, v.y - radius, 2 * radius, 2 * radius)
+                mark.setPen(QPen(QColor("#00e5ff"), 0))
+                mark.setToolTip(f"AIS {v.mmsi} {v.name or ''}")
+                mark.setZValue(5)
+                self.scene.addItem(mark)
+                self._ais_items.append(mark)
+        for h in check.hulls:
+            near = "no AIS position" if h.nearest_m is None else f"nearest AIS {h.nearest_mmsi} at {h.nearest_m:,.0f} m"
+            verdict = "DARK VESSEL" if h.dark else "matched"
+            self.ais_list.addItem(f"hull {h.label or h.annotation_id[:8]}: {near} → {verdict}")
 
     @Slot(str)
     def _undo_text(self, text: str) -> None:

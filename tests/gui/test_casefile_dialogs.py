@@ -166,6 +166,60 @@ def test_a_tampered_case_file_is_refused_with_the_reason_and_writes_nothing(qtbo
     box.close()
 
 
+def test_the_import_summary_shows_who_signed_and_whether_the_key_is_known(qtbot, window, ctx, sample_case, laptop, tmp_path):
+    from evidence_app.storage import signing
+
+    case, _ = sample_case
+    f = tmp_path / "to-field.evcase"
+    casefiles.export_case(ctx, case.id, f, with_report=False)
+    casefiles.import_case(laptop, f)
+    back = tmp_path / "from-field.evcase"
+    casefiles.export_case(laptop, case.id, back, with_report=False)
+    field_key = signing.load_key("field-analyst")
+    window.casefiles.start_import(back)
+    qtbot.waitUntil(lambda: window.casefiles.summary is not None, timeout=20000)
+    summary = window.casefiles.summary
+    shown = summary.summary.text()
+    assert summary.signer_text == "Signed by field-analyst"
+    assert field_key.fingerprint in shown and "New key: never seen in this store" in shown
+    summary.resize(720, summary.sizeHint().height())
+    qtbot.waitExposed(summary)
+    image = summary.grab().toImage()
+    assert image.save(str(tmp_path / "import-signed.png"))
+    if os.environ.get("EVIDENCE_DESK_SCREENSHOT_DIR"):
+        image.save(os.path.join(os.environ["EVIDENCE_DESK_SCREENSHOT_DIR"], "import-signed.png"))
+    summary.close()
+    window.casefiles.summary = None
+    # The same sender again: the key is now one this store has seen.
+    casefiles.export_case(laptop, case.id, back, with_report=False)
+    window.casefiles.start_import(back)
+    qtbot.waitUntil(lambda: window.casefiles.summary is not None, timeout=20000)
+    assert "Key seen before in this store" in window.casefiles.summary.summary.text()
+    window.casefiles.summary.close()
+
+
+def test_an_unsigned_file_is_shown_as_unsigned_with_its_warnings(qtbot, window, laptop, tmp_path):
+    from datetime import UTC, datetime
+
+    from evidence_app.casefile.export import export_case as write_case_file
+    from evidence_app.services import cases, review
+
+    field_case = cases.create_case(laptop, "Field notes")
+    inc = incidents.add_incident(laptop, field_case.id, start_utc=datetime(2019, 4, 2, tzinfo=UTC), lat=37.0, lon=124.0, title="Seen from the patrol boat")
+    review.review(laptop, inc.id, "under_review", rationale="photos pending")
+    old = tmp_path / "older-version.evcase"
+    write_case_file(laptop.store, field_case.id, old, exported_by="field-analyst", with_report=False)  # as older versions wrote
+    window.casefiles.start_import(old)
+    qtbot.waitUntil(lambda: window.casefiles.summary is not None, timeout=20000)
+    summary = window.casefiles.summary
+    assert summary.signer_text.startswith("Unsigned")
+    assert "unsigned case file" in summary.summary.text()
+    summary.resize(720, summary.sizeHint().height())
+    qtbot.waitExposed(summary)
+    assert summary.grab().toImage().save(str(tmp_path / "import-unsigned.png"))
+    summary.close()
+
+
 def test_conflict_models_pass_qtmodeltester(qapp, qtmodeltester):
     conflict = {"id": "c1", "case_id": "k", "record_type": "incident", "record_id": "r" * 36, "fields": {"title": {}, "lat": {}},
                 "created_at": "2024-05-15T10:00:00+00:00", "local_record": {"title": "a", "lat": 1.0, "tags": ["x"], "version": 3},

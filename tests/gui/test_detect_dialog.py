@@ -98,3 +98,21 @@ def test_cancel_leaves_the_table_alone(qtbot, dialog, monkeypatch):
         pass
     assert "Cancelled" in dlg.status.text() and dlg.table.rowCount() == 0
     assert dlg.run_button.isEnabled()
+
+
+def test_ranges_are_shown_and_left_out_candidates_are_listed_with_their_reason(qtbot, dialog):
+    dlg, _ = dialog
+    spin = dlg.spins["max_distance_m"]
+    assert spin.minimum() == 10 and "10 to 20000 m" in spin.toolTip()
+    spin.setValue(0.5)  # typed as kilometres: the box holds it at the lower bound, the tooltip says why
+    assert spin.value() == 10
+    assert "0 turns the rule off" in dlg.spins["port_radius_m"].toolTip()
+    dlg.spins["max_distance_m"].setValue(500)
+    dlg.spins["min_shore_m"].setValue(200_000)  # the demo meeting lies closer than that to the Zhoushan islands
+    with qtbot.waitSignal(dlg.detectionsReady, timeout=20_000) as ready:
+        dlg.run_detection()
+    assert ready.args == [0]
+    assert dlg.table.rowCount() == 1
+    assert dlg.table.item(0, COL_KIND).text() == "left out: near shore"
+    assert dlg.table.item(0, COL_CHECK) is None  # cannot be made an incident
+    assert "1 left out by place rules (1 near shore)" in dlg.status.text()

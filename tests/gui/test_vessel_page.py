@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings, Qt
 from sqlalchemy import select
 
 from evidence_app.services import demo, vessels
+from evidence_app.storage import audit
 from evidence_app.storage.models import Designation, Vessel, VesselIdentity
 from evidence_app.ui.main_window import MainWindow
 from evidence_app.ui.models.detail_models import ParticipantModel
@@ -36,6 +37,7 @@ def designate(ctx, imo, program="DPRK3", reference="SDN 40123 (demo)"):
         vessel = s.scalar(select(Vessel).where(Vessel.imo == imo))
         s.add(Designation(vessel_id=vessel.id, authority="OFAC", program=program, reference=reference,
                           listed_on=datetime(2018, 2, 23, tzinfo=UTC), remarks="Vessel subject to the DPRK sanctions (demo entry)"))
+        audit.record(s, ctx.actor, "test.designate", "vessel", vessel.id)  # every write is audited (or refused)
         return vessel.id
 
 
@@ -47,6 +49,7 @@ def add_history(ctx, vessel_id):
             VesselIdentity(vessel_id=vessel_id, name="CHON MA SAN", flag="North Korea", mmsi=445123000, call_sign="HMXX",
                            first_seen=datetime(2016, 7, 1, tzinfo=UTC), last_seen=datetime(2019, 3, 11, tzinfo=UTC), source="AIS"),
         ])
+        audit.record(s, ctx.actor, "test.identity_history", "vessel", vessel_id)
 
 
 def test_participant_double_click_opens_the_page_with_badge_history_and_incidents(qtbot, window, ctx, sample_case):

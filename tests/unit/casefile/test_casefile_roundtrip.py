@@ -104,10 +104,11 @@ def test_manifest_lists_every_file_with_size_and_hash(workstation, tmp_path: Pat
     with zipfile.ZipFile(out) as zf:
         manifest = json.loads(zf.read("manifest.json"))
         names = set(zf.namelist())
-    assert manifest["format_version"] == 1 and manifest["generator"] == "Evidence Review"
+    assert manifest["format_version"] == 2 and manifest["generator"] == "Evidence Review"
     assert manifest["case"]["caveat"] == "OFFICIAL-SENSITIVE"
     listed = {f["path"] for f in manifest["files"]}
-    assert listed == names - {"manifest.json"}
+    assert listed == names - {"manifest.json", "manifest.sig"}  # the signature covers the manifest, so it cannot be listed
+    assert manifest["signer"]["reviewer"] == "analyst-a" and "records/attestations.json" in listed
     assert result.evidence_files == 2
     with ws.store.read() as s:
         photo = s.get(Evidence, ids["photo"])

@@ -34,6 +34,22 @@ def rewrite(src: Path, dst: Path, change) -> Path:
     return dst
 
 
+def unsigned(change):
+    """``change``, and the signature stripped: the most a holder who edits a file can do is pass it off as unsigned."""
+
+    def strip(name, data):
+        if name == mf.SIGNATURE:
+            return None
+        data = change(name, data)
+        if name == mf.MANIFEST and data is not None:
+            m = json.loads(data)
+            m.pop("signer", None)
+            data = json.dumps(m).encode()
+        return data
+
+    return strip
+
+
 def store_snapshot(ctx) -> tuple[list[str], int]:
     objects = sorted(p.name for p in (ctx.store.objects.root / "sha256").glob("*/*/*"))
     with ctx.store.read() as s:
@@ -102,6 +118,9 @@ def test_a_record_edited_with_a_recomputed_manifest_still_lands_only_if_consiste
         return data
 
     bad = rewrite(staged, tmp_path / "edited.evcase", fix)
+    assert_refused(new_store("signed"), bad, "manifest.sig: the signature does not match the manifest")
+    # Passed off as unsigned, the edit still meets the content checks.
+    bad = rewrite(staged, tmp_path / "edited-unsigned.evcase", unsigned(fix))
     assert_refused(new_store("laptop"), bad, "has no matching file in the case file")
 
 
@@ -180,6 +199,8 @@ def test_an_altered_audit_entry_is_refused(exported, new_store, tmp_path):
         return data
 
     bad = rewrite(staged, tmp_path / "audit2.evcase", fix)
+    assert_refused(new_store("signed"), bad, "manifest.sig: the signature does not match the manifest")
+    bad = rewrite(staged, tmp_path / "audit3.evcase", unsigned(fix))
     assert_refused(new_store("laptop"), bad, r"records/audit.jsonl:1: audit entry 1 .* was altered")
 
 

@@ -48,7 +48,8 @@ def test_acceptance_flow(cli, shared_data, tmp_path):
     entries = cli.json("audit")
     assert [e["action"] for e in entries] == [
         "case.create", "vessel.create", "vessel.create", "incident.create",
-        "evidence.add", "evidence.link", "incident.review", "incident.review",
+        # attach takes the desk's route: a photo is imported (capture time, GPS position)
+        "evidence.add", "photo.import", "evidence.link", "incident.review", "incident.review",
     ]
     assert cli.json("audit", "--entity", inc["id"][:8])[0]["action"] == "incident.create"
     code, out, _ = cli("verify")

@@ -166,3 +166,38 @@ def test_event_figures_reach_the_list_row_and_the_report(ctx, case_id, tmp_path:
     html = out.read_text(encoding="utf-8")
     for text in ("Distance between vessels (imported event)", "36 m", "0.8 kn", "6.7 h"):
         assert text in html
+
+
+def test_the_desks_column_table_needs_nothing_chosen_for_gfw_files(tmp_path: Path) -> None:
+    from evidence_app.ingest.columns import plan_columns
+
+    for name, header in (("encounter-events.csv", ENCOUNTER_HEADER), ("loitering-events.csv", LOITERING_HEADER),
+                         ("gaps.csv", GAP_HEADER), ("port-visits.csv", PORT_VISIT_HEADER)):
+        plan = plan_columns(write_csv(tmp_path / name, header, []), "events")
+        assert plan is not None and plan.missing == [], (name, plan.columns)
+
+
+def test_event_figures_and_malformed_mmsis_travel_in_case_files(ctx, case_id, tmp_path: Path, fresh_ctx) -> None:
+    from evidence_app.domain.errors import UserError
+    from evidence_app.services import casefiles
+
+    path = write_csv(tmp_path / "encounter-events.csv", ENCOUNTER_HEADER, [
+        [1234567, 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1422, 152.8911,
+         6.6667, 0.0362, 0.7761],
+    ])
+    imports.import_incidents(ctx, path, case_id)
+    out = tmp_path / "gfw.evcase"
+    casefiles.export_case(ctx, case_id, out, with_report=False)
+    with fresh_ctx() as (other, _folder):
+        casefiles.import_case(other, out)
+        with other.store.read() as s:
+            inc = s.scalars(select(Incident)).one()
+            assert inc.metrics == {"distance_m": 36.2, "speed_kn": 0.7761, "duration_h": 6.6667}
+            assert {v.mmsi_as_given for v in s.scalars(select(Vessel))} == {"1234567", None}
+    # A case file's record whose figures are not figures, or whose malformed MMSI is not digits, is refused.
+    from evidence_app.casefile.validate import check_record_fields
+
+    with pytest.raises(UserError, match="metrics"):
+        check_record_fields("incident", {"id": "9f1c0000-0000-0000-0000-000000000000", "metrics": {"distance_m": [[1]]}}, 0)
+    with pytest.raises(UserError, match="mmsi_as_given"):
+        check_record_fields("vessel", {"id": "9f1c0000-0000-0000-0000-000000000000", "mmsi_as_given": "<b>1</b>"}, 0)

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_app.domain.errors import UserError
-from evidence_app.mapview.geo import (
+from evidence_app.domain.antimeridian import (
     crosses_antimeridian,
     split_line,
     split_polygon,
     split_ring,
     unwrap,
 )
+from evidence_app.domain.errors import UserError
 from evidence_app.mapview.layers import Footprint, IncidentPoint, MapData, Overlay, Track
 from evidence_app.mapview.mbtiles import MBTiles
 from evidence_app.mapview.server import MapSite

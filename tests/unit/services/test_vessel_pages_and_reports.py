@@ -63,6 +63,7 @@ def test_vessel_profile_and_list(ctx, sample_case):
     with ctx.store.write() as s:
         v = s.query(Vessel).filter_by(imo=9123453).one()
         s.add(Designation(vessel_id=v.id, authority="OFAC", program="DPRK3", reference="SDN 1"))
+        audit.record(s, ctx.actor, "test.designate", "vessel", v.id)  # every write is audited (or refused)
     profile = vessels.vessel_profile(ctx, "445123000")
     assert profile.vessel.name == "CHON MA SAN" and [d.program for d in profile.designations] == ["DPRK3"]
     assert [(i.incident_id, i.role, i.case_title) for i in profile.incidents] == [(incident.id, "receiver", "Yellow Sea 2019")]

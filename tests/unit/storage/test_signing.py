@@ -49,3 +49,9 @@ def test_fingerprints_are_accepted_as_typed():
     assert signing.normalise_fingerprint(shown.replace(" ", ":").upper()) == shown
     with pytest.raises(UserError, match="64 hex digits"):
         signing.normalise_fingerprint("abcd")
+
+
+def test_tests_never_touch_the_real_config_folder(isolated_config):
+    # The autouse fixture in tests/conftest.py points every test (and its child processes) elsewhere.
+    assert signing.default_config_dir() == isolated_config
+    assert signing.key_path("Kim Analyst").is_relative_to(isolated_config)

@@ -97,7 +97,7 @@ def test_cancelled_put_leaves_nothing(store, tmp_path):
     with pytest.raises(Cancelled):
         store.objects.put_file(src, progress=progress, cancel=token)
     assert list(store.objects.iter_objects()) == []
-    assert list((store.objects.root / "tmp").iterdir()) == []
+    assert list((store.objects.root / "tmp").rglob("*.part")) == []
 
 
 def test_missing_file_error_names_it(store, tmp_path):
