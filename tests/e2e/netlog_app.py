@@ -7,6 +7,7 @@ request: that proves the test's detector can fail.
 
 import os
 import sys
+import time
 from pathlib import Path
 
 netlog, workdir, seconds = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
@@ -43,7 +44,20 @@ rows = window.list_panel.model.rowCount()
 for i in range(rows):
     QTimer.singleShot(2000 + 1000 * i, lambda i=i: window.list_panel.view.selectRow(i))
 QTimer.singleShot(int(seconds * 500), lambda: window.map_tabs.setCurrentIndex(1))
-QTimer.singleShot(int(seconds * 1000), app.quit)
+# Run at least `seconds`, and on until the map has drawn the demo case (a loaded machine
+# draws later): the log must cover the whole case being shown, whatever the load.
+deadline = time.monotonic() + max(120.0, seconds)
+
+
+def quit_when_drawn() -> None:
+    drawn = bool(seen_layers) and seen_layers[-1].get("counts", {}).get("incidents") == 3 and seen_layers[-1]["counts"].get("overlays") == 1
+    if drawn or time.monotonic() > deadline:
+        app.quit()
+    else:
+        QTimer.singleShot(500, quit_when_drawn)
+
+
+QTimer.singleShot(int(seconds * 1000), quit_when_drawn)
 app.exec()
 import json  # noqa: E402
 

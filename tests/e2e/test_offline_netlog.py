@@ -46,7 +46,7 @@ def _run(tmp_path: Path, *extra: str) -> tuple[list[str], dict]:
     log = tmp_path / "netlog.json"
     result = subprocess.run(
         [sys.executable, str(HELPER), str(log), str(tmp_path), "9", *extra],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     layers = next((json.loads(line[7:]) for line in result.stdout.splitlines() if line.startswith("LAYERS ")), {})
