@@ -4,21 +4,6 @@ import json
 
 import pytest
 
-from evidence_app.cli import main
-
-
-@pytest.fixture
-def run(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("EVIDENCE_APP_DB", str(tmp_path / "store.sqlite"))
-    monkeypatch.setenv("EVIDENCE_APP_REVIEWER", "analyst")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-
-    def _run(*args):
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def _json(run, *args):
