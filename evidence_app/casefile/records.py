@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +36,6 @@ from evidence_app.storage.models import (
     IncidentTag,
     Participant,
     ReviewEvent,
-    StoreMeta,
     SyncState,
     Tag,
     Tombstone,
@@ -46,7 +44,8 @@ from evidence_app.storage.models import (
     VesselIdentity,
 )
 
-STORE_ID_KEY = "store_id"
+# This store's id (created on first need): case files name the store they came from.
+from evidence_app.storage.checkpoints import STORE_ID_KEY, store_id  # noqa: E402,F401
 
 # Record types in the order a merge must apply them (parents before children).
 RECORD_TYPES: dict[str, type[Base]] = {
@@ -124,16 +123,6 @@ DELETABLE = ("participant", "link", "annotation", "incident")
 TOMBSTONES = "tombstones"
 # Records that never change once written: merged by adding what is missing.
 APPEND_ONLY = frozenset({"review"})
-
-
-def store_id(session: Session) -> str:
-    """This store's id (created on first need): case files name the store they came from."""
-    row = session.get(StoreMeta, STORE_ID_KEY)
-    if row is None:
-        row = StoreMeta(key=STORE_ID_KEY, value=str(uuid.uuid4()))
-        session.add(row)
-        session.flush()
-    return row.value
 
 
 def _plain(value: Any) -> Any:
