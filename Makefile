@@ -32,7 +32,7 @@ test: $(VENV)/.installed-test system-deps
 # The longer campaign behind the bounded suites of `make test`: ten processes for a minute
 # on one store, and many more fuzzed inputs per importer (docs/reliability.md).
 fuzz: $(VENV)/.installed-test system-deps
-	STRESS_PROCESSES=10 STRESS_SECONDS=60 FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:randomly \
+	HYPOTHESIS_PROFILE=fuzz STRESS_PROCESSES=10 STRESS_SECONDS=60 FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:randomly \
 		tests/e2e/test_concurrent_cli.py tests/unit/ingest/test_importer_fuzz.py -s
 
 test-core: $(VENV)/.installed-test

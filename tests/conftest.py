@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # Must be set before Qt is imported anywhere in the test process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -15,6 +16,12 @@ for _flag in ("--disable-gpu", "--no-sandbox"):
         _flags = f"{_flags} {_flag}".strip()
 os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = _flags
 os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+# Generated tests see the same cases on every run of `make test`, so CI is deterministic;
+# `make fuzz` (HYPOTHESIS_PROFILE=fuzz) searches fresh random cases and keeps what it finds.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"

@@ -86,7 +86,8 @@ def test_generated_events_become_equal_incidents(fresh_ctx, rows: list[dict], as
 
 
 INVALID = {
-    "bad_mmsi": lambda r: ["IMO-" + r[0]] + r[1:],
+    # Ten digits: too long for an MMSI. ("IMO-" + a seven-digit MMSI can be a valid IMO number.)
+    "bad_mmsi": lambda r: [r[0].rjust(10, "1")] + r[1:],
     "bad_time": lambda r: r[:2] + ["sometime"] + r[3:],
     "bad_position": lambda r: r[:4] + ["123.5"] + r[5:],
     "bad_number": lambda r: r[:6] + ["about six"] + r[7:],
