@@ -71,15 +71,18 @@ def main(argv: list[str]) -> int:
             base = result.get("baseline")
             if base:
                 higher = result.get("higher_is_better", False)
-                result["ratio"] = (result["value"] / base) if higher else (base / result["value"] if result["value"] else None)
+                result["ratio"] = (
+                    (result["value"] / base) if higher else (base / result["value"] if result["value"] else None)
+                )
             else:
                 result["ratio"] = None
             results.append(result)
             print(
                 f"{result['name']:<46} {_fmt(result['value'], result['unit']):>16}"
                 f"  baseline {_fmt(base, result['unit']):>16}"
-                f"  ratio {result['ratio']:.2f}" if result["ratio"] is not None else
-                f"{result['name']:<46} {_fmt(result['value'], result['unit']):>16}  baseline {'-':>16}  ratio    -",
+                f"  ratio {result['ratio']:.2f}"
+                if result["ratio"] is not None
+                else f"{result['name']:<46} {_fmt(result['value'], result['unit']):>16}  baseline {'-':>16}  ratio    -",
                 end="",
             )
             target = result.get("target")
@@ -94,7 +97,9 @@ def main(argv: list[str]) -> int:
         print(f"  ({name} took {time.perf_counter() - started:.0f} s)")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps({"machine": platform.platform(), "python": sys.version, "results": results}, indent=2))
+    (out / "latest.json").write_text(
+        json.dumps({"machine": platform.platform(), "python": sys.version, "results": results}, indent=2)
+    )
     return 0
 
 

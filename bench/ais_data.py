@@ -6,13 +6,14 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-HEADER = ("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
-          "Length,Width,Draft,Cargo,TransceiverClass\n")
+HEADER = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
+    "Length,Width,Draft,Cargo,TransceiverClass\n"
+)
 START = datetime(2023, 1, 1, tzinfo=UTC)
 
 
-def generate_marinecadastre(path: Path, rows: int, vessels: int = 2000, span_days: float = 30.0,
-                            seed: int = 7) -> Path:
+def generate_marinecadastre(path: Path, rows: int, vessels: int = 2000, span_days: float = 30.0, seed: int = 7) -> Path:
     """Write ``rows`` time-ordered rows for ``vessels`` ships moving over ``span_days``.
 
     Sentinels appear as in real data (SOG 102.3, heading 511, blank IMO) so the importer
@@ -22,9 +23,19 @@ def generate_marinecadastre(path: Path, rows: int, vessels: int = 2000, span_day
     fleet = []
     for i in range(vessels):
         mmsi = 200_000_000 + i * 37
-        fleet.append((mmsi, rng.uniform(-60, 60), rng.uniform(-170, 170), f"SHIP {i:05d}",
-                      "IMO9307839" if i % 3 == 0 else "", f"CS{i:05d}", rng.choice((30, 70, 80)),
-                      rng.uniform(50, 300), rng.uniform(10, 50)))
+        fleet.append(
+            (
+                mmsi,
+                rng.uniform(-60, 60),
+                rng.uniform(-170, 170),
+                f"SHIP {i:05d}",
+                "IMO9307839" if i % 3 == 0 else "",
+                f"CS{i:05d}",
+                rng.choice((30, 70, 80)),
+                rng.uniform(50, 300),
+                rng.uniform(10, 50),
+            )
+        )
     step = span_days * 86400 / max(rows, 1)
     lines: list[str] = []
     with open(path, "w", encoding="utf-8", newline="") as out:

@@ -106,13 +106,27 @@ def run(rows: int | None = None, track_rows: int | None = None, workdir: str | N
             leftover.unlink()  # free the disk before the track store
         ms = bench_track(work, track_rows)
     return [
-        {"name": "AIS import, MarineCadastre CSV (rows/s)", "value": ours, "unit": "rows/s", "baseline": baseline,
-         "higher_is_better": True, "target": TARGET_RATIO, "target_is_ratio": True,
-         "note": f"{rows:,} generated rows, one run each; baseline: sqlite3 .import of the same file into a "
-                 "bare table (ours also stores the file, parses, validates, indexes and records identities)"},
-        {"name": "AIS one-week track query (s)", "value": ms / 1000, "unit": "s", "baseline": None,
-         "higher_is_better": False, "target": TRACK_TARGET_MS / 1000, "target_is_ratio": False,
-         "note": f"median of 20 random vessels and weeks out of {track_rows:,} stored positions"},
+        {
+            "name": "AIS import, MarineCadastre CSV (rows/s)",
+            "value": ours,
+            "unit": "rows/s",
+            "baseline": baseline,
+            "higher_is_better": True,
+            "target": TARGET_RATIO,
+            "target_is_ratio": True,
+            "note": f"{rows:,} generated rows, one run each; baseline: sqlite3 .import of the same file into a "
+            "bare table (ours also stores the file, parses, validates, indexes and records identities)",
+        },
+        {
+            "name": "AIS one-week track query (s)",
+            "value": ms / 1000,
+            "unit": "s",
+            "baseline": None,
+            "higher_is_better": False,
+            "target": TRACK_TARGET_MS / 1000,
+            "target_is_ratio": False,
+            "note": f"median of 20 random vessels and weeks out of {track_rows:,} stored positions",
+        },
     ]
 
 
@@ -127,13 +141,17 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         ours, baseline = bench_import(work, args.rows)
         print(f"{'name':<28}{'value':>14}{'baseline':>14}{'ratio':>8}")
-        print(f"{'ais_import_rows_per_s':<28}{ours:>14,.0f}{baseline:>14,.0f}{ours / baseline:>8.2f}"
-              f"   (target ratio >= {TARGET_RATIO}; baseline: sqlite3 .import into a bare table)")
+        print(
+            f"{'ais_import_rows_per_s':<28}{ours:>14,.0f}{baseline:>14,.0f}{ours / baseline:>8.2f}"
+            f"   (target ratio >= {TARGET_RATIO}; baseline: sqlite3 .import into a bare table)"
+        )
         for leftover in work.glob("*.csv"):
             leftover.unlink()  # free the disk before the track store
         ms = bench_track(work, args.track_rows)
-        print(f"{'ais_track_week_ms':<28}{ms:>14.1f}{TRACK_TARGET_MS:>14.1f}{TRACK_TARGET_MS / ms:>8.2f}"
-              f"   (median of 20; {args.track_rows:,} positions stored; target < {TRACK_TARGET_MS:.0f} ms)")
+        print(
+            f"{'ais_track_week_ms':<28}{ms:>14.1f}{TRACK_TARGET_MS:>14.1f}{TRACK_TARGET_MS / ms:>8.2f}"
+            f"   (median of 20; {args.track_rows:,} positions stored; target < {TRACK_TARGET_MS:.0f} ms)"
+        )
     return 0
 
 

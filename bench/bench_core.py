@@ -58,11 +58,18 @@ def bench_attach(tmp: Path) -> list[dict[str, Any]]:
         best_attach = min(best_attach, time.perf_counter() - t)
         store.close()
     mb = GB / (1 << 20)
-    return [{
-        "name": "attach 1 GB file (MB/s)", "value": mb / best_attach, "unit": "MB/s", "baseline": mb / best_plain,
-        "higher_is_better": True, "target": 0.8, "target_is_ratio": True,
-        "note": "baseline: plain hashlib.sha256 over the same file; attach copies, hashes, fsyncs and records it",
-    }]
+    return [
+        {
+            "name": "attach 1 GB file (MB/s)",
+            "value": mb / best_attach,
+            "unit": "MB/s",
+            "baseline": mb / best_plain,
+            "higher_is_better": True,
+            "target": 0.8,
+            "target_is_ratio": True,
+            "note": "baseline: plain hashlib.sha256 over the same file; attach copies, hashes, fsyncs and records it",
+        }
+    ]
 
 
 def _insert_incidents(store: Any, case_id: str, n: int) -> None:
@@ -77,9 +84,18 @@ def _insert_incidents(store: Any, case_id: str, n: int) -> None:
     now = datetime.now(UTC)
     rows = [
         {
-            "id": new_id(), "case_id": case_id, "title": f"STS {i}", "start_utc": start + timedelta(minutes=rng.randrange(0, 5_000_000)),
-            "lat": rng.uniform(20, 42), "lon": rng.uniform(118, 132), "status": rng.choice(statuses), "indicators": [],
-            "created_at": now, "updated_at": now, "version": 1, "evidence_count": 0,
+            "id": new_id(),
+            "case_id": case_id,
+            "title": f"STS {i}",
+            "start_utc": start + timedelta(minutes=rng.randrange(0, 5_000_000)),
+            "lat": rng.uniform(20, 42),
+            "lon": rng.uniform(118, 132),
+            "status": rng.choice(statuses),
+            "indicators": [],
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "evidence_count": 0,
         }
         for i in range(n)
     ]
@@ -98,21 +114,30 @@ def bench_incidents(tmp: Path) -> list[dict[str, Any]]:
     t = time.perf_counter()
     _insert_incidents(store, case.id, 100_000)
     insert_s = time.perf_counter() - t
-    flt = incidents.IncidentFilter(case_id=case.id, statuses=["confirmed"], since=datetime(2019, 1, 1, tzinfo=UTC), bbox=(120, 25, 130, 40))
+    flt = incidents.IncidentFilter(
+        case_id=case.id, statuses=["confirmed"], since=datetime(2019, 1, 1, tzinfo=UTC), bbox=(120, 25, 130, 40)
+    )
     timings = []
     for _ in range(5):
         t = time.perf_counter()
         rows = incidents.list_incidents(ctx, flt)
         timings.append(time.perf_counter() - t)
     t = time.perf_counter()
-    page = incidents.list_incidents(ctx, incidents.IncidentFilter(case_id=case.id, limit=200, order="start_utc", descending=True))
+    page = incidents.list_incidents(
+        ctx, incidents.IncidentFilter(case_id=case.id, limit=200, order="start_utc", descending=True)
+    )
     page_s = time.perf_counter() - t
     assert rows and len(page) == 200
     store.close()
     return [
         {"name": "insert 100,000 incidents (s)", "value": insert_s, "unit": "s", "target": None},
-        {"name": "list 100k incidents, filtered (s)", "value": min(timings), "unit": "s", "target": 0.5,
-         "note": f"status + time + bbox filter over 100,000 rows; {len(rows)} rows returned"},
+        {
+            "name": "list 100k incidents, filtered (s)",
+            "value": min(timings),
+            "unit": "s",
+            "target": 0.5,
+            "note": f"status + time + bbox filter over 100,000 rows; {len(rows)} rows returned",
+        },
         {"name": "first page of 100k incidents (s)", "value": page_s, "unit": "s", "target": 0.1},
     ]
 

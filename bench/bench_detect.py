@@ -21,7 +21,9 @@ MONTH_S = 30 * 86400
 T0 = 1_704_067_200  # 2024-01-01
 
 
-def make_fleet(n_vessels: int, n_positions: int, n_planted: int, seed: int = 11) -> tuple[dict[str, Any], list[tuple[int, int, int, int]]]:
+def make_fleet(
+    n_vessels: int, n_positions: int, n_planted: int, seed: int = 11
+) -> tuple[dict[str, Any], list[tuple[int, int, int, int]]]:
     """Columns (mmsi, ts, lat, lon, sog) and the planted meetings as (mmsi_a, mmsi_b, start, end)."""
     import numpy as np
 
@@ -93,13 +95,24 @@ def run() -> list[dict[str, Any]]:
     big = measure(2000, 10_000_000, 40)
     small = measure(200, 1_000_000, 4)
     return [
-        {"name": "encounters, 10M positions / 2,000 vessels (s)", "value": big["seconds"], "unit": "s",
-         "baseline": small["seconds"] * 10, "target": 60.0,
-         "note": f"baseline: 1M positions of 200 vessels x 10 ({small['seconds']:.1f} s measured); "
-                 f"{big['found']} detections, {big['extra']} not planted"},
-        {"name": "encounters, recall of 40 planted meetings", "value": big["recall"] * 100, "unit": "%",
-         "baseline": None, "target": 100.0, "higher_is_better": True,
-         "note": f"{big['extra']} detections between vessels that were not planted (chance meetings of drifting ships)"},
+        {
+            "name": "encounters, 10M positions / 2,000 vessels (s)",
+            "value": big["seconds"],
+            "unit": "s",
+            "baseline": small["seconds"] * 10,
+            "target": 60.0,
+            "note": f"baseline: 1M positions of 200 vessels x 10 ({small['seconds']:.1f} s measured); "
+            f"{big['found']} detections, {big['extra']} not planted",
+        },
+        {
+            "name": "encounters, recall of 40 planted meetings",
+            "value": big["recall"] * 100,
+            "unit": "%",
+            "baseline": None,
+            "target": 100.0,
+            "higher_is_better": True,
+            "note": f"{big['extra']} detections between vessels that were not planted (chance meetings of drifting ships)",
+        },
     ]
 
 

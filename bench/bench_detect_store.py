@@ -43,8 +43,16 @@ def build_store(path: Path, n_vessels: int, n_positions: int, n_planted: int) ->
     order = np.argsort(cols["ts"], kind="stable")  # time order across vessels, as AIS files come
     n = order.size
     nan = np.full(n, np.nan)
-    columns = [cols["mmsi"][order], cols["ts"][order], cols["lat"][order], cols["lon"][order], cols["sog"][order],
-               nan, nan, nan]
+    columns = [
+        cols["mmsi"][order],
+        cols["ts"][order],
+        cols["lat"][order],
+        cols["lon"][order],
+        cols["sog"][order],
+        nan,
+        nan,
+        nan,
+    ]
     tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
     store = open_store(tmp, objects_dir=path.parent / (path.stem + "-objects"))
@@ -56,7 +64,7 @@ def build_store(path: Path, n_vessels: int, n_positions: int, n_planted: int) ->
             writer = PositionWriter(session, evidence.id)
             with bulk_positions(session, n):
                 for first in range(0, n, 500_000):
-                    writer.write_columns([c[first:first + 500_000] for c in columns])
+                    writer.write_columns([c[first : first + 500_000] for c in columns])
             audit.record(session, "bench", "evidence.add", "evidence", evidence.id, {"positions": n})
     finally:
         store.close()
@@ -102,8 +110,9 @@ def _child(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
 
 def detect_cli(path: Path) -> tuple[float, float, dict[str, Any]]:
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    seconds, gb, out = _child([sys.executable, "-m", "evidence_app", "--db", str(path), "--json",
-                               "detect", "encounters"], env)
+    seconds, gb, out = _child(
+        [sys.executable, "-m", "evidence_app", "--db", str(path), "--json", "detect", "encounters"], env
+    )
     return seconds, gb, json.loads(out)
 
 
@@ -114,8 +123,9 @@ def sqlite_read(path: Path) -> float:
 
 def recall(data: dict[str, Any], planted: list[tuple[int, int, int, int]]) -> tuple[float, int]:
     found = [(tuple(d["mmsis"]), d["start_ts"], d["end_ts"]) for d in data["detections"]]
-    hits = sum(1 for a, b, s, e in planted
-               if any(m == tuple(sorted((a, b))) and fs <= e and s <= fe for m, fs, fe in found))
+    hits = sum(
+        1 for a, b, s, e in planted if any(m == tuple(sorted((a, b))) and fs <= e and s <= fe for m, fs, fe in found)
+    )
     pairs = {tuple(sorted((a, b))) for a, b, *_ in planted}
     return hits / max(len(planted), 1), sum(1 for m, *_ in found if m not in pairs)
 
@@ -129,16 +139,32 @@ def run() -> list[dict[str, Any]]:
     seconds2, gb2, data2 = detect_cli(big)
     hit2, _ = recall(data2, planted_big)
     return [
-        {"name": "detect encounters CLI, 10M-position store (s)", "value": seconds, "unit": "s", "baseline": base,
-         "target": TARGET_S,
-         "note": f"baseline: plain sqlite3 reading the same 5 columns of the same store ({base:.1f} s); "
-                 f"recall {hit * 100:.0f}% of {len(planted)} planted, {extra} not planted, "
-                 f"{len(data.get('excluded', []))} excluded"},
-        {"name": "detect encounters CLI, peak memory (GB)", "value": gb, "unit": "GB", "baseline": None,
-         "target": TARGET_GB, "note": f"peak RSS of the CLI process; 20M store: {gb2:.2f} GB"},
-        {"name": "detect encounters CLI, 2x data time ratio", "value": seconds2 / seconds, "unit": "x",
-         "baseline": None, "target": TARGET_SCALING,
-         "note": f"20M positions of 4,000 vessels: {seconds2:.1f} s, recall {hit2 * 100:.0f}% of {len(planted_big)}"},
+        {
+            "name": "detect encounters CLI, 10M-position store (s)",
+            "value": seconds,
+            "unit": "s",
+            "baseline": base,
+            "target": TARGET_S,
+            "note": f"baseline: plain sqlite3 reading the same 5 columns of the same store ({base:.1f} s); "
+            f"recall {hit * 100:.0f}% of {len(planted)} planted, {extra} not planted, "
+            f"{len(data.get('excluded', []))} excluded",
+        },
+        {
+            "name": "detect encounters CLI, peak memory (GB)",
+            "value": gb,
+            "unit": "GB",
+            "baseline": None,
+            "target": TARGET_GB,
+            "note": f"peak RSS of the CLI process; 20M store: {gb2:.2f} GB",
+        },
+        {
+            "name": "detect encounters CLI, 2x data time ratio",
+            "value": seconds2 / seconds,
+            "unit": "x",
+            "baseline": None,
+            "target": TARGET_SCALING,
+            "note": f"20M positions of 4,000 vessels: {seconds2:.1f} s, recall {hit2 * 100:.0f}% of {len(planted_big)}",
+        },
     ]
 
 

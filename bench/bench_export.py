@@ -77,19 +77,35 @@ def run() -> list[dict[str, object]]:
         env = {**os.environ, "PYTHONPATH": str(root), "EVIDENCE_APP_CONFIG": str(tmp / "config")}
         out = subprocess.run(
             [sys.executable, "-c", CHILD, str(tmp / "store.sqlite"), str(tmp / "bench.evcase"), *map(str, files)],
-            check=True, capture_output=True, text=True, env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         result = json.loads(out.stdout.strip().splitlines()[-1])
         shutil.rmtree(data, ignore_errors=True)
     speed = total_mb / result["seconds"]
     zip_speed = total_mb / zip_seconds
     return [
-        {"name": "casefile export throughput (2 GB evidence)", "value": round(speed, 1), "unit": "MB/s",
-         "baseline": round(zip_speed, 1), "higher_is_better": True, "target": 0.5, "target_is_ratio": True,
-         "note": "baseline: zip -0 -q of the same files; target: at least half its speed"},
-        {"name": "casefile export peak RSS", "value": round(result["peak_rss_mb"], 1), "unit": "MB",
-         "baseline": None, "target": MEMORY_TARGET_MB},
+        {
+            "name": "casefile export throughput (2 GB evidence)",
+            "value": round(speed, 1),
+            "unit": "MB/s",
+            "baseline": round(zip_speed, 1),
+            "higher_is_better": True,
+            "target": 0.5,
+            "target_is_ratio": True,
+            "note": "baseline: zip -0 -q of the same files; target: at least half its speed",
+        },
+        {
+            "name": "casefile export peak RSS",
+            "value": round(result["peak_rss_mb"], 1),
+            "unit": "MB",
+            "baseline": None,
+            "target": MEMORY_TARGET_MB,
+        },
     ]
+
 
 if __name__ == "__main__":
     for row in run():

@@ -64,7 +64,7 @@ PAN_JS = """(() => {
   m.setView([35, 122], 6, {animate: false});
   setTimeout(() => requestAnimationFrame(step), 300);
   return 1;
-})()""" % {"frames": PAN_FRAMES, "dx": PAN_STEP[0], "dy": PAN_STEP[1]}
+})()""" % {"frames": PAN_FRAMES, "dx": PAN_STEP[0], "dy": PAN_STEP[1]}  # noqa: UP031 (JavaScript braces)
 
 
 def make_data(n_incidents: int, n_points: int, vessels: int = 500):
@@ -77,8 +77,9 @@ def make_data(n_incidents: int, n_points: int, vessels: int = 500):
     lats = rng.uniform(30, 40, n_incidents)
     lons = rng.uniform(120, 131, n_incidents)
     incidents = [
-        IncidentPoint(f"i{k}", f"Incident {k}", statuses[k % 5], float(lats[k]), float(lons[k]), 2000.0,
-                      1.55e9 + k * 600.0)
+        IncidentPoint(
+            f"i{k}", f"Incident {k}", statuses[k % 5], float(lats[k]), float(lons[k]), 2000.0, 1.55e9 + k * 600.0
+        )
         for k in range(n_incidents)
     ]
     per = n_points // vessels
@@ -104,8 +105,9 @@ def folium_baseline_html(data) -> str:
     ]
     fmap.default_css = [("leaflet_css", url("/assets/leaflet/leaflet.css"))]
     for inc in data.incidents.values():
-        folium.CircleMarker([inc.lat, inc.lon], radius=6, color="#222", fill=True, fill_color="#c51b1b",
-                            tooltip=inc.title).add_to(fmap)
+        folium.CircleMarker(
+            [inc.lat, inc.lon], radius=6, color="#222", fill=True, fill_color="#c51b1b", tooltip=inc.title
+        ).add_to(fmap)
     for tr in data.tracks:
         folium.PolyLine(list(zip(tr.lat.tolist(), tr.lon.tolist(), strict=True)), weight=2).add_to(fmap)
     return fmap.get_root().render()
@@ -188,17 +190,42 @@ def results(m: dict[str, Any]) -> list[dict[str, Any]]:
     """The measurements as the runner's result rows."""
     scale = f"{m['incidents']:,} incidents, {m['points']:,} track points, 1200x800 view at zoom 6"
     return [
-        {"name": "map_open_to_layers_drawn", "value": m["ours_open_s"], "unit": "s", "baseline": m["base_open_s"],
-         "target": 2.0, "higher_is_better": False,
-         "note": f"{scale}; plain folium also spends {m['base_build_s']:.1f} s building its HTML in Python"},
-        {"name": "map_pan_frame_mean", "value": m["ours_pan"]["mean"], "unit": "ms",
-         "baseline": m["base_pan"]["mean"], "target": 30.0, "higher_is_better": False,
-         "note": f"panBy({PAN_STEP[0]}, {PAN_STEP[1]}) every frame for {PAN_FRAMES} frames; 16.7 ms = every vsync"},
-        {"name": "map_pan_frame_p95", "value": m["ours_pan"]["p95"], "unit": "ms",
-         "baseline": m["base_pan"]["p95"], "target": 34.0, "higher_is_better": False,
-         "note": "95th percentile of the same frames (34 ms = at most one vsync missed)"},
-        {"name": "map_page_html", "value": float(m["ours_html_bytes"]), "unit": "bytes",
-         "baseline": float(m["base_html_bytes"]), "target": None, "higher_is_better": False, "note": ""},
+        {
+            "name": "map_open_to_layers_drawn",
+            "value": m["ours_open_s"],
+            "unit": "s",
+            "baseline": m["base_open_s"],
+            "target": 2.0,
+            "higher_is_better": False,
+            "note": f"{scale}; plain folium also spends {m['base_build_s']:.1f} s building its HTML in Python",
+        },
+        {
+            "name": "map_pan_frame_mean",
+            "value": m["ours_pan"]["mean"],
+            "unit": "ms",
+            "baseline": m["base_pan"]["mean"],
+            "target": 30.0,
+            "higher_is_better": False,
+            "note": f"panBy({PAN_STEP[0]}, {PAN_STEP[1]}) every frame for {PAN_FRAMES} frames; 16.7 ms = every vsync",
+        },
+        {
+            "name": "map_pan_frame_p95",
+            "value": m["ours_pan"]["p95"],
+            "unit": "ms",
+            "baseline": m["base_pan"]["p95"],
+            "target": 34.0,
+            "higher_is_better": False,
+            "note": "95th percentile of the same frames (34 ms = at most one vsync missed)",
+        },
+        {
+            "name": "map_page_html",
+            "value": float(m["ours_html_bytes"]),
+            "unit": "bytes",
+            "baseline": float(m["base_html_bytes"]),
+            "target": None,
+            "higher_is_better": False,
+            "note": "",
+        },
     ]
 
 
@@ -208,7 +235,11 @@ def run() -> list[dict[str, Any]]:
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--json"],
-        check=True, capture_output=True, text=True, env=env, cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
     )
     return results(json.loads(proc.stdout.strip().splitlines()[-1]))
 

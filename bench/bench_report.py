@@ -42,8 +42,16 @@ def write_events_csv(path: Path, n: int, seed: int = 11) -> None:
         for _ in range(n):
             t0 = start + timedelta(minutes=rng.randrange(0, 2_000_000))
             a, b = rng.sample(mmsis, 2)
-            out.writerow([t0.strftime("%Y-%m-%dT%H:%M:%SZ"), (t0 + timedelta(hours=rng.uniform(2, 9))).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          f"{rng.uniform(24, 40):.5f}", f"{rng.uniform(119, 128):.5f}", a, b])
+            out.writerow(
+                [
+                    t0.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    (t0 + timedelta(hours=rng.uniform(2, 9))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    f"{rng.uniform(24, 40):.5f}",
+                    f"{rng.uniform(119, 128):.5f}",
+                    a,
+                    b,
+                ]
+            )
 
 
 def build_store(folder: Path, n: int = INCIDENTS, reviewed: int = REVIEWED) -> tuple[Path, str, float]:
@@ -60,14 +68,22 @@ def build_store(folder: Path, n: int = INCIDENTS, reviewed: int = REVIEWED) -> t
     store = open_store(db)
     try:
         ctx = Context(store, "bench-analyst")
-        case = cases.create_case(ctx, "GFW encounters, Yellow Sea and East China Sea", caveat="BENCH - OFFICIAL-SENSITIVE",
-                                 summary="Encounter events imported from a detection tool's export.")
+        case = cases.create_case(
+            ctx,
+            "GFW encounters, Yellow Sea and East China Sea",
+            caveat="BENCH - OFFICIAL-SENSITIVE",
+            summary="Encounter events imported from a detection tool's export.",
+        )
         events = folder / "encounters.csv"
         write_events_csv(events, n)
         report = imports.import_incidents(ctx, events, case.id)
         assert report.created["incidents"] == n, report.text()
         with store.read() as session:
-            ids = list(session.scalars(select(Incident.id).where(Incident.case_id == case.id).order_by(Incident.start_utc).limit(reviewed)))
+            ids = list(
+                session.scalars(
+                    select(Incident.id).where(Incident.case_id == case.id).order_by(Incident.start_utc).limit(reviewed)
+                )
+            )
         for i, incident_id in enumerate(ids):
             review.review(ctx, incident_id, "under_review", rationale="two hulls alongside in the track data")
             if i % 3 == 0:
@@ -84,7 +100,9 @@ def plain_csv_seconds(db: Path, case_id: str, out: Path) -> float:
     try:
         rows = con.execute(
             "SELECT id, title, status, start_utc, end_utc, lat, lon, radius_m, assessment FROM incidents"
-            " WHERE case_id = ? ORDER BY start_utc", (case_id,))
+            " WHERE case_id = ? ORDER BY start_utc",
+            (case_id,),
+        )
         with out.open("w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["id", "title", "status", "start_utc", "end_utc", "lat", "lon", "radius_m", "assessment"])
@@ -99,8 +117,12 @@ def run_report(db: Path, case_id: str, out: Path) -> tuple[float, float]:
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root)}
     t = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "evidence_app", "--db", str(db), "export", "report", case_id, str(out)],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "evidence_app", "--db", str(db), "export", "report", case_id, str(out)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - t
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -121,13 +143,23 @@ def run() -> list[dict[str, Any]]:
             seconds, peak_mb = run_report(db, case_id, out)
             size_mb = out.stat().st_size / 1e6
             results += [
-                {"name": f"report, {INCIDENTS:,} incidents ({fmt.upper()}) (s)", "value": round(seconds, 2), "unit": "s",
-                 "baseline": round(csv_s, 3), "target": TARGET_S,
-                 "note": f"`evidence-app export report` end to end, {REVIEWED} reviewed incidents in detail, the rest"
-                         f" summarised; {size_mb:.1f} MB written; baseline: the same incidents as plain CSV;"
-                         f" store built in {build_s:.0f} s"},
-                {"name": f"report, {INCIDENTS:,} incidents ({fmt.upper()}) peak RSS", "value": round(peak_mb, 1), "unit": "MB",
-                 "baseline": None, "target": TARGET_MB},
+                {
+                    "name": f"report, {INCIDENTS:,} incidents ({fmt.upper()}) (s)",
+                    "value": round(seconds, 2),
+                    "unit": "s",
+                    "baseline": round(csv_s, 3),
+                    "target": TARGET_S,
+                    "note": f"`evidence-app export report` end to end, {REVIEWED} reviewed incidents in detail, the rest"
+                    f" summarised; {size_mb:.1f} MB written; baseline: the same incidents as plain CSV;"
+                    f" store built in {build_s:.0f} s",
+                },
+                {
+                    "name": f"report, {INCIDENTS:,} incidents ({fmt.upper()}) peak RSS",
+                    "value": round(peak_mb, 1),
+                    "unit": "MB",
+                    "baseline": None,
+                    "target": TARGET_MB,
+                },
             ]
     return results
 

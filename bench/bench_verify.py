@@ -45,9 +45,23 @@ def bench_verify(tmp: Path) -> list[dict[str, Any]]:
             ts = now + timedelta(microseconds=seq)
             payload = audit.canonical_json({"title": "bulk"})
             claim = audit.canonical_json({key: hashes[key]})
-            digest = audit.entry_hash(seq, audit._ts_text(ts), "bench", "incident.create", "incident", key[10:], payload, prev, claim)
-            rows.append({"seq": seq, "ts": ts, "actor": "bench", "action": "incident.create", "entity": "incident",
-                         "entity_id": key[10:], "payload": payload, "prev_hash": prev, "hash": digest, "content": claim})
+            digest = audit.entry_hash(
+                seq, audit._ts_text(ts), "bench", "incident.create", "incident", key[10:], payload, prev, claim
+            )
+            rows.append(
+                {
+                    "seq": seq,
+                    "ts": ts,
+                    "actor": "bench",
+                    "action": "incident.create",
+                    "entity": "incident",
+                    "entity_id": key[10:],
+                    "payload": payload,
+                    "prev_hash": prev,
+                    "hash": digest,
+                    "content": claim,
+                }
+            )
             prev = digest
         session.execute(insert(AuditEntry), rows)
         if head is None:
@@ -65,11 +79,16 @@ def bench_verify(tmp: Path) -> list[dict[str, Any]]:
             assert audit.verify_chain(session) == []
             best_chain = min(best_chain, time.perf_counter() - t)
     store.close()
-    return [{
-        "name": "verify 100k incidents, 100k audit entries (s)", "value": best_full, "unit": "s", "baseline": best_chain,
-        "target": 10.0,
-        "note": f"baseline: the audit chain recomputed alone; verify also checks {report.records_checked} records against the log",
-    }]
+    return [
+        {
+            "name": "verify 100k incidents, 100k audit entries (s)",
+            "value": best_full,
+            "unit": "s",
+            "baseline": best_chain,
+            "target": 10.0,
+            "note": f"baseline: the audit chain recomputed alone; verify also checks {report.records_checked} records against the log",
+        }
+    ]
 
 
 def run() -> list[dict[str, Any]]:

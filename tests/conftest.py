@@ -74,8 +74,16 @@ def sample_case(ctx):
     vessels.add_vessel(ctx, imo=9123453, mmsi=445123000, name="CHON MA SAN", length_m=110)
     vessels.add_vessel(ctx, imo=9216470, mmsi=352001234, name="NEW REGENT", length_m=104)
     incident = incidents.add_incident(
-        ctx, case.id, start_utc=datetime(2019, 3, 11, 14, tzinfo=UTC), lat=36.55, lon=123.95,
-        radius_m=500, title="STS south of Dalian",
-        participants=[incidents.ParticipantSpec("9123453", "receiver"), incidents.ParticipantSpec("9216470", "supplier")],
+        ctx,
+        case.id,
+        start_utc=datetime(2019, 3, 11, 14, tzinfo=UTC),
+        lat=36.55,
+        lon=123.95,
+        radius_m=500,
+        title="STS south of Dalian",
+        participants=[
+            incidents.ParticipantSpec("9123453", "receiver"),
+            incidents.ParticipantSpec("9216470", "supplier"),
+        ],
     )
     return case, incident

@@ -69,8 +69,12 @@ def pack(polygons: list) -> dict[str, np.ndarray]:
             d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
             deltas.append(d.astype(np.int32))
             ring_sizes.append(len(ring))
-    return {"deltas": np.concatenate(deltas), "ring_sizes": np.asarray(ring_sizes, dtype=np.int32),
-            "poly_rings": np.asarray(poly_rings, dtype=np.int32), "scale": np.asarray([SCALE], dtype=np.int64)}
+    return {
+        "deltas": np.concatenate(deltas),
+        "ring_sizes": np.asarray(ring_sizes, dtype=np.int32),
+        "poly_rings": np.asarray(poly_rings, dtype=np.int32),
+        "scale": np.asarray([SCALE], dtype=np.int64),
+    }
 
 
 def write_npz(target: Path, arrays: dict[str, np.ndarray]) -> int:
@@ -96,8 +100,11 @@ def main(argv: list[str]) -> int:
     polygons, added = merged(land, countries)
     arrays = pack(polygons)
     size = write_npz(Path(argv[3]), arrays)
-    print(f"{len(polygons)} polygons ({added} islands from the Admin-0 layer), "
-          f"{arrays['deltas'].shape[0]:,} vertices, {size:,} bytes", file=sys.stderr)
+    print(
+        f"{len(polygons)} polygons ({added} islands from the Admin-0 layer), "
+        f"{arrays['deltas'].shape[0]:,} vertices, {size:,} bytes",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -26,7 +26,7 @@ def reference_m(lat: float, lon: float, coords: np.ndarray, offsets: np.ndarray,
     geod = Geod(ellps="WGS84")
     best = math.inf
     for p in pieces:
-        part = coords[offsets[p]:offsets[p + 1]]
+        part = coords[offsets[p] : offsets[p + 1]]
         for (lo1, la1), (lo2, la2) in zip(part[:-1], part[1:], strict=True):
             _, _, length = geod.inv(lo1, la1, lo2, la2)
             n = max(int(length // 25) + 1, 1)
@@ -66,9 +66,11 @@ def main(argv: list[str]) -> int:
         rel.append(abs(fix.distance_m - ref) / max(ref, 1.0))
     a = np.abs(np.array(diffs))
     r = np.array(rel)
-    print(f"{n} points: |difference| median {np.median(a):.1f} m, 95th percentile {np.percentile(a, 95):.1f} m, "
-          f"largest {a.max():.1f} m; relative median {np.median(r) * 100:.2f}%, 95th percentile "
-          f"{np.percentile(r, 95) * 100:.2f}%, largest {r.max() * 100:.2f}%")
+    print(
+        f"{n} points: |difference| median {np.median(a):.1f} m, 95th percentile {np.percentile(a, 95):.1f} m, "
+        f"largest {a.max():.1f} m; relative median {np.median(r) * 100:.2f}%, 95th percentile "
+        f"{np.percentile(r, 95) * 100:.2f}%, largest {r.max() * 100:.2f}%"
+    )
     return 0
 
 

@@ -43,18 +43,31 @@ class Detection:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "start": self.start.isoformat(), "end": self.end.isoformat(),
-            "start_ts": self.start_ts, "end_ts": self.end_ts, "hours": round(self.hours, 3),
+            "kind": self.kind,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "start_ts": self.start_ts,
+            "end_ts": self.end_ts,
+            "hours": round(self.hours, 3),
             "lat": None if self.lat is None else round(self.lat, 6),
             "lon": None if self.lon is None else round(self.lon, 6),
-            "mmsis": list(self.mmsis), "metrics": self.metrics, "parameters": self.parameters,
+            "mmsis": list(self.mmsis),
+            "metrics": self.metrics,
+            "parameters": self.parameters,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Detection:
-        return cls(kind=data["kind"], start_ts=int(data["start_ts"]), end_ts=int(data["end_ts"]),
-                   lat=data.get("lat"), lon=data.get("lon"), mmsis=tuple(int(m) for m in data["mmsis"]),
-                   metrics=dict(data.get("metrics") or {}), parameters=dict(data.get("parameters") or {}))
+        return cls(
+            kind=data["kind"],
+            start_ts=int(data["start_ts"]),
+            end_ts=int(data["end_ts"]),
+            lat=data.get("lat"),
+            lon=data.get("lon"),
+            mmsis=tuple(int(m) for m in data["mmsis"]),
+            metrics=dict(data.get("metrics") or {}),
+            parameters=dict(data.get("parameters") or {}),
+        )
 
 
 def params_dict(detector: str, params: Any) -> dict[str, Any]:

@@ -106,12 +106,21 @@ def detect_encounters(
     if not candidates:
         return []
     places = places_for(tracks, params.port_radius_m, params.anchorage_min_vessels, zones)
-    return screen(candidates, min_shore_m=params.min_shore_m, port_radius_m=params.port_radius_m, places=places,
-                  excluded=excluded)
+    return screen(
+        candidates, min_shore_m=params.min_shore_m, port_radius_m=params.port_radius_m, places=places, excluded=excluded
+    )
 
 
-def _grid_chunk(tracks: Tracks, params: EncounterParams, step: int, k0: int, k1: int,
-                k_first: np.ndarray, k_last: np.ndarray, key_base: np.ndarray) -> dict[str, np.ndarray] | None:
+def _grid_chunk(
+    tracks: Tracks,
+    params: EncounterParams,
+    step: int,
+    k0: int,
+    k1: int,
+    k_first: np.ndarray,
+    k_last: np.ndarray,
+    key_base: np.ndarray,
+) -> dict[str, np.ndarray] | None:
     """Every vessel's interpolated position and speed at grid steps k0..k1-1 (where bridged)."""
     import numpy as np
 
@@ -204,8 +213,9 @@ def _close_pairs(grid: dict[str, np.ndarray], k0: int, cell: float, max_m: float
     swap = va > vb
     pa, pb = np.where(swap, pb, pa), np.where(swap, pa, pb)
     mid = xyz[pa] + xyz[pb]
-    return np.column_stack([grid["vessel"][pa], grid["vessel"][pb], k[pa], dist,
-                            grid["speed"][pa], grid["speed"][pb], mid]).astype(np.float64)
+    return np.column_stack(
+        [grid["vessel"][pa], grid["vessel"][pb], k[pa], dist, grid["speed"][pa], grid["speed"][pb], mid]
+    ).astype(np.float64)
 
 
 def _position_at(tracks: Tracks, v: int, t: np.ndarray) -> np.ndarray:

@@ -28,8 +28,13 @@ class GapParams:
         return params_dict("gap", self)
 
 
-def detect_gaps(tracks: Tracks, params: GapParams = GapParams(), *, progress: Progress = no_progress,
-                cancel: CancelToken = NEVER_CANCELLED) -> list[Detection]:
+def detect_gaps(
+    tracks: Tracks,
+    params: GapParams = GapParams(),
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> list[Detection]:
     """Every qualifying silence, oldest first."""
     import numpy as np
 
@@ -60,13 +65,24 @@ def detect_gaps(tracks: Tracks, params: GapParams = GapParams(), *, progress: Pr
         metrics = {
             "gap_hours": round(float(hours[n_row]), 3),
             "reports_before": int(before[n_row]),
-            "end_lat": round(float(tracks.lat[row + 1]), 6), "end_lon": round(float(tracks.lon[row + 1]), 6),
+            "end_lat": round(float(tracks.lat[row + 1]), 6),
+            "end_lon": round(float(tracks.lon[row + 1]), 6),
             "distance_m": round(float(dist[n_row]), 1),
             "implied_speed_kn": round(float(speed[n_row]), 2),
             "implausible_jump": bool(speed[n_row] > params.max_plausible_kn),
         }
-        out.append(Detection("gap", int(tracks.ts[row]), int(tracks.ts[row + 1]), float(tracks.lat[row]),
-                             float(tracks.lon[row]), (int(tracks.mmsi[row]),), metrics, recorded))
+        out.append(
+            Detection(
+                "gap",
+                int(tracks.ts[row]),
+                int(tracks.ts[row + 1]),
+                float(tracks.lat[row]),
+                float(tracks.lon[row]),
+                (int(tracks.mmsi[row]),),
+                metrics,
+                recorded,
+            )
+        )
     progress(1, 1, f"gaps: {len(out)} found")
     out.sort(key=lambda d: (d.start_ts, d.mmsis))
     return out

@@ -48,8 +48,9 @@ class IdentityRecord:
     source: str = ""
 
 
-def detect_jumps(tracks: Tracks, params: SpoofingParams = SpoofingParams(), *,
-                 cancel: CancelToken = NEVER_CANCELLED) -> list[Detection]:
+def detect_jumps(
+    tracks: Tracks, params: SpoofingParams = SpoofingParams(), *, cancel: CancelToken = NEVER_CANCELLED
+) -> list[Detection]:
     """Implausible position jumps per MMSI, merged into episodes, oldest first."""
     import numpy as np
 
@@ -66,7 +67,9 @@ def detect_jumps(tracks: Tracks, params: SpoofingParams = SpoofingParams(), *,
         return []
     merge = params.merge_hours * 3600
     new_episode = np.ones(jump.size, dtype=bool)
-    new_episode[1:] = (tracks.mmsi[jump[1:]] != tracks.mmsi[jump[:-1]]) | (tracks.ts[jump[1:]] - tracks.ts[jump[:-1] + 1] > merge)
+    new_episode[1:] = (tracks.mmsi[jump[1:]] != tracks.mmsi[jump[:-1]]) | (
+        tracks.ts[jump[1:]] - tracks.ts[jump[:-1] + 1] > merge
+    )
     bounds = np.append(np.nonzero(new_episode)[0], jump.size)
     recorded = params.as_dict()
     out = []
@@ -79,11 +82,21 @@ def detect_jumps(tracks: Tracks, params: SpoofingParams = SpoofingParams(), *,
             "simultaneous": int(np.count_nonzero(dt[rows] == 0)),
             "max_distance_m": round(float(dist[rows].max()), 1),
             "max_implied_speed_kn": round(float(finite.max()), 1) if finite.size else None,
-            "to_lat": round(float(tracks.lat[first + 1]), 6), "to_lon": round(float(tracks.lon[first + 1]), 6),
+            "to_lat": round(float(tracks.lat[first + 1]), 6),
+            "to_lon": round(float(tracks.lon[first + 1]), 6),
         }
-        out.append(Detection("spoofing", int(tracks.ts[first]), int(tracks.ts[int(rows[-1]) + 1]),
-                             float(tracks.lat[first]), float(tracks.lon[first]), (int(tracks.mmsi[first]),),
-                             metrics, recorded))
+        out.append(
+            Detection(
+                "spoofing",
+                int(tracks.ts[first]),
+                int(tracks.ts[int(rows[-1]) + 1]),
+                float(tracks.lat[first]),
+                float(tracks.lon[first]),
+                (int(tracks.mmsi[first]),),
+                metrics,
+                recorded,
+            )
+        )
     out.sort(key=lambda d: (d.start_ts, d.mmsis))
     return out
 
@@ -94,7 +107,10 @@ def identity_changes(records: Iterable[IdentityRecord]) -> list[Detection]:
     records = list(records)
     for rec in records:
         by_vessel[rec.vessel].append(rec)
-    recorded = {"detector": "identity_change", "algorithm_version": params_dict("x", SpoofingParams())["algorithm_version"]}
+    recorded = {
+        "detector": "identity_change",
+        "algorithm_version": params_dict("x", SpoofingParams())["algorithm_version"],
+    }
     out: list[Detection] = []
     far_future = 1 << 62
     for vessel, recs in by_vessel.items():
@@ -111,23 +127,49 @@ def identity_changes(records: Iterable[IdentityRecord]) -> list[Detection]:
             when = new.first_seen if new.first_seen is not None else (old.last_seen or 0)
             start = old.last_seen if old.last_seen is not None and old.last_seen <= when else when
             mmsis = tuple(sorted({m for m in (old.mmsi, new.mmsi) if m}))
-            out.append(Detection("identity_change", int(start), int(when), None, None, mmsis, {
-                "vessel_id": vessel, "changed": changed, "from_source": old.source, "to_source": new.source,
-            }, recorded))
+            out.append(
+                Detection(
+                    "identity_change",
+                    int(start),
+                    int(when),
+                    None,
+                    None,
+                    mmsis,
+                    {
+                        "vessel_id": vessel,
+                        "changed": changed,
+                        "from_source": old.source,
+                        "to_source": new.source,
+                    },
+                    recorded,
+                )
+            )
     by_mmsi: dict[int, list[IdentityRecord]] = defaultdict(list)
     for rec in records:
         if rec.mmsi:
             by_mmsi[rec.mmsi].append(rec)
     for mmsi, recs in sorted(by_mmsi.items()):
         for i, a in enumerate(recs):
-            for b in recs[i + 1:]:
+            for b in recs[i + 1 :]:
                 if a.vessel == b.vessel or None in (a.first_seen, a.last_seen, b.first_seen, b.last_seen):
                     continue
                 if a.first_seen <= b.last_seen and b.first_seen <= a.last_seen:  # type: ignore[operator]
                     start, end = max(a.first_seen, b.first_seen), min(a.last_seen, b.last_seen)  # type: ignore[type-var]
-                    out.append(Detection("identity_change", int(start), int(end), None, None, (mmsi,), {
-                        "shared_mmsi": mmsi, "vessel_ids": sorted([a.vessel, b.vessel]),
-                        "names": sorted({a.name, b.name}),
-                    }, recorded))
+                    out.append(
+                        Detection(
+                            "identity_change",
+                            int(start),
+                            int(end),
+                            None,
+                            None,
+                            (mmsi,),
+                            {
+                                "shared_mmsi": mmsi,
+                                "vessel_ids": sorted([a.vessel, b.vessel]),
+                                "names": sorted({a.name, b.name}),
+                            },
+                            recorded,
+                        )
+                    )
     out.sort(key=lambda d: (d.start_ts, d.mmsis))
     return out

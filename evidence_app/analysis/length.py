@@ -59,7 +59,9 @@ def check_length(
 ) -> LengthCheck:
     """Measure ``points`` at ``gsd_m`` metres per pixel and compare with each (name, registry length)."""
     if not (isinstance(gsd_m, int | float) and math.isfinite(gsd_m) and gsd_m > 0):
-        raise ValidationError(f"ground sample distance is {gsd_m!r}, expected a positive number of metres", field="gsd_m")
+        raise ValidationError(
+            f"ground sample distance is {gsd_m!r}, expected a positive number of metres", field="gsd_m"
+        )
     px = pixel_length(points)
     length = px * gsd_m
     tol = tolerance_px * gsd_m

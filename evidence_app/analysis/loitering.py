@@ -32,9 +32,15 @@ class LoiteringParams:
         return params_dict("loitering", self)
 
 
-def detect_loitering(tracks: Tracks, params: LoiteringParams = LoiteringParams(), *,
-                     progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED,
-                     zones: list[Zone] | None = None, excluded: list[Exclusion] | None = None) -> list[Detection]:
+def detect_loitering(
+    tracks: Tracks,
+    params: LoiteringParams = LoiteringParams(),
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+    zones: list[Zone] | None = None,
+    excluded: list[Exclusion] | None = None,
+) -> list[Detection]:
     """Every loitering stretch, oldest first (screened like encounters: see ``places.screen``)."""
     import numpy as np
 
@@ -46,8 +52,12 @@ def detect_loitering(tracks: Tracks, params: LoiteringParams = LoiteringParams()
     seg = segment_speeds_kn(tracks)[:-1]
     dt = tracks.ts[1:] - tracks.ts[:-1]
     same = tracks.mmsi[1:] == tracks.mmsi[:-1]
-    linked = same & slow[1:] & slow[:-1] & (
-        (dt <= params.bridge_hours * 3600) | ((dt <= params.max_dark_hours * 3600) & (seg <= params.max_speed_kn)))
+    linked = (
+        same
+        & slow[1:]
+        & slow[:-1]
+        & ((dt <= params.bridge_hours * 3600) | ((dt <= params.max_dark_hours * 3600) & (seg <= params.max_speed_kn)))
+    )
     # A stretch starts at a slow row not linked to its predecessor.
     starts_run = slow.copy()
     starts_run[1:] &= ~linked
@@ -62,24 +72,28 @@ def detect_loitering(tracks: Tracks, params: LoiteringParams = LoiteringParams()
     out = []
     for s, e in zip(run_start[keep], run_end[keep], strict=True):
         cancel.raise_if_cancelled()
-        xyz = tracks.xyz[s:e + 1]
+        xyz = tracks.xyz[s : e + 1]
         centre = xyz.sum(axis=0)
         lat, lon = (float(v) for v in lat_lon(centre))
         unit = centre / np.linalg.norm(centre)
-        silences = np.diff(tracks.ts[s:e + 1])
+        silences = np.diff(tracks.ts[s : e + 1])
         metrics = {
             "duration_hours": round(float(tracks.ts[e] - tracks.ts[s]) / 3600, 3),
-            "median_speed_kn": round(float(np.median(tracks.speed_kn[s:e + 1])), 2),
+            "median_speed_kn": round(float(np.median(tracks.speed_kn[s : e + 1])), 2),
             "radius_m": round(float(distance_m(xyz, unit[None, :]).max()), 1),
             "reports": int(e - s + 1),
             "max_silence_hours": round(float(silences.max()) / 3600, 2) if silences.size else 0.0,
         }
-        out.append(Detection("loitering", int(tracks.ts[s]), int(tracks.ts[e]), lat, lon,
-                             (int(tracks.mmsi[s]),), metrics, recorded))
+        out.append(
+            Detection(
+                "loitering", int(tracks.ts[s]), int(tracks.ts[e]), lat, lon, (int(tracks.mmsi[s]),), metrics, recorded
+            )
+        )
     if out:
         places = places_for(tracks, params.port_radius_m, params.anchorage_min_vessels, zones)
-        out = screen(out, min_shore_m=params.min_shore_m, port_radius_m=params.port_radius_m, places=places,
-                     excluded=excluded)
+        out = screen(
+            out, min_shore_m=params.min_shore_m, port_radius_m=params.port_radius_m, places=places, excluded=excluded
+        )
     progress(1, 1, f"loitering: {len(out)} found")
     out.sort(key=lambda d: (d.start_ts, d.mmsis))
     return out

@@ -74,10 +74,19 @@ class Exclusion:
 
     def as_dict(self) -> dict[str, Any]:
         d = self.detection
-        return {"reason": self.reason, "detail": self.detail, "kind": d.kind, "mmsis": list(d.mmsis),
-                "start": d.start.isoformat(), "end": d.end.isoformat(), "start_ts": d.start_ts, "end_ts": d.end_ts,
-                "hours": round(d.hours, 3), "lat": None if d.lat is None else round(d.lat, 6),
-                "lon": None if d.lon is None else round(d.lon, 6)}
+        return {
+            "reason": self.reason,
+            "detail": self.detail,
+            "kind": d.kind,
+            "mmsis": list(d.mmsis),
+            "start": d.start.isoformat(),
+            "end": d.end.isoformat(),
+            "start_ts": d.start_ts,
+            "end_ts": d.end_ts,
+            "hours": round(d.hours, 3),
+            "lat": None if d.lat is None else round(d.lat, 6),
+            "lon": None if d.lon is None else round(d.lon, 6),
+        }
 
 
 @lru_cache(maxsize=1)
@@ -117,7 +126,9 @@ def world_ports() -> tuple[np.ndarray, list[str]] | None:
     return unit_vectors(np.array(lats), np.array(lons)), labels
 
 
-def learn_anchorages(tracks: Tracks, min_vessels: int, cell_m: float = ANCHORAGE_CELL_M) -> tuple[np.ndarray, list[str]] | None:
+def learn_anchorages(
+    tracks: Tracks, min_vessels: int, cell_m: float = ANCHORAGE_CELL_M
+) -> tuple[np.ndarray, list[str]] | None:
     """Cells where at least ``min_vessels`` distinct vessels lay stationary, as (centre unit vectors, labels).
 
     A cell counts the vessels stationary in it and in its 26 neighbours (cubes of
@@ -139,8 +150,12 @@ def learn_anchorages(tracks: Tracks, min_vessels: int, cell_m: float = ANCHORAGE
 
     pairs = np.unique(np.column_stack([pack(idx), tracks.vessel_index[still]]), axis=0)
     cells = np.column_stack([(pairs[:, 0] >> 42) & 0x1FFFFF, (pairs[:, 0] >> 21) & 0x1FFFFF, pairs[:, 0] & 0x1FFFFF])
-    spread = [np.column_stack([pack(cells + np.array([dx, dy, dz])), pairs[:, 1]])
-              for dx in (-1, 0, 1) for dy in (-1, 0, 1) for dz in (-1, 0, 1)]
+    spread = [
+        np.column_stack([pack(cells + np.array([dx, dy, dz])), pairs[:, 1]])
+        for dx in (-1, 0, 1)
+        for dy in (-1, 0, 1)
+        for dz in (-1, 0, 1)
+    ]
     near = np.unique(np.concatenate(spread), axis=0)
     keys, counts = np.unique(near[:, 0], return_counts=True)
     # Only cells where a vessel actually lay still stand for the anchorage.
@@ -152,8 +167,11 @@ def learn_anchorages(tracks: Tracks, min_vessels: int, cell_m: float = ANCHORAGE
     centres = (centre_idx + 0.5) * (cell_m / EARTH_RADIUS_M)
     centres /= np.linalg.norm(centres, axis=1)[:, None]
     lat, lon = lat_lon(centres)
-    labels = [f"anchorage learned from the AIS at {la:.4f},{lo:.4f} ({n} vessels stationary within about "
-              f"{cell_m * 1.5 / 1000:.1f} km)" for la, lo, n in zip(lat.tolist(), lon.tolist(), counts[busy].tolist(), strict=True)]
+    labels = [
+        f"anchorage learned from the AIS at {la:.4f},{lo:.4f} ({n} vessels stationary within about "
+        f"{cell_m * 1.5 / 1000:.1f} km)"
+        for la, lo, n in zip(lat.tolist(), lon.tolist(), counts[busy].tolist(), strict=True)
+    ]
     return centres, labels
 
 
@@ -168,8 +186,14 @@ def _nearest(points: tuple[np.ndarray, list[str]] | None, lat: float, lon: float
     return float(d[i]), labels[i]
 
 
-def screen(candidates: list[Detection], *, min_shore_m: float, port_radius_m: float, places: Places,
-           excluded: list[Exclusion] | None = None) -> list[Detection]:
+def screen(
+    candidates: list[Detection],
+    *,
+    min_shore_m: float,
+    port_radius_m: float,
+    places: Places,
+    excluded: list[Exclusion] | None = None,
+) -> list[Detection]:
     """The candidates that pass every rule; each one removed is appended to ``excluded`` with its reason.
 
     Kept detections gain ``shore_distance_m`` (when the shore rule is on) and, when the
@@ -206,9 +230,13 @@ def screen(candidates: list[Detection], *, min_shore_m: float, port_radius_m: fl
             if fix is not None:
                 det.metrics.update(fix.as_metrics())
                 if fix.on_land:
-                    drop(det, "on_land", f"inside the coastline's land polygons, {fix.distance_m:,.0f} m from the "
-                                         "coast: AIS places the vessels at sea, the 1:10m coastline does not "
-                                         "(check the positions; --min-shore-m 0 keeps such events)")
+                    drop(
+                        det,
+                        "on_land",
+                        f"inside the coastline's land polygons, {fix.distance_m:,.0f} m from the "
+                        "coast: AIS places the vessels at sea, the 1:10m coastline does not "
+                        "(check the positions; --min-shore-m 0 keeps such events)",
+                    )
                     continue
                 if fix.distance_m < min_shore_m:
                     drop(det, "near_shore", f"{fix.distance_m:,.0f} m from the coast (less than {min_shore_m:,.0f} m)")
@@ -217,10 +245,12 @@ def screen(candidates: list[Detection], *, min_shore_m: float, port_radius_m: fl
     return kept
 
 
-def places_for(tracks: Tracks, port_radius_m: float, anchorage_min_vessels: int,
-               zones: list[Zone] | None = None) -> Places:
+def places_for(
+    tracks: Tracks, port_radius_m: float, anchorage_min_vessels: int, zones: list[Zone] | None = None
+) -> Places:
     """Ports, the anchorages learned from ``tracks`` and the zones, as one ``Places``."""
     if port_radius_m <= 0:
         return Places(zones=list(zones or []))
-    return Places(ports=world_ports(), anchorages=learn_anchorages(tracks, anchorage_min_vessels),
-                  zones=list(zones or []))
+    return Places(
+        ports=world_ports(), anchorages=learn_anchorages(tracks, anchorage_min_vessels), zones=list(zones or [])
+    )

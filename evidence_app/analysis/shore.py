@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 COAST_RESOURCE = "land-10m.npz"
-SOURCE = "Natural Earth 1:10m land, plus the islands of its 1:10m Admin-0 countries (distance to the nearest coastline edge)"
+SOURCE = (
+    "Natural Earth 1:10m land, plus the islands of its 1:10m Admin-0 countries (distance to the nearest coastline edge)"
+)
 _PIECE = 32  # vertices per coastline piece in the tree
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -85,8 +87,9 @@ def _coast() -> _Coast | None:
     e = np.nonzero(ring_of_vertex[1:] == ring_of_vertex[:-1])[0]
     a, b = coords[e], coords[e + 1]
     # Not coast: the cut along ±180° and the polygon's closure along the South Pole.
-    real = ~(((np.abs(a[:, 0]) >= 179.99999) & (np.abs(b[:, 0]) >= 179.99999))
-             | ((a[:, 1] <= -89.9) & (b[:, 1] <= -89.9)))
+    real = ~(
+        ((np.abs(a[:, 0]) >= 179.99999) & (np.abs(b[:, 0]) >= 179.99999)) | ((a[:, 1] <= -89.9) & (b[:, 1] <= -89.9))
+    )
     e = e[real]
     run_start = np.ones(e.size, dtype=bool)
     run_start[1:] = e[1:] != e[:-1] + 1
@@ -133,7 +136,7 @@ def _local_metres(points: np.ndarray, lat: float, lon: float) -> np.ndarray:
     e2 = 0.00669437999014
     w = 1 - e2 * np.sin(p1) ** 2
     east = 6_378_137.0 / np.sqrt(w) / EARTH_RADIUS_M
-    north = 6_378_137.0 * (1 - e2) / w ** 1.5 / EARTH_RADIUS_M
+    north = 6_378_137.0 * (1 - e2) / w**1.5 / EARTH_RADIUS_M
     return np.column_stack([d * np.sin(bearing) * east, d * np.cos(bearing) * north])
 
 

@@ -32,8 +32,13 @@ class CleanReport:
         return self.read - self.bad_position - self.duplicate_time - self.spikes
 
     def as_dict(self) -> dict[str, int]:
-        return {"read": self.read, "bad_position": self.bad_position, "duplicate_time": self.duplicate_time,
-                "spikes": self.spikes, "kept": self.kept}
+        return {
+            "read": self.read,
+            "bad_position": self.bad_position,
+            "duplicate_time": self.duplicate_time,
+            "spikes": self.spikes,
+            "kept": self.kept,
+        }
 
 
 @dataclass
@@ -98,8 +103,17 @@ def distance_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return chord_to_m(np.linalg.norm(a - b, axis=-1))
 
 
-def prepare_tracks(mmsi: Any, ts: Any, lat: Any, lon: Any, sog: Any = None, *, dedupe: bool = True,
-                   drop_spikes: bool = True, spike_speed_kn: float = 60.0) -> Tracks:
+def prepare_tracks(
+    mmsi: Any,
+    ts: Any,
+    lat: Any,
+    lon: Any,
+    sog: Any = None,
+    *,
+    dedupe: bool = True,
+    drop_spikes: bool = True,
+    spike_speed_kn: float = 60.0,
+) -> Tracks:
     """Sort and clean raw columns into ``Tracks``.
 
     Dropped: positions outside ±90/±180 or not finite (AIS sentinels 91/181); with
@@ -137,9 +151,19 @@ def prepare_tracks(mmsi: Any, ts: Any, lat: Any, lon: Any, sog: Any = None, *, d
     vessels, first = np.unique(mmsi, return_index=True)
     starts = np.append(first, ts.size).astype(np.int64)
     vessel_index = np.repeat(np.arange(vessels.size, dtype=np.int64), np.diff(starts))
-    tracks = Tracks(mmsi=mmsi, ts=ts, lat=lat, lon=lon, sog=sog, xyz=xyz, vessel_index=vessel_index,
-                    vessels=vessels, starts=starts, speed_kn=sog,
-                    clean=CleanReport(n_read, bad_position, duplicates, spikes))
+    tracks = Tracks(
+        mmsi=mmsi,
+        ts=ts,
+        lat=lat,
+        lon=lon,
+        sog=sog,
+        xyz=xyz,
+        vessel_index=vessel_index,
+        vessels=vessels,
+        starts=starts,
+        speed_kn=sog,
+        clean=CleanReport(n_read, bad_position, duplicates, spikes),
+    )
     tracks.speed_kn = _speed_filled(tracks)
     return tracks
 
@@ -207,9 +231,19 @@ def subset(tracks: Tracks, rows: np.ndarray) -> Tracks:
     """The tracks restricted to a boolean row mask (kept sorted; cleaning counts carried over)."""
     import numpy as np
 
-    t = Tracks(mmsi=tracks.mmsi[rows], ts=tracks.ts[rows], lat=tracks.lat[rows], lon=tracks.lon[rows],
-               sog=tracks.sog[rows], xyz=tracks.xyz[rows], vessel_index=tracks.vessel_index[rows],
-               vessels=tracks.vessels, starts=tracks.starts, speed_kn=tracks.speed_kn[rows], clean=tracks.clean)
+    t = Tracks(
+        mmsi=tracks.mmsi[rows],
+        ts=tracks.ts[rows],
+        lat=tracks.lat[rows],
+        lon=tracks.lon[rows],
+        sog=tracks.sog[rows],
+        xyz=tracks.xyz[rows],
+        vessel_index=tracks.vessel_index[rows],
+        vessels=tracks.vessels,
+        starts=tracks.starts,
+        speed_kn=tracks.speed_kn[rows],
+        clean=tracks.clean,
+    )
     vessels, first = np.unique(t.mmsi, return_index=True)
     t.vessels = vessels
     t.starts = np.append(first, t.ts.size).astype(np.int64)

@@ -69,10 +69,19 @@ def case_dump(session: Session, case_id: str, objects: ObjectStore | None = None
     annotations = list(session.scalars(select(Annotation).where(Annotation.evidence_id.in_(evidence))))
     ais_ids = [e.id for e in evidence.values() if e.kind == "ais"]
     positions = sorted(
-        tuple(row) for row in session.execute(
-            select(AisPosition.evidence_id, AisPosition.mmsi, AisPosition.ts, AisPosition.lat, AisPosition.lon,
-                   AisPosition.sog, AisPosition.cog, AisPosition.heading, AisPosition.nav_status)
-            .where(AisPosition.evidence_id.in_(ais_ids))
+        tuple(row)
+        for row in session.execute(
+            select(
+                AisPosition.evidence_id,
+                AisPosition.mmsi,
+                AisPosition.ts,
+                AisPosition.lat,
+                AisPosition.lon,
+                AisPosition.sog,
+                AisPosition.cog,
+                AisPosition.heading,
+                AisPosition.nav_status,
+            ).where(AisPosition.evidence_id.in_(ais_ids))
         )
     )
     return {

@@ -119,7 +119,16 @@ class _Writer:
         self._done(entry, role)
         return count
 
-    def add_stream(self, name: str, source: BinaryIO, *, expect_sha256: str, role: str, on_bytes: Callable[[int], None], cancel: CancelToken) -> dict[str, Any]:
+    def add_stream(
+        self,
+        name: str,
+        source: BinaryIO,
+        *,
+        expect_sha256: str,
+        role: str,
+        on_bytes: Callable[[int], None],
+        cancel: CancelToken,
+    ) -> dict[str, Any]:
         entry = self._open = _Entry(self.zf, name, compress=False, when=self.when)
         _copy_hashed(source, entry, on_bytes, cancel)
         record = self._done(entry, role)
@@ -232,12 +241,30 @@ def export_case(
             try:
                 writer = _Writer(zf, now)
                 _write_contents(
-                    session, store, writer, records, own_id, entity_ids, total_bytes, result, progress, cancel,
-                    with_report=with_report, export_id=export_id, when=now, report_helpers=report_helpers,
+                    session,
+                    store,
+                    writer,
+                    records,
+                    own_id,
+                    entity_ids,
+                    total_bytes,
+                    result,
+                    progress,
+                    cancel,
+                    with_report=with_report,
+                    export_id=export_id,
+                    when=now,
+                    report_helpers=report_helpers,
                     signing_key=signing_key,
                 )
-                _write_guide(writer, records, exported_at=now, exported_by=exported_by, export_id=export_id,
-                             scope="confirmed" if only_confirmed else "all")
+                _write_guide(
+                    writer,
+                    records,
+                    exported_at=now,
+                    exported_by=exported_by,
+                    export_id=export_id,
+                    scope="confirmed" if only_confirmed else "all",
+                )
                 manifest = {
                     "format": mf.FORMAT_NAME,
                     "format_version": mf.FORMAT_VERSION,
@@ -257,7 +284,9 @@ def export_case(
                 manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
                 writer.add_bytes(mf.MANIFEST, manifest_bytes)
                 if signing_key is not None:
-                    writer.add_bytes(mf.SIGNATURE, signatures.sign_manifest(signing_key, manifest_bytes), compress=False)
+                    writer.add_bytes(
+                        mf.SIGNATURE, signatures.sign_manifest(signing_key, manifest_bytes), compress=False
+                    )
                     result.signed_by, result.signer_fingerprint = signing_key.reviewer, signing_key.fingerprint
                 zf.close()
             except BaseException:
@@ -273,13 +302,28 @@ def export_case(
 
 
 def _write_contents(
-    session: Any, store: Store, writer: _Writer, records: CaseRecords, own_id: str, entity_ids: list[str],
-    total_bytes: int, result: ExportResult, progress: Progress, cancel: CancelToken, *,
-    with_report: bool, export_id: str, when: datetime, report_helpers: Any = None, signing_key: SigningKey | None = None,
+    session: Any,
+    store: Store,
+    writer: _Writer,
+    records: CaseRecords,
+    own_id: str,
+    entity_ids: list[str],
+    total_bytes: int,
+    result: ExportResult,
+    progress: Progress,
+    cancel: CancelToken,
+    *,
+    with_report: bool,
+    export_id: str,
+    when: datetime,
+    report_helpers: Any = None,
+    signing_key: SigningKey | None = None,
 ) -> None:
     from evidence_app.casefile.records import case_tracks
 
-    writer.add_bytes(mf.RECORDS, json.dumps(records.to_json(), indent=1, ensure_ascii=False).encode("utf-8"), role="records")
+    writer.add_bytes(
+        mf.RECORDS, json.dumps(records.to_json(), indent=1, ensure_ascii=False).encode("utf-8"), role="records"
+    )
     hashes = records.hashes()
     sync = {"store_id": own_id, "export_id": export_id, "hashes": hashes, "peers": sync_bases(session, hashes)}
     writer.add_bytes(mf.SYNC, json.dumps(sync, indent=1).encode("utf-8"), role="sync")
@@ -301,8 +345,11 @@ def _write_contents(
     attestations = relayed_attestations(session, relayed)
     if signing_key is not None and own_pairs:
         attestations.insert(0, signatures.attest(signing_key, own_id, own_pairs))
-    writer.add_bytes(mf.ATTESTATIONS, json.dumps(signatures.attestations_json(attestations), indent=1, ensure_ascii=False)
-                     .encode("utf-8"), role="signatures")
+    writer.add_bytes(
+        mf.ATTESTATIONS,
+        json.dumps(signatures.attestations_json(attestations), indent=1, ensure_ascii=False).encode("utf-8"),
+        role="signatures",
+    )
     done = 0
 
     def on_bytes(n: int) -> None:
@@ -324,7 +371,14 @@ def _write_contents(
                 " `evidence-app verify`; nothing was exported"
             ) from None
         with source:
-            writer.add_stream(name, source, expect_sha256=item["sha256"], role="derived" if item.get("derived_from_id") else "evidence", on_bytes=on_bytes, cancel=cancel)
+            writer.add_stream(
+                name,
+                source,
+                expect_sha256=item["sha256"],
+                role="derived" if item.get("derived_from_id") else "evidence",
+                on_bytes=on_bytes,
+                cancel=cancel,
+            )
         result.evidence_files += 1
     tracks = case_tracks(session, records)
     from evidence_app.casefile import geo_export
@@ -338,8 +392,9 @@ def _write_contents(
         from evidence_app.casefile.report_html import render_html
         from evidence_app.casefile.report_pdf import render_pdf
 
-        data = build_report_data(records, tracks, store.objects.path_for, exported_at=when, export_id=export_id,
-                                 helpers=report_helpers)
+        data = build_report_data(
+            records, tracks, store.objects.path_for, exported_at=when, export_id=export_id, helpers=report_helpers
+        )
         writer.add_bytes("report/report.html", render_html(data).encode("utf-8"), role="report")
         writer.add_bytes("report/report.pdf", render_pdf(data), compress=False, role="report")
 
@@ -351,7 +406,9 @@ def iter_evidence_names(records: CaseRecords) -> Iterator[tuple[str, dict[str, A
         yield folder + mf.safe_member_name(item["original_name"], item["sha256"]), item
 
 
-def _write_guide(writer: _Writer, records: CaseRecords, *, exported_at: datetime, exported_by: str, export_id: str, scope: str) -> None:
+def _write_guide(
+    writer: _Writer, records: CaseRecords, *, exported_at: datetime, exported_by: str, export_id: str, scope: str
+) -> None:
     """README.txt and SHA256SUMS, written after every other entry but the manifest.
 
     SHA256SUMS lists every entry written so far (README.txt included), so
@@ -361,8 +418,13 @@ def _write_guide(writer: _Writer, records: CaseRecords, *, exported_at: datetime
     from evidence_app.casefile import guide
 
     readme = guide.readme_text(
-        records, iter_evidence_names(records), exported_at=exported_at.strftime("%Y-%m-%d %H:%M UTC"),
-        exported_by=exported_by, export_id=export_id, scope=scope, generator=f"{GENERATOR} {__version__}",
+        records,
+        iter_evidence_names(records),
+        exported_at=exported_at.strftime("%Y-%m-%d %H:%M UTC"),
+        exported_by=exported_by,
+        export_id=export_id,
+        scope=scope,
+        generator=f"{GENERATOR} {__version__}",
         entries=[f["path"] for f in writer.files],
     )
     writer.add_bytes(mf.README, readme.encode("utf-8"), role="readme")

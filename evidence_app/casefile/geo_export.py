@@ -79,8 +79,11 @@ def footprints(records: CaseRecords) -> list[dict[str, Any]]:
 
 def track_parts(track: Track) -> list[list[tuple[float, float, float]]]:
     """A track's (lon, lat, time) points in parts that never cross ±180° (one part if it does not cross)."""
-    points = [(wrap_lon(lon), lat, float(ts)) for ts, lat, lon in track.points
-              if finite(lat, 90.0) is not None and finite(lon, 1e6) is not None]
+    points = [
+        (wrap_lon(lon), lat, float(ts))
+        for ts, lat, lon in track.points
+        if finite(lat, 90.0) is not None and finite(lon, 1e6) is not None
+    ]
     if len(points) < 2:
         return [points] if points else []
     return [[(p[0], p[1], p[2]) for p in part] for part in split_line(points)]
@@ -93,38 +96,60 @@ def to_geojson(records: CaseRecords, tracks: list[Track]) -> dict[str, Any]:
         place = _place(inc)
         if place is None:
             continue
-        features.append({
-            "type": "Feature",
-            "id": inc["id"],
-            "geometry": {"type": "Point", "coordinates": list(place)},
-            "properties": {
-                "kind": "incident", "title": inc["title"], "status": inc["status"],
-                "colour": STATUS_COLOURS.get(inc["status"], "#000000"),
-                "start_utc": inc["start_utc"], "end_utc": inc.get("end_utc"),
-                "radius_m": finite(inc.get("radius_m"), RADIUS_M.high),
-                "position_method": inc.get("position_method"), "vessels": names.get(inc["id"], []),
-            },
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": inc["id"],
+                "geometry": {"type": "Point", "coordinates": list(place)},
+                "properties": {
+                    "kind": "incident",
+                    "title": inc["title"],
+                    "status": inc["status"],
+                    "colour": STATUS_COLOURS.get(inc["status"], "#000000"),
+                    "start_utc": inc["start_utc"],
+                    "end_utc": inc.get("end_utc"),
+                    "radius_m": finite(inc.get("radius_m"), RADIUS_M.high),
+                    "position_method": inc.get("position_method"),
+                    "vessels": names.get(inc["id"], []),
+                },
+            }
+        )
     for track in tracks:
         parts = track_parts(track)
-        geometry = line_geometry([(p[0], p[1]) for part in parts for p in part]) if len(parts) == 1 else {
-            "type": "MultiLineString", "coordinates": [[[p[0], p[1]] for p in part] for part in parts]}
+        geometry = (
+            line_geometry([(p[0], p[1]) for part in parts for p in part])
+            if len(parts) == 1
+            else {"type": "MultiLineString", "coordinates": [[[p[0], p[1]] for p in part] for part in parts]}
+        )
         if geometry is None:
             continue
         # coordTimes as GPX converters write them: one list, or one list per line of a MultiLineString.
-        times: list[Any] = [_iso(p[2]) for p in parts[0]] if len(parts) == 1 else [[_iso(p[2]) for p in part] for part in parts]
-        features.append({
-            "type": "Feature",
-            "geometry": geometry,
-            "properties": {"kind": "track", "mmsi": track.mmsi, "name": track.name, "coordTimes": times},
-        })
+        times: list[Any] = (
+            [_iso(p[2]) for p in parts[0]] if len(parts) == 1 else [[_iso(p[2]) for p in part] for part in parts]
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {"kind": "track", "mmsi": track.mmsi, "name": track.name, "coordTimes": times},
+            }
+        )
     for fp in footprints(records):
         e = fp["evidence"]
-        features.append({
-            "type": "Feature", "id": e["id"], "geometry": fp["geometry"],
-            "properties": {"kind": "evidence", "evidence_kind": e["kind"], "name": e["original_name"],
-                           "sha256": e["sha256"], "capture_time": e.get("capture_time")},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": e["id"],
+                "geometry": fp["geometry"],
+                "properties": {
+                    "kind": "evidence",
+                    "evidence_kind": e["kind"],
+                    "name": e["original_name"],
+                    "sha256": e["sha256"],
+                    "capture_time": e.get("capture_time"),
+                },
+            }
+        )
     case = records.case
     return {"type": "FeatureCollection", "name": case["title"], "caveat": case.get("caveat", ""), "features": features}
 
@@ -146,15 +171,24 @@ def _coords(points: list[list[float]]) -> str:
 def _kml_geometry(geom: dict[str, Any]) -> str:
     kind, coords = geom["type"], geom["coordinates"]
     if kind == "Polygon":
-        rings = [f"<outerBoundaryIs><LinearRing><coordinates>{_coords(coords[0])}</coordinates></LinearRing></outerBoundaryIs>"]
-        rings += [f"<innerBoundaryIs><LinearRing><coordinates>{_coords(r)}</coordinates></LinearRing></innerBoundaryIs>" for r in coords[1:]]
+        rings = [
+            f"<outerBoundaryIs><LinearRing><coordinates>{_coords(coords[0])}</coordinates></LinearRing></outerBoundaryIs>"
+        ]
+        rings += [
+            f"<innerBoundaryIs><LinearRing><coordinates>{_coords(r)}</coordinates></LinearRing></innerBoundaryIs>"
+            for r in coords[1:]
+        ]
         return f"<Polygon>{''.join(rings)}</Polygon>"
     if kind == "LineString":
         return f"<LineString><coordinates>{_coords(coords)}</coordinates></LineString>"
     if kind == "Point":
         return f"<Point><coordinates>{_coords([coords])}</coordinates></Point>"
     single = {"MultiPolygon": "Polygon", "MultiLineString": "LineString"}[kind]
-    return "<MultiGeometry>" + "".join(_kml_geometry({"type": single, "coordinates": c}) for c in coords) + "</MultiGeometry>"
+    return (
+        "<MultiGeometry>"
+        + "".join(_kml_geometry({"type": single, "coordinates": c}) for c in coords)
+        + "</MultiGeometry>"
+    )
 
 
 def _gx_track(part: list[tuple[float, float, float]]) -> str:
@@ -179,8 +213,10 @@ def to_kml(records: CaseRecords, tracks: list[Track]) -> bytes:
             f"<LabelStyle><color>{_kml_colour(colour)}</color></LabelStyle></Style>"
         )
     out.append('<Style id="track"><LineStyle><color>ff2f6db5</color><width>2</width></LineStyle></Style>')
-    out.append('<Style id="footprint"><LineStyle><color>ff00a0ff</color><width>2</width></LineStyle>'
-               "<PolyStyle><color>4000a0ff</color></PolyStyle></Style>")
+    out.append(
+        '<Style id="footprint"><LineStyle><color>ff00a0ff</color><width>2</width></LineStyle>'
+        "<PolyStyle><color>4000a0ff</color></PolyStyle></Style>"
+    )
     out.append("<Folder><name>Incidents</name>")
     for inc in records.of("incident"):
         place = _place(inc)
@@ -206,8 +242,14 @@ def to_kml(records: CaseRecords, tracks: list[Track]) -> bytes:
         parts = track_parts(track)
         if not parts:
             continue
-        shape = _gx_track(parts[0]) if len(parts) == 1 else "<gx:MultiTrack>" + "".join(_gx_track(p) for p in parts) + "</gx:MultiTrack>"
-        out.append(f"<Placemark><name>{escape(track.name)} (MMSI {track.mmsi})</name><styleUrl>#track</styleUrl>{shape}</Placemark>")
+        shape = (
+            _gx_track(parts[0])
+            if len(parts) == 1
+            else "<gx:MultiTrack>" + "".join(_gx_track(p) for p in parts) + "</gx:MultiTrack>"
+        )
+        out.append(
+            f"<Placemark><name>{escape(track.name)} (MMSI {track.mmsi})</name><styleUrl>#track</styleUrl>{shape}</Placemark>"
+        )
     out.append("</Folder><Folder><name>Evidence footprints</name>")
     for fp in footprints(records):
         e, geom = fp["evidence"], fp["geometry"]

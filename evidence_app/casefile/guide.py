@@ -118,7 +118,12 @@ def readme_text(
     ]
     for path, what in roles:
         folder = path.endswith("/")
-        if path in present or path == mf.MANIFEST or path == "SHA256SUMS" or (folder and any(p.startswith(path) for p in present)):
+        if (
+            path in present
+            or path == mf.MANIFEST
+            or path == "SHA256SUMS"
+            or (folder and any(p.startswith(path) for p in present))
+        ):
             lines.append(f"  {path:<30} {what}")
     lines += ["", "Evidence files", "--------------", ""]
     if not members:
@@ -129,7 +134,7 @@ def readme_text(
         if len(named) > MAX_INCIDENTS_NAMED:
             shown += f" and {len(named) - MAX_INCIDENTS_NAMED} more"
         lines.append(
-            f"  {member}  {item['kind']}  \"{one_line(item['original_name'], 100)}\""
+            f'  {member}  {item["kind"]}  "{one_line(item["original_name"], 100)}"'
             f"  incidents: {shown or 'none (cited by vessel records or derived items)'}"
         )
     lines.append("")

@@ -113,7 +113,9 @@ def _blocks(zf: zipfile.ZipFile, name: str, declared: int, cancel: CancelToken, 
                     return
                 size += len(block)
                 if size > declared:
-                    raise UserError(f"expands beyond its declared {declared} bytes: refused as a zip bomb", location=name)
+                    raise UserError(
+                        f"expands beyond its declared {declared} bytes: refused as a zip bomb", location=name
+                    )
                 on_bytes(len(block))
                 yield block
     except zipfile.BadZipFile as exc:
@@ -122,7 +124,9 @@ def _blocks(zf: zipfile.ZipFile, name: str, declared: int, cancel: CancelToken, 
         raise UserError(f"cannot be read: {exc}", location=name) from None
 
 
-def _read_checked(zf: zipfile.ZipFile, name: str, declared: int, cap: int | None, cancel: CancelToken, on_bytes: Any) -> tuple[str, int, bytes | None, list[bytes]]:
+def _read_checked(
+    zf: zipfile.ZipFile, name: str, declared: int, cap: int | None, cancel: CancelToken, on_bytes: Any
+) -> tuple[str, int, bytes | None, list[bytes]]:
     """Stream one member: SHA-256, byte count, and the bytes themselves when ``cap`` says
     the caller needs them in memory."""
     if cap is not None and declared > cap:
@@ -165,10 +169,14 @@ def _json(data: bytes, name: str) -> Any:
     except _Refused as exc:
         raise UserError(str(exc), location=name) from None
     except RecursionError:
-        raise UserError(f"JSON nested too deeply: at most {limits.MAX_JSON_DEPTH} levels are expected", location=name) from None
+        raise UserError(
+            f"JSON nested too deeply: at most {limits.MAX_JSON_DEPTH} levels are expected", location=name
+        ) from None
 
 
-def open_case_file(path: str | Path, *, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> CaseFile:
+def open_case_file(
+    path: str | Path, *, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED
+) -> CaseFile:
     """Open and check a case file completely; raise a UserError naming the first problem."""
     source = Path(path)
     if not source.is_file():
@@ -189,7 +197,9 @@ def open_case_file(path: str | Path, *, progress: Progress = no_progress, cancel
 def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: CancelToken) -> CaseFile:
     entries = mf.check_directory([_entry_info(zi) for zi in zf.infolist()])
     by_name = {e.name: e for e in entries}
-    m_sha, _, m_bytes, _ = _read_checked(zf, mf.MANIFEST, by_name[mf.MANIFEST].file_size, mf.MAX_MANIFEST_BYTES, cancel, lambda n: None)
+    m_sha, _, m_bytes, _ = _read_checked(
+        zf, mf.MANIFEST, by_name[mf.MANIFEST].file_size, mf.MAX_MANIFEST_BYTES, cancel, lambda n: None
+    )
     assert m_bytes is not None
     manifest = _json(m_bytes, mf.MANIFEST)
     files = mf.check_manifest(manifest, entries)
@@ -219,7 +229,9 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
             if data is not None:
                 contents[name] = data
         if size != item["size"]:
-            raise UserError(f"{size} bytes, the manifest says {item['size']}: the file was altered or truncated", location=name)
+            raise UserError(
+                f"{size} bytes, the manifest says {item['size']}: the file was altered or truncated", location=name
+            )
         if sha != item["sha256"]:
             raise UserError(
                 f"SHA-256 is {sha}, the manifest says {item['sha256']}: the file was altered or damaged;"
@@ -228,11 +240,15 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
             )
     signature = None
     if mf.SIGNATURE in by_name:
-        _, _, signature, _ = _read_checked(zf, mf.SIGNATURE, by_name[mf.SIGNATURE].file_size, signatures.MAX_SIGNATURE_BYTES,
-                                           cancel, lambda n: None)
+        _, _, signature, _ = _read_checked(
+            zf, mf.SIGNATURE, by_name[mf.SIGNATURE].file_size, signatures.MAX_SIGNATURE_BYTES, cancel, lambda n: None
+        )
     signer = signatures.check_manifest_signature(manifest, m_bytes, signature)
-    attestations = (signatures.check_attestations(_json(contents[mf.ATTESTATIONS], mf.ATTESTATIONS))
-                    if mf.ATTESTATIONS in contents else [])
+    attestations = (
+        signatures.check_attestations(_json(contents[mf.ATTESTATIONS], mf.ATTESTATIONS))
+        if mf.ATTESTATIONS in contents
+        else []
+    )
     records = _parse_records(_json(contents[mf.RECORDS], mf.RECORDS))
     sync = _json(contents[mf.SYNC], mf.SYNC) if mf.SYNC in contents else {}
     if not isinstance(sync, dict) or not isinstance(sync.get("peers", {}), dict) or not _is_clean_json(sync):
@@ -249,10 +265,16 @@ def _check(source: Path, zf: zipfile.ZipFile, progress: Progress, cancel: Cancel
         folder = mf.DERIVED_DIR if item.get("derived_from_id") else mf.EVIDENCE_DIR
         name = folder + mf.safe_member_name(item["original_name"], item["sha256"])
         if name not in files or files[name]["sha256"] != item["sha256"]:
-            raise UserError(f"evidence {item['id']} ({item['original_name']}) has no matching file in the case file", location=name)
+            raise UserError(
+                f"evidence {item['id']} ({item['original_name']}) has no matching file in the case file", location=name
+            )
         members[item["sha256"]] = name
     # The content layer: every record as the services would have written it (nothing read from the store yet).
-    check_relations(records, evidence_sizes={sha: files[name]["size"] for sha, name in members.items()}, ais_evidence_ids=ais_evidence)
+    check_relations(
+        records,
+        evidence_sizes={sha: files[name]["size"] for sha, name in members.items()},
+        ais_evidence_ids=ais_evidence,
+    )
     return CaseFile(source, zf, manifest, m_sha, files, records, sync, audit, ais_rows, members, signer, attestations)
 
 
@@ -338,7 +360,9 @@ def _parse_tombstones(rows: Any, records: CaseRecords) -> list[dict[str, Any]]:
         imo, sha = keys.get("vessel_imo"), keys.get("evidence_sha256")
         if imo is not None and (isinstance(imo, bool) or not isinstance(imo, int) or not 1_000_000 <= imo <= 9_999_999):
             raise UserError(f"vessel_imo {imo!r} is not an IMO number", location=f"{loc}.keys")
-        if sha is not None and (not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)):
+        if sha is not None and (
+            not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha)
+        ):
             raise UserError(f"evidence_sha256 {sha!r} is not a SHA-256 hex digest", location=f"{loc}.keys")
         deleted_by = row.get("deleted_by", "")
         if not isinstance(deleted_by, str) or len(deleted_by) > 120:
@@ -347,8 +371,17 @@ def _parse_tombstones(rows: Any, records: CaseRecords) -> list[dict[str, Any]]:
         if not isinstance(deleted_at, str):
             raise UserError("deleted_at: expected an ISO 8601 time", location=f"{loc}.deleted_at")
         parse_time(deleted_at, f"{loc}.deleted_at")
-        out.append({"record_type": record_type, "record_id": record["id"], "case_id": case_id, "record": record,
-                    "keys": {"vessel_imo": imo, "evidence_sha256": sha}, "deleted_at": deleted_at, "deleted_by": deleted_by})
+        out.append(
+            {
+                "record_type": record_type,
+                "record_id": record["id"],
+                "case_id": case_id,
+                "record": record,
+                "keys": {"vessel_imo": imo, "evidence_sha256": sha},
+                "deleted_at": deleted_at,
+                "deleted_by": deleted_by,
+            }
+        )
     return out
 
 
@@ -385,8 +418,15 @@ def _parse_audit(data: bytes) -> list[dict[str, Any]]:
         if content is not None and not isinstance(content, str):
             raise UserError("field 'content' is of the wrong type", location=where)
         recomputed = entry_hash(
-            entry["seq"], entry["ts"], entry["actor"], entry["action"], entry["entity"],
-            entry["entity_id"], entry["payload"], entry["prev_hash"], content,
+            entry["seq"],
+            entry["ts"],
+            entry["actor"],
+            entry["action"],
+            entry["entity"],
+            entry["entity_id"],
+            entry["payload"],
+            entry["prev_hash"],
+            content,
         )
         if recomputed != entry["hash"]:
             raise UserError(
@@ -405,8 +445,9 @@ def _is_clean_json(value: Any) -> bool:
     return True
 
 
-def _check_ais(zf: zipfile.ZipFile, name: str, declared: int, cancel: CancelToken, on_bytes: Any,
-               evidence_ids: set[str]) -> tuple[str, int, int]:
+def _check_ais(
+    zf: zipfile.ZipFile, name: str, declared: int, cancel: CancelToken, on_bytes: Any, evidence_ids: set[str]
+) -> tuple[str, int, int]:
     """Hash the AIS entry and check each line's fields in the same pass."""
     sha = hashlib.sha256()
     size = 0
@@ -449,15 +490,21 @@ def _ais_row_ok(row: dict[str, Any]) -> bool:
     mmsi, ts, lat, lon = row["mmsi"], row["ts"], row["lat"], row["lon"]
     sog, cog, heading, nav, eid = row["sog"], row["cog"], row["heading"], row["nav_status"], row["evidence_id"]
     return (
-        type(mmsi) is int and 1 <= mmsi <= 999_999_999
-        and type(ts) is int and EPOCH_RANGE[0] <= ts <= EPOCH_RANGE[1]
-        and type(lat) in _NUMBER and -90.0 <= lat <= 90.0
-        and type(lon) in _NUMBER and -180.0 <= lon <= 180.0
+        type(mmsi) is int
+        and 1 <= mmsi <= 999_999_999
+        and type(ts) is int
+        and EPOCH_RANGE[0] <= ts <= EPOCH_RANGE[1]
+        and type(lat) in _NUMBER
+        and -90.0 <= lat <= 90.0
+        and type(lon) in _NUMBER
+        and -180.0 <= lon <= 180.0
         and (sog is None or (type(sog) in _NUMBER and limits.SPEED_KN.low <= sog <= limits.SPEED_KN.high))
         and (cog is None or (type(cog) in _NUMBER and limits.COURSE_DEG.low <= cog <= limits.COURSE_DEG.high))
         and (heading is None or (type(heading) is int and 0 <= heading <= 511))
         and (nav is None or (type(nav) is int and 0 <= nav <= 15))
-        and type(eid) is str and 0 < len(eid) <= limits.MAX_NAME and eid.isprintable()
+        and type(eid) is str
+        and 0 < len(eid) <= limits.MAX_NAME
+        and eid.isprintable()
     )
 
 

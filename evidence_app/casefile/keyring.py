@@ -60,8 +60,12 @@ def key_status(session: Session, key_id: str) -> str:
 def remember_key(session: Session, signer: Signer, where: str) -> SignerKey:
     row = session.get(SignerKey, signer.key_id)
     if row is None:
-        row = SignerKey(fingerprint=signer.key_id, public_key=signer.public_text, reviewer=signer.reviewer[:120],
-                        first_seen_in=where[:300])
+        row = SignerKey(
+            fingerprint=signer.key_id,
+            public_key=signer.public_text,
+            reviewer=signer.reviewer[:120],
+            first_seen_in=where[:300],
+        )
         session.add(row)
         session.flush()
     return row
@@ -99,7 +103,9 @@ def own_export_key(session: Session, own_store_id: str, signer: Signer) -> None:
     bind(session, own_store_id, signer.key_id, f"this store's own exports, signed by {signer.reviewer}")
 
 
-def admit(session: Session, signer: Signer | None, store_id: str, file_name: str, *, record: bool = True) -> SignatureReport:
+def admit(
+    session: Session, signer: Signer | None, store_id: str, file_name: str, *, record: bool = True
+) -> SignatureReport:
     """Check the file's signer against the keys its store is known under; bind a store seen for the first time.
 
     Raises a UserError (nothing written: the caller's transaction rolls back) for a file
@@ -115,8 +121,10 @@ def admit(session: Session, signer: Signer | None, store_id: str, file_name: str
                 " imported. Ask its sender for a fresh export.",
                 location=mf.MANIFEST,
             )
-        warning = ("unsigned case file (from an older version, or its signature was removed): who made it cannot be checked,"
-                   " and the audit entries it brings from other stores are marked unverified")
+        warning = (
+            "unsigned case file (from an older version, or its signature was removed): who made it cannot be checked,"
+            " and the audit entries it brings from other stores are marked unverified"
+        )
         return SignatureReport(False, warnings=[warning])
     status = key_status(session, signer.key_id)
     if bound and signer.key_id not in bound:

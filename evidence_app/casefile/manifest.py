@@ -82,7 +82,9 @@ def check_entry(entry: EntryInfo) -> None:
     if entry.flag_bits & 0x1:
         raise UserError("encrypted entry: case files are not encrypted", location=entry.name)
     if entry.file_size < 0 or entry.file_size > MAX_ENTRY_BYTES:
-        raise UserError(f"declared size {entry.file_size} bytes is beyond the {MAX_ENTRY_BYTES} limit", location=entry.name)
+        raise UserError(
+            f"declared size {entry.file_size} bytes is beyond the {MAX_ENTRY_BYTES} limit", location=entry.name
+        )
     if entry.compressed and entry.file_size > RATIO_FLOOR_BYTES:
         ratio = entry.file_size / max(entry.compress_size, 1)
         if ratio > MAX_RATIO:
@@ -175,9 +177,7 @@ def check_manifest(manifest: Any, entries: list[EntryInfo]) -> dict[str, dict[st
         if path not in files:
             raise UserError("the case file holds an entry its manifest does not list", location=path)
         if entry.file_size != files[path]["size"]:
-            raise UserError(
-                f"the zip says {entry.file_size} bytes, the manifest {files[path]['size']}", location=path
-            )
+            raise UserError(f"the zip says {entry.file_size} bytes, the manifest {files[path]['size']}", location=path)
     for path in files:
         if path not in present:
             raise UserError("listed in the manifest but missing from the case file", location=path)

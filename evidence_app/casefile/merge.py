@@ -32,9 +32,9 @@ from evidence_app.casefile.records import (
     content_hash,
     differing_fields,
     from_dict,
-    record_dict,
     merge_order,
     parse_time,
+    record_dict,
     same_body,
 )
 from evidence_app.domain.errors import UserError
@@ -84,9 +84,11 @@ class MergeReport:
     def warnings(self) -> list[str]:
         out = list(self.signature.warnings)
         if self.audit_entries_unverified:
-            out.append(f"{self.audit_entries_unverified} audit entr{'y' if self.audit_entries_unverified == 1 else 'ies'} from"
-                       " other stores could not be verified (no signature by a key their store is known under here):"
-                       " they are kept, marked unverified")
+            out.append(
+                f"{self.audit_entries_unverified} audit entr{'y' if self.audit_entries_unverified == 1 else 'ies'} from"
+                " other stores could not be verified (no signature by a key their store is known under here):"
+                " they are kept, marked unverified"
+            )
         return out
 
     def as_dict(self) -> dict[str, Any]:
@@ -107,7 +109,10 @@ def set_record_tags(session: Session, record_type: str, record_id: str, names: l
     """Make an incident's or evidence item's tags exactly ``names``."""
     link_model, key = (IncidentTag, "incident_id") if record_type == "incident" else (EvidenceTag, "evidence_id")
     column = getattr(link_model, key)
-    current = {t.name: t for t in session.scalars(select(Tag).join(link_model, link_model.tag_id == Tag.id).where(column == record_id))}
+    current = {
+        t.name: t
+        for t in session.scalars(select(Tag).join(link_model, link_model.tag_id == Tag.id).where(column == record_id))
+    }
     for name in set(current) - set(names):
         row = session.get(link_model, (record_id, current[name].id))
         if row is not None:
@@ -158,14 +163,19 @@ class _Prefetch:
             ids = [r["id"] for r in cf.records.of(record_type)]
             found: set[str] = set()
             for start in range(0, len(ids), 500):
-                for obj in session.scalars(select(model).where(model.id.in_(ids[start:start + 500]))):  # type: ignore[attr-defined]
+                for obj in session.scalars(select(model).where(model.id.in_(ids[start : start + 500]))):  # type: ignore[attr-defined]
                     self.present.append(obj)
                     found.add(obj.id)  # type: ignore[attr-defined]
             self.absent |= {(record_type, i) for i in ids if i not in found}
-        self.sync = {(r.record_type, r.record_id): r for r in session.scalars(select(SyncState).where(SyncState.peer_store_id == peer))}
+        self.sync = {
+            (r.record_type, r.record_id): r
+            for r in session.scalars(select(SyncState).where(SyncState.peer_store_id == peer))
+        }
 
 
-def _find_local(session: Session, record_type: str, record: dict[str, Any], known: _Prefetch | None = None) -> Base | None:
+def _find_local(
+    session: Session, record_type: str, record: dict[str, Any], known: _Prefetch | None = None
+) -> Base | None:
     """The local record this incoming one is: same id, else the same natural key."""
     model = RECORD_TYPES[record_type]
     if known is None or (record_type, record["id"]) not in known.absent:
@@ -177,14 +187,29 @@ def _find_local(session: Session, record_type: str, record: dict[str, Any], know
     if record_type == "vessel" and record.get("imo"):
         return session.scalar(select(Vessel).where(Vessel.imo == record["imo"]))
     if record_type == "participant":
-        return session.scalar(select(Participant).where(Participant.incident_id == record["incident_id"], Participant.vessel_id == record["vessel_id"]))
+        return session.scalar(
+            select(Participant).where(
+                Participant.incident_id == record["incident_id"], Participant.vessel_id == record["vessel_id"]
+            )
+        )
     if record_type == "link":
-        return session.scalar(select(IncidentEvidence).where(IncidentEvidence.incident_id == record["incident_id"], IncidentEvidence.evidence_id == record["evidence_id"]))
+        return session.scalar(
+            select(IncidentEvidence).where(
+                IncidentEvidence.incident_id == record["incident_id"],
+                IncidentEvidence.evidence_id == record["evidence_id"],
+            )
+        )
     return None
 
 
-def _set_sync(session: Session, peer: str, record_type: str, record_id: str, digest: str, known: _Prefetch | None = None) -> None:
-    row = known.sync.get((record_type, record_id)) if known is not None else session.get(SyncState, (peer, record_type, record_id))
+def _set_sync(
+    session: Session, peer: str, record_type: str, record_id: str, digest: str, known: _Prefetch | None = None
+) -> None:
+    row = (
+        known.sync.get((record_type, record_id))
+        if known is not None
+        else session.get(SyncState, (peer, record_type, record_id))
+    )
     if row is None:
         row = SyncState(peer_store_id=peer, record_type=record_type, record_id=record_id, content_hash=digest)
         session.add(row)
@@ -219,8 +244,11 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
     claimed: set[tuple[str, str]] = set()  # local records the file's records are
     for record_type, raw in merge_order(cf.records):
         incoming = dict(raw)
-        if any((target, raw[column]) in skipped for column, target in REFERENCES.get(record_type, {}).items()
-               if raw.get(column) is not None):
+        if any(
+            (target, raw[column]) in skipped
+            for column, target in REFERENCES.get(record_type, {}).items()
+            if raw.get(column) is not None
+        ):
             skipped.add((record_type, raw["id"]))
             report.kept_local += 1
             continue
@@ -240,10 +268,14 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
             if grave is not None:
                 skipped.add((record_type, raw["id"]))
                 bases = {b for b in (file_bases.get(key), local_bases.get(f"{record_type}:{incoming['id']}")) if b}
-                if (same_body(record_type, grave.record, incoming) or incoming_hash in bases) and not _grown_in_file(cf, record_type, raw["id"]):
+                if (same_body(record_type, grave.record, incoming) or incoming_hash in bases) and not _grown_in_file(
+                    cf, record_type, raw["id"]
+                ):
                     report.kept_local += 1  # deleted here; the file still holds the version we deleted
                 else:
-                    report.conflicts.append(_conflict(session, cf, import_id, record_type, incoming, {}, DELETED, bases, fields=["deleted"]))
+                    report.conflicts.append(
+                        _conflict(session, cf, import_id, record_type, incoming, {}, DELETED, bases, fields=["deleted"])
+                    )
                 continue
         if local is not None:
             claimed.add((record_type, local.id))  # type: ignore[attr-defined]
@@ -251,8 +283,14 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
             claimed.add((record_type, incoming["id"]))
             _insert(session, record_type, incoming)
             report.added[record_type] += 1
-            audit.record(session, actor, "casefile.merge_add", _entity(record_type), _entity_id(record_type, incoming),
-                         {"type": record_type, "id": incoming["id"], "import_id": import_id})
+            audit.record(
+                session,
+                actor,
+                "casefile.merge_add",
+                _entity(record_type),
+                _entity_id(record_type, incoming),
+                {"type": record_type, "id": incoming["id"], "import_id": import_id},
+            )
             if record_type in ("link", "participant", "review", "incident"):
                 touched_incidents.add(incoming["incident_id"] if record_type != "incident" else incoming["id"])
             _set_sync(session, origin, record_type, incoming["id"], incoming_hash, known)
@@ -274,47 +312,77 @@ def merge_case_file(session: Session, actor: str, cf: CaseFile, own_store_id: st
         if local_hash in bases:
             diff = apply_incoming(session, record_type, local, incoming)
             report.updated[record_type] += 1
-            audit.record(session, actor, "casefile.merge_update", _entity(record_type), _entity_id(record_type, incoming),
-                         {"type": record_type, "id": incoming["id"], "import_id": import_id, "changes": diff})
+            audit.record(
+                session,
+                actor,
+                "casefile.merge_update",
+                _entity(record_type),
+                _entity_id(record_type, incoming),
+                {"type": record_type, "id": incoming["id"], "import_id": import_id, "changes": diff},
+            )
             _set_sync(session, origin, record_type, incoming["id"], incoming_hash, known)
             if record_type == "incident":
                 touched_incidents.add(incoming["id"])
         elif incoming_hash in bases:
             report.kept_local += 1
         else:
-            report.conflicts.append(_conflict(session, cf, import_id, record_type, incoming, current, local_hash, bases))
+            report.conflicts.append(
+                _conflict(session, cf, import_id, record_type, incoming, current, local_hash, bases)
+            )
     touched_incidents |= _merge_tombstones(session, actor, cf, report, import_id, id_map, claimed, local_bases)
     report.ais_positions_added = _merge_ais(session, cf, report, id_map)
     for incident_id in touched_incidents:
         incident = session.get(Incident, incident_id)
         if incident is not None:
-            incident.evidence_count = session.scalar(
-                select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id)
-            ) or 0
+            incident.evidence_count = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(IncidentEvidence)
+                    .where(IncidentEvidence.incident_id == incident_id)
+                )
+                or 0
+            )
     audit_merge = _merge_audit(session, cf, own_store_id, import_id)
     report.audit_entries_added = audit_merge.added
     report.audit_entries_unverified = audit_merge.unverified
-    audit.record(session, actor, "casefile.import", "case", cf.case_id, {
-        "import_id": import_id,
-        "file": cf.path.name,
-        "export_id": cf.manifest["export_id"],
-        "origin_store_id": origin,
-        "manifest_sha256": cf.manifest_sha256,
-        "added": dict(report.added),
-        "updated": dict(report.updated),
-        "conflicts": [c["id"] for c in report.conflicts],
-        "imported_audit": {"count": report.audit_entries_added, "digest": audit_merge.digest,
-                           "unverified": audit_merge.unverified, "upgraded": audit_merge.upgraded,
-                           "superseded": audit_merge.superseded},
-        "signature": report.signature.as_dict() if report.signature.signed else {"signed": False},
-        "warnings": report.warnings,
-    })
+    audit.record(
+        session,
+        actor,
+        "casefile.import",
+        "case",
+        cf.case_id,
+        {
+            "import_id": import_id,
+            "file": cf.path.name,
+            "export_id": cf.manifest["export_id"],
+            "origin_store_id": origin,
+            "manifest_sha256": cf.manifest_sha256,
+            "added": dict(report.added),
+            "updated": dict(report.updated),
+            "conflicts": [c["id"] for c in report.conflicts],
+            "imported_audit": {
+                "count": report.audit_entries_added,
+                "digest": audit_merge.digest,
+                "unverified": audit_merge.unverified,
+                "upgraded": audit_merge.upgraded,
+                "superseded": audit_merge.superseded,
+            },
+            "signature": report.signature.as_dict() if report.signature.signed else {"signed": False},
+            "warnings": report.warnings,
+        },
+    )
     return report
 
 
 def _entity(record_type: str) -> str:
-    return {"case": "case", "vessel": "vessel", "vessel_identity": "vessel", "designation": "vessel", "evidence": "evidence",
-            "annotation": "evidence"}.get(record_type, "incident")
+    return {
+        "case": "case",
+        "vessel": "vessel",
+        "vessel_identity": "vessel",
+        "designation": "vessel",
+        "evidence": "evidence",
+        "annotation": "evidence",
+    }.get(record_type, "incident")
 
 
 def _entity_id(record_type: str, record: dict[str, Any]) -> str:
@@ -339,17 +407,37 @@ def _insert(session: Session, record_type: str, incoming: dict[str, Any]) -> Non
         set_record_tags(session, record_type, incoming["id"], incoming.get("tags", []))
 
 
-def _conflict(session: Session, cf: CaseFile, import_id: str, record_type: str, incoming: dict[str, Any],
-              current: dict[str, Any], local_hash: str, bases: set[str], *, fields: list[str] | None = None) -> dict[str, Any]:
-    for older in session.scalars(select(MergeConflict).where(
-        MergeConflict.record_type == record_type, MergeConflict.record_id == incoming["id"], MergeConflict.resolved_at.is_(None)
-    )):
+def _conflict(
+    session: Session,
+    cf: CaseFile,
+    import_id: str,
+    record_type: str,
+    incoming: dict[str, Any],
+    current: dict[str, Any],
+    local_hash: str,
+    bases: set[str],
+    *,
+    fields: list[str] | None = None,
+) -> dict[str, Any]:
+    for older in session.scalars(
+        select(MergeConflict).where(
+            MergeConflict.record_type == record_type,
+            MergeConflict.record_id == incoming["id"],
+            MergeConflict.resolved_at.is_(None),
+        )
+    ):
         older.resolution = "superseded"
         older.resolved_at = datetime.now(UTC)
     row = MergeConflict(
-        case_id=cf.case_id, import_id=import_id, peer_store_id=cf.origin_store_id, record_type=record_type,
-        record_id=incoming["id"], base_hash=sorted(bases)[0] if bases else None, local_hash=local_hash,
-        incoming=incoming, fields=fields if fields is not None else differing_fields(current, incoming),
+        case_id=cf.case_id,
+        import_id=import_id,
+        peer_store_id=cf.origin_store_id,
+        record_type=record_type,
+        record_id=incoming["id"],
+        base_hash=sorted(bases)[0] if bases else None,
+        local_hash=local_hash,
+        incoming=incoming,
+        fields=fields if fields is not None else differing_fields(current, incoming),
     )
     session.add(row)
     session.flush()
@@ -378,11 +466,20 @@ def _find_buried(session: Session, grave: dict[str, Any], id_map: dict[tuple[str
         vessel_id = id_map.get(("vessel", record["vessel_id"]), record["vessel_id"])
         if session.get(Vessel, vessel_id) is None and grave["keys"].get("vessel_imo"):
             vessel_id = session.scalar(select(Vessel.id).where(Vessel.imo == grave["keys"]["vessel_imo"])) or vessel_id
-        return session.scalar(select(Participant).where(Participant.incident_id == incident_id, Participant.vessel_id == vessel_id))
+        return session.scalar(
+            select(Participant).where(Participant.incident_id == incident_id, Participant.vessel_id == vessel_id)
+        )
     evidence_id = id_map.get(("evidence", record["evidence_id"]), record["evidence_id"])
     if session.get(Evidence, evidence_id) is None and grave["keys"].get("evidence_sha256"):
-        evidence_id = session.scalar(select(Evidence.id).where(Evidence.sha256 == grave["keys"]["evidence_sha256"])) or evidence_id
-    return session.scalar(select(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id, IncidentEvidence.evidence_id == evidence_id))
+        evidence_id = (
+            session.scalar(select(Evidence.id).where(Evidence.sha256 == grave["keys"]["evidence_sha256"]))
+            or evidence_id
+        )
+    return session.scalar(
+        select(IncidentEvidence).where(
+            IncidentEvidence.incident_id == incident_id, IncidentEvidence.evidence_id == evidence_id
+        )
+    )
 
 
 def _in_case(session: Session, record_type: str, obj: Base, case_id: str, file_evidence: set[str]) -> bool:
@@ -411,8 +508,16 @@ def delete_local(session: Session, record_type: str, obj: Base, grave: dict[str,
     session.flush()
 
 
-def _merge_tombstones(session: Session, actor: str, cf: CaseFile, report: MergeReport, import_id: str,
-                      id_map: dict[tuple[str, str], str], claimed: set[tuple[str, str]], local_bases: dict[str, str]) -> set[str]:
+def _merge_tombstones(
+    session: Session,
+    actor: str,
+    cf: CaseFile,
+    report: MergeReport,
+    import_id: str,
+    id_map: dict[tuple[str, str], str],
+    claimed: set[tuple[str, str]],
+    local_bases: dict[str, str],
+) -> set[str]:
     """Apply the file's deletions: a record still as it was deleted goes; one changed here since is a conflict."""
     touched: set[str] = set()
     order = {t: i for i, t in enumerate(DELETABLE)}  # children before their incident
@@ -428,9 +533,17 @@ def _merge_tombstones(session: Session, actor: str, cf: CaseFile, report: MergeR
             )
         if local is None:
             if session.get(Tombstone, (record_type, grave["record_id"])) is None:
-                session.add(Tombstone(record_type=record_type, record_id=grave["record_id"], case_id=grave["case_id"],
-                                      record=grave["record"], keys=grave["keys"], deleted_by=grave["deleted_by"],
-                                      deleted_at=parse_time(grave["deleted_at"], "deleted_at")))
+                session.add(
+                    Tombstone(
+                        record_type=record_type,
+                        record_id=grave["record_id"],
+                        case_id=grave["case_id"],
+                        record=grave["record"],
+                        keys=grave["keys"],
+                        deleted_by=grave["deleted_by"],
+                        deleted_at=parse_time(grave["deleted_at"], "deleted_at"),
+                    )
+                )
                 session.flush()
             continue
         if (record_type, local.id) in claimed:  # type: ignore[attr-defined]
@@ -444,28 +557,61 @@ def _merge_tombstones(session: Session, actor: str, cf: CaseFile, report: MergeR
             incident_id = current.get("incident_id")
             delete_local(session, record_type, local, grave)
             report.deleted[record_type] += 1
-            audit.record(session, actor, "casefile.merge_delete", _entity(record_type), _entity_id(record_type, current),
-                         {"type": record_type, "id": current["id"], "import_id": import_id,
-                          "deleted_by": grave["deleted_by"], "deleted_at": grave["deleted_at"]})
+            audit.record(
+                session,
+                actor,
+                "casefile.merge_delete",
+                _entity(record_type),
+                _entity_id(record_type, current),
+                {
+                    "type": record_type,
+                    "id": current["id"],
+                    "import_id": import_id,
+                    "deleted_by": grave["deleted_by"],
+                    "deleted_at": grave["deleted_at"],
+                },
+            )
             if incident_id:
                 touched.add(incident_id)
         else:
-            marker = {"deleted": True, "record_type": record_type, "record_id": current["id"],
-                      "deleted_by": grave["deleted_by"], "deleted_at": grave["deleted_at"], "digest": digest}
-            report.conflicts.append(_conflict(session, cf, import_id, record_type, {**marker, "id": current["id"]},
-                                              current, content_hash(current), set(), fields=["deleted"]))
+            marker = {
+                "deleted": True,
+                "record_type": record_type,
+                "record_id": current["id"],
+                "deleted_by": grave["deleted_by"],
+                "deleted_at": grave["deleted_at"],
+                "digest": digest,
+            }
+            report.conflicts.append(
+                _conflict(
+                    session,
+                    cf,
+                    import_id,
+                    record_type,
+                    {**marker, "id": current["id"]},
+                    current,
+                    content_hash(current),
+                    set(),
+                    fields=["deleted"],
+                )
+            )
     return touched
 
 
 def recount_evidence(session: Session, incident_id: str) -> None:
     incident = session.get(Incident, incident_id)
     if incident is not None:
-        incident.evidence_count = session.scalar(
-            select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id)
-        ) or 0
+        incident.evidence_count = (
+            session.scalar(
+                select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id)
+            )
+            or 0
+        )
 
 
-def settle_deletion(session: Session, conflict: MergeConflict, choice: str, actor: str) -> tuple[dict[str, Any], str] | None:
+def settle_deletion(
+    session: Session, conflict: MergeConflict, choice: str, actor: str
+) -> tuple[dict[str, Any], str] | None:
     """Resolve a conflict between a deletion and an edit; ``None`` when the conflict is not one.
 
     Returns the change made and the hash to remember as agreed with the peer.
@@ -490,7 +636,9 @@ def settle_deletion(session: Session, conflict: MergeConflict, choice: str, acto
         for column, target in REFERENCES.get(record_type, {}).items():
             value = incoming.get(column)
             if value is not None and session.get(RECORD_TYPES[target], value) is None:
-                raise UserError(f"the {target} {value} this {record_type.replace('_', ' ')} belongs to no longer exists here")
+                raise UserError(
+                    f"the {target} {value} this {record_type.replace('_', ' ')} belongs to no longer exists here"
+                )
         grave = session.get(Tombstone, (record_type, conflict.record_id))
         if grave is not None:
             session.delete(grave)
@@ -510,7 +658,10 @@ def _merge_ais(session: Session, cf: CaseFile, report: MergeReport, id_map: dict
     for row in cf.iter_ais():
         eid = id_map.get(("evidence", row["evidence_id"]), row["evidence_id"])
         if row["evidence_id"] not in file_ids:
-            raise UserError(f"an AIS position names evidence {row['evidence_id']} the file does not hold", location="records/ais_positions.jsonl")
+            raise UserError(
+                f"an AIS position names evidence {row['evidence_id']} the file does not hold",
+                location="records/ais_positions.jsonl",
+            )
         if eid not in wanted:
             wanted[eid] = not session.scalar(select(AisPosition.id).where(AisPosition.evidence_id == eid).limit(1))
         if not wanted[eid]:
@@ -544,8 +695,15 @@ def precheck(session: Session, cf: CaseFile, own_store_id: str | None) -> None:
     _merge_audit(session, cf, own_store_id or "", "", dry_run=True, also_bound=bound_now)
 
 
-def _merge_audit(session: Session, cf: CaseFile, own_store_id: str, import_id: str, *, dry_run: bool = False,
-                 also_bound: dict[str, set[str]] | None = None) -> AuditMerge:
+def _merge_audit(
+    session: Session,
+    cf: CaseFile,
+    own_store_id: str,
+    import_id: str,
+    *,
+    dry_run: bool = False,
+    also_bound: dict[str, set[str]] | None = None,
+) -> AuditMerge:
     """Foreign audit entries: accepted under the keys their stores are known by, else kept as unverified.
 
     An entry of a store known here must be covered by an attestation of one of that
@@ -569,8 +727,13 @@ def _merge_audit(session: Session, cf: CaseFile, own_store_id: str, import_id: s
             keyring.remember_key(session, att.signer, cf.path.name)
             row = session.scalar(select(AuditAttestation).where(AuditAttestation.signature == att.signature))
             if row is None:
-                row = AuditAttestation(origin_store_id=att.store_id, fingerprint=att.signer.key_id, signature=att.signature,
-                                       entries=att.entries, import_id=import_id)
+                row = AuditAttestation(
+                    origin_store_id=att.store_id,
+                    fingerprint=att.signer.key_id,
+                    signature=att.signature,
+                    entries=att.entries,
+                    import_id=import_id,
+                )
                 session.add(row)
                 session.flush()
             attestation_rows[index] = row.id
@@ -581,7 +744,9 @@ def _merge_audit(session: Session, cf: CaseFile, own_store_id: str, import_id: s
             return False
         if known.attestation_id not in verified_cache:
             att = session.get(AuditAttestation, known.attestation_id)
-            verified_cache[known.attestation_id] = att is not None and att.fingerprint in bound.get(known.origin_store_id, set())
+            verified_cache[known.attestation_id] = att is not None and att.fingerprint in bound.get(
+                known.origin_store_id, set()
+            )
         return verified_cache[known.attestation_id]
 
     added: list[tuple[str, int, str]] = []
@@ -624,8 +789,11 @@ def _merge_audit(session: Session, cf: CaseFile, own_store_id: str, import_id: s
             result.superseded.append([origin, seq, known.hash, known.import_id])
             session.delete(known)
             session.flush()
-        session.add(ImportedAuditEntry(import_id=import_id, attestation_id=row_for(chosen) if chosen is not None else None,
-                                       **entry))
+        session.add(
+            ImportedAuditEntry(
+                import_id=import_id, attestation_id=row_for(chosen) if chosen is not None else None, **entry
+            )
+        )
         added.append((origin, seq, entry["hash"]))
     session.flush()
     result.added = len(added)

@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Boolean, Float, Integer, SmallInteger, String, Text, inspect, select
@@ -21,6 +21,9 @@ from sqlalchemy.types import BigInteger
 
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.limits import check_time
+
+# This store's id (created on first need): case files name the store they came from.
+from evidence_app.storage.checkpoints import STORE_ID_KEY, store_id  # noqa: E402,F401
 from evidence_app.storage.models import (
     AisPosition,
     Annotation,
@@ -43,9 +46,6 @@ from evidence_app.storage.models import (
     Vessel,
     VesselIdentity,
 )
-
-# This store's id (created on first need): case files name the store they came from.
-from evidence_app.storage.checkpoints import STORE_ID_KEY, store_id  # noqa: E402,F401
 
 # Record types in the order a merge must apply them (parents before children).
 RECORD_TYPES: dict[str, type[Base]] = {
@@ -73,6 +73,8 @@ COLLECTION = {
     "annotation": "annotations",
     "review": "reviews",
 }
+
+
 def _references() -> dict[str, dict[str, str]]:
     """For each record type, the columns that point at other records and the type they point at.
 
@@ -136,7 +138,7 @@ def _plain(value: Any) -> Any:
 LOCAL_ONLY_META = frozenset({"original_path"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _column_keys(model: type[Base]) -> tuple[str, ...]:
     return tuple(attr.key for attr in inspect(model).column_attrs)
 
@@ -227,7 +229,11 @@ def merge_order(records: CaseRecords) -> Iterator[tuple[str, dict[str, Any]]]:
 def incident_dict(session: Session, incident: Incident) -> dict[str, Any]:
     data = to_dict(incident)
     data["tags"] = sorted(
-        session.scalars(select(Tag.name).join(IncidentTag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id == incident.id))
+        session.scalars(
+            select(Tag.name)
+            .join(IncidentTag, IncidentTag.tag_id == Tag.id)
+            .where(IncidentTag.incident_id == incident.id)
+        )
     )
     return data
 
@@ -235,7 +241,11 @@ def incident_dict(session: Session, incident: Incident) -> dict[str, Any]:
 def evidence_dict(session: Session, item: Evidence) -> dict[str, Any]:
     """An evidence item's columns, and its tags when it has any (so untagged items hash as they always did)."""
     data = to_dict(item)
-    names = sorted(session.scalars(select(Tag.name).join(EvidenceTag, EvidenceTag.tag_id == Tag.id).where(EvidenceTag.evidence_id == item.id)))
+    names = sorted(
+        session.scalars(
+            select(Tag.name).join(EvidenceTag, EvidenceTag.tag_id == Tag.id).where(EvidenceTag.evidence_id == item.id)
+        )
+    )
     if names:
         data["tags"] = names
     return data
@@ -271,7 +281,9 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
     tags: dict[str, list[str]] = {}
     for chunk in _chunks(incident_ids):
         for incident_id, name in session.execute(
-            select(IncidentTag.incident_id, Tag.name).join(Tag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id.in_(chunk))
+            select(IncidentTag.incident_id, Tag.name)
+            .join(Tag, IncidentTag.tag_id == Tag.id)
+            .where(IncidentTag.incident_id.in_(chunk))
         ):
             tags.setdefault(incident_id, []).append(name)
     out.records["incident"] = [{**to_dict(i), "tags": sorted(tags.get(i.id, []))} for i in incidents]
@@ -279,9 +291,17 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
     links: list[IncidentEvidence] = []
     reviews: list[ReviewEvent] = []
     for chunk in _chunks(incident_ids):
-        participants += session.scalars(select(Participant).where(Participant.incident_id.in_(chunk)).order_by(Participant.id))
-        links += session.scalars(select(IncidentEvidence).where(IncidentEvidence.incident_id.in_(chunk)).order_by(IncidentEvidence.id))
-        reviews += session.scalars(select(ReviewEvent).where(ReviewEvent.incident_id.in_(chunk)).order_by(ReviewEvent.created_at, ReviewEvent.id))
+        participants += session.scalars(
+            select(Participant).where(Participant.incident_id.in_(chunk)).order_by(Participant.id)
+        )
+        links += session.scalars(
+            select(IncidentEvidence).where(IncidentEvidence.incident_id.in_(chunk)).order_by(IncidentEvidence.id)
+        )
+        reviews += session.scalars(
+            select(ReviewEvent)
+            .where(ReviewEvent.incident_id.in_(chunk))
+            .order_by(ReviewEvent.created_at, ReviewEvent.id)
+        )
     out.records["participant"] = [to_dict(p) for p in participants]
     out.records["link"] = [to_dict(link) for link in links]
     out.records["review"] = [to_dict(r) for r in reviews]
@@ -295,11 +315,17 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
     identities: list[VesselIdentity] = []
     designations: list[Designation] = []
     for chunk in _chunks(vessel_ids):
-        identities += session.scalars(select(VesselIdentity).where(VesselIdentity.vessel_id.in_(chunk)).order_by(VesselIdentity.id))
-        designations += session.scalars(select(Designation).where(Designation.vessel_id.in_(chunk)).order_by(Designation.id))
+        identities += session.scalars(
+            select(VesselIdentity).where(VesselIdentity.vessel_id.in_(chunk)).order_by(VesselIdentity.id)
+        )
+        designations += session.scalars(
+            select(Designation).where(Designation.vessel_id.in_(chunk)).order_by(Designation.id)
+        )
     # Evidence: what incidents link to, what vessel records cite, and the originals of derived items.
     evidence_ids = {link.evidence_id for link in links}
-    evidence_ids |= {i.evidence_id for i in identities if i.evidence_id} | {d.evidence_id for d in designations if d.evidence_id}
+    evidence_ids |= {i.evidence_id for i in identities if i.evidence_id} | {
+        d.evidence_id for d in designations if d.evidence_id
+    }
     evidence: dict[str, Evidence] = {}
     pending = set(evidence_ids)
     while pending:
@@ -316,13 +342,18 @@ def collect_case(session: Session, case_id: str, *, only_confirmed: bool = False
     out.records["designation"] = [to_dict(d) for d in designations]
     annotations: list[Annotation] = []
     for chunk in _chunks([e.id for e in ordered]):
-        annotations += session.scalars(select(Annotation).where(Annotation.evidence_id.in_(chunk)).order_by(Annotation.created_at, Annotation.id))
+        annotations += session.scalars(
+            select(Annotation).where(Annotation.evidence_id.in_(chunk)).order_by(Annotation.created_at, Annotation.id)
+        )
     out.records["annotation"] = [to_dict(a) for a in annotations]
-    out.tombstones = case_tombstones(session, case.id, set(incident_ids), set(evidence), with_incidents=not only_confirmed)
+    out.tombstones = case_tombstones(
+        session, case.id, set(incident_ids), set(evidence), with_incidents=not only_confirmed
+    )
     return out
 
 
 # --- deletions ------------------------------------------------------------------------------
+
 
 def bury(session: Session, record_type: str, obj: Base, actor: str) -> None:
     """Keep a tombstone for a record about to be deleted (call before ``session.delete``)."""
@@ -349,8 +380,15 @@ def bury(session: Session, record_type: str, obj: Base, actor: str) -> None:
 
 
 def tombstone_dict(row: Tombstone) -> dict[str, Any]:
-    return {"record_type": row.record_type, "record_id": row.record_id, "case_id": row.case_id, "record": row.record,
-            "keys": row.keys or {}, "deleted_at": _plain(row.deleted_at), "deleted_by": row.deleted_by}
+    return {
+        "record_type": row.record_type,
+        "record_id": row.record_id,
+        "case_id": row.case_id,
+        "record": row.record,
+        "keys": row.keys or {},
+        "deleted_at": _plain(row.deleted_at),
+        "deleted_by": row.deleted_by,
+    }
 
 
 def same_body(record_type: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -360,16 +398,20 @@ def same_body(record_type: str, a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(a.get(k) == b.get(k) for k in keys)
 
 
-def case_tombstones(session: Session, case_id: str, incident_ids: set[str], evidence_ids: set[str], *,
-                    with_incidents: bool = True) -> list[dict[str, Any]]:
+def case_tombstones(
+    session: Session, case_id: str, incident_ids: set[str], evidence_ids: set[str], *, with_incidents: bool = True
+) -> list[dict[str, Any]]:
     """The deletions a case file carries: of the case's incidents and what hangs off the exported records.
 
     A tombstone whose record exists again (an undone deletion) is left out.
     """
     out: list[dict[str, Any]] = []
     rows = list(session.scalars(select(Tombstone).where(Tombstone.case_id == case_id)))
-    rows += [r for r in session.scalars(select(Tombstone).where(Tombstone.record_type == "annotation"))
-             if r.record.get("evidence_id") in evidence_ids]
+    rows += [
+        r
+        for r in session.scalars(select(Tombstone).where(Tombstone.record_type == "annotation"))
+        if r.record.get("evidence_id") in evidence_ids
+    ]
     for row in sorted(rows, key=lambda r: (r.deleted_at, r.record_type, r.record_id)):
         if row.record_type == "incident" and not with_incidents:
             continue
@@ -394,14 +436,17 @@ def check_finite(records: CaseRecords) -> None:
                     raise ValidationError(
                         f"{record_type} {row.get('id')} holds {key} = {value}, which a case file cannot carry:"
                         " correct it in the desk and export again; nothing was exported",
-                        field=key, location=f"{record_type} {row.get('id')}",
+                        field=key,
+                        location=f"{record_type} {row.get('id')}",
                     )
 
 
 AIS_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_status", "evidence_id")
 
 
-def iter_ais_positions(session: Session, evidence_ids: Iterable[str], *, batch: int = 20000) -> Iterator[dict[str, Any]]:
+def iter_ais_positions(
+    session: Session, evidence_ids: Iterable[str], *, batch: int = 20000
+) -> Iterator[dict[str, Any]]:
     """AIS positions that came from the given evidence items, streamed in id order."""
     for chunk in _chunks(sorted(evidence_ids)):
         after = 0
@@ -419,11 +464,23 @@ def iter_ais_positions(session: Session, evidence_ids: Iterable[str], *, batch: 
             after = rows[-1].id
 
 
-AUDIT_FIELDS = ("origin_store_id", "seq", "ts", "actor", "action", "entity", "entity_id", "payload", "prev_hash", "hash")
+AUDIT_FIELDS = (
+    "origin_store_id",
+    "seq",
+    "ts",
+    "actor",
+    "action",
+    "entity",
+    "entity_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 
 
-def iter_case_audit(session: Session, own_store_id: str, entity_ids: Iterable[str], *,
-                    with_attestation: bool = False) -> Iterator[dict[str, Any]]:
+def iter_case_audit(
+    session: Session, own_store_id: str, entity_ids: Iterable[str], *, with_attestation: bool = False
+) -> Iterator[dict[str, Any]]:
     """The audit entries about the case's records: this store's own, then those it imported
     (with ``with_attestation``, each imported one also names the attestation that vouched for it)."""
     from evidence_app.storage.audit import _ts_text
@@ -435,8 +492,16 @@ def iter_case_audit(session: Session, own_store_id: str, entity_ids: Iterable[st
     own.sort(key=lambda e: e.seq)
     for e in own:
         yield {
-            "origin_store_id": own_store_id, "seq": e.seq, "ts": _ts_text(e.ts), "actor": e.actor, "action": e.action,
-            "entity": e.entity, "entity_id": e.entity_id, "payload": e.payload, "prev_hash": e.prev_hash, "hash": e.hash,
+            "origin_store_id": own_store_id,
+            "seq": e.seq,
+            "ts": _ts_text(e.ts),
+            "actor": e.actor,
+            "action": e.action,
+            "entity": e.entity,
+            "entity_id": e.entity_id,
+            "payload": e.payload,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
             **({"content": e.content} if e.content is not None else {}),  # hashed with the entry
         }
     foreign: list[ImportedAuditEntry] = []
@@ -462,6 +527,7 @@ def sync_bases(session: Session, keys: Iterable[str]) -> dict[str, dict[str, str
 
 
 # --- checking records that come from a file -------------------------------------------------
+
 
 def _column_kinds(model: type[Base]) -> dict[str, tuple[str, bool, int | None]]:
     """attribute -> (kind, nullable, max length) for validation of incoming values."""
@@ -616,8 +682,9 @@ def case_tracks(session: Session, records: CaseRecords, *, max_points: int = 200
     for chunk in _chunks(sorted(ais_ids)):
         for mmsi_chunk in _chunks([str(m) for m in names]):
             rows = session.execute(
-                select(AisPosition.mmsi, AisPosition.ts, AisPosition.lat, AisPosition.lon)
-                .where(AisPosition.evidence_id.in_(chunk), AisPosition.mmsi.in_([int(m) for m in mmsi_chunk]))
+                select(AisPosition.mmsi, AisPosition.ts, AisPosition.lat, AisPosition.lon).where(
+                    AisPosition.evidence_id.in_(chunk), AisPosition.mmsi.in_([int(m) for m in mmsi_chunk])
+                )
             )
             for mmsi, ts, lat, lon in rows:
                 points.setdefault(mmsi, []).append((ts, lat, lon))

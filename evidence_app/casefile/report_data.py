@@ -42,7 +42,9 @@ class IncidentSection:
     photos: list[Photo]
     map_png: bytes
     detection: list[tuple[str, str]]  # detector parameters, each once
-    position: list[tuple[str, str]] = field(default_factory=list)  # position, its uncertainty or the closest approach, shore distance
+    position: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # position, its uncertainty or the closest approach, shore distance
     map_caption: str = ""
 
 
@@ -68,7 +70,9 @@ class ReportData:
     sections: list[IncidentSection] = field(default_factory=list)  # reviewed incidents, a page each
     summary: list[SummaryRow] = field(default_factory=list)  # the rest, one row each
     overview_png: bytes = b""  # every placed incident on one map
-    vessels: list[dict[str, Any]] = field(default_factory=list)  # in reviewed incidents: vessel + "identities" + "designations"
+    vessels: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # in reviewed incidents: vessel + "identities" + "designations"
     other_vessels: list[dict[str, Any]] = field(default_factory=list)  # the rest: one row each
     evidence: list[dict[str, Any]] = field(default_factory=list)
     status_counts: dict[str, int] = field(default_factory=dict)  # every incident of the case
@@ -137,8 +141,9 @@ def _plain_open(path: Path, *, max_side: int) -> Any:
     return img
 
 
-def render_photo(path: Path, annotations: list[dict[str, Any]], width: int = PREVIEW_WIDTH,
-                 open_image: ImageLoader | None = None) -> tuple[bytes | None, str]:
+def render_photo(
+    path: Path, annotations: list[dict[str, Any]], width: int = PREVIEW_WIDTH, open_image: ImageLoader | None = None
+) -> tuple[bytes | None, str]:
     """A PNG preview with annotations drawn on it, or (None, why not)."""
     from PIL import Image, ImageDraw, UnidentifiedImageError
 
@@ -157,7 +162,11 @@ def render_photo(path: Path, annotations: list[dict[str, Any]], width: int = PRE
     draw = ImageDraw.Draw(img, "RGBA")
     font = _font(max(12, img.size[0] // 45))
     for n, note in enumerate(annotations, start=1):
-        pts = [(float(p[0]) * k, float(p[1]) * k) for p in note.get("points") or [] if isinstance(p, list | tuple) and len(p) >= 2]
+        pts = [
+            (float(p[0]) * k, float(p[1]) * k)
+            for p in note.get("points") or []
+            if isinstance(p, list | tuple) and len(p) >= 2
+        ]
         if not pts:
             continue
         colour = (255, 214, 0, 255)
@@ -266,19 +275,32 @@ def build_report_data(
             if item["kind"] != "photo" and not str(item.get("media_type", "")).startswith("image/"):
                 continue
             if item["id"] not in photo_cache:
-                png, note = render_photo(path_for(item["sha256"]), annotations.get(item["id"], []), open_image=helpers.open_image)
+                png, note = render_photo(
+                    path_for(item["sha256"]), annotations.get(item["id"], []), open_image=helpers.open_image
+                )
                 photo_cache[item["id"]] = Photo(item, png, annotations.get(item["id"], []), note)
             photos.append(photo_cache[item["id"]])
         position, caption = _position_rows(inc, found, helpers.shore_distance)
-        data.sections.append(IncidentSection(
-            number=number, incident=inc, participants=parts, evidence=links, reviews=reviews, photos=photos,
-            map_png=_incident_map(inc, parts, links, tracks_by_mmsi, land_rings) if place is not None else b"",
-            detection=_detection(links) + event_metric_rows(inc), position=position, map_caption=caption,
-        ))
+        data.sections.append(
+            IncidentSection(
+                number=number,
+                incident=inc,
+                participants=parts,
+                evidence=links,
+                reviews=reviews,
+                photos=photos,
+                map_png=_incident_map(inc, parts, links, tracks_by_mmsi, land_rings) if place is not None else b"",
+                detection=_detection(links) + event_metric_rows(inc),
+                position=position,
+                map_caption=caption,
+            )
+        )
     if dots:
         lats, lons = [d[0] for d in dots], [d[1] for d in dots]
         data.overview_png = render_map(
-            MapSpec(lat=(min(lats) + max(lats)) / 2, lon=(min(lons) + max(lons)) / 2, dots=dots, marker=False), land=land_rings)
+            MapSpec(lat=(min(lats) + max(lats)) / 2, lon=(min(lons) + max(lons)) / 2, dots=dots, marker=False),
+            land=land_rings,
+        )
     identities_of: dict[str, list[dict[str, Any]]] = {}
     for i in records.of("vessel_identity"):
         identities_of.setdefault(i["vessel_id"], []).append(i)
@@ -332,7 +354,9 @@ def metres(value: float | None) -> str:
     return f"{value / 1000:,.1f} km" if value >= 10_000 else f"{value:,.0f} m"
 
 
-def _position_rows(inc: dict[str, Any], found: dict[str, Any] | None, shore_distance: ShoreDistance | None) -> tuple[list[tuple[str, str]], str]:
+def _position_rows(
+    inc: dict[str, Any], found: dict[str, Any] | None, shore_distance: ShoreDistance | None
+) -> tuple[list[tuple[str, str]], str]:
     """The position, then what the circle around it means: an uncertainty, or (for an encounter) the closest approach."""
     place = _place(inc)
     caption = "Map: placed position with its uncertainty circle, AIS tracks of the participants (6 h either side) and image footprints."
@@ -343,12 +367,19 @@ def _position_rows(inc: dict[str, Any], found: dict[str, Any] | None, shore_dist
     kind = (found or {}).get("kind")
     metrics = (found or {}).get("metrics", {})
     if kind == "encounter":
-        rows.append(("Closest approach", f"{metres(finite(metrics.get('min_distance_m')))} between the vessels (AIS);"
-                                         " the position is where they met"))
+        rows.append(
+            (
+                "Closest approach",
+                f"{metres(finite(metrics.get('min_distance_m')))} between the vessels (AIS);"
+                " the position is where they met",
+            )
+        )
         if finite(metrics.get("median_distance_m")) is not None:
             rows.append(("Median separation", metres(finite(metrics.get("median_distance_m")))))
-        caption = ("Map: where the vessels met; the circle's radius is their closest approach (at least 50 m),"
-                   " not a position uncertainty. AIS tracks of the participants (6 h either side), image footprints.")
+        caption = (
+            "Map: where the vessels met; the circle's radius is their closest approach (at least 50 m),"
+            " not a position uncertainty. AIS tracks of the participants (6 h either side), image footprints."
+        )
     elif kind == "loitering":
         rows.append(("Loitering radius", metres(finite(metrics.get("radius_m")))))
         caption = "Map: the loitering vessel's centre and the circle it stayed within; its AIS track (6 h either side)."
@@ -363,11 +394,18 @@ def _position_rows(inc: dict[str, Any], found: dict[str, Any] | None, shore_dist
         if shore is None and shore_distance is not None:
             shore = shore_distance(lat, lon)
             source = "from the Natural Earth 1:10m coastline"
-        rows.append(("Distance from shore", f"{metres(shore)} ({source})" if shore is not None else "unknown (no coastline data)"))
+        rows.append(
+            (
+                "Distance from shore",
+                f"{metres(shore)} ({source})" if shore is not None else "unknown (no coastline data)",
+            )
+        )
     return rows, caption
 
 
-def _incident_map(inc: dict[str, Any], parts: list[dict[str, Any]], links: list[dict[str, Any]], tracks: dict[int, Track], land: Any) -> bytes:
+def _incident_map(
+    inc: dict[str, Any], parts: list[dict[str, Any]], links: list[dict[str, Any]], tracks: dict[int, Track], land: Any
+) -> bytes:
     start = _epoch(inc.get("start_utc"))
     end = _epoch(inc.get("end_utc")) if inc.get("end_utc") else start
     map_tracks = []
@@ -391,8 +429,14 @@ def _incident_map(inc: dict[str, Any], parts: list[dict[str, Any]], links: list[
         elif _place(item) is not None and item["kind"] == "photo":
             points.append((item["lat"], item["lon"], str(item["original_name"])[:30]))
     spec = MapSpec(
-        lat=inc["lat"], lon=inc["lon"], radius_m=inc.get("radius_m"), colour=_hex_rgb(status_colour(inc["status"])),
-        label=xml_text(inc.get("title") or "Incident")[:80], tracks=map_tracks, footprints=footprints, points=points,
+        lat=inc["lat"],
+        lon=inc["lon"],
+        radius_m=inc.get("radius_m"),
+        colour=_hex_rgb(status_colour(inc["status"])),
+        label=xml_text(inc.get("title") or "Incident")[:80],
+        tracks=map_tracks,
+        footprints=footprints,
+        points=points,
     )
     return render_map(spec, land=land)
 
@@ -406,7 +450,12 @@ def _epoch(value: Any) -> float | None:
 
 def _footprint_ring(fp: Any) -> list[tuple[float, float]] | None:
     """The outer ring of a stored Polygon footprint, when it is one (anything may be stored)."""
-    if not (isinstance(fp, dict) and fp.get("type") == "Polygon" and isinstance(fp.get("coordinates"), list) and fp["coordinates"]):
+    if not (
+        isinstance(fp, dict)
+        and fp.get("type") == "Polygon"
+        and isinstance(fp.get("coordinates"), list)
+        and fp["coordinates"]
+    ):
         return None
     ring = []
     for position in fp["coordinates"][0] if isinstance(fp["coordinates"][0], list) else []:

@@ -49,10 +49,22 @@ def _plain_rows_class() -> type:
     class PlainRows(Flowable):  # type: ignore[misc]
         ROW = 10.0  # points per row: 7-point text with its padding
 
-        def __init__(self, headers: list[str], rows: list[list[str]], widths: list[float],
-                     fonts: list[tuple[str, float]], header_font: str) -> None:
+        def __init__(
+            self,
+            headers: list[str],
+            rows: list[list[str]],
+            widths: list[float],
+            fonts: list[tuple[str, float]],
+            header_font: str,
+        ) -> None:
             super().__init__()
-            self.headers, self.rows, self.widths, self.fonts, self.header_font = headers, rows, widths, fonts, header_font
+            self.headers, self.rows, self.widths, self.fonts, self.header_font = (
+                headers,
+                rows,
+                widths,
+                fonts,
+                header_font,
+            )
 
         def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
             self.width = sum(self.widths)
@@ -65,8 +77,10 @@ def _plain_rows_class() -> type:
                 return []
             if fit >= len(self.rows):
                 return [self]
-            return [PlainRows(self.headers, self.rows[:fit], self.widths, self.fonts, self.header_font),
-                    PlainRows(self.headers, self.rows[fit:], self.widths, self.fonts, self.header_font)]
+            return [
+                PlainRows(self.headers, self.rows[:fit], self.widths, self.fonts, self.header_font),
+                PlainRows(self.headers, self.rows[fit:], self.widths, self.fonts, self.header_font),
+            ]
 
         def draw(self) -> None:
             c = self.canv
@@ -105,6 +119,7 @@ def _t(value: Any) -> str:
 
 
 def render_pdf(data: ReportData) -> bytes:
+    from reportlab import rl_config
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_LEFT
     from reportlab.lib.pagesizes import A4
@@ -122,8 +137,6 @@ def render_pdf(data: ReportData) -> bytes:
         TableStyle,
     )
 
-    from reportlab import rl_config
-
     # Images as binary streams: ASCII85 text costs seconds for a hundred maps and a quarter more bytes.
     rl_config.useA85 = 0
     regular, bold, mono = _fonts()
@@ -134,25 +147,40 @@ def render_pdf(data: ReportData) -> bytes:
     cell = ParagraphStyle("cell", parent=base, fontSize=8, leading=10)
     head = ParagraphStyle("head", parent=cell, fontName=bold)
     h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=18, leading=22, spaceAfter=4)
-    h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=13, leading=16, spaceBefore=8, spaceAfter=5,
-                        textColor=colors.HexColor("#1e2832"))
+    h2 = ParagraphStyle(
+        "h2",
+        parent=base,
+        fontName=bold,
+        fontSize=13,
+        leading=16,
+        spaceBefore=8,
+        spaceAfter=5,
+        textColor=colors.HexColor("#1e2832"),
+    )
     h3 = ParagraphStyle("h3", parent=base, fontName=bold, fontSize=10, leading=13, spaceBefore=6, spaceAfter=3)
     page_w, page_h = A4
     margin = 16 * mm
     usable = page_w - 2 * margin
-    grid = TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c8d0d8")),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf2")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ])
-    kv_style = TableStyle([
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c8d0d8")),
-        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f3f5f7")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ])
+    grid = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c8d0d8")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf2")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+    )
+    kv_style = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#c8d0d8")),
+            ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f3f5f7")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ]
+    )
 
     def table(headers: list[str], rows: list[list[Any]], widths: list[float]) -> Table:
         body = [[Paragraph(_t(h), head) for h in headers]]
@@ -196,74 +224,153 @@ def render_pdf(data: ReportData) -> bytes:
                 high = mid - 1
         return shown[:low] + "…"
 
-    def long_table(headers: list[str], rows: list[list[Any]], widths: list[float], mono_column: int | None = None) -> list[Any]:
+    def long_table(
+        headers: list[str], rows: list[list[Any]], widths: list[float], mono_column: int | None = None
+    ) -> list[Any]:
         """Many rows of plain one-line cells (each cut to its column), drawn straight on the canvas."""
         cols = [w * usable for w in widths]
-        fitted = [[fit(c, cols[i] - 4, mono if i == mono_column else regular, 5.6 if i == mono_column else 7)
-                   for i, c in enumerate(row)] for row in rows]
+        fitted = [
+            [
+                fit(c, cols[i] - 4, mono if i == mono_column else regular, 5.6 if i == mono_column else 7)
+                for i, c in enumerate(row)
+            ]
+            for row in rows
+        ]
         fonts = [(mono, 5.6) if i == mono_column else (regular, 7) for i in range(len(cols))]
         return [PlainRows([fit(h, cols[i] - 4, bold, 7) for i, h in enumerate(headers)], fitted, cols, fonts, bold)]
 
     story: list[Any] = []
     case = data.case
     story.append(Paragraph(_t(case["title"]), h1))
-    story.append(Paragraph(f"Case report generated {_t(data.generated_at)} by {_t(data.generator)}. Case id {_t(case['id'])}"
-                           + (f"; export {_t(data.export_id)}" if data.export_id else "") + ".", small))
+    story.append(
+        Paragraph(
+            f"Case report generated {_t(data.generated_at)} by {_t(data.generator)}. Case id {_t(case['id'])}"
+            + (f"; export {_t(data.export_id)}" if data.export_id else "")
+            + ".",
+            small,
+        )
+    )
     story.append(Spacer(1, 4 * mm))
     story.append(Paragraph("Summary", h2))
     story.append(Paragraph(_t(case.get("summary") or "No summary."), base))
     story.append(Spacer(1, 3 * mm))
-    story.append(kv([
-        ("Incidents", f"{data.incident_count:,}"),
-        ("By status", ", ".join(f"{s.replace('_', ' ')}: {n:,}" for s, n in sorted(data.status_counts.items())) or "none"),
-        ("In detail", f"{len(data.sections):,} reviewed incidents (status past suspected, or with review events), a page each"),
-        ("Summarised", f"{len(data.summary):,} incidents not reviewed yet, one row each after the details"),
-        ("Vessels", f"{len(data.vessels) + len(data.other_vessels):,}"),
-        ("Evidence items", f"{len(data.evidence):,}"),
-        ("Four-eyes review", "required" if case.get("four_eyes") else "not required"),
-    ]))
+    story.append(
+        kv(
+            [
+                ("Incidents", f"{data.incident_count:,}"),
+                (
+                    "By status",
+                    ", ".join(f"{s.replace('_', ' ')}: {n:,}" for s, n in sorted(data.status_counts.items())) or "none",
+                ),
+                (
+                    "In detail",
+                    f"{len(data.sections):,} reviewed incidents (status past suspected, or with review events), a page each",
+                ),
+                ("Summarised", f"{len(data.summary):,} incidents not reviewed yet, one row each after the details"),
+                ("Vessels", f"{len(data.vessels) + len(data.other_vessels):,}"),
+                ("Evidence items", f"{len(data.evidence):,}"),
+                ("Four-eyes review", "required" if case.get("four_eyes") else "not required"),
+            ]
+        )
+    )
     if data.overview_png:
         story.append(Spacer(1, 3 * mm))
-        story.append(KeepTogether([image(data.overview_png, usable, 100 * mm),
-                                   Paragraph("Overview: every placed incident of the case, coloured by status.", small)]))
+        story.append(
+            KeepTogether(
+                [
+                    image(data.overview_png, usable, 100 * mm),
+                    Paragraph("Overview: every placed incident of the case, coloured by status.", small),
+                ]
+            )
+        )
     if data.sections:
         story.append(Spacer(1, 3 * mm))
         story.append(Paragraph("Reviewed incidents", h3))
-        story += long_table(["#", "Incident", "Start (UTC)", "Status", "Evidence"], [
-            [str(s.number), s.incident.get("title") or "untitled", fmt_time(s.incident["start_utc"]),
-             str(s.incident["status"]).replace("_", " "), str(len(s.evidence))]
-            for s in data.sections
-        ], [0.07, 0.45, 0.22, 0.14, 0.12])
+        story += long_table(
+            ["#", "Incident", "Start (UTC)", "Status", "Evidence"],
+            [
+                [
+                    str(s.number),
+                    s.incident.get("title") or "untitled",
+                    fmt_time(s.incident["start_utc"]),
+                    str(s.incident["status"]).replace("_", " "),
+                    str(len(s.evidence)),
+                ]
+                for s in data.sections
+            ],
+            [0.07, 0.45, 0.22, 0.14, 0.12],
+        )
 
     for sec in data.sections:
         inc = sec.incident
         story.append(PageBreak())
         story.append(Paragraph(f"Incident {sec.number}: {_t(inc.get('title') or 'untitled')}", h2))
-        story.append(kv([
-            ("Status", status(inc["status"])),
-            ("Time (UTC)", f"{fmt_time(inc['start_utc'])} – {fmt_time(inc.get('end_utc'), 'open')}"),
-            *sec.position,
-            ("Reported location", inc.get("reported_location") or "–"),
-            ("Cargo", " ".join(str(x) for x in (inc.get("cargo_kind"), inc.get("cargo_quantity"), inc.get("cargo_unit")) if x) or "–"),
-            ("Indicators", ", ".join(inc.get("indicators") or []) or "–"),
-            ("Assessment", inc.get("assessment") or "–"),
-        ]))
+        story.append(
+            kv(
+                [
+                    ("Status", status(inc["status"])),
+                    ("Time (UTC)", f"{fmt_time(inc['start_utc'])} – {fmt_time(inc.get('end_utc'), 'open')}"),
+                    *sec.position,
+                    ("Reported location", inc.get("reported_location") or "–"),
+                    (
+                        "Cargo",
+                        " ".join(
+                            str(x)
+                            for x in (inc.get("cargo_kind"), inc.get("cargo_quantity"), inc.get("cargo_unit"))
+                            if x
+                        )
+                        or "–",
+                    ),
+                    ("Indicators", ", ".join(inc.get("indicators") or []) or "–"),
+                    ("Assessment", inc.get("assessment") or "–"),
+                ]
+            )
+        )
         if sec.map_png:
             story.append(Spacer(1, 3 * mm))
             story.append(KeepTogether([image(sec.map_png, usable, 105 * mm), Paragraph(_t(sec.map_caption), small)]))
         story.append(Paragraph("Vessels", h3))
-        story.append(table(["Role", "Name", "IMO", "MMSI", "Flag", "Claimed identity"], [
-            [p["role"], p["vessel"].get("name") or "", str(p["vessel"].get("imo") or "–"), str(p["vessel"].get("mmsi") or "–"),
-             p["vessel"].get("flag") or "–",
-             " ".join(str(x) for x in (p.get("claimed_name"), p.get("claimed_flag"), p.get("claimed_mmsi")) if x) or "–"]
-            for p in sec.participants
-        ], [0.11, 0.22, 0.12, 0.14, 0.14, 0.27]) if sec.participants else Paragraph("No vessels recorded.", base))
+        story.append(
+            table(
+                ["Role", "Name", "IMO", "MMSI", "Flag", "Claimed identity"],
+                [
+                    [
+                        p["role"],
+                        p["vessel"].get("name") or "",
+                        str(p["vessel"].get("imo") or "–"),
+                        str(p["vessel"].get("mmsi") or "–"),
+                        p["vessel"].get("flag") or "–",
+                        " ".join(
+                            str(x) for x in (p.get("claimed_name"), p.get("claimed_flag"), p.get("claimed_mmsi")) if x
+                        )
+                        or "–",
+                    ]
+                    for p in sec.participants
+                ],
+                [0.11, 0.22, 0.12, 0.14, 0.14, 0.27],
+            )
+            if sec.participants
+            else Paragraph("No vessels recorded.", base)
+        )
         story.append(Paragraph("Evidence", h3))
-        story.append(table(["Item", "Kind", "Relation", "Grading", "SHA-256"], [
-            [link["item"]["original_name"], link["item"]["kind"], link["relation"], grading(link["item"]),
-             Paragraph(_t(link["item"]["sha256"]), hashes)]
-            for link in sec.evidence
-        ], [0.26, 0.1, 0.12, 0.09, 0.43]) if sec.evidence else Paragraph("No evidence attached.", base))
+        story.append(
+            table(
+                ["Item", "Kind", "Relation", "Grading", "SHA-256"],
+                [
+                    [
+                        link["item"]["original_name"],
+                        link["item"]["kind"],
+                        link["relation"],
+                        grading(link["item"]),
+                        Paragraph(_t(link["item"]["sha256"]), hashes),
+                    ]
+                    for link in sec.evidence
+                ],
+                [0.26, 0.1, 0.12, 0.09, 0.43],
+            )
+            if sec.evidence
+            else Paragraph("No evidence attached.", base)
+        )
         for photo in sec.photos:
             caption = f"{_t(photo.evidence['original_name'])}, captured {_t(fmt_time(photo.evidence.get('capture_time'), 'unknown'))}, grading {_t(grading(photo.evidence))}."
             notes = " ".join(f"[{i}] {_t(annotation_text(a))}" for i, a in enumerate(photo.annotations, start=1))
@@ -272,11 +379,24 @@ def render_pdf(data: ReportData) -> bytes:
             parts.append(Paragraph(caption + (" Annotations: " + notes if notes else ""), small))
             story.append(KeepTogether(parts))
         story.append(Paragraph("Review history", h3))
-        story.append(table(["Time (UTC)", "Reviewer", "Change", "Rationale"], [
-            [fmt_time(r["created_at"]), r["reviewer"], f"{r['from_status']} → {r['to_status']}" + (" (proposal)" if r.get("kind") == "proposal" else ""),
-             r.get("rationale") or ""]
-            for r in sec.reviews
-        ], [0.22, 0.16, 0.24, 0.38]) if sec.reviews else Paragraph("Not reviewed yet.", base))
+        story.append(
+            table(
+                ["Time (UTC)", "Reviewer", "Change", "Rationale"],
+                [
+                    [
+                        fmt_time(r["created_at"]),
+                        r["reviewer"],
+                        f"{r['from_status']} → {r['to_status']}"
+                        + (" (proposal)" if r.get("kind") == "proposal" else ""),
+                        r.get("rationale") or "",
+                    ]
+                    for r in sec.reviews
+                ],
+                [0.22, 0.16, 0.24, 0.38],
+            )
+            if sec.reviews
+            else Paragraph("Not reviewed yet.", base)
+        )
         if sec.detection:
             story.append(Paragraph("Detection parameters", h3))
             story.append(kv(sec.detection))
@@ -284,47 +404,100 @@ def render_pdf(data: ReportData) -> bytes:
     if data.summary:
         story.append(PageBreak())
         story.append(Paragraph(f"Incidents not reviewed yet ({len(data.summary):,})", h2))
-        story.append(Paragraph("Suspected incidents nobody has reviewed: one row each. Numbers are the incidents' places in"
-                               " the case, by start time; positions are latitude, longitude.", small))
+        story.append(
+            Paragraph(
+                "Suspected incidents nobody has reviewed: one row each. Numbers are the incidents' places in"
+                " the case, by start time; positions are latitude, longitude.",
+                small,
+            )
+        )
         story.append(Spacer(1, 2 * mm))
-        story += long_table(["#", "Start (UTC)", "Status", "Title", "Position", "Shore", "Vessels", "Ev."], [
-            [str(row.number), fmt_time(row.incident.get("start_utc")).removesuffix(" UTC"), str(row.incident["status"]).replace("_", " "),
-             row.incident.get("title") or "untitled", _position(row.incident),
-             metres(row.shore_m) if row.shore_m is not None else "–", row.vessels or "–", str(row.evidence)]
-            for row in data.summary
-        ], [0.055, 0.135, 0.085, 0.265, 0.16, 0.065, 0.2, 0.04])
+        story += long_table(
+            ["#", "Start (UTC)", "Status", "Title", "Position", "Shore", "Vessels", "Ev."],
+            [
+                [
+                    str(row.number),
+                    fmt_time(row.incident.get("start_utc")).removesuffix(" UTC"),
+                    str(row.incident["status"]).replace("_", " "),
+                    row.incident.get("title") or "untitled",
+                    _position(row.incident),
+                    metres(row.shore_m) if row.shore_m is not None else "–",
+                    row.vessels or "–",
+                    str(row.evidence),
+                ]
+                for row in data.summary
+            ],
+            [0.055, 0.135, 0.085, 0.265, 0.16, 0.065, 0.2, 0.04],
+        )
 
     story.append(PageBreak())
     story.append(Paragraph("Vessels and identity history", h2))
     for v in data.vessels:
-        block: list[Any] = [Paragraph(_t(v.get("name") or "Unnamed vessel"), h3), kv([
-            ("IMO / MMSI", f"{v.get('imo') or '–'} / {v.get('mmsi') or '–'}"),
-            ("Flag / type", f"{v.get('flag') or '–'} / {v.get('vessel_type') or '–'}"),
-            ("Length / beam", f"{v.get('length_m') or '–'} m / {v.get('beam_m') or '–'} m"),
-            ("Designations", _designations(v) or "none"),
-            ("Notes", v.get("notes") or "–"),
-        ])]
+        block: list[Any] = [
+            Paragraph(_t(v.get("name") or "Unnamed vessel"), h3),
+            kv(
+                [
+                    ("IMO / MMSI", f"{v.get('imo') or '–'} / {v.get('mmsi') or '–'}"),
+                    ("Flag / type", f"{v.get('flag') or '–'} / {v.get('vessel_type') or '–'}"),
+                    ("Length / beam", f"{v.get('length_m') or '–'} m / {v.get('beam_m') or '–'} m"),
+                    ("Designations", _designations(v) or "none"),
+                    ("Notes", v.get("notes") or "–"),
+                ]
+            ),
+        ]
         if v["identities"]:
             block.append(Spacer(1, 2 * mm))
-            block.append(table(["From", "To", "Name", "Flag", "MMSI", "Source"], [
-                [(i.get("first_seen") or "?")[:10], (i.get("last_seen") or "?")[:10], i.get("name") or "", i.get("flag") or "",
-                 str(i.get("mmsi") or "–"), i.get("source") or ""] for i in v["identities"]
-            ], [0.13, 0.13, 0.22, 0.16, 0.14, 0.22]))
+            block.append(
+                table(
+                    ["From", "To", "Name", "Flag", "MMSI", "Source"],
+                    [
+                        [
+                            (i.get("first_seen") or "?")[:10],
+                            (i.get("last_seen") or "?")[:10],
+                            i.get("name") or "",
+                            i.get("flag") or "",
+                            str(i.get("mmsi") or "–"),
+                            i.get("source") or "",
+                        ]
+                        for i in v["identities"]
+                    ],
+                    [0.13, 0.13, 0.22, 0.16, 0.14, 0.22],
+                )
+            )
         story.append(KeepTogether(block))
     if data.other_vessels:
         story.append(Paragraph(f"Vessels only in incidents not reviewed yet ({len(data.other_vessels):,})", h3))
-        story += long_table(["Name", "IMO", "MMSI", "Flag", "Type", "Designations", "Identities"], [
-            [v.get("name") or "–", str(v.get("imo") or "–"), str(v.get("mmsi") or "–"), v.get("flag") or "–",
-             v.get("vessel_type") or "–", _designations(v) or "none", str(len(v["identities"]))]
-            for v in data.other_vessels
-        ], [0.22, 0.1, 0.12, 0.14, 0.14, 0.2, 0.08])
+        story += long_table(
+            ["Name", "IMO", "MMSI", "Flag", "Type", "Designations", "Identities"],
+            [
+                [
+                    v.get("name") or "–",
+                    str(v.get("imo") or "–"),
+                    str(v.get("mmsi") or "–"),
+                    v.get("flag") or "–",
+                    v.get("vessel_type") or "–",
+                    _designations(v) or "none",
+                    str(len(v["identities"])),
+                ]
+                for v in data.other_vessels
+            ],
+            [0.22, 0.1, 0.12, 0.14, 0.14, 0.2, 0.08],
+        )
     story.append(Paragraph("Evidence register", h2))
-    story += long_table(["Item", "Kind", "Size (bytes)", "Grading", "SHA-256"], [
-        [e["original_name"], e["kind"], f"{e['size']:,}", grading(e), e["sha256"]] for e in data.evidence
-    ], [0.25, 0.1, 0.12, 0.07, 0.46], mono_column=4)
+    story += long_table(
+        ["Item", "Kind", "Size (bytes)", "Grading", "SHA-256"],
+        [[e["original_name"], e["kind"], f"{e['size']:,}", grading(e), e["sha256"]] for e in data.evidence],
+        [0.25, 0.1, 0.12, 0.07, 0.46],
+        mono_column=4,
+    )
     story.append(Spacer(1, 2 * mm))
-    story.append(Paragraph("Each file's SHA-256 is also in the case file's manifest.json and SHA256SUMS: recompute it to"
-                           " confirm the file is unaltered. Gradings: source reliability A–F, information credibility 1–6.", small))
+    story.append(
+        Paragraph(
+            "Each file's SHA-256 is also in the case file's manifest.json and SHA256SUMS: recompute it to"
+            " confirm the file is unaltered. Gradings: source reliability A–F, information credibility 1–6.",
+            small,
+        )
+    )
 
     caveat = xml_text(data.caveat)
     title = xml_text(case["title"])
@@ -348,8 +521,16 @@ def render_pdf(data: ReportData) -> bytes:
 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=20 * mm, bottomMargin=18 * mm,
-        title=f"{title}: case report", author=data.generator, subject=caveat, creator=data.generator,
+        buf,
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=20 * mm,
+        bottomMargin=18 * mm,
+        title=f"{title}: case report",
+        author=data.generator,
+        subject=caveat,
+        creator=data.generator,
     )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buf.getvalue()
@@ -361,4 +542,6 @@ def _position(inc: dict[str, Any]) -> str:
 
 
 def _designations(v: dict[str, Any]) -> str:
-    return "; ".join(f"{d.get('authority', '')} {d.get('program', '')} {d.get('reference', '')}".strip() for d in v["designations"])
+    return "; ".join(
+        f"{d.get('authority', '')} {d.get('program', '')} {d.get('reference', '')}".strip() for d in v["designations"]
+    )

@@ -57,13 +57,22 @@ class Attestation:
     pairs: frozenset[tuple[int, str]] = field(default_factory=frozenset)
 
     def as_json(self) -> dict[str, Any]:
-        return {"store_id": self.store_id, "key": self.signer.key_id, "entries": self.entries, "signature": self.signature}
+        return {
+            "store_id": self.store_id,
+            "key": self.signer.key_id,
+            "entries": self.entries,
+            "signature": self.signature,
+        }
 
 
 def signer_block(key: signing.SigningKey) -> dict[str, str]:
     """What the manifest says about its signer (covered by the signature itself)."""
-    return {"reviewer": key.reviewer, "algorithm": ALGORITHM, "public_key": signing.public_key_text(key.public_raw),
-            "fingerprint": key.fingerprint}
+    return {
+        "reviewer": key.reviewer,
+        "algorithm": ALGORITHM,
+        "public_key": signing.public_key_text(key.public_raw),
+        "fingerprint": key.fingerprint,
+    }
 
 
 def sign_manifest(key: signing.SigningKey, manifest_bytes: bytes) -> bytes:
@@ -99,8 +108,10 @@ def check_manifest_signature(manifest: dict[str, Any], manifest_bytes: bytes, si
     where = f"{mf.MANIFEST}: signer"
     if block is None:
         if signature is not None:
-            raise UserError(f"the file holds a signature ({mf.SIGNATURE}) but its manifest names no signer: refused, nothing was imported",
-                            location=mf.SIGNATURE)
+            raise UserError(
+                f"the file holds a signature ({mf.SIGNATURE}) but its manifest names no signer: refused, nothing was imported",
+                location=mf.SIGNATURE,
+            )
         return None
     if not isinstance(block, dict):
         raise UserError("expected an object with reviewer, algorithm, public_key and fingerprint", location=where)
@@ -108,7 +119,10 @@ def check_manifest_signature(manifest: dict[str, Any], manifest_bytes: bytes, si
     if not isinstance(reviewer, str) or not reviewer.strip() or len(reviewer) > 120 or not reviewer.isprintable():
         raise UserError("reviewer must be a printable name of 1 to 120 characters", location=f"{where}.reviewer")
     if block.get("algorithm") != ALGORITHM:
-        raise UserError(f"algorithm {block.get('algorithm')!r} is not supported: expected {ALGORITHM!r}", location=f"{where}.algorithm")
+        raise UserError(
+            f"algorithm {block.get('algorithm')!r} is not supported: expected {ALGORITHM!r}",
+            location=f"{where}.algorithm",
+        )
     signer = Signer(reviewer, _public_key(block.get("public_key"), f"{where}.public_key"))
     if block.get("fingerprint") != signer.fingerprint:
         raise UserError(
@@ -153,7 +167,11 @@ def _pairs(text: Any, where: str) -> frozenset[tuple[int, str]]:
 
 def check_attestations(data: Any, where: str = mf.ATTESTATIONS) -> list[Attestation]:
     """Parse and check every attestation of a case file: a bad signature refuses the file."""
-    if not isinstance(data, dict) or not isinstance(data.get("keys"), dict) or not isinstance(data.get("attestations"), list):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("keys"), dict)
+        or not isinstance(data.get("attestations"), list)
+    ):
         raise UserError("expected an object with 'keys' and 'attestations'", location=where)
     keys: dict[str, Signer] = {}
     for key_id, block in data["keys"].items():
@@ -167,13 +185,17 @@ def check_attestations(data: Any, where: str = mf.ATTESTATIONS) -> list[Attestat
     out: list[Attestation] = []
     for i, item in enumerate(data["attestations"]):
         loc = f"{where}: attestations[{i}]"
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("store_id", "key", "entries", "signature")):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("store_id", "key", "entries", "signature")
+        ):
             raise UserError("expected store_id, key, entries and signature as text", location=loc)
         signer = keys.get(item["key"])
         if signer is None:
             raise UserError(f"signed by key {item['key'][:64]!r}, which the file does not list", location=loc)
         pairs = _pairs(item["entries"], loc)
-        if not signing.verify_text(signer.public_raw, item["signature"], attestation_message(item["store_id"], item["entries"])):
+        if not signing.verify_text(
+            signer.public_raw, item["signature"], attestation_message(item["store_id"], item["entries"])
+        ):
             raise UserError(
                 f"the signature of {signer.reviewer} (key {signer.fingerprint}) over the audit entries of store"
                 f" {item['store_id'][:36]} does not match them: the list was altered; nothing was imported",

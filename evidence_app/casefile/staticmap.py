@@ -45,7 +45,9 @@ class MapSpec:
     tracks: list[MapTrack] = field(default_factory=list)
     footprints: list[Ring] = field(default_factory=list)  # (lon, lat) rings
     points: list[tuple[float, float, str]] = field(default_factory=list)  # extra (lat, lon, label)
-    dots: list[tuple[float, float, tuple[int, int, int]]] = field(default_factory=list)  # many small (lat, lon, colour), unlabelled
+    dots: list[tuple[float, float, tuple[int, int, int]]] = field(
+        default_factory=list
+    )  # many small (lat, lon, colour), unlabelled
     marker: bool = True  # the incident's own marker at (lat, lon); an overview of many has none
 
 
@@ -71,9 +73,12 @@ def sane_spec(spec: MapSpec) -> MapSpec:
 
     radius = finite(spec.radius_m)
     return MapSpec(
-        lat=spec.lat, lon=spec.lon,
+        lat=spec.lat,
+        lon=spec.lon,
         radius_m=None if radius is None or radius <= 0 else min(radius, RADIUS_M.high),
-        colour=spec.colour, label=spec.label, marker=spec.marker,
+        colour=spec.colour,
+        label=spec.label,
+        marker=spec.marker,
         tracks=[MapTrack(t.label, [p for p in t.points if ok(*p)]) for t in spec.tracks],
         footprints=[r for r in spec.footprints if r and all(ok(lat, lon) for lon, lat in r)],
         points=[p for p in spec.points if ok(p[0], p[1])],
@@ -167,9 +172,14 @@ class LabelPlacer:
         for step in (1, 2.5, 4.5, 7):
             g = gap * step
             candidates += [
-                (ax + g, ay - h / 2 - (g - gap)), (ax + g, ay - h - g / 2 + gap), (ax + g, ay + g / 2),
-                (ax - g - w, ay - h / 2), (ax - w / 2, ay - g - h), (ax - w / 2, ay + g),
-                (ax - g - w, ay - h - g / 2), (ax - g - w, ay + g / 2),
+                (ax + g, ay - h / 2 - (g - gap)),
+                (ax + g, ay - h - g / 2 + gap),
+                (ax + g, ay + g / 2),
+                (ax - g - w, ay - h / 2),
+                (ax - w / 2, ay - g - h),
+                (ax - w / 2, ay + g),
+                (ax - g - w, ay - h - g / 2),
+                (ax - g - w, ay + g / 2),
             ]
         for x, y in candidates:
             box = (x, y, x + w, y + h)
@@ -248,7 +258,9 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
             _grid_label(draw, labels, (x - 4 * scale - tw, height - 20 * scale), text, small)
         value += step_lon
     for ring in spec.footprints:
-        draw.polygon([xy(lat, lon) for lon, lat in ring], fill=(255, 160, 0, 50), outline=(230, 130, 0, 255), width=2 * scale)
+        draw.polygon(
+            [xy(lat, lon) for lon, lat in ring], fill=(255, 160, 0, 50), outline=(230, 130, 0, 255), width=2 * scale
+        )
     pending: list[tuple[tuple[float, float], str, object, tuple[int, int, int], float]] = []
     for i, track in enumerate(spec.tracks):
         colour = TRACK_COLOURS[i % len(TRACK_COLOURS)]
@@ -259,7 +271,12 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
             draw.ellipse([px - 3 * scale, py - 3 * scale, px + 3 * scale, py + 3 * scale], fill=colour + (255,))
         if pts:
             ex, ey = pts[-1]
-            draw.ellipse([ex - 6 * scale, ey - 6 * scale, ex + 6 * scale, ey + 6 * scale], fill=colour + (255,), outline=(255, 255, 255, 255), width=2 * scale)
+            draw.ellipse(
+                [ex - 6 * scale, ey - 6 * scale, ex + 6 * scale, ey + 6 * scale],
+                fill=colour + (255,),
+                outline=(255, 255, 255, 255),
+                width=2 * scale,
+            )
             labels.reserve((ex - 7 * scale, ey - 7 * scale, ex + 7 * scale, ey + 7 * scale))
             pending.append(((ex, ey), track.label, font, colour, 10 * scale))
     dot = 3 * scale if len(spec.dots) > 2000 else 5 * scale
@@ -268,17 +285,27 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
         draw.ellipse([dx - dot, dy - dot, dx + dot, dy + dot], fill=colour + (200,), outline=(255, 255, 255, 160))
     for lat, lon, text in spec.points:
         px, py = xy(lat, lon)
-        draw.rectangle([px - 5 * scale, py - 5 * scale, px + 5 * scale, py + 5 * scale], fill=(230, 130, 0, 255), outline=(255, 255, 255, 255))
+        draw.rectangle(
+            [px - 5 * scale, py - 5 * scale, px + 5 * scale, py + 5 * scale],
+            fill=(230, 130, 0, 255),
+            outline=(255, 255, 255, 255),
+        )
         labels.reserve((px - 6 * scale, py - 6 * scale, px + 6 * scale, py + 6 * scale))
         if text:
             pending.append(((px, py), text, small, (150, 80, 0), 9 * scale))
     px, py = xy(spec.lat, spec.lon)
     if spec.radius_m:
         r = spec.radius_m / 111_320 * px_per_deg
-        draw.ellipse([px - r, py - r, px + r, py + r], fill=spec.colour + (40,), outline=spec.colour + (220,), width=2 * scale)
+        draw.ellipse(
+            [px - r, py - r, px + r, py + r], fill=spec.colour + (40,), outline=spec.colour + (220,), width=2 * scale
+        )
     m = 9 * scale
     if spec.marker:
-        draw.polygon([(px, py - m), (px + m, py), (px, py + m), (px - m, py)], fill=spec.colour + (255,), outline=(255, 255, 255, 255))
+        draw.polygon(
+            [(px, py - m), (px + m, py), (px, py + m), (px - m, py)],
+            fill=spec.colour + (255,),
+            outline=(255, 255, 255, 255),
+        )
         labels.reserve((px - m, py - m, px + m, py + m))
     if spec.label and spec.marker:
         # The incident's own label first: it matters most, so it gets the best place.
@@ -293,13 +320,19 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
         draw.text(attribution_at, attribution, fill=INK, font=small)
     draw.rectangle([0, 0, width - 1, height - 1], outline=INK, width=2 * scale)
     # A 2x2 box average is as good as Lanczos for an exact halving, and several times faster.
-    out = img.reduce(scale) if img.size == (size[0] * scale, size[1] * scale) else img.resize(size, Image.Resampling.LANCZOS)
+    out = (
+        img.reduce(scale)
+        if img.size == (size[0] * scale, size[1] * scale)
+        else img.resize(size, Image.Resampling.LANCZOS)
+    )
     buf = io.BytesIO()
     out.save(buf, "PNG", compress_level=6)
     return buf.getvalue()
 
 
-def _visible_part(ring: Ring, cx: float, cy: float, kx: float, ky: float, width: int, height: int) -> list[tuple[float, float]]:
+def _visible_part(
+    ring: Ring, cx: float, cy: float, kx: float, ky: float, width: int, height: int
+) -> list[tuple[float, float]]:
     """The ring in pixels, with runs of vertices beyond one side of the frame cut to their two ends.
 
     A segment between two points beyond the same side stays beyond it, so what is drawn
@@ -382,7 +415,9 @@ def _draw_scale_bar(draw, bar: dict, font, scale) -> None:  # type: ignore[no-un
 
 def _north_arrow(draw, width, scale, font) -> None:  # type: ignore[no-untyped-def]
     x, y = width - 30 * scale, 20 * scale
-    draw.polygon([(x, y), (x + 9 * scale, y + 26 * scale), (x, y + 19 * scale), (x - 9 * scale, y + 26 * scale)], fill=INK)
+    draw.polygon(
+        [(x, y), (x + 9 * scale, y + 26 * scale), (x, y + 19 * scale), (x - 9 * scale, y + 26 * scale)], fill=INK
+    )
     draw.text((x - 5 * scale, y + 28 * scale), "N", fill=INK, font=font)
 
 

@@ -43,7 +43,9 @@ Rule = Callable[[Any, str], None]
 REVIEW_KINDS = ("transition", "proposal")
 
 
-def where(record_type: str, index: int, record: dict[str, Any], field: str | None = None, *, entry: str = mf.RECORDS) -> str:
+def where(
+    record_type: str, index: int, record: dict[str, Any], field: str | None = None, *, entry: str = mf.RECORDS
+) -> str:
     """``records/case.json: incidents[3] (incident 9f1c…).title``: entry, record kind and id, field."""
     rid = record.get("id") if isinstance(record, dict) else None
     text = f"{entry}: {COLLECTION[record_type]}[{index}] ({record_type.replace('_', ' ')} {rid})"
@@ -56,15 +58,18 @@ def _located(exc: ValidationError, location: str) -> ValidationError:
 
 # --- one field ---------------------------------------------------------------------------------
 
+
 def _number(rng: limits.Range) -> Rule:
     def rule(value: Any, field: str) -> None:
         limits.check_number(value, rng, field=field)
+
     return rule
 
 
 def _int_range(low: int, high: int) -> Rule:
     def rule(value: Any, field: str) -> None:
         limits.check_int(value, low, high, field=field)
+
     return rule
 
 
@@ -80,9 +85,12 @@ def _mmsi(value: Any, field: str) -> None:
 
 def _mmsi_as_given(value: Any, field: str) -> None:
     # A malformed MMSI kept as a file gave it: digits only, never nine (nine is a proper MMSI).
-    if not (isinstance(value, str) and value.isascii() and value.isdigit() and 1 <= len(value) <= 10 and len(value) != 9):
-        raise ValidationError(f"{field} must be the digits of a malformed MMSI (1 to 10, not 9), found {value!r}",
-                              field=field)
+    if not (
+        isinstance(value, str) and value.isascii() and value.isdigit() and 1 <= len(value) <= 10 and len(value) != 9
+    ):
+        raise ValidationError(
+            f"{field} must be the digits of a malformed MMSI (1 to 10, not 9), found {value!r}", field=field
+        )
 
 
 def _metrics(value: Any, field: str) -> None:
@@ -117,7 +125,10 @@ def _not_empty(value: Any, field: str) -> None:
 
 def _status(value: Any, field: str) -> None:
     if value not in {s.value for s in Status}:
-        raise ValidationError(f"{field} {value!r} is not a review status: expected one of {', '.join(s.value for s in Status)}", field=field)
+        raise ValidationError(
+            f"{field} {value!r} is not a review status: expected one of {', '.join(s.value for s in Status)}",
+            field=field,
+        )
 
 
 def _vocabulary(check: Callable[[str], Any]) -> Rule:
@@ -126,6 +137,7 @@ def _vocabulary(check: Callable[[str], Any]) -> Rule:
             check(value)
         except ValidationError as exc:
             raise ValidationError(exc.message, field=field) from None
+
     return rule
 
 
@@ -134,7 +146,10 @@ def _choice(allowed: Iterable[Any]) -> Rule:
 
     def rule(value: Any, field: str) -> None:
         if value not in options:
-            raise ValidationError(f"{field} {value!r}: expected one of {', '.join(str(o) for o in options)}", field=field)
+            raise ValidationError(
+                f"{field} {value!r}: expected one of {', '.join(str(o) for o in options)}", field=field
+            )
+
     return rule
 
 
@@ -169,33 +184,68 @@ def _tags(value: Any, field: str) -> None:
     for name in value:
         limits.check_name(name, field=field)
         if name != " ".join(name.strip().lower().split()):
-            raise ValidationError(f"{field}: tag {name!r} is not in the form the app writes (lower case, single spaces)", field=field)
+            raise ValidationError(
+                f"{field}: tag {name!r} is not in the form the app writes (lower case, single spaces)", field=field
+            )
 
 
 # Rules beyond "clean text, finite number, JSON a store can hold", which every field gets.
 FIELD_RULES: dict[str, dict[str, Rule]] = {
     "case": {"title": _not_empty, "caveat": _name},
     "vessel": {
-        "imo": _imo, "mmsi": _mmsi, "name": _name, "flag": _name, "call_sign": _name, "vessel_type": _name,
-        "length_m": _number(limits.VESSEL_LENGTH_M), "beam_m": _number(limits.VESSEL_BEAM_M),
-        "gross_tonnage": _number(limits.TONNAGE), "owner": _name, "mmsi_as_given": _mmsi_as_given,
+        "imo": _imo,
+        "mmsi": _mmsi,
+        "name": _name,
+        "flag": _name,
+        "call_sign": _name,
+        "vessel_type": _name,
+        "length_m": _number(limits.VESSEL_LENGTH_M),
+        "beam_m": _number(limits.VESSEL_BEAM_M),
+        "gross_tonnage": _number(limits.TONNAGE),
+        "owner": _name,
+        "mmsi_as_given": _mmsi_as_given,
     },
     "vessel_identity": {"name": _name, "flag": _name, "mmsi": _mmsi, "imo": _imo, "call_sign": _name, "source": _name},
     "designation": {"authority": _not_empty, "program": _name, "reference": _name},
     "evidence": {
-        "size": _int_range(0, mf.MAX_ENTRY_BYTES), "media_type": _name, "kind": _vocabulary(validate_evidence_kind),
-        "original_name": _name, "source": _name, "provider": _name, "lat": _latitude, "lon": _longitude,
-        "footprint": _geometry, "gsd_m": _number(limits.GSD_M), "meta": _metadata,
-        "reliability": _choice(RELIABILITY), "credibility": _choice(CREDIBILITY),
+        "size": _int_range(0, mf.MAX_ENTRY_BYTES),
+        "media_type": _name,
+        "kind": _vocabulary(validate_evidence_kind),
+        "original_name": _name,
+        "source": _name,
+        "provider": _name,
+        "lat": _latitude,
+        "lon": _longitude,
+        "footprint": _geometry,
+        "gsd_m": _number(limits.GSD_M),
+        "meta": _metadata,
+        "reliability": _choice(RELIABILITY),
+        "credibility": _choice(CREDIBILITY),
     },
     "incident": {
-        "title": _name, "local_time_text": _name, "lat": _latitude, "lon": _longitude, "radius_m": _number(limits.RADIUS_M),
-        "position_method": _name, "reported_location": _name, "cargo_kind": _name,
-        "cargo_quantity": _number(limits.QUANTITY), "cargo_unit": _name, "indicators": _indicators, "status": _status,
-        "confirmation_proposed_by": _not_empty, "tags": _tags, "metrics": _metrics,
+        "title": _name,
+        "local_time_text": _name,
+        "lat": _latitude,
+        "lon": _longitude,
+        "radius_m": _number(limits.RADIUS_M),
+        "position_method": _name,
+        "reported_location": _name,
+        "cargo_kind": _name,
+        "cargo_quantity": _number(limits.QUANTITY),
+        "cargo_unit": _name,
+        "indicators": _indicators,
+        "status": _status,
+        "confirmation_proposed_by": _not_empty,
+        "tags": _tags,
+        "metrics": _metrics,
     },
-    "participant": {"role": _vocabulary(validate_role), "claimed_name": _name, "claimed_flag": _name,
-                    "claimed_mmsi": _mmsi, "claimed_imo": _imo},
+    "participant": {
+        "role": _vocabulary(validate_role),
+        "claimed_name": _name,
+        "claimed_flag": _name,
+        "claimed_mmsi": _mmsi,
+        "claimed_imo": _imo,
+    },
     "link": {"relation": _vocabulary(validate_relation)},
     "annotation": {"length_m": _number(limits.MEASURED_LENGTH_M), "style": _object, "author": _name},
     "review": {"from_status": _status, "to_status": _status, "kind": _choice(REVIEW_KINDS), "reviewer": _not_empty},
@@ -235,10 +285,11 @@ def check_record_fields(record_type: str, record: dict[str, Any], index: int) ->
 # --- between records -----------------------------------------------------------------------------
 
 # Columns that must name a record the file itself carries (the importer checks the required ones).
-OPTIONAL_REFERENCES = {
-    "vessel_identity": {"evidence_id": "evidence"},
-    "designation": {"evidence_id": "evidence"},
-    "evidence": {"derived_from_id": "evidence"},
+# Columns that may name a piece of evidence (or be empty).
+OPTIONAL_EVIDENCE_REFERENCES = {
+    "vessel_identity": "evidence_id",
+    "designation": "evidence_id",
+    "evidence": "derived_from_id",
 }
 
 
@@ -249,7 +300,9 @@ def _time(value: str | None) -> datetime | None:
     return None if value is None else parse_time(value, "time")
 
 
-def check_contents(records: CaseRecords, *, evidence_sizes: dict[str, int] | None = None, ais_evidence_ids: Iterable[str] = ()) -> None:
+def check_contents(
+    records: CaseRecords, *, evidence_sizes: dict[str, int] | None = None, ais_evidence_ids: Iterable[str] = ()
+) -> None:
     """Refuse the first record that breaks a rule the services enforce; pure, reads no store.
 
     ``evidence_sizes`` maps each evidence SHA-256 to the byte count of its file in the case
@@ -267,7 +320,9 @@ def check_fields(records: CaseRecords) -> None:
             check_record_fields(record_type, record, i)
 
 
-def check_relations(records: CaseRecords, *, evidence_sizes: dict[str, int] | None = None, ais_evidence_ids: Iterable[str] = ()) -> None:
+def check_relations(
+    records: CaseRecords, *, evidence_sizes: dict[str, int] | None = None, ais_evidence_ids: Iterable[str] = ()
+) -> None:
     """The rules between records: time order, uniqueness, evidence and its files, review histories."""
     _check_order(records)
     _check_uniques(records)
@@ -280,18 +335,28 @@ def _check_order(records: CaseRecords) -> None:
     for i, inc in enumerate(records.of("incident")):
         start, end = _time(inc["start_utc"]), _time(inc.get("end_utc"))
         if start is not None and end is not None and end < start:
-            raise ValidationError(f"the end ({inc['end_utc']}) is before the start ({inc['start_utc']})",
-                                  field="end_utc", location=where("incident", i, inc, "end_utc"))
+            raise ValidationError(
+                f"the end ({inc['end_utc']}) is before the start ({inc['start_utc']})",
+                field="end_utc",
+                location=where("incident", i, inc, "end_utc"),
+            )
         if (inc.get("lat") is None) != (inc.get("lon") is None):
-            raise ValidationError("a position needs both latitude and longitude", field="lat", location=where("incident", i, inc, "lat"))
+            raise ValidationError(
+                "a position needs both latitude and longitude", field="lat", location=where("incident", i, inc, "lat")
+            )
     for i, ident in enumerate(records.of("vessel_identity")):
         first, last = _time(ident.get("first_seen")), _time(ident.get("last_seen"))
         if first is not None and last is not None and last < first:
-            raise ValidationError(f"last seen ({ident['last_seen']}) is before first seen ({ident['first_seen']})",
-                                  field="last_seen", location=where("vessel_identity", i, ident, "last_seen"))
+            raise ValidationError(
+                f"last seen ({ident['last_seen']}) is before first seen ({ident['first_seen']})",
+                field="last_seen",
+                location=where("vessel_identity", i, ident, "last_seen"),
+            )
     for i, ev in enumerate(records.of("evidence")):
         if (ev.get("lat") is None) != (ev.get("lon") is None):
-            raise ValidationError("a position needs both latitude and longitude", field="lat", location=where("evidence", i, ev, "lat"))
+            raise ValidationError(
+                "a position needs both latitude and longitude", field="lat", location=where("evidence", i, ev, "lat")
+            )
 
 
 def _check_uniques(records: CaseRecords) -> None:
@@ -311,32 +376,43 @@ def _check_uniques(records: CaseRecords) -> None:
                 continue
             field = names[record_type]
             if k in seen:
-                raise ValidationError(f"{field} {r[field]} repeats {record_type} {seen[k]}: the store holds one such {record_type}",
-                                      field=field, location=where(record_type, i, r, field))
+                raise ValidationError(
+                    f"{field} {r[field]} repeats {record_type} {seen[k]}: the store holds one such {record_type}",
+                    field=field,
+                    location=where(record_type, i, r, field),
+                )
             seen[k] = r["id"]
 
 
 def _check_evidence(records: CaseRecords, sizes: dict[str, int], ais_ids: set[str]) -> None:
     ids = {r["id"] for r in records.of("evidence")}
-    for record_type, refs in OPTIONAL_REFERENCES.items():
+    for record_type, column in OPTIONAL_EVIDENCE_REFERENCES.items():
         for i, r in enumerate(records.of(record_type)):
-            for column, target in refs.items():
-                if r.get(column) is not None and r[column] not in ids:
-                    raise ValidationError(f"names evidence {r[column]} that the file does not hold", field=column,
-                                          location=where(record_type, i, r, column))
+            if r.get(column) is not None and r[column] not in ids:
+                raise ValidationError(
+                    f"names evidence {r[column]} that the file does not hold",
+                    field=column,
+                    location=where(record_type, i, r, column),
+                )
     parent = {r["id"]: r.get("derived_from_id") for r in records.of("evidence")}
     for i, r in enumerate(records.of("evidence")):
         seen = {r["id"]}
         step = parent[r["id"]]
         while step is not None:
             if step in seen:
-                raise ValidationError("is derived from itself (through a loop of derived copies)", field="derived_from_id",
-                                      location=where("evidence", i, r, "derived_from_id"))
+                raise ValidationError(
+                    "is derived from itself (through a loop of derived copies)",
+                    field="derived_from_id",
+                    location=where("evidence", i, r, "derived_from_id"),
+                )
             seen.add(step)
             step = parent.get(step)
         if r["sha256"] in sizes and sizes[r["sha256"]] != r["size"]:
-            raise ValidationError(f"size {r['size']} bytes, but its file in the case file has {sizes[r['sha256']]} bytes",
-                                  field="size", location=where("evidence", i, r, "size"))
+            raise ValidationError(
+                f"size {r['size']} bytes, but its file in the case file has {sizes[r['sha256']]} bytes",
+                field="size",
+                location=where("evidence", i, r, "size"),
+            )
     for eid in sorted(ais_ids - ids):
         raise ValidationError(f"an AIS position names evidence {eid} that the file does not hold", location=mf.AIS)
 
@@ -374,7 +450,9 @@ def _check_reviews(records: CaseRecords) -> None:
         if link.get("relation") == "supports":
             supporting[link["incident_id"]] += 1
     for n, inc in enumerate(records.of("incident")):
-        events = sorted(by_incident.get(inc["id"], []), key=lambda e: (_time(e[1].get("created_at")) or EPOCH, e[1]["id"]))
+        events = sorted(
+            by_incident.get(inc["id"], []), key=lambda e: (_time(e[1].get("created_at")) or EPOCH, e[1]["id"])
+        )
         reached = {Status.SUSPECTED.value}
         proposers: set[str] = set()  # proposals since the last change of status
         confirmed_by_two = False
@@ -382,48 +460,78 @@ def _check_reviews(records: CaseRecords) -> None:
             loc = where("review", i, ev)
             frm, to = ev["from_status"], ev["to_status"]
             if frm not in reached:
-                raise ValidationError(f"starts from {frm!r}, a status this incident never had before it", field="from_status",
-                                      location=f"{loc}.from_status")
+                raise ValidationError(
+                    f"starts from {frm!r}, a status this incident never had before it",
+                    field="from_status",
+                    location=f"{loc}.from_status",
+                )
             rationale = (ev.get("rationale") or "").strip()
             if ev["kind"] == "proposal":
                 # Not tied to the case's current four-eyes setting: it may have been switched off since.
                 if (frm, to) != (Status.UNDER_REVIEW.value, Status.CONFIRMED.value):
-                    raise ValidationError(f"a proposal goes from under_review to confirmed, not {frm} to {to}", field="to_status", location=f"{loc}.to_status")
+                    raise ValidationError(
+                        f"a proposal goes from under_review to confirmed, not {frm} to {to}",
+                        field="to_status",
+                        location=f"{loc}.to_status",
+                    )
                 if not rationale:
-                    raise ValidationError("proposing a confirmation needs a rationale", field="rationale", location=f"{loc}.rationale")
+                    raise ValidationError(
+                        "proposing a confirmation needs a rationale", field="rationale", location=f"{loc}.rationale"
+                    )
                 proposers.add(ev["reviewer"])
                 continue
             if Status(to) not in TRANSITIONS[Status(frm)]:
-                raise ValidationError(f"cannot move from {frm} to {to}: the workflow does not allow it", field="to_status", location=f"{loc}.to_status")
+                raise ValidationError(
+                    f"cannot move from {frm} to {to}: the workflow does not allow it",
+                    field="to_status",
+                    location=f"{loc}.to_status",
+                )
             if (Status(frm) in DECISIONS or Status(to) in DECISIONS) and not rationale:
-                raise ValidationError(f"moving {frm} → {to} needs a rationale", field="rationale", location=f"{loc}.rationale")
+                raise ValidationError(
+                    f"moving {frm} → {to} needs a rationale", field="rationale", location=f"{loc}.rationale"
+                )
             if to == Status.CONFIRMED.value and four_eyes:
                 others = proposers - {ev["reviewer"]}
                 if not others:
                     raise ValidationError(
                         "this case requires four eyes: a confirmation needs an earlier proposal by a different reviewer"
                         + (f" ({ev['reviewer']} proposed it)" if ev["reviewer"] in proposers else " (there is none)"),
-                        field="reviewer", location=f"{loc}.reviewer")
+                        field="reviewer",
+                        location=f"{loc}.reviewer",
+                    )
                 confirmed_by_two = True
             proposers = set()
             reached.add(to)
         loc = where("incident", n, inc)
         status = inc["status"]
         if status not in reached:
-            raise ValidationError(f"is {status}, but its review history never reaches {status}", field="status", location=f"{loc}.status")
+            raise ValidationError(
+                f"is {status}, but its review history never reaches {status}", field="status", location=f"{loc}.status"
+            )
         if status == Status.CONFIRMED.value:
             if supporting[inc["id"]] < 1:
-                raise ValidationError("is confirmed with no supporting evidence linked: confirming needs at least one",
-                                      field="status", location=f"{loc}.status")
+                raise ValidationError(
+                    "is confirmed with no supporting evidence linked: confirming needs at least one",
+                    field="status",
+                    location=f"{loc}.status",
+                )
             if four_eyes and not confirmed_by_two:
-                raise ValidationError("is confirmed in a four-eyes case without a second reviewer", field="status", location=f"{loc}.status")
+                raise ValidationError(
+                    "is confirmed in a four-eyes case without a second reviewer",
+                    field="status",
+                    location=f"{loc}.status",
+                )
         proposer = inc.get("confirmation_proposed_by")
         if proposer is not None and not (status == Status.UNDER_REVIEW.value and proposer in proposers):
-            raise ValidationError(f"names {proposer!r} as proposer, but no open proposal of theirs is in the history",
-                                  field="confirmation_proposed_by", location=f"{loc}.confirmation_proposed_by")
+            raise ValidationError(
+                f"names {proposer!r} as proposer, but no open proposal of theirs is in the history",
+                field="confirmation_proposed_by",
+                location=f"{loc}.confirmation_proposed_by",
+            )
 
 
 # --- against the store --------------------------------------------------------------------------
+
 
 def check_scope(session: Session, records: CaseRecords) -> None:
     """Refuse a file whose records belong to, or point into, another case of this store.
@@ -442,12 +550,18 @@ def check_scope(session: Session, records: CaseRecords) -> None:
                 i = incidents[local_id]
                 raise ValidationError(
                     f"this incident belongs to another case here ({_case_label(session, local_case)}):"
-                    " a case file may only touch its own case", field="id", location=where("incident", i, records.of("incident")[i], "id"))
+                    " a case file may only touch its own case",
+                    field="id",
+                    location=where("incident", i, records.of("incident")[i], "id"),
+                )
     for record_type, model in (("participant", Participant), ("link", IncidentEvidence), ("review", ReviewEvent)):
         rows = {r["id"]: i for i, r in enumerate(records.of(record_type))}
         for ids in _chunks(list(rows)):
-            query = (select(model.id, model.incident_id, Incident.case_id)  # type: ignore[attr-defined]
-                     .join(Incident, Incident.id == model.incident_id).where(model.id.in_(ids)))  # type: ignore[attr-defined]
+            query = (
+                select(model.id, model.incident_id, Incident.case_id)  # type: ignore[attr-defined]
+                .join(Incident, Incident.id == model.incident_id)
+                .where(model.id.in_(ids))
+            )  # type: ignore[attr-defined]
             for local_id, local_incident, local_case in session.execute(query):
                 i = rows[local_id]
                 record = records.of(record_type)[i]
@@ -455,7 +569,10 @@ def check_scope(session: Session, records: CaseRecords) -> None:
                     raise ValidationError(
                         f"this id belongs here to a {record_type} of incident {local_incident}"
                         + (f" in another case ({_case_label(session, local_case)})" if local_case != case_id else "")
-                        + ": a case file may only touch its own case", field="id", location=where(record_type, i, record, "id"))
+                        + ": a case file may only touch its own case",
+                        field="id",
+                        location=where(record_type, i, record, "id"),
+                    )
     _check_tombstone_scope(session, records)
     evidence = {r["id"]: i for i, r in enumerate(records.of("evidence"))}
     for ids in _chunks(list(evidence)):
@@ -463,16 +580,22 @@ def check_scope(session: Session, records: CaseRecords) -> None:
             i = evidence[local_id]
             record = records.of("evidence")[i]
             if local_sha != record["sha256"]:
-                raise ValidationError(f"this evidence id holds a different file here (SHA-256 {local_sha}): an item's bytes never change",
-                                      field="sha256", location=where("evidence", i, record, "sha256"))
+                raise ValidationError(
+                    f"this evidence id holds a different file here (SHA-256 {local_sha}): an item's bytes never change",
+                    field="sha256",
+                    location=where("evidence", i, record, "sha256"),
+                )
     for i, vessel in enumerate(records.of("vessel")):
         if vessel.get("imo") is None:
             continue
         holder = session.scalar(select(Vessel.id).where(Vessel.imo == vessel["imo"]))
         local = session.get(Vessel, vessel["id"])
         if holder is not None and local is not None and holder != local.id:
-            raise ValidationError(f"IMO {vessel['imo']} belongs here to another vessel ({holder})", field="imo",
-                                  location=where("vessel", i, vessel, "imo"))
+            raise ValidationError(
+                f"IMO {vessel['imo']} belongs here to another vessel ({holder})",
+                field="imo",
+                location=where("vessel", i, vessel, "imo"),
+            )
 
 
 def _check_tombstone_scope(session: Session, records: CaseRecords) -> None:
@@ -485,11 +608,16 @@ def _check_tombstone_scope(session: Session, records: CaseRecords) -> None:
             local_case = session.scalar(select(Incident.case_id).where(Incident.id == record_id))
         elif record_type in ("participant", "link"):
             model = Participant if record_type == "participant" else IncidentEvidence
-            local_case = session.scalar(select(Incident.case_id).join(model, model.incident_id == Incident.id).where(model.id == record_id))
+            local_case = session.scalar(
+                select(Incident.case_id).join(model, model.incident_id == Incident.id).where(model.id == record_id)
+            )
         if local_case is not None and local_case != case_id:
             raise ValidationError(
                 f"deletes {record_type} {record_id}, which belongs here to another case ({_case_label(session, local_case)}):"
-                " a case file may only touch its own case", field="record_id", location=f"{mf.RECORDS}: tombstones[{i}].record_id")
+                " a case file may only touch its own case",
+                field="record_id",
+                location=f"{mf.RECORDS}: tombstones[{i}].record_id",
+            )
 
 
 def _case_label(session: Session, case_id: str) -> str:

@@ -46,10 +46,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="evidence-app", description="Evidence Review: suspected ship-to-ship transfers, with verifiable evidence.")
+    parser = _Parser(
+        prog="evidence-app", description="Evidence Review: suspected ship-to-ship transfers, with verifiable evidence."
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--db", metavar="PATH_OR_URL", help="the store to use (default: EVIDENCE_APP_DB, else the user data folder)")
-    parser.add_argument("--reviewer", metavar="NAME", help="who is acting (default: EVIDENCE_APP_REVIEWER, else the OS user)")
+    parser.add_argument(
+        "--db", metavar="PATH_OR_URL", help="the store to use (default: EVIDENCE_APP_DB, else the user data folder)"
+    )
+    parser.add_argument(
+        "--reviewer", metavar="NAME", help="who is acting (default: EVIDENCE_APP_REVIEWER, else the OS user)"
+    )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:
@@ -68,8 +74,9 @@ def _accept_json_anywhere(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for child in set(action.choices.values()):
                 if "--json" not in child._option_string_actions:
-                    child.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                                       help="print machine-readable JSON")
+                    child.add_argument(
+                        "--json", action="store_true", default=argparse.SUPPRESS, help="print machine-readable JSON"
+                    )
                 _accept_json_anywhere(child)
 
 

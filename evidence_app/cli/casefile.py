@@ -34,7 +34,9 @@ def register(sub: Any) -> None:
     p.add_argument("--only-confirmed", action="store_true", help="only confirmed incidents and what they reference")
     p.add_argument("--no-report", action="store_true", help="leave out the HTML and PDF report")
     p.set_defaults(handler=export_case)
-    p = export.add_parser("report", help="write the case report alone: PDF (caveat on every page) or self-contained HTML")
+    p = export.add_parser(
+        "report", help="write the case report alone: PDF (caveat on every page) or self-contained HTML"
+    )
     p.add_argument("case_id")
     p.add_argument("out", metavar="OUT.pdf|OUT.html")
     p.add_argument("--format", choices=["pdf", "html"], help="default: from the file's extension")
@@ -52,8 +54,9 @@ def register(sub: Any) -> None:
     p.add_argument("file", metavar="FILE.evcase")
     p.set_defaults(handler=import_case)
 
-    conflicts = sub.add_parser("conflicts", help="records changed both here and in an imported case file").add_subparsers(
-        dest="conflicts_cmd", metavar="ACTION", required=True)
+    conflicts = sub.add_parser(
+        "conflicts", help="records changed both here and in an imported case file"
+    ).add_subparsers(dest="conflicts_cmd", metavar="ACTION", required=True)
     p = conflicts.add_parser("list", help="list unresolved merge conflicts")
     p.add_argument("--case")
     p.add_argument("--all", action="store_true", help="include resolved ones")
@@ -67,11 +70,19 @@ def register(sub: Any) -> None:
 
 
 def export_case(args: argparse.Namespace, ctx: Context) -> Output:
-    result = casefiles.export_case(ctx, args.case_id, args.out, only_confirmed=args.only_confirmed,
-                                   with_report=not args.no_report, progress=StderrProgress("exporting"))
-    text = (f"wrote {result.path} ({result.bytes_written} bytes): {result.incidents} incident(s),"
-            f" {result.evidence_files} evidence file(s), manifest SHA-256 {result.manifest_sha256}\n"
-            f"signed by {result.signed_by}, key {result.signer_fingerprint}")
+    result = casefiles.export_case(
+        ctx,
+        args.case_id,
+        args.out,
+        only_confirmed=args.only_confirmed,
+        with_report=not args.no_report,
+        progress=StderrProgress("exporting"),
+    )
+    text = (
+        f"wrote {result.path} ({result.bytes_written} bytes): {result.incidents} incident(s),"
+        f" {result.evidence_files} evidence file(s), manifest SHA-256 {result.manifest_sha256}\n"
+        f"signed by {result.signed_by}, key {result.signer_fingerprint}"
+    )
     return Output(result.as_dict(), text)
 
 
@@ -83,9 +94,12 @@ def export_geo(args: argparse.Namespace, ctx: Context) -> Output:
 def export_report(args: argparse.Namespace, ctx: Context) -> Output:
     fmt = args.format or Path(args.out).suffix.lower().lstrip(".")
     if fmt not in ("pdf", "html"):
-        raise ValidationError(f"cannot tell the report format from {args.out!r}: name it .pdf or .html, or give --format", field="format")
-    result = casefiles.export_report(ctx, args.case_id, args.out, fmt=fmt, only_confirmed=args.only_confirmed,
-                                     progress=StderrProgress("report"))
+        raise ValidationError(
+            f"cannot tell the report format from {args.out!r}: name it .pdf or .html, or give --format", field="format"
+        )
+    result = casefiles.export_report(
+        ctx, args.case_id, args.out, fmt=fmt, only_confirmed=args.only_confirmed, progress=StderrProgress("report")
+    )
     return Output(result, f"wrote {result.get('path', args.out)}")
 
 
@@ -94,7 +108,8 @@ def import_case(args: argparse.Namespace, ctx: Context) -> Output:
     added = ", ".join(f"{n} {t}" for t, n in sorted(report.added.items())) or "nothing new"
     updated = ", ".join(f"{n} {t}" for t, n in sorted(report.updated.items())) or "nothing"
     lines = [
-        f"imported case {report.case_id[:8]} from store {report.origin_store_id[:8]}" + (" (new case)" if report.new_case else ""),
+        f"imported case {report.case_id[:8]} from store {report.origin_store_id[:8]}"
+        + (" (new case)" if report.new_case else ""),
         f"  {report.signature.headline()}",
         f"  added: {added}",
         f"  updated: {updated}",
@@ -102,7 +117,9 @@ def import_case(args: argparse.Namespace, ctx: Context) -> Output:
         f" audit entries appended: {report.audit_entries_added}",
     ]
     for c in report.conflicts:
-        lines.append(f"  CONFLICT {c['id'][:8]}: {c['record_type']} {c['record_id'][:8]} changed on both sides ({', '.join(c['fields'])})")
+        lines.append(
+            f"  CONFLICT {c['id'][:8]}: {c['record_type']} {c['record_id'][:8]} changed on both sides ({', '.join(c['fields'])})"
+        )
     if report.conflicts:
         lines.append("  resolve with: evidence-app conflicts resolve ID --keep-local | --take-incoming")
     lines += [f"  WARNING: {w}" for w in report.warnings]
@@ -114,8 +131,20 @@ def conflicts_list(args: argparse.Namespace, ctx: Context) -> Output:
     lines = []
     for c in rows:
         for name, sides in c["fields"].items():
-            lines.append([c["id"][:8], c["record_type"], c["record_id"][:8], name, sides["local"], sides["incoming"], c["resolution"] or ""])
-    text = table(lines, ["ID", "TYPE", "RECORD", "FIELD", "HERE", "IN FILE", "RESOLVED"]) if rows else "no open conflicts"
+            lines.append(
+                [
+                    c["id"][:8],
+                    c["record_type"],
+                    c["record_id"][:8],
+                    name,
+                    sides["local"],
+                    sides["incoming"],
+                    c["resolution"] or "",
+                ]
+            )
+    text = (
+        table(lines, ["ID", "TYPE", "RECORD", "FIELD", "HERE", "IN FILE", "RESOLVED"]) if rows else "no open conflicts"
+    )
     return Output(rows, text)
 
 

@@ -20,9 +20,8 @@ class Output:
 
 
 def make_context(args: argparse.Namespace) -> Context:
-    from evidence_app.storage.db import open_store
-
     from evidence_app.domain.limits import check_name
+    from evidence_app.storage.db import open_store
 
     actor = check_name((args.reviewer or default_actor()).strip(), field="--reviewer")
     return Context(open_store(args.db), actor)

@@ -10,7 +10,7 @@ from evidence_app.cli.common import Output, StderrProgress, parse_float, table
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.geo import parse_bbox
 from evidence_app.domain.timeparse import format_utc, parse_utc
-from evidence_app.services import cases, evidence, incidents, review, tags, vessels
+from evidence_app.services import cases, incidents, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.services.records import plain, snapshot
 from evidence_app.services.verify import leftovers_line, verify_store
@@ -19,7 +19,9 @@ from evidence_app.storage.models import Case, Incident, Vessel
 
 
 def register(sub: Any) -> None:
-    case = sub.add_parser("case", help="create and list cases").add_subparsers(dest="case_cmd", metavar="ACTION", required=True)
+    case = sub.add_parser("case", help="create and list cases").add_subparsers(
+        dest="case_cmd", metavar="ACTION", required=True
+    )
     p = case.add_parser("create", help="create a case")
     p.add_argument("title")
     p.add_argument("--caveat", default="", help="handling caveat printed on every export")
@@ -28,7 +30,9 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=case_create)
     case.add_parser("list", help="list cases").set_defaults(handler=case_list)
 
-    vessel = sub.add_parser("vessel", help="add and list vessels").add_subparsers(dest="vessel_cmd", metavar="ACTION", required=True)
+    vessel = sub.add_parser("vessel", help="add and list vessels").add_subparsers(
+        dest="vessel_cmd", metavar="ACTION", required=True
+    )
     p = vessel.add_parser("add", help="add a vessel")
     p.add_argument("--imo")
     p.add_argument("--mmsi")
@@ -43,7 +47,9 @@ def register(sub: Any) -> None:
     p.add_argument("ref", help="IMO, MMSI, name or id")
     p.set_defaults(handler=vessel_show)
 
-    inc = sub.add_parser("incident", help="add, list and show incidents").add_subparsers(dest="incident_cmd", metavar="ACTION", required=True)
+    inc = sub.add_parser("incident", help="add, list and show incidents").add_subparsers(
+        dest="incident_cmd", metavar="ACTION", required=True
+    )
     p = inc.add_parser("add", help="add a suspected transfer to a case")
     p.add_argument("--case", required=True, help="case id (or unique prefix)")
     p.add_argument("--start", required=True, help="UTC start, ISO 8601 (no offset means UTC)")
@@ -56,7 +62,13 @@ def register(sub: Any) -> None:
     p.add_argument("--location", default="", help="reported location text")
     p.add_argument("--cargo", default="", help="cargo kind, e.g. 'refined petroleum' or 'coal'")
     p.add_argument("--indicator", action="append", default=[], help="observed indicator (repeatable)")
-    p.add_argument("--participant", action="append", default=[], metavar="IMO_OR_MMSI:ROLE", help="vessel and role: supplier, receiver, escort, unknown (repeatable)")
+    p.add_argument(
+        "--participant",
+        action="append",
+        default=[],
+        metavar="IMO_OR_MMSI:ROLE",
+        help="vessel and role: supplier, receiver, escort, unknown (repeatable)",
+    )
     p.set_defaults(handler=incident_add)
     p = inc.add_parser("list", help="list incidents, filtered")
     p.add_argument("--case")
@@ -109,18 +121,26 @@ def register(sub: Any) -> None:
     p = sub.add_parser("audit", help="list audit log entries")
     p.add_argument("--entity", metavar="ID", help="only entries about this record id")
     p.add_argument("--limit", type=int)
-    p.add_argument("--imported", action="store_true",
-                   help="list the entries imported from other stores' case files (each marked verified or UNVERIFIED)")
+    p.add_argument(
+        "--imported",
+        action="store_true",
+        help="list the entries imported from other stores' case files (each marked verified or UNVERIFIED)",
+    )
     p.set_defaults(handler=audit_list)
 
-    sub.add_parser("verify", help="check evidence files, the audit chain and its signed checkpoints, and every record against the log").set_defaults(handler=verify)
+    sub.add_parser(
+        "verify",
+        help="check evidence files, the audit chain and its signed checkpoints, and every record against the log",
+    ).set_defaults(handler=verify)
 
 
 def _expected_version_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--expected-version", type=_version_number, metavar="N",
+        "--expected-version",
+        type=_version_number,
+        metavar="N",
         help="the version your change is based on (see 'incident show'): if the record changed since, "
-             "nothing is saved and the command exits 1 with both values (the attempt is audited)",
+        "nothing is saved and the command exits 1 with both values (the attempt is audited)",
     )
 
 
@@ -141,16 +161,27 @@ def case_create(args: argparse.Namespace, ctx: Context) -> Output:
 
 def case_list(args: argparse.Namespace, ctx: Context) -> Output:
     rows = cases.list_cases(ctx)
-    text = table([[r.id[:8], r.title, r.incidents, r.confirmed, "yes" if r.four_eyes else "", r.caveat] for r in rows],
-                 ["ID", "TITLE", "INCIDENTS", "CONFIRMED", "FOUR-EYES", "CAVEAT"])
+    text = table(
+        [[r.id[:8], r.title, r.incidents, r.confirmed, "yes" if r.four_eyes else "", r.caveat] for r in rows],
+        ["ID", "TITLE", "INCIDENTS", "CONFIRMED", "FOUR-EYES", "CAVEAT"],
+    )
     return Output([r.as_dict() for r in rows], text)
 
 
 def vessel_add(args: argparse.Namespace, ctx: Context) -> Output:
-    fields = {k: v for k, v in {
-        "imo": args.imo, "mmsi": args.mmsi, "name": args.name, "flag": args.flag,
-        "vessel_type": args.vessel_type, "length_m": args.length_m, "call_sign": args.call_sign,
-    }.items() if v is not None}
+    fields = {
+        k: v
+        for k, v in {
+            "imo": args.imo,
+            "mmsi": args.mmsi,
+            "name": args.name,
+            "flag": args.flag,
+            "vessel_type": args.vessel_type,
+            "length_m": args.length_m,
+            "call_sign": args.call_sign,
+        }.items()
+        if v is not None
+    }
     vessel = vessels.add_vessel(ctx, **fields)
     label = vessel.name or (f"IMO {vessel.imo}" if vessel.imo else f"MMSI {vessel.mmsi}")
     return Output(snapshot(vessel), f"added vessel {vessel.id}  {label}")
@@ -165,21 +196,27 @@ def _vessel_dict(v: Vessel) -> dict[str, Any]:
 
 def vessel_list(args: argparse.Namespace, ctx: Context) -> Output:
     rows = vessels.list_vessels(ctx)
-    text = table([[v.id[:8], v.name, v.imo, v.mmsi, v.flag, v.length_m, "SANCTIONED" if v.designations else ""] for v in rows],
-                 ["ID", "NAME", "IMO", "MMSI", "FLAG", "LENGTH_M", ""])
+    text = table(
+        [[v.id[:8], v.name, v.imo, v.mmsi, v.flag, v.length_m, "SANCTIONED" if v.designations else ""] for v in rows],
+        ["ID", "NAME", "IMO", "MMSI", "FLAG", "LENGTH_M", ""],
+    )
     return Output([_vessel_dict(v) for v in rows], text)
 
 
 def vessel_show(args: argparse.Namespace, ctx: Context) -> Output:
     v = vessels.get_vessel(ctx, args.ref)
     data = _vessel_dict(v)
-    lines = [f"{v.name or '(unnamed)'}  IMO {v.imo or '-'}  MMSI {v.mmsi or '-'}  flag {v.flag or '-'}  length {v.length_m or '-'} m"]
+    lines = [
+        f"{v.name or '(unnamed)'}  IMO {v.imo or '-'}  MMSI {v.mmsi or '-'}  flag {v.flag or '-'}  length {v.length_m or '-'} m"
+    ]
     for d in v.designations:
         lines.append(f"  DESIGNATED: {d.authority} {d.program} {d.reference}".rstrip())
     if v.identities:
         lines.append("  identity history:")
         for i in v.identities:
-            lines.append(f"    {format_utc(i.first_seen) or '?'} .. {format_utc(i.last_seen) or '?'}  {i.name}  {i.flag}  MMSI {i.mmsi or '-'}  ({i.source})")
+            lines.append(
+                f"    {format_utc(i.first_seen) or '?'} .. {format_utc(i.last_seen) or '?'}  {i.name}  {i.flag}  MMSI {i.mmsi or '-'}  ({i.source})"
+            )
     return Output(data, "\n".join(lines))
 
 
@@ -198,14 +235,21 @@ def incident_add(args: argparse.Namespace, ctx: Context) -> Output:
     if args.radius_m:
         fields["radius_m"] = parse_float(args.radius_m, "radius-m")
     parts = [incidents.ParticipantSpec.parse(p) for p in args.participant]
-    incident = incidents.add_incident(ctx, args.case, start_utc=parse_utc(args.start, field="start"), participants=parts, **fields)
+    incident = incidents.add_incident(
+        ctx, args.case, start_utc=parse_utc(args.start, field="start"), participants=parts, **fields
+    )
     return Output(snapshot(incident), f"added incident {incident.id}  {incident.title}".rstrip())
 
 
 def incident_edit(args: argparse.Namespace, ctx: Context) -> Output:
     fields: dict[str, Any] = {}
-    for name, key in (("title", "title"), ("local_time", "local_time_text"), ("location", "reported_location"),
-                      ("cargo", "cargo_kind"), ("assessment", "assessment")):
+    for name, key in (
+        ("title", "title"),
+        ("local_time", "local_time_text"),
+        ("location", "reported_location"),
+        ("cargo", "cargo_kind"),
+        ("assessment", "assessment"),
+    ):
         if getattr(args, name) is not None:
             fields[key] = getattr(args, name)
     for name, key in (("lat", "lat"), ("lon", "lon"), ("radius_m", "radius_m")):
@@ -235,8 +279,18 @@ def incident_list(args: argparse.Namespace, ctx: Context) -> Output:
     )
     rows = incidents.list_incidents(ctx, flt)
     text = table(
-        [[r.id[:8], format_utc(r.start_utc), r.status, r.title, r.vessels,
-          f"{r.lat:.4f},{r.lon:.4f}" if r.lat is not None else "", r.evidence_count] for r in rows],
+        [
+            [
+                r.id[:8],
+                format_utc(r.start_utc),
+                r.status,
+                r.title,
+                r.vessels,
+                f"{r.lat:.4f},{r.lon:.4f}" if r.lat is not None else "",
+                r.evidence_count,
+            ]
+            for r in rows
+        ],
         ["ID", "START", "STATUS", "TITLE", "VESSELS", "POSITION", "EVIDENCE"],
     )
     return Output([r.as_dict() for r in rows], text)
@@ -258,7 +312,9 @@ def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
         flag = " SANCTIONED" if p["designations"] else ""
         lines.append(f"  vessel: {p['role']:<9} {p['name']}  IMO {p['imo'] or '-'}  MMSI {p['mmsi'] or '-'}{flag}")
     for e in data["evidence"]:
-        lines.append(f"  evidence: {e['relation']:<11} {e['kind']:<13} {e['original_name']}  sha256 {e['sha256'][:12]}…  {e['grading']}")
+        lines.append(
+            f"  evidence: {e['relation']:<11} {e['kind']:<13} {e['original_name']}  sha256 {e['sha256'][:12]}…  {e['grading']}"
+        )
     for r in data["reviews"]:
         lines.append(f"  review: {r['at']}  {r['reviewer']}: {r['from']} -> {r['to']} ({r['kind']})  {r['rationale']}")
     if data["tags"]:
@@ -281,7 +337,10 @@ def attach(args: argparse.Namespace, ctx: Context) -> Output:
     from evidence_app.services import photos
 
     result = photos.attach_files(
-        ctx, args.incident_id, args.files, kind=args.kind,
+        ctx,
+        args.incident_id,
+        args.files,
+        kind=args.kind,
         relation="contradicts" if args.contradicts else "supports",
         progress=StderrProgress("attaching"),
     )
@@ -292,7 +351,9 @@ def attach(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def do_review(args: argparse.Namespace, ctx: Context) -> Output:
-    events = review.review(ctx, args.incident_id, args.status, rationale=args.rationale, expected_version=args.expected_version)
+    events = review.review(
+        ctx, args.incident_id, args.status, rationale=args.rationale, expected_version=args.expected_version
+    )
     data = [snapshot(e) for e in events]
     last = events[-1]
     if last.kind == "proposal":
@@ -313,11 +374,24 @@ def audit_list(args: argparse.Namespace, ctx: Context) -> Output:
         if args.imported:
             return imported
     if args.limit:
-        entries = entries[-args.limit:]
-    data = [{**{k: plain(getattr(e, k)) for k in ("seq", "ts", "actor", "action", "entity", "entity_id", "prev_hash", "hash")},
-             "payload": json.loads(e.payload)} for e in entries]
-    text = table([[e.seq, format_utc(e.ts), e.actor, e.action, f"{e.entity} {e.entity_id[:8]}", _short(e.payload)] for e in entries],
-                 ["SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "CHANGE"])
+        entries = entries[-args.limit :]
+    data = [
+        {
+            **{
+                k: plain(getattr(e, k))
+                for k in ("seq", "ts", "actor", "action", "entity", "entity_id", "prev_hash", "hash")
+            },
+            "payload": json.loads(e.payload),
+        }
+        for e in entries
+    ]
+    text = table(
+        [
+            [e.seq, format_utc(e.ts), e.actor, e.action, f"{e.entity} {e.entity_id[:8]}", _short(e.payload)]
+            for e in entries
+        ],
+        ["SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "CHANGE"],
+    )
     if entity_id is not None and imported.data:
         # The same record's history as other stores wrote it: listed apart, each marked.
         return Output({"entries": data, "imported": imported.data}, f"{text}\n\nfrom other stores:\n{imported.text}")
@@ -329,9 +403,23 @@ def _imported_audit(ctx: Context, entity_id: str | None, limit: int | None) -> O
 
     rows = keys.imported_audit(ctx, entity_id=entity_id, limit=limit)
     data = [{**r, "payload": json.loads(r["payload"])} for r in rows]
-    lines = [[r["origin_store_id"][:8], r["seq"], r["ts"], r["actor"], r["action"], f"{r['entity']} {r['entity_id'][:8]}",
-              f"signed by {r['signed_by']}" if r["verified"] else "UNVERIFIED"] for r in rows]
-    text = table(lines, ["STORE", "SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "SIGNATURE"]) if rows else "no entries from other stores"
+    lines = [
+        [
+            r["origin_store_id"][:8],
+            r["seq"],
+            r["ts"],
+            r["actor"],
+            r["action"],
+            f"{r['entity']} {r['entity_id'][:8]}",
+            f"signed by {r['signed_by']}" if r["verified"] else "UNVERIFIED",
+        ]
+        for r in rows
+    ]
+    text = (
+        table(lines, ["STORE", "SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "SIGNATURE"])
+        if rows
+        else "no entries from other stores"
+    )
     return Output(data, text)
 
 
@@ -354,8 +442,10 @@ def _resolve_any(session: Any, ref: str) -> str:
 def verify(args: argparse.Namespace, ctx: Context) -> Output:
     report = verify_store(ctx.store, progress=StderrProgress("verifying"))
     if report.ok:
-        text = (f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries, "
-                f"{report.records_checked} records against the log, {report.checkpoints_checked} signed checkpoint(s) verified")
+        text = (
+            f"OK: {report.evidence_checked} evidence file(s), {report.bytes_checked} bytes, {report.audit_entries} audit entries, "
+            f"{report.records_checked} records against the log, {report.checkpoints_checked} signed checkpoint(s) verified"
+        )
         return Output(report.as_dict(), text + "\n" + leftovers_line(report))
     text = "\n".join(f"PROBLEM: {p}" for p in report.problems)
     text += f"\n{len(report.problems)} problem(s) found\n{leftovers_line(report)}"

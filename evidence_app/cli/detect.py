@@ -18,36 +18,68 @@ from evidence_app.services.context import Context
 
 # Command-line option -> parameter field, per detector (only the fields that detector has).
 OPTIONS = {
-    "distance_m": "max_distance_m", "min_hours": "min_hours", "max_speed_kn": "max_speed_kn",
-    "min_shore_m": "min_shore_m", "gap_hours": "min_gap_hours", "grid_minutes": "grid_minutes",
-    "max_dark_hours": "max_dark_hours", "max_plausible_kn": "max_plausible_kn",
-    "port_radius_m": "port_radius_m", "anchorage_min_vessels": "anchorage_min_vessels",
+    "distance_m": "max_distance_m",
+    "min_hours": "min_hours",
+    "max_speed_kn": "max_speed_kn",
+    "min_shore_m": "min_shore_m",
+    "gap_hours": "min_gap_hours",
+    "grid_minutes": "grid_minutes",
+    "max_dark_hours": "max_dark_hours",
+    "max_plausible_kn": "max_plausible_kn",
+    "port_radius_m": "port_radius_m",
+    "anchorage_min_vessels": "anchorage_min_vessels",
 }
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("detect", help="detect encounters, AIS gaps, loitering or identity flags in stored AIS positions")
+    p = sub.add_parser(
+        "detect", help="detect encounters, AIS gaps, loitering or identity flags in stored AIS positions"
+    )
     p.add_argument("kind", choices=detect.KINDS, help="what to look for")
     p.add_argument("--since", metavar="ISO", help="start of the time window (UTC unless an offset is given)")
     p.add_argument("--until", metavar="ISO", help="end of the time window")
     p.add_argument("--bbox", metavar="W,S,E,N", help="only detections inside this box (W > E crosses the antimeridian)")
-    p.add_argument("--vessel", action="append", default=[], metavar="REF",
-                   help="only detections involving this vessel (IMO, MMSI, name or id; repeatable)")
+    p.add_argument(
+        "--vessel",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="only detections involving this vessel (IMO, MMSI, name or id; repeatable)",
+    )
     p.add_argument("--distance-m", type=float, help="encounters: the most two vessels may be apart (default 500)")
     p.add_argument("--min-hours", type=float, help="encounters 2, loitering 4: the shortest event reported")
     p.add_argument("--max-speed-kn", type=float, help="encounters, loitering: the highest median speed (default 2)")
-    p.add_argument("--min-shore-m", type=float, help="encounters, loitering: the least distance from the coast (default 5000; 0 = off)")
+    p.add_argument(
+        "--min-shore-m",
+        type=float,
+        help="encounters, loitering: the least distance from the coast (default 5000; 0 = off)",
+    )
     p.add_argument("--gap-hours", type=float, help="gaps: the shortest silence reported (default 6)")
     p.add_argument("--grid-minutes", type=float, help="encounters: the interpolation step (default 10)")
-    p.add_argument("--max-dark-hours", type=float, help="encounters, loitering: the longest silence bridged when the vessel stayed put (default 12)")
+    p.add_argument(
+        "--max-dark-hours",
+        type=float,
+        help="encounters, loitering: the longest silence bridged when the vessel stayed put (default 12)",
+    )
     p.add_argument("--max-plausible-kn", type=float, help="gaps, identity: speeds above this flag a jump (default 40)")
-    p.add_argument("--port-radius-m", type=float,
-                   help="encounters, loitering: leave out events this close to a listed port or an anchorage "
-                        "learned from the AIS (default 5000; 0 = off)")
-    p.add_argument("--anchorage-min-vessels", type=float,
-                   help="encounters, loitering: distinct vessels stationary in one ~1 km cell that make it an anchorage (default 5)")
-    p.add_argument("--exclude-zone", action="append", default=[], metavar="W,S,E,N[=NAME]",
-                   help="encounters, loitering: leave out events inside this box (repeatable)")
+    p.add_argument(
+        "--port-radius-m",
+        type=float,
+        help="encounters, loitering: leave out events this close to a listed port or an anchorage "
+        "learned from the AIS (default 5000; 0 = off)",
+    )
+    p.add_argument(
+        "--anchorage-min-vessels",
+        type=float,
+        help="encounters, loitering: distinct vessels stationary in one ~1 km cell that make it an anchorage (default 5)",
+    )
+    p.add_argument(
+        "--exclude-zone",
+        action="append",
+        default=[],
+        metavar="W,S,E,N[=NAME]",
+        help="encounters, loitering: leave out events inside this box (repeatable)",
+    )
     p.add_argument("--case", metavar="ID", help="the case for --create-incidents")
     p.add_argument("--create-incidents", action="store_true", help="make each detection a suspected incident in --case")
     p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print machine-readable JSON")
@@ -86,8 +118,10 @@ def _excluded_lines(run: detect.DetectionRun) -> list[str]:
     lines = [f"left out by place rules: {len(run.excluded)} ({counts})"]
     for e in run.excluded:
         d = e.detection
-        lines.append(f"  {d.kind} {' '.join(map(str, d.mmsis))} {format_utc(d.start)} {d.hours:.1f} h: "
-                     f"{e.reason.replace('_', ' ')}, {e.detail}")
+        lines.append(
+            f"  {d.kind} {' '.join(map(str, d.mmsis))} {format_utc(d.start)} {d.hours:.1f} h: "
+            f"{e.reason.replace('_', ' ')}, {e.detail}"
+        )
     return lines
 
 
@@ -98,7 +132,9 @@ def _rows(detections: list[Detection]) -> list[list[Any]]:
         if d.kind == "encounter":
             what = f"min {m['min_distance_m']:.0f} m, median {m['median_distance_m']:.0f} m"
         elif d.kind == "gap":
-            what = f"{m['gap_hours']:.1f} h dark, {m['implied_speed_kn']:.1f} kn implied" + (" JUMP" if m["implausible_jump"] else "")
+            what = f"{m['gap_hours']:.1f} h dark, {m['implied_speed_kn']:.1f} kn implied" + (
+                " JUMP" if m["implausible_jump"] else ""
+            )
         elif d.kind == "loitering":
             what = f"{m['median_speed_kn']:.1f} kn within {m['radius_m']:.0f} m"
         elif d.kind == "spoofing":
@@ -108,8 +144,17 @@ def _rows(detections: list[Detection]) -> list[list[Any]]:
         else:
             what = f"MMSI shared by {len(m.get('vessel_ids', []))} hulls: {', '.join(m.get('names', []))}"
         place = "" if d.lat is None else f"{d.lat:.4f},{d.lon:.4f}"
-        rows.append([d.kind, format_utc(d.start), format_utc(d.end), f"{d.hours:.1f}",
-                     " ".join(str(x) for x in d.mmsis), place, what])
+        rows.append(
+            [
+                d.kind,
+                format_utc(d.start),
+                format_utc(d.end),
+                f"{d.hours:.1f}",
+                " ".join(str(x) for x in d.mmsis),
+                place,
+                what,
+            ]
+        )
     return rows
 
 
@@ -121,21 +166,31 @@ def detect_command(args: argparse.Namespace, ctx: Context) -> Output:
     if zones and args.kind not in ("encounters", "loitering"):
         raise ValidationError(f"--exclude-zone does not apply to {args.kind}", field="exclude_zone")
     run = detect.run_detection(
-        ctx, args.kind,
+        ctx,
+        args.kind,
         since=parse_utc(args.since, field="since") if args.since else None,
         until=parse_utc(args.until, field="until") if args.until else None,
         bbox=parse_bbox(args.bbox) if args.bbox else None,
-        vessels=args.vessel, params=params, zones=zones, progress=StderrProgress(f"detect {args.kind}"),
+        vessels=args.vessel,
+        params=params,
+        zones=zones,
+        progress=StderrProgress(f"detect {args.kind}"),
     )
     data = run.as_dict()
-    lines = [f"{len(run.detections)} {args.kind} detection(s) in {run.positions:,} positions of {run.vessels:,} vessels"]
+    lines = [
+        f"{len(run.detections)} {args.kind} detection(s) in {run.positions:,} positions of {run.vessels:,} vessels"
+    ]
     if run.detections:
         lines.append(table(_rows(run.detections), ["kind", "start", "end", "hours", "mmsi", "lat,lon", "measurements"]))
     lines += _excluded_lines(run)
     if args.create_incidents:
-        made = detect.create_incidents_from_detections(ctx, args.case, run.detections, progress=StderrProgress("incidents"))
+        made = detect.create_incidents_from_detections(
+            ctx, args.case, run.detections, progress=StderrProgress("incidents")
+        )
         data["incidents"] = made.as_dict()
-        lines.append(f"incidents: {len(made.created)} created, {len(made.existing)} already in the case, {len(made.skipped)} skipped")
+        lines.append(
+            f"incidents: {len(made.created)} created, {len(made.existing)} already in the case, {len(made.skipped)} skipped"
+        )
         lines += [f"  new {i}" for i in made.created]
         lines += [f"  already recorded: {e['incident_id'][:8]} {e['title']}" for e in made.existing]
     return Output(data, "\n".join(lines))

@@ -21,8 +21,13 @@ def register(sub: Any) -> None:
     p = kinds.add_parser("ais", help="AIS positions and static data (MarineCadastre CSV, NMEA, any CSV; .gz/.zip)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--format", dest="fmt", choices=AIS_FORMATS, default="auto")
-    p.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
-                   help="name the column for a field the header does not make clear (repeatable)")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="name the column for a field the header does not make clear (repeatable)",
+    )
     p.add_argument("--base-time", metavar="ISO", help="UTC time for NMEA messages that carry none")
     p.add_argument("--month-first", action="store_true", help="read 01/11/2023 as 11 January (default: day first)")
     p.set_defaults(handler=import_ais)
@@ -53,19 +58,31 @@ def import_ais(args: argparse.Namespace, ctx: Context) -> Output:
         except ValueError as exc:
             raise ValidationError(str(exc), field="--base-time") from None
     report = imports.import_ais(
-        ctx, args.files, fmt=args.fmt, mapping=parse_mapping(args.map), base_time=base_time,
-        day_first=not args.month_first, progress=StderrProgress("importing"),
+        ctx,
+        args.files,
+        fmt=args.fmt,
+        mapping=parse_mapping(args.map),
+        base_time=base_time,
+        day_first=not args.month_first,
+        progress=StderrProgress("importing"),
     )
     return _output(report)
 
 
 def import_vessels(args: argparse.Namespace, ctx: Context) -> Output:
-    report = imports.import_vessels(ctx, args.file, fmt=args.fmt, mapping=parse_mapping(args.map),
-                                    progress=StderrProgress("importing"))
+    report = imports.import_vessels(
+        ctx, args.file, fmt=args.fmt, mapping=parse_mapping(args.map), progress=StderrProgress("importing")
+    )
     return _output(report)
 
 
 def import_incidents(args: argparse.Namespace, ctx: Context) -> Output:
-    report = imports.import_incidents(ctx, args.file, args.case, mapping=parse_mapping(args.map),
-                                      day_first=not args.month_first, progress=StderrProgress("importing"))
+    report = imports.import_incidents(
+        ctx,
+        args.file,
+        args.case,
+        mapping=parse_mapping(args.map),
+        day_first=not args.month_first,
+        progress=StderrProgress("importing"),
+    )
     return _output(report)

@@ -13,11 +13,15 @@ from evidence_app.services.context import Context
 
 
 def register(sub: Any) -> None:
-    photo = sub.add_parser("photo", help="import, place, measure and export photos").add_subparsers(dest="photo_cmd", metavar="ACTION", required=True)
+    photo = sub.add_parser("photo", help="import, place, measure and export photos").add_subparsers(
+        dest="photo_cmd", metavar="ACTION", required=True
+    )
     p = photo.add_parser("import", help="import a photo into an incident (JPEG, PNG, TIFF/GeoTIFF, JPEG 2000)")
     p.add_argument("incident")
     p.add_argument("file")
-    p.add_argument("--max-megapixels", type=float, default=250, help="refuse larger images (decompression bombs); default 250")
+    p.add_argument(
+        "--max-megapixels", type=float, default=250, help="refuse larger images (decompression bombs); default 250"
+    )
     p.add_argument("--crs", help="coordinate system of a world file without .prj, e.g. EPSG:32652")
     p.set_defaults(handler=photo_import)
     p = photo.add_parser("info", help="show a photo's georeferencing, capture time and annotations")
@@ -45,11 +49,17 @@ def register(sub: Any) -> None:
     p = photo.add_parser("overlay", help="write (or reuse) the map overlay PNG and print its bounds")
     p.add_argument("evidence")
     p.set_defaults(handler=photo_overlay)
-    p = photo.add_parser("vessels", help="vessels whose AIS, interpolated to the capture time, lies in the photo's "
-                                         "footprint; marked hulls with no AIS within 1.5 km flagged as dark")
+    p = photo.add_parser(
+        "vessels",
+        help="vessels whose AIS, interpolated to the capture time, lies in the photo's "
+        "footprint; marked hulls with no AIS within 1.5 km flagged as dark",
+    )
     p.add_argument("evidence")
-    p.add_argument("--record", action="store_true",
-                   help="keep the check with the photo and add the dark_vessel indicator to its incidents")
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="keep the check with the photo and add the dark_vessel indicator to its incidents",
+    )
     p.set_defaults(handler=photo_vessels)
 
 
@@ -62,7 +72,11 @@ def _pair(text: str, field: str) -> tuple[float, float]:
 
 def photo_import(args: argparse.Namespace, ctx: Context) -> Output:
     ev = photos.import_photo(
-        ctx, args.incident, args.file, max_pixels=int(args.max_megapixels * 1e6), world_file_crs=args.crs,
+        ctx,
+        args.incident,
+        args.file,
+        max_pixels=int(args.max_megapixels * 1e6),
+        world_file_crs=args.crs,
         progress=StderrProgress("building tiles"),
     )
     info = photos.photo_info(ctx, ev.id)
@@ -78,12 +92,16 @@ def _describe(info: dict[str, Any]) -> str:
     ]
     if info.get("bounds"):
         w, s, e, n = info["bounds"]
-        lines.append(f"  footprint: lon {w:.4f}…{e:.4f}, lat {s:.4f}…{n:.4f} ({g.get('method')}, {str(g.get('crs'))[:40]})")
+        lines.append(
+            f"  footprint: lon {w:.4f}…{e:.4f}, lat {s:.4f}…{n:.4f} ({g.get('method')}, {str(g.get('crs'))[:40]})"
+        )
     elif info.get("lat") is not None:
         lines.append(f"  position: {info['lat']:.6f}, {info['lon']:.6f} ({g.get('method')})")
     else:
         lines.append("  not georeferenced: place it by hand (photo place)")
-    lines.append(f"  ground sample distance: {info['gsd_m']:.3f} m" if info.get("gsd_m") else "  ground sample distance: unknown")
+    lines.append(
+        f"  ground sample distance: {info['gsd_m']:.3f} m" if info.get("gsd_m") else "  ground sample distance: unknown"
+    )
     for a in info.get("annotations", []):
         extra = f" {a['length_m']:.1f} m" if a.get("length_m") is not None else ""
         lines.append(f"  annotation {a['id'][:8]} {a['shape']} {a['label']}{extra}")
@@ -96,7 +114,13 @@ def photo_info(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def photo_place(args: argparse.Namespace, ctx: Context) -> Output:
-    g = photos.place_by_hand(ctx, args.evidence, center=_pair(args.center, "center"), gsd_m=parse_float(args.gsd, "gsd"), rotation_deg=parse_float(args.rotation, "rotation"))
+    g = photos.place_by_hand(
+        ctx,
+        args.evidence,
+        center=_pair(args.center, "center"),
+        gsd_m=parse_float(args.gsd, "gsd"),
+        rotation_deg=parse_float(args.rotation, "rotation"),
+    )
     w, s, e, n = g.bounds()  # type: ignore[misc]
     return Output({"bounds": [w, s, e, n], "gsd_m": g.gsd_m}, f"placed: lon {w:.5f}…{e:.5f}, lat {s:.5f}…{n:.5f}")
 
@@ -111,7 +135,11 @@ def photo_measure(args: argparse.Namespace, ctx: Context) -> Output:
     gsd = parse_float(args.gsd, "gsd") if args.gsd else None
     data, check = photos.measure(ctx, args.evidence, pts, gsd_m=gsd, label=args.label)
     out = {
-        "annotation": data, "pixels": check.pixels, "gsd_m": check.gsd_m, "length_m": check.length_m, "tolerance_m": check.tolerance_m,
+        "annotation": data,
+        "pixels": check.pixels,
+        "gsd_m": check.gsd_m,
+        "length_m": check.length_m,
+        "tolerance_m": check.tolerance_m,
         "comparisons": [c.__dict__ for c in check.comparisons],
     }
     return Output(out, check.summary + f"\n(stored as annotation {data['id'][:8]})")
@@ -119,7 +147,10 @@ def photo_measure(args: argparse.Namespace, ctx: Context) -> Output:
 
 def photo_export(args: argparse.Namespace, ctx: Context) -> Output:
     ev = photos.export_annotated(ctx, args.evidence)
-    return Output({"id": ev.id, "sha256": ev.sha256, "derived_from_id": ev.derived_from_id}, f"annotated copy stored as evidence {ev.id[:8]} (sha256 {ev.sha256[:12]}…)")
+    return Output(
+        {"id": ev.id, "sha256": ev.sha256, "derived_from_id": ev.derived_from_id},
+        f"annotated copy stored as evidence {ev.id[:8]} (sha256 {ev.sha256[:12]}…)",
+    )
 
 
 def photo_overlay(args: argparse.Namespace, ctx: Context) -> Output:
@@ -127,7 +158,10 @@ def photo_overlay(args: argparse.Namespace, ctx: Context) -> Output:
     if ov is None:
         raise ValidationError("this photo has no map footprint: place it by hand first", field="evidence")
     data = {"path": str(ov.path), "bounds": ov.leaflet_bounds, "width": ov.width, "height": ov.height}
-    return Output(data, f"{ov.path}\nbounds (south, west, north, east): {ov.south:.5f}, {ov.west:.5f}, {ov.north:.5f}, {ov.east:.5f}")
+    return Output(
+        data,
+        f"{ov.path}\nbounds (south, west, north, east): {ov.south:.5f}, {ov.west:.5f}, {ov.north:.5f}, {ov.east:.5f}",
+    )
 
 
 def photo_vessels(args: argparse.Namespace, ctx: Context) -> Output:
@@ -137,8 +171,10 @@ def photo_vessels(args: argparse.Namespace, ctx: Context) -> Output:
     lines = [f"{len(check.vessels)} vessel(s) in the footprint at {check.capture_time} (AIS interpolated)"]
     for v in check.vessels:
         heading = "?" if v.heading_deg is None else f"{v.heading_deg:.0f}°"
-        lines.append(f"  {v.mmsi} {v.name or ''}  {v.lat:.5f},{v.lon:.5f}  {v.distance_m:,.0f} m from the centre, "
-                     f"heading {heading}")
+        lines.append(
+            f"  {v.mmsi} {v.name or ''}  {v.lat:.5f},{v.lon:.5f}  {v.distance_m:,.0f} m from the centre, "
+            f"heading {heading}"
+        )
     for h in check.hulls:
         near = "no AIS position" if h.nearest_m is None else f"nearest AIS {h.nearest_mmsi} at {h.nearest_m:,.0f} m"
         flag = "DARK VESSEL" if h.dark else "matched"

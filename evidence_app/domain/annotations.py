@@ -18,7 +18,9 @@ SHAPES: dict[str, tuple[int, int | None]] = {
 }
 
 
-def normalise_points(shape: str, points: Any, *, width: int | None = None, height: int | None = None) -> list[list[float]]:
+def normalise_points(
+    shape: str, points: Any, *, width: int | None = None, height: int | None = None
+) -> list[list[float]]:
     """Check ``points`` for ``shape`` and return them as [[x, y], ...] floats in image pixels.
 
     Points may lie slightly outside the image (an arrow pointing at an edge), but not
@@ -40,5 +42,7 @@ def normalise_points(shape: str, points: Any, *, width: int | None = None, heigh
         if not (math.isfinite(x) and math.isfinite(y)):
             raise ValidationError(f"point ({x}, {y}) is not a finite pixel position", field="points")
         if width is not None and height is not None and not (-width <= x <= 2 * width and -height <= y <= 2 * height):
-            raise ValidationError(f"point ({x:.0f}, {y:.0f}) lies far outside the {width}×{height} image", field="points")
+            raise ValidationError(
+                f"point ({x:.0f}, {y:.0f}) lies far outside the {width}×{height} image", field="points"
+            )
     return pts

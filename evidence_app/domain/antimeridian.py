@@ -149,6 +149,7 @@ def split_polygon(rings: Sequence[Sequence[Sequence[float]]]) -> list[list[list[
 
 # --- RFC 7946 geometries for the exports ---------------------------------------------------------
 
+
 def wrap_lon(lon: float) -> float:
     """A longitude brought into [-180, 180] (180 stays 180)."""
     return lon if -180.0 <= lon <= 180.0 else (lon + 180.0) % 360.0 - 180.0
@@ -239,7 +240,11 @@ def rfc7946_geometry(geometry: Any) -> dict[str, Any] | None:
         polygons = _polygons(coords)
         if not polygons:
             return None
-        return {"type": "Polygon", "coordinates": polygons[0]} if len(polygons) == 1 else {"type": "MultiPolygon", "coordinates": polygons}
+        return (
+            {"type": "Polygon", "coordinates": polygons[0]}
+            if len(polygons) == 1
+            else {"type": "MultiPolygon", "coordinates": polygons}
+        )
     if kind == "MultiPolygon" and isinstance(coords, list | tuple):
         polygons = [p for poly in coords for p in _polygons(poly)]
         return {"type": "MultiPolygon", "coordinates": polygons} if polygons else None

@@ -70,7 +70,10 @@ class ConflictError(UserError):
         self.changed_by = changed_by
         self.changed_at = changed_at
         who = f"{changed_by} at {changed_at}" if changed_by else "someone else"
-        parts = [f"{name}: you wanted {_show(wanted)}, it is now {_show(current)}" for name, (wanted, current) in fields.items()]
+        parts = [
+            f"{name}: you wanted {_show(wanted)}, it is now {_show(current)}"
+            for name, (wanted, current) in fields.items()
+        ]
         message = (
             f"{entity} {record_id[:8]} ({label}) was changed by {who} since your edit was based on it "
             f"(version {expected_version}, now {current_version}); "

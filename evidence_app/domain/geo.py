@@ -41,7 +41,9 @@ def validate_geometry(value: object, *, field: str = "footprint") -> dict[str, o
     while stack:
         item, level = stack.pop()
         if not isinstance(item, list):
-            raise ValidationError(f"{field} coordinates of a {kind} must be nested lists of [lon, lat] pairs", field=field)
+            raise ValidationError(
+                f"{field} coordinates of a {kind} must be nested lists of [lon, lat] pairs", field=field
+            )
         if level > 0:
             if kind in ("LineString", "MultiLineString", "Polygon", "MultiPolygon") and level == 1 and len(item) < 2:
                 raise ValidationError(f"{field}: a line or ring of a {kind} needs at least two positions", field=field)
@@ -54,8 +56,10 @@ def validate_geometry(value: object, *, field: str = "footprint") -> dict[str, o
             raise ValidationError(f"{field} position {item!r:.60}: expected [longitude, latitude] numbers", field=field)
         lon, lat = float(item[0]), float(item[1])
         if not (math.isfinite(lon) and -180.0 <= lon <= 180.0 and math.isfinite(lat) and -90.0 <= lat <= 90.0):
-            raise ValidationError(f"{field} position [{lon}, {lat}] is out of range: expected longitude -180 to 180,"
-                                  " latitude -90 to 90", field=field)
+            raise ValidationError(
+                f"{field} position [{lon}, {lat}] is out of range: expected longitude -180 to 180, latitude -90 to 90",
+                field=field,
+            )
     return value
 
 

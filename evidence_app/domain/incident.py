@@ -78,6 +78,9 @@ def metric_rows(metrics: dict[str, object] | None) -> list[tuple[str, str]]:
     if not metrics or not isinstance(metrics, dict):
         return []  # nothing, or something a case file should not have carried: show nothing
     rows = [(EVENT_METRICS[k][0], format_metric(k, metrics[k])) for k in EVENT_METRICS if metrics.get(k) is not None]
-    rows += [(str(k).replace("_", " ").capitalize()[:60], str(v)[:200]) for k, v in sorted(metrics.items(), key=str)
-             if k not in EVENT_METRICS and isinstance(v, str | int | float) and v != ""]
+    rows += [
+        (str(k).replace("_", " ").capitalize()[:60], str(v)[:200])
+        for k, v in sorted(metrics.items(), key=str)
+        if k not in EVENT_METRICS and isinstance(v, str | int | float) and v != ""
+    ]
     return rows

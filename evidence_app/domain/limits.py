@@ -98,7 +98,9 @@ def check_time(value: datetime, *, field: str) -> datetime:
     try:
         utc = value.astimezone(UTC)
     except OverflowError:
-        raise ValidationError(f"{field} {value.isoformat()} is out of range: expected 1900 to 2200", field=field) from None
+        raise ValidationError(
+            f"{field} {value.isoformat()} is out of range: expected 1900 to 2200", field=field
+        ) from None
     if not EARLIEST <= utc < LATEST:
         raise ValidationError(f"{field} {utc.isoformat()} is out of range: expected 1900 to 2200", field=field)
     return utc
@@ -129,7 +131,9 @@ def check_parameters(params: object) -> None:
 
 def check_window(start: datetime | None, end: datetime | None, *, field: str = "time window") -> None:
     if start is not None and end is not None and end < start:
-        raise ValidationError(f"{field}: the end ({end.isoformat()}) is before the start ({start.isoformat()})", field=field)
+        raise ValidationError(
+            f"{field}: the end ({end.isoformat()}) is before the start ({start.isoformat()})", field=field
+        )
 
 
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
@@ -185,7 +189,9 @@ def check_json_value(value: object, *, field: str, max_depth: int = MAX_JSON_DEP
                     _no_surrogates(key, f"{path} key", field)
                     stack.append((child, f"{path}.{key}" if len(path) < 200 else path, depth + 1))
             else:
-                stack.extend((child, f"{path}[{i}]" if len(path) < 200 else path, depth + 1) for i, child in enumerate(item))
+                stack.extend(
+                    (child, f"{path}[{i}]" if len(path) < 200 else path, depth + 1) for i, child in enumerate(item)
+                )
         elif isinstance(item, str):
             _no_surrogates(item, path, field)
         elif isinstance(item, bool) or item is None:

@@ -94,9 +94,7 @@ def judge_step(ctx: ReviewContext, target: Status, reviewer: str, rationale: str
         )
     has_rationale = bool(rationale.strip())
     if ctx.current in DECISIONS and not has_rationale:
-        raise ValidationError(
-            f"re-opening a {ctx.current.label} incident needs a rationale", field="rationale"
-        )
+        raise ValidationError(f"re-opening a {ctx.current.label} incident needs a rationale", field="rationale")
     if target in DECISIONS and not has_rationale:
         raise ValidationError(f"marking an incident {target.label} needs a rationale", field="rationale")
     if target == Status.CONFIRMED:

@@ -81,8 +81,12 @@ def read_ais_file_in_child(
     request = pickle.dumps((str(path), fmt, dict(mapping or {}), base_time, day_first, chunk_size, display))
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    child = subprocess.Popen([sys.executable, "-m", "evidence_app.ingest.ais", request.hex()],
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "evidence_app.ingest.ais", request.hex()],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
     assert child.stdout is not None
     stdout = child.stdout
     # A thread takes the child's messages off the pipe as they come, so the child reads on
@@ -141,8 +145,9 @@ def _child_main(request_hex: str) -> None:
     tally, identities = Tally(), IdentityAccumulator()
     try:
         try:
-            for batch in read_ais_file(path, tally, identities, fmt, mapping, base_time, day_first, chunk_size,
-                                       display):
+            for batch in read_ais_file(
+                path, tally, identities, fmt, mapping, base_time, day_first, chunk_size, display
+            ):
                 pickle.dump(("batch", batch), out, protocol=pickle.HIGHEST_PROTOCOL)
                 out.flush()  # all of it now: the parent writes this batch while we read the next
             message: tuple[str, Any] = ("done", (tally, identities))

@@ -38,8 +38,20 @@ from evidence_app.ingest.values import (
 # Canonical field -> header spellings (compared lower-case with spaces, '_' and '-' removed).
 ALIASES: dict[str, tuple[str, ...]] = {
     "mmsi": ("mmsi", "userid", "mmsinumber", "shipmmsi"),
-    "time": ("time", "timestamp", "basedatetime", "datetime", "datetimeutc", "timeutc", "timestamputc",
-             "ts", "date", "utc", "positiontime", "receivedtime"),
+    "time": (
+        "time",
+        "timestamp",
+        "basedatetime",
+        "datetime",
+        "datetimeutc",
+        "timeutc",
+        "timestamputc",
+        "ts",
+        "date",
+        "utc",
+        "positiontime",
+        "receivedtime",
+    ),
     "lat": ("lat", "latitude", "y"),
     "lon": ("lon", "long", "longitude", "lng", "x"),
     "sog": ("sog", "speed", "speedoverground", "speedknots"),
@@ -85,7 +97,10 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
 
 
 def match_columns(
-    header: list[str], mapping: Mapping[str, str], fields: Mapping[str, tuple[str, ...]], file: str,
+    header: list[str],
+    mapping: Mapping[str, str],
+    fields: Mapping[str, tuple[str, ...]],
+    file: str,
 ) -> dict[str, int]:
     """Column index per canonical field found: explicit mapping first, then header aliases.
 
@@ -125,8 +140,11 @@ def match_columns(
 
 
 def resolve_columns(
-    header: list[str], mapping: Mapping[str, str], fields: Mapping[str, tuple[str, ...]],
-    required: tuple[str, ...], file: str,
+    header: list[str],
+    mapping: Mapping[str, str],
+    fields: Mapping[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    file: str,
 ) -> dict[str, int]:
     """Column index per canonical field: explicit mapping first, then header aliases."""
     columns = match_columns(header, mapping, fields, file)
@@ -156,8 +174,9 @@ def read_ais_csv(
     ``tally`` and the row is skipped.
     """
     header, rest = read_header(stream, file)
-    reader = _AisCsvReader(resolve_columns(header, mapping or {}, ALIASES, REQUIRED, file), len(header),
-                           file, tally, identities, day_first)
+    reader = _AisCsvReader(
+        resolve_columns(header, mapping or {}, ALIASES, REQUIRED, file), len(header), file, tally, identities, day_first
+    )
     pending: list[PositionBatch] = []
     count = 0
     for line, block in line_blocks(stream, rest):
@@ -178,10 +197,27 @@ def read_ais_csv(
 
 # The numpy type each field is read as: whole numbers, floats (empty reads as infinity),
 # or bytes of a fixed width (a value filling the width may be cut short: that row is odd).
-_DTYPES = {"mmsi": "i8", "time": "S32", "lat": "f8", "lon": "f8", "sog": "f8", "cog": "f8", "heading": "f8",
-           "nav_status": "f8", "name": "S40", "imo": "S16", "call_sign": "S16", "vessel_type": "S32",
-           "length": "f8", "beam": "f8", "message_type": "f8", "to_bow": "f8", "to_stern": "f8", "to_port": "f8",
-           "to_starboard": "f8"}
+_DTYPES = {
+    "mmsi": "i8",
+    "time": "S32",
+    "lat": "f8",
+    "lon": "f8",
+    "sog": "f8",
+    "cog": "f8",
+    "heading": "f8",
+    "nav_status": "f8",
+    "name": "S40",
+    "imo": "S16",
+    "call_sign": "S16",
+    "vessel_type": "S32",
+    "length": "f8",
+    "beam": "f8",
+    "message_type": "f8",
+    "to_bow": "f8",
+    "to_stern": "f8",
+    "to_port": "f8",
+    "to_starboard": "f8",
+}
 _TEXT = ("name", "imo", "call_sign", "vessel_type")
 
 
@@ -193,8 +229,15 @@ class _AisCsvReader:
     very same values, and hands it every other row.
     """
 
-    def __init__(self, cols: dict[str, int], n_columns: int, file: str, tally: Tally,
-                 identities: IdentityAccumulator, day_first: bool) -> None:
+    def __init__(
+        self,
+        cols: dict[str, int],
+        n_columns: int,
+        file: str,
+        tally: Tally,
+        identities: IdentityAccumulator,
+        day_first: bool,
+    ) -> None:
         self.cols, self.file, self.tally, self.identities = cols, file, tally, identities
         self.n_columns = n_columns
         self.width = max(cols.values()) + 1
@@ -271,9 +314,10 @@ class _AisCsvReader:
         ends = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
         starts = np.concatenate(([0], ends[:-1] + 1))
         taken = []
-        for index, start, end in zip(odd_index.tolist(), starts[odd_index].tolist(), ends[odd_index].tolist(),
-                                     strict=True):
-            taken.extend(self._rows(line + index, [block[start:end + 1].decode("utf-8", "replace")]))
+        for index, start, end in zip(
+            odd_index.tolist(), starts[odd_index].tolist(), ends[odd_index].tolist(), strict=True
+        ):
+            taken.extend(self._rows(line + index, [block[start : end + 1].decode("utf-8", "replace")]))
         if not taken:
             return batch
         all_lines = np.concatenate((line + np.flatnonzero(good), np.array([ln for ln, _r in taken], np.int64)))
@@ -303,13 +347,19 @@ class _AisCsvReader:
         rows = np.arange(n)
         length, beam = np.broadcast_to(length, n), np.broadcast_to(beam, n)
         fill = []
-        for slot, known_value in ((2, texts["vessel_type"] != b""), (3, (length > 0) & (length < np.inf)),
-                                  (4, (beam > 0) & (beam < np.inf))):
+        for slot, known_value in (
+            (2, texts["vessel_type"] != b""),
+            (3, (length > 0) & (length < np.inf)),
+            (4, (beam > 0) & (beam < np.inf)),
+        ):
             first_known = np.full(len(unique), n)
             np.minimum.at(first_known, inverse[known_value], rows[known_value])
             fill.append((slot, first_known.tolist()))
-        values = {2: lambda j: texts["vessel_type"][j].decode("utf-8", "replace"), 3: lambda j: float(length[j]),
-                  4: lambda j: float(beam[j])}
+        values = {
+            2: lambda j: texts["vessel_type"][j].decode("utf-8", "replace"),
+            3: lambda j: float(length[j]),
+            4: lambda j: float(beam[j]),
+        }
         known = self._known_keys
         first_l, lows_l, highs_l = first.tolist(), lows.tolist(), highs.tolist()
         # In order of first appearance, as the row way meets them (not in hash order).
@@ -359,8 +409,17 @@ class _AisCsvReader:
             length = _positive_sum(field("to_bow"), field("to_stern"))
         if beam is None and "to_port" in cols:
             beam = _positive_sum(field("to_port"), field("to_starboard"))
-        self.identities.observe(int(mmsi_text), ts, field("name"), field("imo"), field("call_sign"),
-                                field("vessel_type"), length, beam, self.file)
+        self.identities.observe(
+            int(mmsi_text),
+            ts,
+            field("name"),
+            field("imo"),
+            field("call_sign"),
+            field("vessel_type"),
+            length,
+            beam,
+            self.file,
+        )
 
     def _row(self, row: list[str], line: int) -> PositionRow | None:
         """Field-by-field reading of one row: a record (identity observed), or a counted skip."""
@@ -406,8 +465,16 @@ class _AisCsvReader:
         if self.has_static:
             self._observe(row, mmsi_text, ts)
         # Optional fields that are not numbers are stored as missing, like sentinels.
-        return (mmsi, ts, lat, lon, clean_sog(float_or_none(field("sog"))), clean_cog(float_or_none(field("cog"))),
-                clean_heading(float_or_none(field("heading"))), clean_status(float_or_none(field("nav_status"))))
+        return (
+            mmsi,
+            ts,
+            lat,
+            lon,
+            clean_sog(float_or_none(field("sog"))),
+            clean_cog(float_or_none(field("cog"))),
+            clean_heading(float_or_none(field("heading"))),
+            clean_status(float_or_none(field("nav_status"))),
+        )
 
 
 # -- column conversions: each returns values and a mask of the values it vouches for -------

@@ -178,8 +178,9 @@ def read_ais_nmea(
         yield chunk
 
 
-def _take(msg: Any, msg_type: int, ts: int, chunk: list[PositionRow], identities: IdentityAccumulator,
-          file: str) -> str:
+def _take(
+    msg: Any, msg_type: int, ts: int, chunk: list[PositionRow], identities: IdentityAccumulator, file: str
+) -> str:
     """Append a position or record static data; return the outcome code."""
     mmsi = int(msg.mmsi)
     if not 0 < mmsi <= 999_999_999:
@@ -199,32 +200,55 @@ def _take(msg: Any, msg_type: int, ts: int, chunk: list[PositionRow], identities
         if msg_type == 27 and course == 511:
             course = None
         status = getattr(msg, "status", None)
-        chunk.append((
-            mmsi, ts, lat, lon,
-            clean_sog(float(speed)) if speed is not None else None,
-            clean_cog(float(course)) if course is not None else None,
-            clean_heading(float(msg.heading)) if getattr(msg, "heading", None) is not None else None,
-            clean_status(float(status)) if status is not None else None,
-        ))
+        chunk.append(
+            (
+                mmsi,
+                ts,
+                lat,
+                lon,
+                clean_sog(float(speed)) if speed is not None else None,
+                clean_cog(float(course)) if course is not None else None,
+                clean_heading(float(msg.heading)) if getattr(msg, "heading", None) is not None else None,
+                clean_status(float(status)) if status is not None else None,
+            )
+        )
         return "position"
     if msg_type == 5:
-        _observe_static(identities, mmsi, ts, msg.shipname, str(msg.imo or ""), msg.callsign,
-                        msg.ship_type, msg, file)
+        _observe_static(identities, mmsi, ts, msg.shipname, str(msg.imo or ""), msg.callsign, msg.ship_type, msg, file)
         return "static"
     # Type 24: part A carries the name, part B the call sign, type and dimensions.
     if getattr(msg, "partno", 0) == 0:
         _observe_static(identities, mmsi, ts, msg.shipname, "", "", None, None, file)
     else:
-        _observe_static(identities, mmsi, ts, "", "", getattr(msg, "callsign", "") or "",
-                        getattr(msg, "ship_type", None), msg, file)
+        _observe_static(
+            identities, mmsi, ts, "", "", getattr(msg, "callsign", "") or "", getattr(msg, "ship_type", None), msg, file
+        )
     return "static"
 
 
-def _observe_static(identities: IdentityAccumulator, mmsi: int, ts: int, name: str | None, imo: str,
-                    call_sign: str | None, ship_type: Any, dims: Any, file: str) -> None:
+def _observe_static(
+    identities: IdentityAccumulator,
+    mmsi: int,
+    ts: int,
+    name: str | None,
+    imo: str,
+    call_sign: str | None,
+    ship_type: Any,
+    dims: Any,
+    file: str,
+) -> None:
     length = beam = None
     if dims is not None and hasattr(dims, "to_bow"):
         length = float((dims.to_bow or 0) + (dims.to_stern or 0)) or None
         beam = float((dims.to_port or 0) + (dims.to_starboard or 0)) or None
-    identities.observe(mmsi, ts, name or "", "" if imo in ("", "0") else imo, call_sign or "",
-                       str(int(ship_type)) if ship_type else "", length, beam, file)
+    identities.observe(
+        mmsi,
+        ts,
+        name or "",
+        "" if imo in ("", "0") else imo,
+        call_sign or "",
+        str(int(ship_type)) if ship_type else "",
+        length,
+        beam,
+        file,
+    )

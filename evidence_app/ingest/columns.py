@@ -38,16 +38,21 @@ class ColumnPlan:
     def missing(self) -> list[str]:
         """Required fields no column was found for: the user must name them."""
         # An event's first vessel may be named by its name column alone (GFW map downloads).
-        return [f for f in self.required if not self.columns.get(f)
-                and not (self.kind == "events" and f == "vessel_a" and self.columns.get("name_a"))]
+        return [
+            f
+            for f in self.required
+            if not self.columns.get(f)
+            and not (self.kind == "events" and f == "vessel_a" and self.columns.get("name_a"))
+        ]
 
     def mapping(self) -> dict[str, str]:
         """The choices as a ``--map`` mapping (field -> column name)."""
         return {f: c for f, c in self.columns.items() if c}
 
 
-def detect_columns(header: list[str], kind: str, mapping: Mapping[str, str] | None = None,
-                   file: str = "") -> dict[str, str | None]:
+def detect_columns(
+    header: list[str], kind: str, mapping: Mapping[str, str] | None = None, file: str = ""
+) -> dict[str, str | None]:
     """Field -> column name (or None) as the parser for ``kind`` would resolve ``header``."""
     if kind not in KINDS:
         raise UserError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")

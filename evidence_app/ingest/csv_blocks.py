@@ -50,7 +50,7 @@ def read_header(stream: IO[str] | IO[bytes], file: str) -> tuple[list[str], byte
             break
         buffer += data
     if buffer.startswith(_BOM):
-        buffer = buffer[len(_BOM):]
+        buffer = buffer[len(_BOM) :]
     line, _newline, rest = buffer.partition(b"\n")
     if not line.strip():
         raise UserError("the file is empty: expected a CSV header row", location=file)
@@ -79,7 +79,9 @@ def _quote_safe_cut(block: bytes, limit: int) -> int:
     return int(outside[-1]) + 1 if len(outside) else 0
 
 
-def line_blocks(stream: IO[str] | IO[bytes], first: bytes, block_bytes: int | None = None) -> Iterator[tuple[int, bytes]]:
+def line_blocks(
+    stream: IO[str] | IO[bytes], first: bytes, block_bytes: int | None = None
+) -> Iterator[tuple[int, bytes]]:
     """``(line number of the first line, bytes of whole lines)`` for the rest of the file.
 
     ``first`` is what ``read_header`` read past the header. Each block ends with a newline
@@ -157,8 +159,16 @@ def read_columns(block: bytes, columns: Sequence[int], dtypes: Sequence[str]) ->
     dtype = np.dtype([(f"f{i}", t) for i, t in enumerate(dtypes)])
     try:
         # latin-1 maps each byte to itself, so bytes come back exactly as they were.
-        table = np.loadtxt(io.BytesIO(block), delimiter=",", dtype=dtype, usecols=tuple(columns),
-                           comments=None, quotechar=None, encoding="latin1", ndmin=1)
+        table = np.loadtxt(
+            io.BytesIO(block),
+            delimiter=",",
+            dtype=dtype,
+            usecols=tuple(columns),
+            comments=None,
+            quotechar=None,
+            encoding="latin1",
+            ndmin=1,
+        )
     except ValueError:
         return None
     return table if len(table) == lines else None  # numpy skipped blank lines: line numbers would shift

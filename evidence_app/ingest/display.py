@@ -91,7 +91,9 @@ def _read_tiff(path: Path, max_side: int | None) -> Any:
     return np.ascontiguousarray(array)
 
 
-def to_display(im: Any, path: Path | str | None = None, *, nodata: float | None = None, max_side: int | None = None) -> Any:
+def to_display(
+    im: Any, path: Path | str | None = None, *, nodata: float | None = None, max_side: int | None = None
+) -> Any:
     """A Pillow image in L, LA, RGB or RGBA with 16-bit, float and multi-band data stretched for the eye.
 
     ``path`` lets a wide multi-band TIFF be re-read at full depth (Pillow keeps only the

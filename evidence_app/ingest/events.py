@@ -27,18 +27,87 @@ FIELDS: dict[str, tuple[str, ...]] = {
     # Global Fishing Watch spellings are listed with the generic ones: the transshipment
     # dataset's encounter and loitering files, the AIS-disabling (gap) dataset and the map's
     # event downloads (see docs/ship-records.md for each header).
-    "start": ("start", "starttime", "startutc", "eventstart", "startingtimestamp", "gapstarttimestamp",
-              "starttimestamp", "begin", "timestart", "time", "timestamp", "datetime"),
-    "end": ("end", "endtime", "endutc", "eventend", "endingtimestamp", "gapendtimestamp", "stop", "endtimestamp",
-            "timeend", "finish"),
-    "lat": ("lat", "latitude", "meanlat", "meanlatitude", "latmean", "y", "startinglatitude", "gapstartlat",
-            "startlat", "startlatitude"),
-    "lon": ("lon", "long", "longitude", "lng", "meanlon", "meanlongitude", "lonmean", "x", "startinglongitude",
-            "gapstartlon", "startlon", "startlongitude"),
-    "vessel_a": ("vessela", "vessel1", "mmsi1", "mmsia", "vesselid1", "ssvid1", "fishingvesselmmsi",
-                 "transshipmentmmsi", "vesselmmsi", "ssvid", "mmsi", "imo1", "vessel"),
-    "vessel_b": ("vesselb", "vessel2", "mmsi2", "mmsib", "vesselid2", "ssvid2", "transshipmentvesselmmsi",
-                 "encounteredvesselmmsi", "encounteredssvid", "encounteredmmsi", "imo2", "othervessel"),
+    "start": (
+        "start",
+        "starttime",
+        "startutc",
+        "eventstart",
+        "startingtimestamp",
+        "gapstarttimestamp",
+        "starttimestamp",
+        "begin",
+        "timestart",
+        "time",
+        "timestamp",
+        "datetime",
+    ),
+    "end": (
+        "end",
+        "endtime",
+        "endutc",
+        "eventend",
+        "endingtimestamp",
+        "gapendtimestamp",
+        "stop",
+        "endtimestamp",
+        "timeend",
+        "finish",
+    ),
+    "lat": (
+        "lat",
+        "latitude",
+        "meanlat",
+        "meanlatitude",
+        "latmean",
+        "y",
+        "startinglatitude",
+        "gapstartlat",
+        "startlat",
+        "startlatitude",
+    ),
+    "lon": (
+        "lon",
+        "long",
+        "longitude",
+        "lng",
+        "meanlon",
+        "meanlongitude",
+        "lonmean",
+        "x",
+        "startinglongitude",
+        "gapstartlon",
+        "startlon",
+        "startlongitude",
+    ),
+    "vessel_a": (
+        "vessela",
+        "vessel1",
+        "mmsi1",
+        "mmsia",
+        "vesselid1",
+        "ssvid1",
+        "fishingvesselmmsi",
+        "transshipmentmmsi",
+        "vesselmmsi",
+        "ssvid",
+        "mmsi",
+        "imo1",
+        "vessel",
+    ),
+    "vessel_b": (
+        "vesselb",
+        "vessel2",
+        "mmsi2",
+        "mmsib",
+        "vesselid2",
+        "ssvid2",
+        "transshipmentvesselmmsi",
+        "encounteredvesselmmsi",
+        "encounteredssvid",
+        "encounteredmmsi",
+        "imo2",
+        "othervessel",
+    ),
     "name_a": ("vesselname", "vessel1name", "name1", "shipname"),
     "name_b": ("encounteredvesselname", "vessel2name", "name2"),
     "title": ("title", "name", "type", "eventtype", "kind", "description"),
@@ -62,8 +131,14 @@ METRIC_FIELDS = ("distance_km", "distance_m", "speed_kn", "duration_h", "travell
 # Header words that say a column holds MMSIs (GFW calls them ssvid): its values stay MMSIs.
 _MMSI_WORDS = ("mmsi", "ssvid")
 # What a GFW file's "type" column says, as a title word.
-EVENT_TYPES = {"encounter": "Encounter", "loitering": "Loitering", "port_visit": "Port visit", "port": "Port visit",
-               "gap": "AIS gap", "fishing": "Fishing"}
+EVENT_TYPES = {
+    "encounter": "Encounter",
+    "loitering": "Loitering",
+    "port_visit": "Port visit",
+    "port": "Port visit",
+    "gap": "AIS gap",
+    "fishing": "Fishing",
+}
 
 
 @dataclass(frozen=True)
@@ -159,8 +234,9 @@ class EventRecord:
         return f"{label} {vessels}" + (f" at {self.port}" if self.port else "")
 
 
-def read_events(member: Member, tally: Tally, mapping: Mapping[str, str] | None = None,
-                day_first: bool = True) -> list[EventRecord]:
+def read_events(
+    member: Member, tally: Tally, mapping: Mapping[str, str] | None = None, day_first: bool = True
+) -> list[EventRecord]:
     """All events of a CSV or GeoJSON file; problems go to ``tally``."""
     with open_text(member) as text:
         first = text.read(256).lstrip()
@@ -184,8 +260,16 @@ def _ref(values: Mapping[str, Any], key: str, name_key: str, mmsi_columns: set[s
     return ref, ""
 
 
-def _event(values: Mapping[str, Any], line: int, file: str, tally: Tally, parse_time: TimeParser,
-           extra: dict[str, Any], mmsi_columns: set[str] = frozenset(), pair: bool = True) -> EventRecord | None:
+def _event(
+    values: Mapping[str, Any],
+    line: int,
+    file: str,
+    tally: Tally,
+    parse_time: TimeParser,
+    extra: dict[str, Any],
+    mmsi_columns: set[str] = frozenset(),
+    pair: bool = True,
+) -> EventRecord | None:
     try:
         start = parse_time(str(values.get("start") or ""))
     except ValueError as exc:
@@ -212,9 +296,13 @@ def _event(values: Mapping[str, Any], line: int, file: str, tally: Tally, parse_
         tally.skip(file, line, "bad_mmsi" if ("MMSI" in why_a or "MMSI" in why_b) else "missing_field", why_a or why_b)
         return None
     if a is None or (pair and b is None):
-        tally.skip(file, line, "missing_field",
-                   f"{'two vessel identifiers' if pair else 'a vessel identifier'} needed, got "
-                   f"{values.get('vessel_a')!r}" + (f" and {values.get('vessel_b')!r}" if pair else ""))
+        tally.skip(
+            file,
+            line,
+            "missing_field",
+            f"{'two vessel identifiers' if pair else 'a vessel identifier'} needed, got "
+            f"{values.get('vessel_a')!r}" + (f" and {values.get('vessel_b')!r}" if pair else ""),
+        )
         return None
     metrics: dict[str, float] = {}
     for key in METRIC_FIELDS:
@@ -224,8 +312,12 @@ def _event(values: Mapping[str, Any], line: int, file: str, tally: Tally, parse_
         number = _number(raw)
         limit = 90 if key == "end_lat" else 180 if key == "end_lon" else 1e9
         if number is None or not -limit <= number <= limit or (limit == 1e9 and number < 0):
-            tally.skip(file, line, "bad_number", f"{key}: {raw!r} is not a number"
-                       + (f" in -{limit:g}..{limit:g}" if limit < 1e9 else " of at least 0"))
+            tally.skip(
+                file,
+                line,
+                "bad_number",
+                f"{key}: {raw!r} is not a number" + (f" in -{limit:g}..{limit:g}" if limit < 1e9 else " of at least 0"),
+            )
             return None
         metrics[key] = number
     if "distance_km" in metrics:
@@ -235,9 +327,15 @@ def _event(values: Mapping[str, Any], line: int, file: str, tally: Tally, parse_
         line=line,
         start=datetime.fromtimestamp(start, UTC),
         end=datetime.fromtimestamp(end, UTC) if end is not None else None,
-        lat=lat, lon=lon, vessel_a=a, vessel_b=b,
-        title=clean_text(str(values.get("title") or "")), reference=str(values.get("id") or ""),
-        extra=extra, metrics=metrics, port=clean_text(str(values.get("port") or "")),
+        lat=lat,
+        lon=lon,
+        vessel_a=a,
+        vessel_b=b,
+        title=clean_text(str(values.get("title") or "")),
+        reference=str(values.get("id") or ""),
+        extra=extra,
+        metrics=metrics,
+        port=clean_text(str(values.get("port") or "")),
     )
 
 

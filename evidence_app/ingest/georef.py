@@ -156,7 +156,9 @@ def parse_geokeys(tags: Mapping[int, Any], location: str | None = None) -> dict[
     except (TypeError, ValueError, OverflowError):
         raise UserError(f"GeoKeyDirectory holds {raw!r}, expected 16-bit integers", location=location) from None
     if len(shorts) < 4:
-        raise UserError(f"GeoKeyDirectory has {len(shorts)} values, expected at least a 4-value header", location=location)
+        raise UserError(
+            f"GeoKeyDirectory has {len(shorts)} values, expected at least a 4-value header", location=location
+        )
     version, _rev, _minor, count = shorts[:4]
     if version != 1:
         raise UserError(f"GeoKeyDirectory version is {version}, expected 1", location=location)
@@ -194,7 +196,10 @@ def geokeys_to_crs(keys: Mapping[int, Any], location: str | None = None) -> str:
     projected = keys.get(KEY_PROJECTED_CS_TYPE)
     geographic = keys.get(KEY_GEOGRAPHIC_TYPE)
     if model == 3:
-        raise UserError("GeoTIFF uses a geocentric model (ModelType 3); only projected and geographic are supported", location=location)
+        raise UserError(
+            "GeoTIFF uses a geocentric model (ModelType 3); only projected and geographic are supported",
+            location=location,
+        )
     if model == 1 or (model is None and projected is not None):
         if isinstance(projected, int) and 1024 <= projected < USER_DEFINED:
             return f"EPSG:{projected}"
@@ -226,13 +231,26 @@ KEY_PROJ_COORD_TRANS = 3075
 KEY_PROJ_LINEAR_UNITS = 3076
 KEY_PROJ_LINEAR_UNIT_SIZE = 3077
 GEOKEY_NAMES = {
-    3078: "ProjStdParallel1GeoKey", 3079: "ProjStdParallel2GeoKey", 3080: "ProjNatOriginLongGeoKey",
-    3081: "ProjNatOriginLatGeoKey", 3082: "ProjFalseEastingGeoKey", 3083: "ProjFalseNorthingGeoKey",
-    3084: "ProjFalseOriginLongGeoKey", 3085: "ProjFalseOriginLatGeoKey", 3086: "ProjFalseOriginEastingGeoKey",
-    3087: "ProjFalseOriginNorthingGeoKey", 3088: "ProjCenterLongGeoKey", 3089: "ProjCenterLatGeoKey",
-    3090: "ProjCenterEastingGeoKey", 3091: "ProjCenterNorthingGeoKey", 3092: "ProjScaleAtNatOriginGeoKey",
-    3093: "ProjScaleAtCenterGeoKey", 3094: "ProjAzimuthAngleGeoKey", 3095: "ProjStraightVertPoleLongGeoKey",
-    KEY_PROJ_COORD_TRANS: "ProjCoordTransGeoKey", KEY_GEOGRAPHIC_TYPE: "GeographicTypeGeoKey",
+    3078: "ProjStdParallel1GeoKey",
+    3079: "ProjStdParallel2GeoKey",
+    3080: "ProjNatOriginLongGeoKey",
+    3081: "ProjNatOriginLatGeoKey",
+    3082: "ProjFalseEastingGeoKey",
+    3083: "ProjFalseNorthingGeoKey",
+    3084: "ProjFalseOriginLongGeoKey",
+    3085: "ProjFalseOriginLatGeoKey",
+    3086: "ProjFalseOriginEastingGeoKey",
+    3087: "ProjFalseOriginNorthingGeoKey",
+    3088: "ProjCenterLongGeoKey",
+    3089: "ProjCenterLatGeoKey",
+    3090: "ProjCenterEastingGeoKey",
+    3091: "ProjCenterNorthingGeoKey",
+    3092: "ProjScaleAtNatOriginGeoKey",
+    3093: "ProjScaleAtCenterGeoKey",
+    3094: "ProjAzimuthAngleGeoKey",
+    3095: "ProjStraightVertPoleLongGeoKey",
+    KEY_PROJ_COORD_TRANS: "ProjCoordTransGeoKey",
+    KEY_GEOGRAPHIC_TYPE: "GeographicTypeGeoKey",
     KEY_GEOG_SEMI_MAJOR: "GeogSemiMajorAxisGeoKey",
 }
 # ProjCoordTransGeoKey -> (name, PROJ projection, [(PROJ parameter, key ids in order of preference, default)]).
@@ -240,56 +258,196 @@ GEOKEY_NAMES = {
 # refused naming the first key.
 _REQ = None
 _COORD_TRANSFORMS: dict[int, tuple[str, str, list[tuple[str, tuple[int, ...], float | None]]]] = {
-    1: ("Transverse Mercator", "tmerc", [("lat_0", (3081,), 0.0), ("lon_0", (3080,), _REQ), ("k_0", (3092,), 1.0),
-                                         ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    27: ("Transverse Mercator (south oriented)", "tmerc +axis=wsu",
-         [("lat_0", (3081,), 0.0), ("lon_0", (3080,), _REQ), ("k_0", (3092,), 1.0), ("x_0", (3082,), 0.0),
-          ("y_0", (3083,), 0.0)]),
-    3: ("Oblique Mercator", "omerc", [("lat_0", (3089, 3081), _REQ), ("lonc", (3088, 3080), _REQ),
-                                      ("alpha", (3094,), _REQ), ("k_0", (3093, 3092), 1.0),
-                                      ("x_0", (3090, 3082), 0.0), ("y_0", (3091, 3083), 0.0)]),
-    7: ("Mercator", "merc", [("lon_0", (3080,), _REQ), ("lat_ts", (3078,), 0.0), ("k_0", (3092,), 1.0),
-                             ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    8: ("Lambert Conformal Conic (2SP)", "lcc", [("lat_1", (3078,), _REQ), ("lat_2", (3079,), _REQ),
-                                                 ("lat_0", (3085, 3081), 0.0), ("lon_0", (3084, 3080), _REQ),
-                                                 ("x_0", (3086, 3082), 0.0), ("y_0", (3087, 3083), 0.0)]),
-    9: ("Lambert Conformal Conic (1SP)", "lcc", [("lat_1", (3081,), _REQ), ("lat_0", (3081,), _REQ),
-                                                 ("lon_0", (3080,), _REQ), ("k_0", (3092,), 1.0),
-                                                 ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    10: ("Lambert Azimuthal Equal Area", "laea", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
-                                                  ("x_0", (3082, 3090), 0.0), ("y_0", (3083, 3091), 0.0)]),
-    11: ("Albers Equal Area", "aea", [("lat_1", (3078,), _REQ), ("lat_2", (3079,), _REQ),
-                                      ("lat_0", (3081, 3085), 0.0), ("lon_0", (3080, 3084), _REQ),
-                                      ("x_0", (3082, 3086), 0.0), ("y_0", (3083, 3087), 0.0)]),
-    12: ("Azimuthal Equidistant", "aeqd", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
-                                           ("x_0", (3082, 3090), 0.0), ("y_0", (3083, 3091), 0.0)]),
-    13: ("Equidistant Conic", "eqdc", [("lat_1", (3078,), _REQ), ("lat_2", (3079,), _REQ),
-                                       ("lat_0", (3081, 3085), 0.0), ("lon_0", (3080, 3084), _REQ),
-                                       ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    14: ("Stereographic", "stere", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
-                                    ("k_0", (3092, 3093), 1.0), ("x_0", (3082, 3090), 0.0), ("y_0", (3083, 3091), 0.0)]),
-    15: ("Polar Stereographic", "stere", [("lat_ts", (3081,), _REQ), ("lon_0", (3095, 3080), _REQ),
-                                          ("k_0", (3092,), 1.0), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    16: ("Oblique Stereographic", "sterea", [("lat_0", (3081,), _REQ), ("lon_0", (3080,), _REQ),
-                                             ("k_0", (3092,), 1.0), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    17: ("Equirectangular", "eqc", [("lat_ts", (3081, 3078), 0.0), ("lon_0", (3080, 3088), _REQ),
-                                    ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    18: ("Cassini-Soldner", "cass", [("lat_0", (3081,), _REQ), ("lon_0", (3080,), _REQ),
-                                     ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    19: ("Gnomonic", "gnom", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
-                              ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    1: (
+        "Transverse Mercator",
+        "tmerc",
+        [
+            ("lat_0", (3081,), 0.0),
+            ("lon_0", (3080,), _REQ),
+            ("k_0", (3092,), 1.0),
+            ("x_0", (3082,), 0.0),
+            ("y_0", (3083,), 0.0),
+        ],
+    ),
+    27: (
+        "Transverse Mercator (south oriented)",
+        "tmerc +axis=wsu",
+        [
+            ("lat_0", (3081,), 0.0),
+            ("lon_0", (3080,), _REQ),
+            ("k_0", (3092,), 1.0),
+            ("x_0", (3082,), 0.0),
+            ("y_0", (3083,), 0.0),
+        ],
+    ),
+    3: (
+        "Oblique Mercator",
+        "omerc",
+        [
+            ("lat_0", (3089, 3081), _REQ),
+            ("lonc", (3088, 3080), _REQ),
+            ("alpha", (3094,), _REQ),
+            ("k_0", (3093, 3092), 1.0),
+            ("x_0", (3090, 3082), 0.0),
+            ("y_0", (3091, 3083), 0.0),
+        ],
+    ),
+    7: (
+        "Mercator",
+        "merc",
+        [
+            ("lon_0", (3080,), _REQ),
+            ("lat_ts", (3078,), 0.0),
+            ("k_0", (3092,), 1.0),
+            ("x_0", (3082,), 0.0),
+            ("y_0", (3083,), 0.0),
+        ],
+    ),
+    8: (
+        "Lambert Conformal Conic (2SP)",
+        "lcc",
+        [
+            ("lat_1", (3078,), _REQ),
+            ("lat_2", (3079,), _REQ),
+            ("lat_0", (3085, 3081), 0.0),
+            ("lon_0", (3084, 3080), _REQ),
+            ("x_0", (3086, 3082), 0.0),
+            ("y_0", (3087, 3083), 0.0),
+        ],
+    ),
+    9: (
+        "Lambert Conformal Conic (1SP)",
+        "lcc",
+        [
+            ("lat_1", (3081,), _REQ),
+            ("lat_0", (3081,), _REQ),
+            ("lon_0", (3080,), _REQ),
+            ("k_0", (3092,), 1.0),
+            ("x_0", (3082,), 0.0),
+            ("y_0", (3083,), 0.0),
+        ],
+    ),
+    10: (
+        "Lambert Azimuthal Equal Area",
+        "laea",
+        [
+            ("lat_0", (3089, 3081), _REQ),
+            ("lon_0", (3088, 3080), _REQ),
+            ("x_0", (3082, 3090), 0.0),
+            ("y_0", (3083, 3091), 0.0),
+        ],
+    ),
+    11: (
+        "Albers Equal Area",
+        "aea",
+        [
+            ("lat_1", (3078,), _REQ),
+            ("lat_2", (3079,), _REQ),
+            ("lat_0", (3081, 3085), 0.0),
+            ("lon_0", (3080, 3084), _REQ),
+            ("x_0", (3082, 3086), 0.0),
+            ("y_0", (3083, 3087), 0.0),
+        ],
+    ),
+    12: (
+        "Azimuthal Equidistant",
+        "aeqd",
+        [
+            ("lat_0", (3089, 3081), _REQ),
+            ("lon_0", (3088, 3080), _REQ),
+            ("x_0", (3082, 3090), 0.0),
+            ("y_0", (3083, 3091), 0.0),
+        ],
+    ),
+    13: (
+        "Equidistant Conic",
+        "eqdc",
+        [
+            ("lat_1", (3078,), _REQ),
+            ("lat_2", (3079,), _REQ),
+            ("lat_0", (3081, 3085), 0.0),
+            ("lon_0", (3080, 3084), _REQ),
+            ("x_0", (3082,), 0.0),
+            ("y_0", (3083,), 0.0),
+        ],
+    ),
+    14: (
+        "Stereographic",
+        "stere",
+        [
+            ("lat_0", (3089, 3081), _REQ),
+            ("lon_0", (3088, 3080), _REQ),
+            ("k_0", (3092, 3093), 1.0),
+            ("x_0", (3082, 3090), 0.0),
+            ("y_0", (3083, 3091), 0.0),
+        ],
+    ),
+    15: (
+        "Polar Stereographic",
+        "stere",
+        [
+            ("lat_ts", (3081,), _REQ),
+            ("lon_0", (3095, 3080), _REQ),
+            ("k_0", (3092,), 1.0),
+            ("x_0", (3082,), 0.0),
+            ("y_0", (3083,), 0.0),
+        ],
+    ),
+    16: (
+        "Oblique Stereographic",
+        "sterea",
+        [
+            ("lat_0", (3081,), _REQ),
+            ("lon_0", (3080,), _REQ),
+            ("k_0", (3092,), 1.0),
+            ("x_0", (3082,), 0.0),
+            ("y_0", (3083,), 0.0),
+        ],
+    ),
+    17: (
+        "Equirectangular",
+        "eqc",
+        [("lat_ts", (3081, 3078), 0.0), ("lon_0", (3080, 3088), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)],
+    ),
+    18: (
+        "Cassini-Soldner",
+        "cass",
+        [("lat_0", (3081,), _REQ), ("lon_0", (3080,), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)],
+    ),
+    19: (
+        "Gnomonic",
+        "gnom",
+        [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)],
+    ),
     20: ("Miller Cylindrical", "mill", [("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    21: ("Orthographic", "ortho", [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ),
-                                   ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
-    22: ("Polyconic", "poly", [("lat_0", (3081,), _REQ), ("lon_0", (3080,), _REQ),
-                               ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
+    21: (
+        "Orthographic",
+        "ortho",
+        [("lat_0", (3089, 3081), _REQ), ("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)],
+    ),
+    22: (
+        "Polyconic",
+        "poly",
+        [("lat_0", (3081,), _REQ), ("lon_0", (3080,), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)],
+    ),
     23: ("Robinson", "robin", [("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
     24: ("Sinusoidal", "sinu", [("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
     25: ("Van der Grinten", "vandg", [("lon_0", (3088, 3080), _REQ), ("x_0", (3082,), 0.0), ("y_0", (3083,), 0.0)]),
 }
 # ProjLinearUnitsGeoKey codes (EPSG units) -> metres per unit.
-_LINEAR_UNITS = {9001: 1.0, 9002: 0.3048, 9003: 1200 / 3937, 9005: 0.3047972654, 9014: 1.8288, 9030: 1852.0,
-                 9036: 1000.0, 9040: 0.914398415, 9041: 0.3047994715386762, 9042: 20.11669506, 9043: 0.201166195}
+_LINEAR_UNITS = {
+    9001: 1.0,
+    9002: 0.3048,
+    9003: 1200 / 3937,
+    9005: 0.3047972654,
+    9014: 1.8288,
+    9030: 1852.0,
+    9036: 1000.0,
+    9040: 0.914398415,
+    9041: 0.3047994715386762,
+    9042: 20.11669506,
+    9043: 0.201166195,
+}
 
 
 def _key_name(key_id: int) -> str:
@@ -301,7 +459,7 @@ def _esri_pe_wkt(keys: Mapping[int, Any]) -> str | None:
     for key_id in (KEY_PCS_CITATION, KEY_GT_CITATION):
         text = keys.get(key_id)
         if isinstance(text, str) and "ESRI PE String" in text and "PROJCS[" in text:
-            return text[text.index("PROJCS["):]
+            return text[text.index("PROJCS[") :]
     return None
 
 
@@ -315,8 +473,9 @@ def _geodetic_proj(keys: Mapping[int, Any], location: str | None) -> str:
         try:
             base = CRS.from_epsg(geographic)
         except CRSError:
-            raise UserError(f"GeographicTypeGeoKey is {geographic}, which is no known EPSG geographic system",
-                            location=location) from None
+            raise UserError(
+                f"GeographicTypeGeoKey is {geographic}, which is no known EPSG geographic system", location=location
+            ) from None
         if geographic == 4326:
             return "+datum=WGS84"
         ellipsoid = base.ellipsoid
@@ -334,8 +493,9 @@ def _geodetic_proj(keys: Mapping[int, Any], location: str | None) -> str:
         try:
             ellipsoid = Ellipsoid.from_epsg(ellipsoid_code)
         except CRSError:
-            raise UserError(f"GeogEllipsoidGeoKey is {ellipsoid_code}, which is no known EPSG ellipsoid",
-                            location=location) from None
+            raise UserError(
+                f"GeogEllipsoidGeoKey is {ellipsoid_code}, which is no known EPSG ellipsoid", location=location
+            ) from None
         return f"+a={ellipsoid.semi_major_metre!r} +rf={ellipsoid.inverse_flattening or 0.0!r}"
     a = keys.get(KEY_GEOG_SEMI_MAJOR)
     if isinstance(a, float) and a > 0:
@@ -348,7 +508,9 @@ def _geodetic_proj(keys: Mapping[int, Any], location: str | None) -> str:
     raise UserError(
         "GeoTIFF has a user-defined projected system without a geographic base: expected "
         "GeographicTypeGeoKey (2048), GeogGeodeticDatumGeoKey (2050), GeogEllipsoidGeoKey (2056) or "
-        "GeogSemiMajorAxisGeoKey (2057)", location=location)
+        "GeogSemiMajorAxisGeoKey (2057)",
+        location=location,
+    )
 
 
 def user_defined_projected_crs(keys: Mapping[int, Any], location: str | None = None) -> str:
@@ -363,9 +525,11 @@ def user_defined_projected_crs(keys: Mapping[int, Any], location: str | None = N
     unit = keys.get(KEY_PROJ_LINEAR_UNITS, 9001)
     metres = keys.get(KEY_PROJ_LINEAR_UNIT_SIZE) if unit == USER_DEFINED else _LINEAR_UNITS.get(unit)
     if not isinstance(metres, float | int) or not metres > 0:
-        raise UserError(f"ProjLinearUnitsGeoKey (3076) is {unit!r}: expected an EPSG linear unit "
-                        "(9001 metre, 9002 foot, 9003 US survey foot...) or 32767 with ProjLinearUnitSizeGeoKey (3077)",
-                        location=location)
+        raise UserError(
+            f"ProjLinearUnitsGeoKey (3076) is {unit!r}: expected an EPSG linear unit "
+            "(9001 metre, 9002 foot, 9003 US survey foot...) or 32767 with ProjLinearUnitSizeGeoKey (3077)",
+            location=location,
+        )
     units = f"+to_meter={float(metres)!r}"
     if isinstance(projection, int) and 10000 <= projection < USER_DEFINED:
         # An EPSG-coded conversion (e.g. 16018: UTM zone 18N) on a user-defined base.
@@ -377,8 +541,9 @@ def user_defined_projected_crs(keys: Mapping[int, Any], location: str | None = N
                 warnings.simplefilter("ignore", UserWarning)
                 conversion = CoordinateOperation.from_epsg(projection).to_proj4()
         except CRSError:
-            raise UserError(f"ProjectionGeoKey (3074) is {projection}, which is no known EPSG conversion",
-                            location=location) from None
+            raise UserError(
+                f"ProjectionGeoKey (3074) is {projection}, which is no known EPSG conversion", location=location
+            ) from None
         steps = [t for t in conversion.split() if not t.startswith(("+type=", "+no_defs", "+step", "+inv", "+units"))]
         return " ".join([*steps, _geodetic_proj(keys, location), units, "+no_defs", "+type=crs"])
     transform = keys.get(KEY_PROJ_COORD_TRANS)
@@ -388,17 +553,23 @@ def user_defined_projected_crs(keys: Mapping[int, Any], location: str | None = N
             raise UserError(
                 f"GeoTIFF has a user-defined projected system (ProjectedCSTypeGeoKey "
                 f"{keys.get(KEY_PROJECTED_CS_TYPE)!r}) but no {_key_name(KEY_PROJ_COORD_TRANS)} naming its "
-                f"projection, and no ProjectionGeoKey (3074); expected one of: {known}", location=location)
-        raise UserError(f"ProjCoordTransGeoKey (3075) is {transform!r}, a projection this reader does not know; "
-                        f"expected one of: {known}", location=location)
+                f"projection, and no ProjectionGeoKey (3074); expected one of: {known}",
+                location=location,
+            )
+        raise UserError(
+            f"ProjCoordTransGeoKey (3075) is {transform!r}, a projection this reader does not know; "
+            f"expected one of: {known}",
+            location=location,
+        )
     name, proj, params = _COORD_TRANSFORMS[transform]
     parts = [f"+proj={proj}"]
     for parameter, key_ids, default in params:
         value = next((keys[k] for k in key_ids if isinstance(keys.get(k), float | int)), None)
         if value is None:
             if default is None:
-                raise UserError(f"GeoTIFF's user-defined {name} projection lacks {_key_name(key_ids[0])}",
-                                location=location)
+                raise UserError(
+                    f"GeoTIFF's user-defined {name} projection lacks {_key_name(key_ids[0])}", location=location
+                )
             value = default
         if not math.isfinite(float(value)):
             raise UserError(f"{_key_name(key_ids[0])} is {value}, expected a finite number", location=location)
@@ -512,9 +683,7 @@ def parse_world_file(text: str, location: str | None = None) -> Affine:
     return a, b, c - (a + b) / 2, d, e, f - (d + e) / 2
 
 
-def georef_from_world_file(
-    image_path: Path, width: int, height: int, crs: str | None = None
-) -> Georef | None:
+def georef_from_world_file(image_path: Path, width: int, height: int, crs: str | None = None) -> Georef | None:
     """Georef from a world file beside the image, its CRS from a ``.prj``, ``crs``, or degrees."""
     wf = find_world_file(image_path)
     if wf is None:
@@ -533,7 +702,12 @@ def georef_from_world_file(
     if crs is None:
         a, _b, c, _d, e, f = transform
         x1, y1 = apply_affine(transform, width, height)
-        if all(-180.5 <= v <= 180.5 for v in (c, x1)) and all(-90.5 <= v <= 90.5 for v in (f, y1)) and abs(a) < 1 and abs(e) < 1:
+        if (
+            all(-180.5 <= v <= 180.5 for v in (c, x1))
+            and all(-90.5 <= v <= 90.5 for v in (f, y1))
+            and abs(a) < 1
+            and abs(e) < 1
+        ):
             crs = "EPSG:4326"
             notes.append("no .prj: coordinates look like degrees, assumed WGS 84")
         else:
@@ -625,7 +799,9 @@ def build_map_georef(
     xs, ys = zip(*(apply_affine(transform, x, y) for x, y in ring_px), strict=True)
     lons, lats = tr.transform(xs, ys)
     lons, lats = list(map(float, lons)), list(map(float, lats))
-    bad = [i for i, (lo, la) in enumerate(zip(lons, lats, strict=True)) if not (math.isfinite(lo) and math.isfinite(la))]
+    bad = [
+        i for i, (lo, la) in enumerate(zip(lons, lats, strict=True)) if not (math.isfinite(lo) and math.isfinite(la))
+    ]
     if bad:
         raise UserError(
             f"{len(bad)} of {len(lons)} border points of the image do not fall on the Earth in {crs[:60]}; "
@@ -679,7 +855,9 @@ def manual_georef(
         import numpy as np
 
         if len(corners) not in (3, 4):
-            raise UserError(f"{len(corners)} corners given, expected 3 or 4 (top-left, top-right, bottom-right[, bottom-left])")
+            raise UserError(
+                f"{len(corners)} corners given, expected 3 or 4 (top-left, top-right, bottom-right[, bottom-left])"
+            )
         for lat, lon in corners:
             _check_latlon(lat, lon, "corner")
         lat0 = sum(c[0] for c in corners) / len(corners)
@@ -738,7 +916,9 @@ def _dms(v: Any, field_name: str) -> float:
         return _rational(v, field_name)
     parts = [_rational(p, field_name) for p in v]
     if not 1 <= len(parts) <= 3:
-        raise UserError(f"EXIF {field_name} has {len(parts)} parts, expected degrees, minutes, seconds", location=field_name)
+        raise UserError(
+            f"EXIF {field_name} has {len(parts)} parts, expected degrees, minutes, seconds", location=field_name
+        )
     parts += [0.0] * (3 - len(parts))
     return parts[0] + parts[1] / 60 + parts[2] / 3600
 
@@ -764,7 +944,14 @@ def parse_exif_gps(gps: Mapping[int, Any]) -> dict[str, Any] | None:
     lon = -lon if lon_ref == "W" else lon
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise UserError(f"EXIF GPS position ({lat:.6f}, {lon:.6f}) is outside the globe", location="GPSLatitude")
-    out: dict[str, Any] = {"lat": lat, "lon": lon, "altitude_m": None, "bearing_deg": None, "bearing_ref": None, "time": None}
+    out: dict[str, Any] = {
+        "lat": lat,
+        "lon": lon,
+        "altitude_m": None,
+        "bearing_deg": None,
+        "bearing_ref": None,
+        "time": None,
+    }
     if GPS_ALT in gps:
         try:
             alt = _rational(gps[GPS_ALT], "GPSAltitude")

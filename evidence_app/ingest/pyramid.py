@@ -88,7 +88,9 @@ def open_pyramid(cache_dir: Path | str) -> Pyramid | None:
         meta = json.loads((root / META_NAME).read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
             return None
-        return Pyramid(root, int(meta["width"]), int(meta["height"]), int(meta["tile_size"]), int(meta["levels"]), meta["mode"])
+        return Pyramid(
+            root, int(meta["width"]), int(meta["height"]), int(meta["tile_size"]), int(meta["levels"]), meta["mode"]
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -141,7 +143,10 @@ def build_preview(
         w, h = im.size
         if im.format in ("JPEG", "MPO"):
             # Ask libjpeg for the smallest DCT scale that stays at least max_side long.
-            im.draft("RGB" if im.mode not in ("L", "CMYK") else im.mode, (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))))
+            im.draft(
+                "RGB" if im.mode not in ("L", "CMYK") else im.mode,
+                (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))),
+            )
         img = _decoded_for_display(im, Path(image_path), name)
         factor = max(1, math.ceil(max(img.size) / max_side))
         if factor > 1:
@@ -196,7 +201,12 @@ def build_pyramid(
                 for row in range(math.ceil(lh / tile_size)):
                     for col in range(math.ceil(lw / tile_size)):
                         cancel.raise_if_cancelled()
-                        box = (col * tile_size, row * tile_size, min(lw, (col + 1) * tile_size), min(lh, (row + 1) * tile_size))
+                        box = (
+                            col * tile_size,
+                            row * tile_size,
+                            min(lw, (col + 1) * tile_size),
+                            min(lh, (row + 1) * tile_size),
+                        )
                         level_img.crop(box).save(scratch / str(level) / f"{col}_{row}.png", "PNG", **PNG_OPTIONS)
                         done += 1
                     progress(done, total, f"level {level}")

@@ -24,7 +24,6 @@ POSITION_FIELDS = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav_sta
 PositionRow = tuple[int, int, float, float, float | None, float | None, int | None, int | None]
 
 
-
 class PositionBatch:
     """Positions as eight columns in ``POSITION_FIELDS`` order: int64 MMSI and time, float64
     for the rest with NaN where a value is missing (heading and status are whole numbers).
@@ -46,8 +45,19 @@ class PositionBatch:
     def rows(self) -> list[PositionRow]:
         """The positions as tuples of plain Python values, ready for a database driver."""
         mmsi, ts, lat, lon, sog, cog, heading, status = self.columns
-        return list(zip(mmsi.tolist(), ts.tolist(), lat.tolist(), lon.tolist(), _or_none(sog), _or_none(cog),
-                        _or_none(heading, int), _or_none(status, int), strict=True))
+        return list(
+            zip(
+                mmsi.tolist(),
+                ts.tolist(),
+                lat.tolist(),
+                lon.tolist(),
+                _or_none(sog),
+                _or_none(cog),
+                _or_none(heading, int),
+                _or_none(status, int),
+                strict=True,
+            )
+        )
 
     @classmethod
     def from_rows(cls, rows: Sequence[PositionRow]) -> PositionBatch:
@@ -56,8 +66,13 @@ class PositionBatch:
         if not rows:
             return cls.empty()
         mmsi, ts, *rest = zip(*rows, strict=True)
-        return cls([np.array(mmsi, np.int64), np.array(ts, np.int64),
-                    *(np.array([np.nan if v is None else v for v in column], np.float64) for column in rest)])
+        return cls(
+            [
+                np.array(mmsi, np.int64),
+                np.array(ts, np.int64),
+                *(np.array([np.nan if v is None else v for v in column], np.float64) for column in rest),
+            ]
+        )
 
     @classmethod
     def empty(cls) -> PositionBatch:
@@ -260,8 +275,18 @@ class IdentityAccumulator:
             key = (mmsi, clean_name, imo, clean_cs)
             span = merged.get(key)
             if span is None:
-                merged[key] = IdentitySpan(mmsi, clean_name, imo, clean_cs, first, last,
-                                           clean_text(vtype), length or None, beam or None, source)
+                merged[key] = IdentitySpan(
+                    mmsi,
+                    clean_name,
+                    imo,
+                    clean_cs,
+                    first,
+                    last,
+                    clean_text(vtype),
+                    length or None,
+                    beam or None,
+                    source,
+                )
             else:
                 span.first_seen = min(span.first_seen, first)
                 span.last_seen = max(span.last_seen, last)
@@ -287,11 +312,27 @@ def imo_or_none(value: str | int | None) -> int | None:
     return imo or None  # 'IMO0000000' passes the check digit but means "no IMO"
 
 
-_SHIP_TYPES = ((20, 29, "Wing in ground"), (30, 30, "Fishing"), (31, 32, "Towing"), (33, 33, "Dredging"),
-               (34, 34, "Diving"), (35, 35, "Military"), (36, 36, "Sailing"), (37, 37, "Pleasure craft"),
-               (40, 49, "High-speed craft"), (50, 50, "Pilot"), (51, 51, "Search and rescue"), (52, 52, "Tug"),
-               (53, 53, "Port tender"), (55, 55, "Law enforcement"), (58, 58, "Medical transport"),
-               (60, 69, "Passenger"), (70, 79, "Cargo"), (80, 89, "Tanker"), (90, 99, "Other"))
+_SHIP_TYPES = (
+    (20, 29, "Wing in ground"),
+    (30, 30, "Fishing"),
+    (31, 32, "Towing"),
+    (33, 33, "Dredging"),
+    (34, 34, "Diving"),
+    (35, 35, "Military"),
+    (36, 36, "Sailing"),
+    (37, 37, "Pleasure craft"),
+    (40, 49, "High-speed craft"),
+    (50, 50, "Pilot"),
+    (51, 51, "Search and rescue"),
+    (52, 52, "Tug"),
+    (53, 53, "Port tender"),
+    (55, 55, "Law enforcement"),
+    (58, 58, "Medical transport"),
+    (60, 69, "Passenger"),
+    (70, 79, "Cargo"),
+    (80, 89, "Tanker"),
+    (90, 99, "Other"),
+)
 
 
 def ais_ship_type(code: str) -> str:

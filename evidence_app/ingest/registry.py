@@ -36,13 +36,26 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "call_sign": ("callsign", "call"),
 }
 # The OFAC SDN.CSV column order (the file has no header row).
-OFAC_COLUMNS = ("ent_num", "name", "sdn_type", "program", "title", "call_sign", "vessel_type",
-                "tonnage", "grt", "flag", "owner", "remarks")
+OFAC_COLUMNS = (
+    "ent_num",
+    "name",
+    "sdn_type",
+    "program",
+    "title",
+    "call_sign",
+    "vessel_type",
+    "tonnage",
+    "grt",
+    "flag",
+    "owner",
+    "remarks",
+)
 OFAC_NULL = "-0-"
 _IMO_IN_REMARKS = re.compile(r"\bIMO\s*:?\s*(\d{7})\b", re.IGNORECASE)
 # OFAC writes "Vessel Registration Identification IMO 8660313", and sometimes the number alone.
-_REGISTRATION_IN_REMARKS = re.compile(r"Vessel Registration Identification\s*:?\s*(?:IMO\s*:?\s*)?(\d{7})\b",
-                                      re.IGNORECASE)
+_REGISTRATION_IN_REMARKS = re.compile(
+    r"Vessel Registration Identification\s*:?\s*(?:IMO\s*:?\s*)?(\d{7})\b", re.IGNORECASE
+)
 _MMSI_IN_REMARKS = re.compile(r"\bMMSI\s*:?\s*(\d{9})\b", re.IGNORECASE)
 
 
@@ -93,8 +106,9 @@ def sniff_registry_format(member: Member) -> str:
     return "csv"
 
 
-def read_vessels(member: Member, tally: Tally, fmt: str = "auto",
-                 mapping: Mapping[str, str] | None = None) -> list[VesselRecord]:
+def read_vessels(
+    member: Member, tally: Tally, fmt: str = "auto", mapping: Mapping[str, str] | None = None
+) -> list[VesselRecord]:
     """All vessel records of a registry file; problems go to ``tally``."""
     if fmt == "auto":
         fmt = sniff_registry_format(member)
@@ -128,7 +142,9 @@ def _record(values: Mapping[str, Any], line: int, file: str, tally: Tally) -> Ve
         tally.skip(file, line, "missing_field", "a vessel needs an IMO number or an MMSI")
         return None
     return VesselRecord(
-        line=line, imo=imo, mmsi=mmsi,
+        line=line,
+        imo=imo,
+        mmsi=mmsi,
         name=clean_text(str(values.get("name") or "")),
         flag=clean_text(str(values.get("flag") or "")),
         vessel_type=clean_text(str(values.get("vessel_type") or "")),
@@ -210,8 +226,12 @@ def _read_ofac(member: Member, tally: Tally) -> list[VesselRecord]:
             if len(row) == 1 and row[0].strip() == "\x1a":
                 continue  # the DOS end-of-file mark OFAC files end with
             if len(row) < len(OFAC_COLUMNS):
-                tally.skip(member.name, reader.line_num, "short_row",
-                           f"{len(row)} columns, expected {len(OFAC_COLUMNS)} (OFAC SDN layout)")
+                tally.skip(
+                    member.name,
+                    reader.line_num,
+                    "short_row",
+                    f"{len(row)} columns, expected {len(OFAC_COLUMNS)} (OFAC SDN layout)",
+                )
                 continue
             cells = {k: ("" if v.strip() == OFAC_NULL else v.strip()) for k, v in zip(OFAC_COLUMNS, row, strict=False)}
             if cells["sdn_type"].lower() != "vessel":
@@ -227,17 +247,27 @@ def _read_ofac(member: Member, tally: Tally) -> list[VesselRecord]:
                     tally.skip(member.name, line, "bad_imo", f"{name} (SDN {cells['ent_num']}): {exc.message}")
                     continue
             elif not mmsi_match:
-                tally.skip(member.name, line, "missing_field",
-                           f"{name} (SDN {cells['ent_num']}): no IMO number or MMSI in the remarks")
+                tally.skip(
+                    member.name,
+                    line,
+                    "missing_field",
+                    f"{name} (SDN {cells['ent_num']}): no IMO number or MMSI in the remarks",
+                )
                 continue
-            values = dict(cells, imo=imo_match.group(1) if imo_match else "",
-                          mmsi=mmsi_match.group(1) if mmsi_match else "", gross_tonnage=cells["grt"] or cells["tonnage"])
+            values = dict(
+                cells,
+                imo=imo_match.group(1) if imo_match else "",
+                mmsi=mmsi_match.group(1) if mmsi_match else "",
+                gross_tonnage=cells["grt"] or cells["tonnage"],
+            )
             record = _record(values, line, member.name, tally)
             if record is None:
                 continue
             record.designation = DesignationRecord(
-                authority="OFAC", program=cells["program"].strip("[] "),
-                reference=f"SDN {cells['ent_num']}", remarks=remarks,
+                authority="OFAC",
+                program=cells["program"].strip("[] "),
+                reference=f"SDN {cells['ent_num']}",
+                remarks=remarks,
             )
             out.append(record)
             tally.add("vessel")
@@ -250,8 +280,11 @@ UN_AUTHORITY = "UN Security Council"
 # "AN SAN 1 (IMO: 7303803)": a vessel named with its number in an entity's text.
 _NAMED_IMO = re.compile(r"([A-Z0-9][A-Z0-9 .'-]{1,60}?)\s*\(\s*IMO(?:\s+number)?\s*:?\s*(\d{7})\s*\)")
 _ANY_IMO = re.compile(r"\bIMO(?:\s+number)?\s*:?\s*(\d{7})\b", re.IGNORECASE)
-_COMPANY = re.compile(r"\b(CO|COMPANY|CORPORATION|CORP|LTD|LIMITED|INC|GROUP|BANK|TRADING|BUREAU|DEPARTMENT|"
-                      r"COMMITTEE|ASSOCIATION|GENERAL|OFFICE)\b\.?", re.IGNORECASE)
+_COMPANY = re.compile(
+    r"\b(CO|COMPANY|CORPORATION|CORP|LTD|LIMITED|INC|GROUP|BANK|TRADING|BUREAU|DEPARTMENT|"
+    r"COMMITTEE|ASSOCIATION|GENERAL|OFFICE)\b\.?",
+    re.IGNORECASE,
+)
 
 
 def _un_text(element: Any, tag: str) -> str:
@@ -270,15 +303,17 @@ def _read_un_xml(member: Member, tally: Tally) -> list[VesselRecord]:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         # The published list declares no document type; a file that does is refused rather
         # than expanded (entity expansion is how XML files attack their readers).
-        raise UserError("the XML declares a DOCTYPE or entities, which the UN consolidated list never does",
-                        location=member.name)
+        raise UserError(
+            "the XML declares a DOCTYPE or entities, which the UN consolidated list never does", location=member.name
+        )
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:
         raise UserError(f"not valid XML ({exc})", location=member.name) from exc
     if root.tag != "CONSOLIDATED_LIST":
-        raise UserError(f"expected the UN consolidated list (<CONSOLIDATED_LIST>), found <{root.tag}>",
-                        location=member.name)
+        raise UserError(
+            f"expected the UN consolidated list (<CONSOLIDATED_LIST>), found <{root.tag}>", location=member.name
+        )
     out: list[VesselRecord] = []
     for individual in root.iter("INDIVIDUAL"):
         del individual
@@ -308,12 +343,21 @@ def _read_un_xml(member: Member, tally: Tally) -> list[VesselRecord]:
                 continue
             # The entity is the vessel when it names one number and is not a company.
             vessel_name = named.get(number) or (name if len(numbers) == 1 and not _COMPANY.search(name) else "")
-            out.append(VesselRecord(
-                line=index, imo=imo, mmsi=int(mmsis[0]) if len(numbers) == 1 and len(mmsis) == 1 else None,
-                name=clean_text(vessel_name),
-                designation=DesignationRecord(
-                    authority=UN_AUTHORITY, program=_un_text(entity, "UN_LIST_TYPE"), reference=f"UN {reference}",
-                    remarks=f"{name}: {comments}"[:4000], listed_on=listed_on)))
+            out.append(
+                VesselRecord(
+                    line=index,
+                    imo=imo,
+                    mmsi=int(mmsis[0]) if len(numbers) == 1 and len(mmsis) == 1 else None,
+                    name=clean_text(vessel_name),
+                    designation=DesignationRecord(
+                        authority=UN_AUTHORITY,
+                        program=_un_text(entity, "UN_LIST_TYPE"),
+                        reference=f"UN {reference}",
+                        remarks=f"{name}: {comments}"[:4000],
+                        listed_on=listed_on,
+                    ),
+                )
+            )
             tally.add("vessel")
     return out
 

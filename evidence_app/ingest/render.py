@@ -76,7 +76,11 @@ def _arrow_head(draw: Any, tail: tuple[float, float], head: tuple[float, float],
 def _end_tick(draw: Any, p: tuple[float, float], q: tuple[float, float], colour: str, width: int) -> None:
     ang = math.atan2(q[1] - p[1], q[0] - p[0]) + math.pi / 2
     s = width * 3
-    draw.line([(p[0] - s * math.cos(ang), p[1] - s * math.sin(ang)), (p[0] + s * math.cos(ang), p[1] + s * math.sin(ang))], fill=colour, width=width)
+    draw.line(
+        [(p[0] - s * math.cos(ang), p[1] - s * math.sin(ang)), (p[0] + s * math.cos(ang), p[1] + s * math.sin(ang))],
+        fill=colour,
+        width=width,
+    )
 
 
 def export_annotated_png(

@@ -30,8 +30,14 @@ def incident_points(session: Session, case_id: str | None = None) -> list[Incide
         query = query.where(Incident.case_id == case_id)
     return [
         IncidentPoint(
-            id=i.id, title=i.title, status=i.status, lat=i.lat, lon=i.lon, radius_m=i.radius_m,
-            start=_epoch(i.start_utc), end=_epoch(i.end_utc),
+            id=i.id,
+            title=i.title,
+            status=i.status,
+            lat=i.lat,
+            lon=i.lon,
+            radius_m=i.radius_m,
+            start=_epoch(i.start_utc),
+            end=_epoch(i.end_utc),
         )
         for i in session.scalars(query)
     ]

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evidence_app.mapview.assets import Asset
 from evidence_app.domain.antimeridian import split_line, split_polygon
+from evidence_app.mapview.assets import Asset
 
 if TYPE_CHECKING:
     import numpy as np

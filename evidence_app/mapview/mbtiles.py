@@ -38,8 +38,7 @@ class MBTiles:
             conn.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
             raise UserError(
-                f"not an MBTiles file ({exc}); expected an SQLite database with "
-                "'metadata' and 'tiles' tables",
+                f"not an MBTiles file ({exc}); expected an SQLite database with 'metadata' and 'tiles' tables",
                 location=str(path),
             ) from exc
         tiles = cls(path=path, metadata={str(k): str(v) for k, v in rows}, _conn=conn)

@@ -55,8 +55,16 @@ def list_basemaps() -> list[Basemap]:
         out = []
         for item in items:
             bounds = item.get("bounds")
-            out.append(Basemap(str(item["name"]), str(item["path"]), str(item["format"]), int(item["minzoom"]),
-                               int(item["maxzoom"]), tuple(float(v) for v in bounds) if bounds else None))  # type: ignore[arg-type]
+            out.append(
+                Basemap(
+                    str(item["name"]),
+                    str(item["path"]),
+                    str(item["format"]),
+                    int(item["minzoom"]),
+                    int(item["maxzoom"]),
+                    tuple(float(v) for v in bounds) if bounds else None,
+                )
+            )  # type: ignore[arg-type]
         return out
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UserError(f"the basemap list cannot be read ({exc}); remove or fix the file", location=str(path)) from exc
@@ -84,8 +92,14 @@ def add_basemap(path: str | os.PathLike[str], name: str | None = None) -> Basema
     tiles = MBTiles.open(file)
     try:
         minzoom, maxzoom = tiles.zoom_range
-        entry = Basemap(name=(name or tiles.name).strip() or file.stem, path=str(file), format=tiles.format,
-                        minzoom=minzoom, maxzoom=maxzoom, bounds=tiles.bounds)
+        entry = Basemap(
+            name=(name or tiles.name).strip() or file.stem,
+            path=str(file),
+            format=tiles.format,
+            minzoom=minzoom,
+            maxzoom=maxzoom,
+            bounds=tiles.bounds,
+        )
     finally:
         tiles.close()
     known = list_basemaps()
@@ -93,8 +107,10 @@ def add_basemap(path: str | os.PathLike[str], name: str | None = None) -> Basema
         if other.path == entry.path:
             raise UserError(f"this file is already a basemap, named {other.name!r}", location=str(file))
         if other.name.lower() == entry.name.lower():
-            raise UserError(f"a basemap named {entry.name!r} exists already (from {other.path}); "
-                            "choose another name with --name", location=str(file))
+            raise UserError(
+                f"a basemap named {entry.name!r} exists already (from {other.path}); choose another name with --name",
+                location=str(file),
+            )
     _write([*known, entry])
     return entry
 
@@ -104,8 +120,12 @@ def remove_basemap(ref: str) -> Basemap:
     known = list_basemaps()
     text = ref.strip()
     for index, entry in enumerate(known, start=1):
-        if text.lower() == entry.name.lower() or text == str(index) or text == entry.path or (
-                text and Path(text).expanduser().resolve().as_posix() == Path(entry.path).as_posix()):
+        if (
+            text.lower() == entry.name.lower()
+            or text == str(index)
+            or text == entry.path
+            or (text and Path(text).expanduser().resolve().as_posix() == Path(entry.path).as_posix())
+        ):
             _write([b for b in known if b is not entry])
             return entry
     names = ", ".join(f"{i}: {b.name}" for i, b in enumerate(known, start=1)) or "none registered"

@@ -71,15 +71,33 @@ def export_case(
         # Before writing: a file later claiming to come from this store must carry a key that exported from it.
         keyring.own_export_key(session, store_id(session), Signer(ctx.actor, key.public_raw))
     result = write_case_file(
-        ctx.store, case.id, out_path, only_confirmed=only_confirmed, exported_by=ctx.actor,
-        with_report=with_report, report_helpers=report_helpers(), signing_key=key, progress=progress, cancel=cancel,
+        ctx.store,
+        case.id,
+        out_path,
+        only_confirmed=only_confirmed,
+        exported_by=ctx.actor,
+        with_report=with_report,
+        report_helpers=report_helpers(),
+        signing_key=key,
+        progress=progress,
+        cancel=cancel,
     )
     with ctx.store.write() as session:
-        audit.record(session, ctx.actor, "casefile.export", "case", case.id, {
-            "file": Path(out_path).name, "export_id": result.export_id, "manifest_sha256": result.manifest_sha256,
-            "scope": "confirmed" if only_confirmed else "all", "evidence_files": result.evidence_files,
-            "signer_fingerprint": key.fingerprint,
-        })
+        audit.record(
+            session,
+            ctx.actor,
+            "casefile.export",
+            "case",
+            case.id,
+            {
+                "file": Path(out_path).name,
+                "export_id": result.export_id,
+                "manifest_sha256": result.manifest_sha256,
+                "scope": "confirmed" if only_confirmed else "all",
+                "evidence_files": result.evidence_files,
+                "signer_fingerprint": key.fingerprint,
+            },
+        )
     checkpoints.sign_head(ctx, f"export of case {case.id}", key)
     return result
 
@@ -148,21 +166,36 @@ def list_conflicts(ctx: Context, *, case_id: str | None = None, include_resolved
             deletion = "incoming" if incoming.get("deleted") is True else "local" if c.local_hash == DELETED else None
             if deletion == "incoming":
                 current["deleted"] = False
-                incoming = {"deleted": True, "deleted_by": incoming.get("deleted_by"), "deleted_at": incoming.get("deleted_at")}
+                incoming = {
+                    "deleted": True,
+                    "deleted_by": incoming.get("deleted_by"),
+                    "deleted_at": incoming.get("deleted_at"),
+                }
             elif deletion == "local":
                 grave = session.get(Tombstone, (c.record_type, c.record_id))
-                current = {"deleted": True, "deleted_by": grave.deleted_by if grave else None,
-                           "deleted_at": grave.deleted_at.isoformat() if grave else None}
+                current = {
+                    "deleted": True,
+                    "deleted_by": grave.deleted_by if grave else None,
+                    "deleted_at": grave.deleted_at.isoformat() if grave else None,
+                }
                 incoming["deleted"] = False
-            out.append({
-                "id": c.id, "case_id": c.case_id, "record_type": c.record_type, "record_id": c.record_id,
-                "fields": {f: {"local": current.get(f), "incoming": incoming.get(f)} for f in c.fields},
-                "deletion": deletion,
-                # Both whole versions, for a side-by-side view of the record (not only the differing fields).
-                "local_record": current, "incoming_record": incoming,
-                "peer_store_id": c.peer_store_id, "created_at": c.created_at.isoformat(),
-                "resolution": c.resolution, "resolved_by": c.resolved_by,
-            })
+            out.append(
+                {
+                    "id": c.id,
+                    "case_id": c.case_id,
+                    "record_type": c.record_type,
+                    "record_id": c.record_id,
+                    "fields": {f: {"local": current.get(f), "incoming": incoming.get(f)} for f in c.fields},
+                    "deletion": deletion,
+                    # Both whole versions, for a side-by-side view of the record (not only the differing fields).
+                    "local_record": current,
+                    "incoming_record": incoming,
+                    "peer_store_id": c.peer_store_id,
+                    "created_at": c.created_at.isoformat(),
+                    "resolution": c.resolution,
+                    "resolved_by": c.resolved_by,
+                }
+            )
         return out
 
 
@@ -173,7 +206,9 @@ def resolve_conflict(ctx: Context, conflict_id: str, choice: str) -> dict[str, A
     with ctx.store.write() as session:
         conflict = resolve(session, MergeConflict, conflict_id, "conflict")
         if conflict.resolved_at is not None:
-            raise ValidationError(f"conflict {conflict.id[:8]} was already resolved ({conflict.resolution})", field="conflict")
+            raise ValidationError(
+                f"conflict {conflict.id[:8]} was already resolved ({conflict.resolution})", field="conflict"
+            )
         model = RECORD_TYPES[conflict.record_type]
         settled = settle_deletion(session, conflict, choice, ctx.actor)
         if settled is not None:
@@ -193,17 +228,31 @@ def resolve_conflict(ctx: Context, conflict_id: str, choice: str) -> dict[str, A
         # with the record unchanged will not raise the same conflict again.
         row = session.get(SyncState, (conflict.peer_store_id, conflict.record_type, conflict.record_id))
         if row is None:
-            session.add(SyncState(peer_store_id=conflict.peer_store_id, record_type=conflict.record_type,
-                                  record_id=conflict.record_id, content_hash=digest))
+            session.add(
+                SyncState(
+                    peer_store_id=conflict.peer_store_id,
+                    record_type=conflict.record_type,
+                    record_id=conflict.record_id,
+                    content_hash=digest,
+                )
+            )
         else:
             row.content_hash = digest
         entity = "incident" if conflict.record_type not in ("case", "vessel", "evidence") else conflict.record_type
-        audit.record(session, ctx.actor, "casefile.conflict_resolved", entity, conflict.record_id,
-                     {"conflict_id": conflict.id, "record_type": conflict.record_type, "resolution": choice, "changes": diff})
+        audit.record(
+            session,
+            ctx.actor,
+            "casefile.conflict_resolved",
+            entity,
+            conflict.record_id,
+            {"conflict_id": conflict.id, "record_type": conflict.record_type, "resolution": choice, "changes": diff},
+        )
         return {"id": conflict.id, "resolution": choice, "changes": diff}
 
 
-def export_geo(ctx: Context, case_id: str, out_path: str | os.PathLike[str], *, fmt: str, only_confirmed: bool = False) -> dict[str, Any]:
+def export_geo(
+    ctx: Context, case_id: str, out_path: str | os.PathLike[str], *, fmt: str, only_confirmed: bool = False
+) -> dict[str, Any]:
     """Write the case as GeoJSON or KML (written to a temporary name, then renamed)."""
     if fmt not in ("geojson", "kml"):
         raise ValidationError(f"format {fmt!r}: expected geojson or kml", field="format")
@@ -247,18 +296,29 @@ def export_report(
         tracks = case_tracks(session, records)
     cancel.raise_if_cancelled()
     progress(1, 3, "drawing maps and photos")
-    data = build_report_data(records, tracks, ctx.store.objects.path_for, exported_at=datetime.now(UTC),
-                             helpers=report_helpers())
+    data = build_report_data(
+        records, tracks, ctx.store.objects.path_for, exported_at=datetime.now(UTC), helpers=report_helpers()
+    )
     cancel.raise_if_cancelled()
     progress(2, 3, f"writing the {fmt.upper()}")
     body = render_html(data).encode("utf-8") if fmt == "html" else render_pdf(data)
     cancel.raise_if_cancelled()
     _write_atomically(Path(out_path), body)
     with ctx.store.write() as session:
-        audit.record(session, ctx.actor, "casefile.report", "case", case.id, {
-            "file": Path(out_path).name, "format": fmt, "scope": "confirmed" if only_confirmed else "all",
-            "incidents": len(records.of("incident")), "bytes": len(body),
-        })
+        audit.record(
+            session,
+            ctx.actor,
+            "casefile.report",
+            "case",
+            case.id,
+            {
+                "file": Path(out_path).name,
+                "format": fmt,
+                "scope": "confirmed" if only_confirmed else "all",
+                "incidents": len(records.of("incident")),
+                "bytes": len(body),
+            },
+        )
     progress(3, 3, "written")
     return {"path": str(out_path), "bytes": len(body), "incidents": len(records.of("incident")), "format": fmt}
 

@@ -57,7 +57,9 @@ def _check_texts(values: dict[str, Any]) -> None:
         limits.check_text(values["summary"], field="summary")
 
 
-def create_case(ctx: Context, title: str, *, caveat: str = "", summary: str = "", four_eyes: bool = False, is_demo: bool = False) -> Case:
+def create_case(
+    ctx: Context, title: str, *, caveat: str = "", summary: str = "", four_eyes: bool = False, is_demo: bool = False
+) -> Case:
     _check_texts({"caveat": caveat.strip(), "summary": summary})
     case = Case(title=_check_title(title), caveat=caveat.strip(), summary=summary, four_eyes=four_eyes, is_demo=is_demo)
     with ctx.store.write() as session:
@@ -75,8 +77,14 @@ def update_case(ctx: Context, case_id: str, *, expected_version: int | None = No
     with conflicts_audited(ctx, "case.update"), ctx.store.write() as session:
         case = resolve(session, Case, case_id, "case")
         check_version(
-            session, entity="case", record_id=case.id, label=case.title, current_version=case.version,
-            current={k: getattr(case, k) for k in changes}, wanted=changes, expected_version=expected_version,
+            session,
+            entity="case",
+            record_id=case.id,
+            label=case.title,
+            current_version=case.version,
+            current={k: getattr(case, k) for k in changes},
+            wanted=changes,
+            expected_version=expected_version,
         )
         diff = apply_changes(case, changes)
         if diff:
@@ -101,6 +109,8 @@ def list_cases(ctx: Context) -> list[CaseRow]:
             .subquery()
         )
         rows = session.execute(
-            select(Case, counts.c.n, counts.c.c).outerjoin(counts, counts.c.case_id == Case.id).order_by(Case.created_at)
+            select(Case, counts.c.n, counts.c.c)
+            .outerjoin(counts, counts.c.case_id == Case.id)
+            .order_by(Case.created_at)
         ).all()
         return [CaseRow(c.id, c.title, c.caveat, c.four_eyes, c.is_demo, n or 0, int(conf or 0)) for c, n, conf in rows]

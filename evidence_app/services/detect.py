@@ -61,11 +61,17 @@ from evidence_app.storage.models import (
 )
 
 KINDS = ("encounters", "gaps", "loitering", "identity")
-PARAMS_TYPES: dict[str, type] = {"encounters": EncounterParams, "gaps": GapParams, "loitering": LoiteringParams,
-                                 "identity": SpoofingParams}
+PARAMS_TYPES: dict[str, type] = {
+    "encounters": EncounterParams,
+    "gaps": GapParams,
+    "loitering": LoiteringParams,
+    "identity": SpoofingParams,
+}
 POSITION_METHOD = {
-    "encounter": "AIS encounter detection", "loitering": "AIS loitering detection",
-    "gap": "AIS gap detection", "spoofing": "AIS identity check (position jumps)",
+    "encounter": "AIS encounter detection",
+    "loitering": "AIS loitering detection",
+    "gap": "AIS gap detection",
+    "spoofing": "AIS identity check (position jumps)",
 }
 REPORT_FORMAT = "evidence-review/detection-report/1"
 POSITIONS = AisPosition.__table__
@@ -91,10 +97,17 @@ class DetectionRun:
         return counts
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "query": self.query, "parameters": self.parameters, "positions": self.positions,
-                "vessels": self.vessels, "cleaning": self.cleaning,
-                "detections": [d.as_dict() for d in self.detections],
-                "excluded_counts": self.excluded_counts(), "excluded": [e.as_dict() for e in self.excluded]}
+        return {
+            "kind": self.kind,
+            "query": self.query,
+            "parameters": self.parameters,
+            "positions": self.positions,
+            "vessels": self.vessels,
+            "cleaning": self.cleaning,
+            "detections": [d.as_dict() for d in self.detections],
+            "excluded_counts": self.excluded_counts(),
+            "excluded": [e.as_dict() for e in self.excluded],
+        }
 
 
 @dataclass
@@ -142,7 +155,9 @@ def vessel_mmsis(session: Session, refs: Sequence[str]) -> set[int]:
             raise
         if vessel.mmsi:
             out.add(vessel.mmsi)
-        out.update(m for m in session.scalars(select(VesselIdentity.mmsi).where(VesselIdentity.vessel_id == vessel.id)) if m)
+        out.update(
+            m for m in session.scalars(select(VesselIdentity.mmsi).where(VesselIdentity.vessel_id == vessel.id)) if m
+        )
     return out
 
 
@@ -182,8 +197,15 @@ def load_tracks(
         inside = _in_box(block[:, 2], block[:, 3], bbox)
         seen = np.unique(block[inside, 0])
         block = block[np.isin(block[:, 0], seen)]
-    return prepare_tracks(block[:, 0].astype(np.int64), block[:, 1].astype(np.int64), block[:, 2], block[:, 3],
-                          block[:, 4], dedupe=clean, drop_spikes=clean)
+    return prepare_tracks(
+        block[:, 0].astype(np.int64),
+        block[:, 1].astype(np.int64),
+        block[:, 2],
+        block[:, 3],
+        block[:, 4],
+        dedupe=clean,
+        drop_spikes=clean,
+    )
 
 
 def check_params(params: Any) -> None:
@@ -195,10 +217,12 @@ def check_params(params: Any) -> None:
 
 
 def _margin_s(kind: str, params: Any) -> int:
-    hours = {"encounters": params.max_dark_hours + params.min_hours if kind == "encounters" else 0,
-             "gaps": params.lookback_hours + 48 if kind == "gaps" else 0,
-             "loitering": params.max_dark_hours + 24 if kind == "loitering" else 0,
-             "identity": params.merge_hours if kind == "identity" else 0}[kind]
+    hours = {
+        "encounters": params.max_dark_hours + params.min_hours if kind == "encounters" else 0,
+        "gaps": params.lookback_hours + 48 if kind == "gaps" else 0,
+        "loitering": params.max_dark_hours + 24 if kind == "loitering" else 0,
+        "identity": params.merge_hours if kind == "identity" else 0,
+    }[kind]
     return int(hours * 3600)
 
 
@@ -224,7 +248,9 @@ def run_detection(
         raise ValidationError(f"unknown detection {kind!r}: expected one of {', '.join(KINDS)}", field="kind")
     params = params if params is not None else PARAMS_TYPES[kind]()
     if not isinstance(params, PARAMS_TYPES[kind]):
-        raise ValidationError(f"{kind} takes {PARAMS_TYPES[kind].__name__}, not {type(params).__name__}", field="params")
+        raise ValidationError(
+            f"{kind} takes {PARAMS_TYPES[kind].__name__}, not {type(params).__name__}", field="params"
+        )
     check_params(params)
     start, end = _ts(since, 0), _ts(until, 1 << 40)
     if end < start:
@@ -234,14 +260,23 @@ def run_detection(
         chosen = vessel_mmsis(session, vessels) if vessels else None
         # Encounters need every counterpart; the other detectors read only the chosen vessels.
         read_for = None if kind == "encounters" else chosen
-        tracks = load_tracks(session, max(start - margin, 0), end + margin, mmsis=read_for, bbox=bbox,
-                             clean=kind != "identity",
-                             progress=progress, cancel=cancel)
+        tracks = load_tracks(
+            session,
+            max(start - margin, 0),
+            end + margin,
+            mmsis=read_for,
+            bbox=bbox,
+            clean=kind != "identity",
+            progress=progress,
+            cancel=cancel,
+        )
         identities = _identity_records(session, chosen) if kind == "identity" else []
     found: list[Detection]
     excluded: list[Exclusion] = []
     if kind == "encounters":
-        found = detect_encounters(tracks, params, progress=progress, cancel=cancel, zones=list(zones), excluded=excluded)
+        found = detect_encounters(
+            tracks, params, progress=progress, cancel=cancel, zones=list(zones), excluded=excluded
+        )
     elif kind == "gaps":
         found = detect_gaps(tracks, params, progress=progress, cancel=cancel)
     elif kind == "loitering":
@@ -252,15 +287,29 @@ def run_detection(
     kept.sort(key=lambda d: (d.start_ts, d.kind, d.mmsis))
     left_out = [e for e in excluded if _wanted(e.detection, start, end, bbox, chosen)]
     left_out.sort(key=lambda e: (e.detection.start_ts, e.detection.mmsis))
-    query = {"since": iso_utc(since) if since else None, "until": iso_utc(until) if until else None,
-             "bbox": list(bbox) if bbox else None, "vessels": list(vessels), "margin_hours": margin / 3600,
-             "exclusion_zones": [z.as_dict() for z in zones]}
-    return DetectionRun(kind=kind, detections=kept, query=query, parameters=params.as_dict(), positions=len(tracks),
-                        vessels=int(tracks.vessels.size), cleaning=tracks.clean.as_dict(), excluded=left_out)
+    query = {
+        "since": iso_utc(since) if since else None,
+        "until": iso_utc(until) if until else None,
+        "bbox": list(bbox) if bbox else None,
+        "vessels": list(vessels),
+        "margin_hours": margin / 3600,
+        "exclusion_zones": [z.as_dict() for z in zones],
+    }
+    return DetectionRun(
+        kind=kind,
+        detections=kept,
+        query=query,
+        parameters=params.as_dict(),
+        positions=len(tracks),
+        vessels=int(tracks.vessels.size),
+        cleaning=tracks.clean.as_dict(),
+        excluded=left_out,
+    )
 
 
-def _wanted(d: Detection, start: int, end: int, bbox: tuple[float, float, float, float] | None,
-            chosen: set[int] | None) -> bool:
+def _wanted(
+    d: Detection, start: int, end: int, bbox: tuple[float, float, float, float] | None, chosen: set[int] | None
+) -> bool:
     if not d.overlaps(start, end):
         return False
     if chosen is not None and not chosen.intersection(d.mmsis):
@@ -282,9 +331,20 @@ def _identity_records(session: Session, mmsis: set[int] | None) -> list[Identity
     def ts(value: datetime | None) -> int | None:
         return None if value is None else int(value.timestamp())
 
-    return [IdentityRecord(vessel=r.vessel_id, name=r.name, flag=r.flag, mmsi=r.mmsi, imo=r.imo, call_sign=r.call_sign,
-                           first_seen=ts(r.first_seen), last_seen=ts(r.last_seen), source=r.source)
-            for r in session.scalars(query)]
+    return [
+        IdentityRecord(
+            vessel=r.vessel_id,
+            name=r.name,
+            flag=r.flag,
+            mmsi=r.mmsi,
+            imo=r.imo,
+            call_sign=r.call_sign,
+            first_seen=ts(r.first_seen),
+            last_seen=ts(r.last_seen),
+            source=r.source,
+        )
+        for r in session.scalars(query)
+    ]
 
 
 # ------------------------------------------------------------------------- writing
@@ -304,11 +364,17 @@ def _vessel_for_mmsi(session: Session, ctx: Context, mmsi: int, result: Incident
     return vessel
 
 
-def _existing_incident(session: Session, case_id: str, vessel_ids: set[str], det: Detection, method: str) -> Incident | None:
+def _existing_incident(
+    session: Session, case_id: str, vessel_ids: set[str], det: Detection, method: str
+) -> Incident | None:
     start, end = det.start, det.end
-    candidates = session.scalars(select(Incident).where(
-        Incident.case_id == case_id, Incident.start_utc <= end,
-        func.coalesce(Incident.end_utc, Incident.start_utc) >= start))
+    candidates = session.scalars(
+        select(Incident).where(
+            Incident.case_id == case_id,
+            Incident.start_utc <= end,
+            func.coalesce(Incident.end_utc, Incident.start_utc) >= start,
+        )
+    )
     for incident in candidates:
         if {p.vessel_id for p in incident.participants} != vessel_ids:
             continue
@@ -321,12 +387,20 @@ def _existing_incident(session: Session, case_id: str, vessel_ids: set[str], det
 
 def _source_evidence(session: Session, det: Detection) -> list[Evidence]:
     c = POSITIONS.c
-    ids = session.scalars(select(c.evidence_id).distinct().where(
-        c.mmsi.in_(list(det.mmsis)), c.ts >= det.start_ts, c.ts <= det.end_ts))
+    ids = session.scalars(
+        select(c.evidence_id).distinct().where(c.mmsi.in_(list(det.mmsis)), c.ts >= det.start_ts, c.ts <= det.end_ts)
+    )
     id_list = sorted(set(ids))
     if not id_list:  # a silence has no positions inside it: take the reports that bound it
-        id_list = sorted(set(session.scalars(select(c.evidence_id).distinct().where(
-            c.mmsi.in_(list(det.mmsis)), c.ts.in_([det.start_ts, det.end_ts])))))
+        id_list = sorted(
+            set(
+                session.scalars(
+                    select(c.evidence_id)
+                    .distinct()
+                    .where(c.mmsi.in_(list(det.mmsis)), c.ts.in_([det.start_ts, det.end_ts]))
+                )
+            )
+        )
     return [e for e in (session.get(Evidence, i) for i in id_list) if e is not None]
 
 
@@ -378,24 +452,32 @@ def _assessment(det: Detection) -> str:
     m = det.metrics
     if det.kind == "encounter":
         speeds = ", ".join(f"{k}: {v} kn" for k, v in m.get("median_speed_kn", {}).items())
-        return (f"Detected automatically: closest approach {m.get('min_distance_m')} m, median separation "
-                f"{m.get('median_distance_m')} m for {m.get('duration_hours')} h; median speeds {speeds}.")
+        return (
+            f"Detected automatically: closest approach {m.get('min_distance_m')} m, median separation "
+            f"{m.get('median_distance_m')} m for {m.get('duration_hours')} h; median speeds {speeds}."
+        )
     if det.kind == "gap":
-        return (f"Detected automatically: no AIS report for {m.get('gap_hours')} h after {m.get('reports_before')} "
-                f"reports; reappeared {m.get('distance_m')} m away ({m.get('implied_speed_kn')} kn implied).")
+        return (
+            f"Detected automatically: no AIS report for {m.get('gap_hours')} h after {m.get('reports_before')} "
+            f"reports; reappeared {m.get('distance_m')} m away ({m.get('implied_speed_kn')} kn implied)."
+        )
     if det.kind == "loitering":
-        return (f"Detected automatically: below the speed limit for {m.get('duration_hours')} h within "
-                f"{m.get('radius_m')} m, median {m.get('median_speed_kn')} kn.")
+        return (
+            f"Detected automatically: below the speed limit for {m.get('duration_hours')} h within "
+            f"{m.get('radius_m')} m, median {m.get('median_speed_kn')} kn."
+        )
     return f"Detected automatically: {m.get('jumps')} implausible position jumps, up to {m.get('max_distance_m')} m."
 
 
 def report_bytes(det: Detection, sources: list[Evidence], indicators: list[str], rules: dict[str, Any]) -> bytes:
     """The detection report as canonical JSON: the same finding from the same data gives the same bytes."""
     doc = {
-        "format": REPORT_FORMAT, "software": f"Evidence Review {__version__}",
+        "format": REPORT_FORMAT,
+        "software": f"Evidence Review {__version__}",
         "detection": det.as_dict(),
         "source_evidence": [{"id": e.id, "sha256": e.sha256, "name": e.original_name} for e in sources],
-        "indicators": indicators, "indicator_rules": rules,
+        "indicators": indicators,
+        "indicator_rules": rules,
     }
     return (json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -418,7 +500,9 @@ def create_incidents_from_detections(
             progress(index, len(detections), f"incident {index + 1} of {len(detections)}")
             method = POSITION_METHOD.get(det.kind)
             if method is None or det.lat is None or det.lon is None or not det.mmsis:
-                result.skipped.append({"index": index, "reason": f"a {det.kind} detection has no place and time to become an incident"})
+                result.skipped.append(
+                    {"index": index, "reason": f"a {det.kind} detection has no place and time to become an incident"}
+                )
                 continue
             vessels = [_vessel_for_mmsi(session, ctx, m, result) for m in det.mmsis]
             vessel_ids = {v.id for v in vessels}
@@ -429,20 +513,48 @@ def create_incidents_from_detections(
             sources = _source_evidence(session, det)
             indicators, rules = _indicators(session, det, ais_off_hours)
             names = [_name(v, m) for v, m in zip(vessels, det.mmsis, strict=True)]
-            path = Path(tmp) / f"detection-{det.kind}-{'-'.join(map(str, det.mmsis))}-{det.start.strftime('%Y%m%dT%H%M%SZ')}.json"
+            path = (
+                Path(tmp)
+                / f"detection-{det.kind}-{'-'.join(map(str, det.mmsis))}-{det.start.strftime('%Y%m%dT%H%M%SZ')}.json"
+            )
             path.write_bytes(report_bytes(det, sources, indicators, rules))
             report = evidence_svc.add_file(
-                session, ctx, path, kind="document", source="Evidence Review detection", provider="Evidence Review",
-                capture_time=det.start, lat=det.lat, lon=det.lon,
-                derived_from_id=sources[0].id if sources else None)
-            report.meta = {**(report.meta or {}), "detection": det.parameters,
-                           "detection_result": {"kind": det.kind, "mmsis": list(det.mmsis), "metrics": det.metrics,
-                                                "start": iso_utc(det.start), "end": iso_utc(det.end)},
-                           "source_evidence_ids": [e.id for e in sources]}
+                session,
+                ctx,
+                path,
+                kind="document",
+                source="Evidence Review detection",
+                provider="Evidence Review",
+                capture_time=det.start,
+                lat=det.lat,
+                lon=det.lon,
+                derived_from_id=sources[0].id if sources else None,
+            )
+            report.meta = {
+                **(report.meta or {}),
+                "detection": det.parameters,
+                "detection_result": {
+                    "kind": det.kind,
+                    "mmsis": list(det.mmsis),
+                    "metrics": det.metrics,
+                    "start": iso_utc(det.start),
+                    "end": iso_utc(det.end),
+                },
+                "source_evidence_ids": [e.id for e in sources],
+            }
             incident = Incident(
-                case_id=case.id, title=_title(det, names)[:300], start_utc=det.start, end_utc=det.end,
-                lat=round(det.lat, 6), lon=round(det.lon, 6), radius_m=_radius(det), position_method=method,
-                indicators=indicators, status="suspected", assessment=_assessment(det))
+                case_id=case.id,
+                title=_title(det, names)[:300],
+                start_utc=det.start,
+                end_utc=det.end,
+                lat=round(det.lat, 6),
+                lon=round(det.lon, 6),
+                radius_m=_radius(det),
+                position_method=method,
+                indicators=indicators,
+                status="suspected",
+                assessment=_assessment(det),
+            )
             session.add(incident)
             session.flush()
             payload = snapshot(incident)
@@ -455,11 +567,23 @@ def create_incidents_from_detections(
             audit.record(session, ctx.actor, "incident.create", "incident", incident.id, payload)
             evidence_svc.link(session, ctx, incident, report, note="detection report: parameters and measurements")
             for source in sources:
-                evidence_svc.link(session, ctx, incident, source, note=f"AIS positions used by the {det.kind} detection")
+                evidence_svc.link(
+                    session, ctx, incident, source, note=f"AIS positions used by the {det.kind} detection"
+                )
             result.created.append(incident.id)
-        audit.record(session, ctx.actor, "detection.create_incidents", "case", case.id, {
-            "detections": len(detections), "created": result.created, "existing": result.existing,
-            "skipped": result.skipped, "parameters": sorted({json.dumps(d.parameters, sort_keys=True) for d in detections}),
-        })
+        audit.record(
+            session,
+            ctx.actor,
+            "detection.create_incidents",
+            "case",
+            case.id,
+            {
+                "detections": len(detections),
+                "created": result.created,
+                "existing": result.existing,
+                "skipped": result.skipped,
+                "parameters": sorted({json.dumps(d.parameters, sort_keys=True) for d in detections}),
+            },
+        )
     progress(len(detections), len(detections), "incidents created")
     return result

@@ -41,7 +41,21 @@ from evidence_app.storage import audit
 from evidence_app.storage.models import Evidence, Incident, IncidentEvidence
 from evidence_app.storage.objects import StoredObject
 
-EDITABLE = frozenset({"kind", "source", "provider", "capture_time", "lat", "lon", "footprint", "gsd_m", "reliability", "credibility", "original_name"})
+EDITABLE = frozenset(
+    {
+        "kind",
+        "source",
+        "provider",
+        "capture_time",
+        "lat",
+        "lon",
+        "footprint",
+        "gsd_m",
+        "reliability",
+        "credibility",
+        "original_name",
+    }
+)
 
 _MAGIC = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -85,14 +99,18 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     if out.get("reliability") is not None:
         out["reliability"] = str(out["reliability"]).upper()
         if out["reliability"] not in RELIABILITY:
-            raise ValidationError(f"source reliability {values['reliability']!r}: expected a letter A to F", field="reliability")
+            raise ValidationError(
+                f"source reliability {values['reliability']!r}: expected a letter A to F", field="reliability"
+            )
     if out.get("credibility") is not None:
         try:
             out["credibility"] = int(out["credibility"])
         except (TypeError, ValueError):
             out["credibility"] = -1
         if not 1 <= out["credibility"] <= 6:
-            raise ValidationError(f"information credibility {values['credibility']!r}: expected 1 to 6", field="credibility")
+            raise ValidationError(
+                f"information credibility {values['credibility']!r}: expected 1 to 6", field="credibility"
+            )
     if "gsd_m" in out:
         out["gsd_m"] = limits.check_optional_number(out["gsd_m"], limits.GSD_M, field="gsd_m")
     if out.get("lat") is not None and out.get("lon") is not None:
@@ -105,7 +123,9 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def record_stored(session: Session, ctx: Context, stored: StoredObject, original: Path, *, kind: str | None = None, **fields: Any) -> tuple[Evidence, bool]:
+def record_stored(
+    session: Session, ctx: Context, stored: StoredObject, original: Path, *, kind: str | None = None, **fields: Any
+) -> tuple[Evidence, bool]:
     """The evidence row for stored bytes: the existing one for the same hash, or a new one.
 
     Returns ``(evidence, created)``. Call inside a write transaction.
@@ -130,7 +150,9 @@ def record_stored(session: Session, ctx: Context, stored: StoredObject, original
     return evidence, True
 
 
-def add_file(session: Session, ctx: Context, path: str | os.PathLike[str], *, kind: str | None = None, **fields: Any) -> Evidence:
+def add_file(
+    session: Session, ctx: Context, path: str | os.PathLike[str], *, kind: str | None = None, **fields: Any
+) -> Evidence:
     """Store one file and return its evidence row, within the caller's transaction."""
     original = Path(path)
     stored = ctx.store.objects.put_file(original)
@@ -150,11 +172,21 @@ class AttachResult:
         return self.__dict__.copy()
 
 
-def link(session: Session, ctx: Context, incident: Incident, evidence: Evidence, *, relation: str = "supports", note: str = "") -> IncidentEvidence | None:
+def link(
+    session: Session,
+    ctx: Context,
+    incident: Incident,
+    evidence: Evidence,
+    *,
+    relation: str = "supports",
+    note: str = "",
+) -> IncidentEvidence | None:
     """Link evidence to an incident in the caller's transaction; None if already linked."""
     validate_relation(relation)
     exists = session.scalar(
-        select(IncidentEvidence).where(IncidentEvidence.incident_id == incident.id, IncidentEvidence.evidence_id == evidence.id)
+        select(IncidentEvidence).where(
+            IncidentEvidence.incident_id == incident.id, IncidentEvidence.evidence_id == evidence.id
+        )
     )
     if exists is not None:
         return None
@@ -164,7 +196,11 @@ def link(session: Session, ctx: Context, incident: Incident, evidence: Evidence,
     incident.version += 1
     session.flush()
     audit.record(
-        session, ctx.actor, "evidence.link", "incident", incident.id,
+        session,
+        ctx.actor,
+        "evidence.link",
+        "incident",
+        incident.id,
         {"evidence_id": evidence.id, "sha256": evidence.sha256, "relation": relation, "note": note, "link_id": row.id},
     )
     return row
@@ -202,7 +238,9 @@ def attach_files(
         cancel.raise_if_cancelled()
         base = done_before
 
-        def file_progress(done: int, _total: int | None, _msg: str = "", base: int = base, name: str = f.name, i: int = index) -> None:
+        def file_progress(
+            done: int, _total: int | None, _msg: str = "", base: int = base, name: str = f.name, i: int = index
+        ) -> None:
             progress(base + done, total, f"{i + 1}/{len(files)} {name}")
 
         obj = ctx.store.objects.put_file(f, progress=file_progress, cancel=cancel)
@@ -231,7 +269,9 @@ def detach(ctx: Context, incident_id: str, evidence_id: str) -> dict[str, Any]:
         incident = resolve(session, Incident, incident_id, "incident")
         evidence = resolve(session, Evidence, evidence_id, "evidence")
         row = session.scalar(
-            select(IncidentEvidence).where(IncidentEvidence.incident_id == incident.id, IncidentEvidence.evidence_id == evidence.id)
+            select(IncidentEvidence).where(
+                IncidentEvidence.incident_id == incident.id, IncidentEvidence.evidence_id == evidence.id
+            )
         )
         if row is None:
             raise ValidationError("that evidence is not attached to this incident", field="evidence")
@@ -252,7 +292,9 @@ def relink(ctx: Context, incident_id: str, evidence_id: str, *, relation: str = 
         link(session, ctx, incident, evidence, relation=relation, note=note)
 
 
-def set_link(ctx: Context, incident_id: str, evidence_id: str, *, relation: str | None = None, note: str | None = None) -> dict[str, list[Any]]:
+def set_link(
+    ctx: Context, incident_id: str, evidence_id: str, *, relation: str | None = None, note: str | None = None
+) -> dict[str, list[Any]]:
     changes: dict[str, Any] = {}
     if relation is not None:
         validate_relation(relation)
@@ -261,7 +303,9 @@ def set_link(ctx: Context, incident_id: str, evidence_id: str, *, relation: str 
         changes["note"] = note
     with ctx.store.write() as session:
         row = session.scalar(
-            select(IncidentEvidence).where(IncidentEvidence.incident_id == incident_id, IncidentEvidence.evidence_id == evidence_id)
+            select(IncidentEvidence).where(
+                IncidentEvidence.incident_id == incident_id, IncidentEvidence.evidence_id == evidence_id
+            )
         )
         if row is None:
             raise ValidationError("that evidence is not attached to this incident", field="evidence")
@@ -270,7 +314,14 @@ def set_link(ctx: Context, incident_id: str, evidence_id: str, *, relation: str 
             incident = session.get(Incident, incident_id)
             assert incident is not None
             incident.version += 1
-            audit.record(session, ctx.actor, "evidence.link_update", "incident", incident_id, {"evidence_id": evidence_id, **diff})
+            audit.record(
+                session,
+                ctx.actor,
+                "evidence.link_update",
+                "incident",
+                incident_id,
+                {"evidence_id": evidence_id, **diff},
+            )
     return diff
 
 
@@ -283,7 +334,12 @@ def _normalised_base(base: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_evidence(
-    ctx: Context, evidence_id: str, *, expected_version: int | None = None, base: dict[str, Any] = ANY_BASE, **fields: Any,
+    ctx: Context,
+    evidence_id: str,
+    *,
+    expected_version: int | None = None,
+    base: dict[str, Any] = ANY_BASE,
+    **fields: Any,
 ) -> Changes:
     """Edit an item's description (never its bytes): grading, source, capture time, place.
 
@@ -296,9 +352,15 @@ def update_evidence(
     with conflicts_audited(ctx, "evidence.update"), ctx.store.write() as session:
         evidence = resolve(session, Evidence, evidence_id, "evidence")
         check_version(
-            session, entity="evidence", record_id=evidence.id, label=evidence.original_name or "evidence",
-            current_version=evidence.version, current={k: getattr(evidence, k) for k in {*values, *(base if base is not ANY_BASE else {})}},
-            wanted=values, expected_version=expected_version, base=base,
+            session,
+            entity="evidence",
+            record_id=evidence.id,
+            label=evidence.original_name or "evidence",
+            current_version=evidence.version,
+            current={k: getattr(evidence, k) for k in {*values, *(base if base is not ANY_BASE else {})}},
+            wanted=values,
+            expected_version=expected_version,
+            base=base,
         )
         diff = apply_changes(evidence, values)
         if diff:
@@ -307,11 +369,14 @@ def update_evidence(
 
 
 def supporting_count(session: Session, incident_id: str) -> int:
-    return session.scalar(
-        select(func.count()).select_from(IncidentEvidence).where(
-            IncidentEvidence.incident_id == incident_id, IncidentEvidence.relation == "supports"
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(IncidentEvidence)
+            .where(IncidentEvidence.incident_id == incident_id, IncidentEvidence.relation == "supports")
         )
-    ) or 0
+        or 0
+    )
 
 
 def get_evidence(ctx: Context, evidence_id: str) -> Evidence:

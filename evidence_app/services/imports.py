@@ -77,8 +77,13 @@ class ImportReport:
 
     @classmethod
     def from_tally(cls, kind: str, tally: Tally) -> ImportReport:
-        return cls(kind=kind, read=tally.read, imported=dict(sorted(tally.accepted.items())),
-                   skipped=tally.skipped, problems=[str(p) for p in tally.problems])
+        return cls(
+            kind=kind,
+            read=tally.read,
+            imported=dict(sorted(tally.accepted.items())),
+            skipped=tally.skipped,
+            problems=[str(p) for p in tally.problems],
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
@@ -98,7 +103,9 @@ class ImportReport:
             lines.append(f"  new {what}: {n}")
         if self.problems:
             shown = self.problems[:TEXT_PROBLEMS]
-            lines.append(f"  first {len(shown)} problems{' (more with --json)' if len(self.problems) > len(shown) else ''}:")
+            lines.append(
+                f"  first {len(shown)} problems{' (more with --json)' if len(self.problems) > len(shown) else ''}:"
+            )
             lines.extend(f"    {p}" for p in shown)
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
@@ -120,8 +127,9 @@ def _store_files(ctx: Context, paths: Sequence[Path], progress: Progress, cancel
     return stored
 
 
-def _evidence_for(session: Session, ctx: Context, obj: StoredObject, original: Path, kind: str,
-                  report: ImportReport) -> Evidence | None:
+def _evidence_for(
+    session: Session, ctx: Context, obj: StoredObject, original: Path, kind: str, report: ImportReport
+) -> Evidence | None:
     """The evidence row for a stored file, or None if this file was already imported."""
     evidence, _created = evidence_svc.record_stored(session, ctx, obj, original, kind=kind)
     if (evidence.meta or {}).get(IMPORT_META_KEY):
@@ -132,17 +140,37 @@ def _evidence_for(session: Session, ctx: Context, obj: StoredObject, original: P
 
 
 def _mark_imported(evidence: Evidence, report: ImportReport, tally: Tally, **extra: Any) -> None:
-    evidence.meta = {**(evidence.meta or {}), IMPORT_META_KEY: {
-        "kind": report.kind, "read": tally.read, "imported": tally.accepted, "skipped": tally.skipped,
-        "at": datetime.now(UTC).isoformat(), **extra}}
+    evidence.meta = {
+        **(evidence.meta or {}),
+        IMPORT_META_KEY: {
+            "kind": report.kind,
+            "read": tally.read,
+            "imported": tally.accepted,
+            "skipped": tally.skipped,
+            "at": datetime.now(UTC).isoformat(),
+            **extra,
+        },
+    }
 
 
 def _audit_import(session: Session, ctx: Context, report: ImportReport, entity_id: str, **extra: Any) -> None:
-    audit.record(session, ctx.actor, f"import.{report.kind}", "evidence", entity_id, {
-        "files": report.files, "evidence_ids": report.evidence_ids, "already_imported": report.already_imported,
-        "read": report.read, "imported": report.imported, "skipped": report.skipped, "created": report.created,
-        **extra,
-    })
+    audit.record(
+        session,
+        ctx.actor,
+        f"import.{report.kind}",
+        "evidence",
+        entity_id,
+        {
+            "files": report.files,
+            "evidence_ids": report.evidence_ids,
+            "already_imported": report.already_imported,
+            "read": report.read,
+            "imported": report.imported,
+            "skipped": report.skipped,
+            "created": report.created,
+            **extra,
+        },
+    )
 
 
 # ---------------------------------------------------------------------------- AIS
@@ -191,15 +219,22 @@ def import_ais(
             created = _apply_identities(session, identities.spans(), evidence, original.name)
             for key, n in created.items():
                 total.created[key] = total.created.get(key, 0) + n
-            track = ({"first_ts": writer.first_ts, "last_ts": writer.last_ts, "vessels": len(writer.mmsis)}
-                     if writer.rows else {})
+            track = (
+                {"first_ts": writer.first_ts, "last_ts": writer.last_ts, "vessels": len(writer.mmsis)}
+                if writer.rows
+                else {}
+            )
             if track:
                 evidence.capture_time = datetime.fromtimestamp(track["first_ts"], UTC)
             _mark_imported(evidence, report, tally, positions=writer.rows, **track)
             tally_all.merge(tally)
         merged = ImportReport.from_tally("ais", tally_all)
         report.read, report.imported, report.skipped, report.problems = (
-            merged.read, merged.imported, merged.skipped, merged.problems)
+            merged.read,
+            merged.imported,
+            merged.skipped,
+            merged.problems,
+        )
         report.created = total.created
         _audit_import(session, ctx, report, report.evidence_ids[0] if report.evidence_ids else "-")
     progress(1, 1, "imported")
@@ -216,14 +251,16 @@ def _apply_identities(session: Session, spans: list[IdentitySpan], evidence: Evi
     by_mmsi: dict[int, Vessel] = {}
     by_imo: dict[int, Vessel] = {}
     for i in range(0, max(len(mmsis), len(imos)), 500):
-        for vessel in session.scalars(select(Vessel).where(Vessel.mmsi.in_(mmsis[i:i + 500]))):
+        for vessel in session.scalars(select(Vessel).where(Vessel.mmsi.in_(mmsis[i : i + 500]))):
             by_mmsi.setdefault(vessel.mmsi, vessel)
-        for vessel in session.scalars(select(Vessel).where(Vessel.imo.in_(imos[i:i + 500]))):
+        for vessel in session.scalars(select(Vessel).where(Vessel.imo.in_(imos[i : i + 500]))):
             by_imo[vessel.imo] = vessel
     known: dict[tuple[str, str, int | None, int | None, str], VesselIdentity] = {}
     vessel_ids = [v.id for v in {*by_mmsi.values(), *by_imo.values()}]
     for i in range(0, len(vessel_ids), 500):
-        for ident in session.scalars(select(VesselIdentity).where(VesselIdentity.vessel_id.in_(vessel_ids[i:i + 500]))):
+        for ident in session.scalars(
+            select(VesselIdentity).where(VesselIdentity.vessel_id.in_(vessel_ids[i : i + 500]))
+        ):
             known[(ident.vessel_id, ident.name, ident.mmsi, ident.imo, ident.call_sign)] = ident
     for span in spans:
         vessel = (by_imo.get(span.imo) if span.imo else None) or by_mmsi.get(span.mmsi)
@@ -232,16 +269,31 @@ def _apply_identities(session: Session, spans: list[IdentitySpan], evidence: Evi
         last = datetime.fromtimestamp(span.last_seen, UTC)
         if vessel is None:
             # The id is set here so identities can refer to it without a flush per vessel.
-            vessel = Vessel(id=new_id(), imo=span.imo, mmsi=span.mmsi, name=span.name, flag=flag,
-                            call_sign=span.call_sign, vessel_type=ais_ship_type(span.vessel_type),
-                            length_m=span.length_m, beam_m=span.beam_m)
+            vessel = Vessel(
+                id=new_id(),
+                imo=span.imo,
+                mmsi=span.mmsi,
+                name=span.name,
+                flag=flag,
+                call_sign=span.call_sign,
+                vessel_type=ais_ship_type(span.vessel_type),
+                length_m=span.length_m,
+                beam_m=span.beam_m,
+            )
             session.add(vessel)
             created["vessels"] += 1
         else:
             # Fill what the vessel lacks; never overwrite the analyst's assessed values.
-            for attr, value in (("imo", span.imo), ("mmsi", span.mmsi), ("name", span.name),
-                                ("call_sign", span.call_sign), ("vessel_type", ais_ship_type(span.vessel_type)),
-                                ("length_m", span.length_m), ("beam_m", span.beam_m), ("flag", flag)):
+            for attr, value in (
+                ("imo", span.imo),
+                ("mmsi", span.mmsi),
+                ("name", span.name),
+                ("call_sign", span.call_sign),
+                ("vessel_type", ais_ship_type(span.vessel_type)),
+                ("length_m", span.length_m),
+                ("beam_m", span.beam_m),
+                ("flag", flag),
+            ):
                 if value and not getattr(vessel, attr):
                     if attr == "imo" and value in by_imo:
                         continue  # another vessel holds this IMO: leave it to the analyst
@@ -252,9 +304,18 @@ def _apply_identities(session: Session, spans: list[IdentitySpan], evidence: Evi
         key = (vessel.id, span.name, span.mmsi, span.imo, span.call_sign)
         ident = known.get(key)
         if ident is None:
-            ident = VesselIdentity(vessel_id=vessel.id, name=span.name, flag=flag, mmsi=span.mmsi, imo=span.imo,
-                                   call_sign=span.call_sign, first_seen=first, last_seen=last, source=source,
-                                   evidence_id=evidence.id)
+            ident = VesselIdentity(
+                vessel_id=vessel.id,
+                name=span.name,
+                flag=flag,
+                mmsi=span.mmsi,
+                imo=span.imo,
+                call_sign=span.call_sign,
+                first_seen=first,
+                last_seen=last,
+                source=source,
+                evidence_id=evidence.id,
+            )
             session.add(ident)
             known[key] = ident
             created["identities"] += 1
@@ -278,8 +339,11 @@ def vessel_track(ctx: Context, mmsi: int, start: datetime, end: datetime) -> lis
 
 def track_rows(session: Session, mmsi: int, start_ts: int, end_ts: int) -> list[tuple[Any, ...]]:
     t = AisPosition.__table__.c
-    query = (select(t.ts, t.lat, t.lon, t.sog, t.cog, t.heading, t.nav_status)
-             .where(t.mmsi == mmsi, t.ts >= start_ts, t.ts <= end_ts).order_by(t.ts))
+    query = (
+        select(t.ts, t.lat, t.lon, t.sog, t.cog, t.heading, t.nav_status)
+        .where(t.mmsi == mmsi, t.ts >= start_ts, t.ts <= end_ts)
+        .order_by(t.ts)
+    )
     return [tuple(row) for row in session.execute(query)]
 
 
@@ -334,11 +398,29 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
             if rec.imo:
                 query = query.where(Vessel.imo.is_(None))
             vessel = session.scalars(query).first()
-        values = {"imo": rec.imo, "mmsi": rec.mmsi, "name": rec.name, "flag": rec.flag or (mmsi_flag_hint(rec.mmsi) or "" if rec.mmsi else ""),
-                  "vessel_type": rec.vessel_type, "length_m": rec.length_m, "beam_m": rec.beam_m,
-                  "gross_tonnage": rec.gross_tonnage, "owner": rec.owner, "call_sign": rec.call_sign}
+        values = {
+            "imo": rec.imo,
+            "mmsi": rec.mmsi,
+            "name": rec.name,
+            "flag": rec.flag or (mmsi_flag_hint(rec.mmsi) or "" if rec.mmsi else ""),
+            "vessel_type": rec.vessel_type,
+            "length_m": rec.length_m,
+            "beam_m": rec.beam_m,
+            "gross_tonnage": rec.gross_tonnage,
+            "owner": rec.owner,
+            "call_sign": rec.call_sign,
+        }
         if vessel is None:
-            vessel = Vessel(**{k: (v if v is not None else (None if k in ("imo", "mmsi", "length_m", "beam_m", "gross_tonnage") else "")) for k, v in values.items()})
+            vessel = Vessel(
+                **{
+                    k: (
+                        v
+                        if v is not None
+                        else (None if k in ("imo", "mmsi", "length_m", "beam_m", "gross_tonnage") else "")
+                    )
+                    for k, v in values.items()
+                }
+            )
             session.add(vessel)
             session.flush()
             created["vessels"] += 1
@@ -347,23 +429,51 @@ def _apply_vessels(session: Session, records: list[VesselRecord], evidence: Evid
                 if value and not getattr(vessel, attr):
                     setattr(vessel, attr, value)
         if rec.name or rec.flag or rec.call_sign:
-            exists = session.scalar(select(VesselIdentity.id).where(
-                VesselIdentity.vessel_id == vessel.id, VesselIdentity.name == rec.name,
-                VesselIdentity.flag == rec.flag, VesselIdentity.source == source))
+            exists = session.scalar(
+                select(VesselIdentity.id).where(
+                    VesselIdentity.vessel_id == vessel.id,
+                    VesselIdentity.name == rec.name,
+                    VesselIdentity.flag == rec.flag,
+                    VesselIdentity.source == source,
+                )
+            )
             if exists is None:
-                session.add(VesselIdentity(vessel_id=vessel.id, name=rec.name, flag=rec.flag, mmsi=rec.mmsi,
-                                           imo=rec.imo, call_sign=rec.call_sign, first_seen=None, last_seen=now,
-                                           source=source, evidence_id=evidence.id))
+                session.add(
+                    VesselIdentity(
+                        vessel_id=vessel.id,
+                        name=rec.name,
+                        flag=rec.flag,
+                        mmsi=rec.mmsi,
+                        imo=rec.imo,
+                        call_sign=rec.call_sign,
+                        first_seen=None,
+                        last_seen=now,
+                        source=source,
+                        evidence_id=evidence.id,
+                    )
+                )
                 created["identities"] += 1
         if rec.designation is not None:
             d = rec.designation
-            exists = session.scalar(select(Designation.id).where(
-                Designation.vessel_id == vessel.id, Designation.authority == d.authority,
-                Designation.reference == d.reference))
+            exists = session.scalar(
+                select(Designation.id).where(
+                    Designation.vessel_id == vessel.id,
+                    Designation.authority == d.authority,
+                    Designation.reference == d.reference,
+                )
+            )
             if exists is None:
-                session.add(Designation(vessel_id=vessel.id, authority=d.authority, program=d.program,
-                                        reference=d.reference, remarks=d.remarks, listed_on=d.listed_on,
-                                        evidence_id=evidence.id))
+                session.add(
+                    Designation(
+                        vessel_id=vessel.id,
+                        authority=d.authority,
+                        program=d.program,
+                        reference=d.reference,
+                        remarks=d.remarks,
+                        listed_on=d.listed_on,
+                        evidence_id=evidence.id,
+                    )
+                )
                 created["designations"] += 1
     session.flush()
     return created
@@ -417,8 +527,13 @@ def _vessel_for_ref(session: Session, ref: VesselRef, created: dict[str, int]) -
     elif ref.name:
         vessel = session.scalars(select(Vessel).where(Vessel.name == ref.name)).first()
     if vessel is None:
-        vessel = Vessel(imo=ref.imo, mmsi=ref.mmsi, name=ref.name, mmsi_as_given=ref.mmsi_as_given or None,
-                        flag=(mmsi_flag_hint(ref.mmsi) or "") if ref.mmsi and not ref.mmsi_as_given else "")
+        vessel = Vessel(
+            imo=ref.imo,
+            mmsi=ref.mmsi,
+            name=ref.name,
+            mmsi_as_given=ref.mmsi_as_given or None,
+            flag=(mmsi_flag_hint(ref.mmsi) or "") if ref.mmsi and not ref.mmsi_as_given else "",
+        )
         session.add(vessel)
         session.flush()
         created["vessels"] += 1
@@ -427,18 +542,29 @@ def _vessel_for_ref(session: Session, ref: VesselRef, created: dict[str, int]) -
     return vessel
 
 
-def _apply_events(session: Session, events: list[EventRecord], case_id: str, evidence: Evidence, source: str) -> dict[str, int]:
+def _apply_events(
+    session: Session, events: list[EventRecord], case_id: str, evidence: Evidence, source: str
+) -> dict[str, int]:
     created = {"incidents": 0, "vessels": 0}
     for event in events:
         metrics: dict[str, Any] = dict(event.metrics)
-        incident = Incident(case_id=case_id, title=event.title_text()[:300], start_utc=event.start, end_utc=event.end,
-                            lat=event.lat, lon=event.lon, position_method=f"imported from {source}"[:80],
-                            # GFW's encounter distance is how far apart the two hulls were around the
-                            # mean position: the placement's uncertainty.
-                            radius_m=round(metrics["distance_m"], 1) if metrics.get("distance_m") else None,
-                            status="suspected", evidence_count=1, metrics=metrics or None,
-                            assessment=f"Imported from {source} line {event.line}"
-                                       + (f", reference {event.reference}" if event.reference else ""))
+        incident = Incident(
+            case_id=case_id,
+            title=event.title_text()[:300],
+            start_utc=event.start,
+            end_utc=event.end,
+            lat=event.lat,
+            lon=event.lon,
+            position_method=f"imported from {source}"[:80],
+            # GFW's encounter distance is how far apart the two hulls were around the
+            # mean position: the placement's uncertainty.
+            radius_m=round(metrics["distance_m"], 1) if metrics.get("distance_m") else None,
+            status="suspected",
+            evidence_count=1,
+            metrics=metrics or None,
+            assessment=f"Imported from {source} line {event.line}"
+            + (f", reference {event.reference}" if event.reference else ""),
+        )
         session.add(incident)
         session.flush()
         seen: set[str] = set()
@@ -449,10 +575,21 @@ def _apply_events(session: Session, events: list[EventRecord], case_id: str, evi
             if vessel.id in seen:
                 continue
             seen.add(vessel.id)
-            session.add(Participant(incident_id=incident.id, vessel_id=vessel.id, role="unknown",
-                                    claimed_mmsi=ref.mmsi, claimed_imo=ref.imo, claimed_name=ref.name))
-        session.add(IncidentEvidence(incident_id=incident.id, evidence_id=evidence.id, relation="supports",
-                                     note=f"line {event.line}"))
+            session.add(
+                Participant(
+                    incident_id=incident.id,
+                    vessel_id=vessel.id,
+                    role="unknown",
+                    claimed_mmsi=ref.mmsi,
+                    claimed_imo=ref.imo,
+                    claimed_name=ref.name,
+                )
+            )
+        session.add(
+            IncidentEvidence(
+                incident_id=incident.id, evidence_id=evidence.id, relation="supports", note=f"line {event.line}"
+            )
+        )
         created["incidents"] += 1
     session.flush()
     return created

@@ -22,12 +22,12 @@ from evidence_app.services.records import (
     ANY_BASE,
     Changes,
     apply_changes,
-    saved_changes,
     check_fields,
     check_version,
     conflicts_audited,
     plain,
     resolve,
+    saved_changes,
     snapshot,
 )
 from evidence_app.services.vessels import find_vessel, vessel_ids_matching
@@ -45,11 +45,24 @@ from evidence_app.storage.models import (
 )
 from evidence_app.storage.queries import contains_ignoring_case
 
-EDITABLE = frozenset({
-    "title", "start_utc", "end_utc", "local_time_text", "lat", "lon", "radius_m",
-    "position_method", "reported_location", "cargo_kind", "cargo_quantity", "cargo_unit",
-    "indicators", "assessment",
-})
+EDITABLE = frozenset(
+    {
+        "title",
+        "start_utc",
+        "end_utc",
+        "local_time_text",
+        "lat",
+        "lon",
+        "radius_m",
+        "position_method",
+        "reported_location",
+        "cargo_kind",
+        "cargo_quantity",
+        "cargo_unit",
+        "indicators",
+        "assessment",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,9 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     if "radius_m" in out:
         out["radius_m"] = limits.check_optional_number(out["radius_m"], limits.RADIUS_M, field="radius_m")
     if "cargo_quantity" in out:
-        out["cargo_quantity"] = limits.check_optional_number(out["cargo_quantity"], limits.QUANTITY, field="cargo_quantity")
+        out["cargo_quantity"] = limits.check_optional_number(
+            out["cargo_quantity"], limits.QUANTITY, field="cargo_quantity"
+        )
     if "indicators" in out:
         out["indicators"] = validate_indicators(list(out["indicators"] or []))
     for key in ("start_utc", "end_utc"):
@@ -87,7 +102,15 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
             out[key] = limits.check_time(value, field=key)
     if "start_utc" in out and out["start_utc"] is None:
         raise ValidationError("an incident needs a start time", field="start_utc")
-    for key in ("title", "local_time_text", "position_method", "reported_location", "cargo_kind", "cargo_unit", "assessment"):
+    for key in (
+        "title",
+        "local_time_text",
+        "position_method",
+        "reported_location",
+        "cargo_kind",
+        "cargo_unit",
+        "assessment",
+    ):
         if key in out:
             out[key] = (out[key] or "").strip()
             if key == "assessment":
@@ -119,7 +142,11 @@ def add_incident(
         case = resolve(session, Case, case_id, "case")
         if incident_id is not None and session.get(Incident, incident_id) is not None:
             raise ValidationError(f"an incident with id {incident_id} already exists", field="id")
-        incident = Incident(case_id=case.id, **values) if incident_id is None else Incident(id=incident_id, case_id=case.id, **values)
+        incident = (
+            Incident(case_id=case.id, **values)
+            if incident_id is None
+            else Incident(id=incident_id, case_id=case.id, **values)
+        )
         session.add(incident)
         session.flush()
         payload = snapshot(incident)
@@ -145,7 +172,12 @@ def _normalised_base(base: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_incident(
-    ctx: Context, incident_id: str, *, expected_version: int | None = None, base: dict[str, Any] = ANY_BASE, **fields: Any,
+    ctx: Context,
+    incident_id: str,
+    *,
+    expected_version: int | None = None,
+    base: dict[str, Any] = ANY_BASE,
+    **fields: Any,
 ) -> Changes:
     """Edit fields; returns ``{field: [old, new]}`` (what an undo needs to put back) and the new version.
 
@@ -159,9 +191,15 @@ def update_incident(
     with conflicts_audited(ctx, "incident.update"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         check_version(
-            session, entity="incident", record_id=incident.id, label=incident.title or "untitled",
-            current_version=incident.version, current={k: getattr(incident, k) for k in {*values, *(base if base is not ANY_BASE else {})}},
-            wanted=values, expected_version=expected_version, base=base,
+            session,
+            entity="incident",
+            record_id=incident.id,
+            label=incident.title or "untitled",
+            current_version=incident.version,
+            current={k: getattr(incident, k) for k in {*values, *(base if base is not ANY_BASE else {})}},
+            wanted=values,
+            expected_version=expected_version,
+            base=base,
         )
         start = values.get("start_utc", incident.start_utc)
         end = values.get("end_utc", incident.end_utc)
@@ -198,20 +236,36 @@ def _participant_state(part: Participant | None) -> dict[str, Any]:
 
 
 def _check_participant(
-    session: Session, incident: Incident, vessel: Vessel, part: Participant | None, wanted: dict[str, Any] | None,
-    expected_version: int | None, base: dict[str, Any] | None | object,
+    session: Session,
+    incident: Incident,
+    vessel: Vessel,
+    part: Participant | None,
+    wanted: dict[str, Any] | None,
+    expected_version: int | None,
+    base: dict[str, Any] | None | object,
 ) -> None:
     check_version(
-        session, entity="incident", record_id=incident.id, label=incident.title or "untitled",
-        current_version=incident.version, current=_participant_state(part),
-        wanted={"participant": wanted}, expected_version=expected_version,
+        session,
+        entity="incident",
+        record_id=incident.id,
+        label=incident.title or "untitled",
+        current_version=incident.version,
+        current=_participant_state(part),
+        wanted={"participant": wanted},
+        expected_version=expected_version,
         base=ANY_BASE if base is ANY_BASE else {"participant": base},
     )
 
 
 def set_participant(
-    ctx: Context, incident_id: str, vessel_ref: str, role: str = "unknown", *,
-    expected_version: int | None = None, base: dict[str, Any] | None | object = ANY_BASE, **claimed: Any,
+    ctx: Context,
+    incident_id: str,
+    vessel_ref: str,
+    role: str = "unknown",
+    *,
+    expected_version: int | None = None,
+    base: dict[str, Any] | None | object = ANY_BASE,
+    **claimed: Any,
 ) -> Participant:
     """Add a vessel to an incident, or change its role and claimed identity.
 
@@ -225,7 +279,9 @@ def set_participant(
     with conflicts_audited(ctx, "participant.set"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         vessel = find_vessel(session, vessel_ref)
-        part = session.scalar(select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id))
+        part = session.scalar(
+            select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id)
+        )
         _check_participant(session, incident, vessel, part, {"role": role, **claimed}, expected_version, base)
         if part is None:
             part = Participant(incident_id=incident.id, vessel_id=vessel.id, role=role, **claimed)
@@ -235,18 +291,27 @@ def set_participant(
         else:
             diff = apply_changes(part, {"role": role, **claimed})
             if diff:
-                audit.record(session, ctx.actor, "participant.update", "incident", incident.id, {"participant": part.id, **diff})
+                audit.record(
+                    session, ctx.actor, "participant.update", "incident", incident.id, {"participant": part.id, **diff}
+                )
         incident.version += 1
     return part
 
 
 def remove_participant(
-    ctx: Context, incident_id: str, vessel_ref: str, *, expected_version: int | None = None, base: dict[str, Any] | None | object = ANY_BASE,
+    ctx: Context,
+    incident_id: str,
+    vessel_ref: str,
+    *,
+    expected_version: int | None = None,
+    base: dict[str, Any] | None | object = ANY_BASE,
 ) -> dict[str, Any]:
     with conflicts_audited(ctx, "participant.remove"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         vessel = find_vessel(session, vessel_ref)
-        part = session.scalar(select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id))
+        part = session.scalar(
+            select(Participant).where(Participant.incident_id == incident.id, Participant.vessel_id == vessel.id)
+        )
         _check_participant(session, incident, vessel, part, None, expected_version, base)
         if part is None:
             raise ValidationError(f"vessel {vessel_ref} takes no part in this incident", field="participant")
@@ -266,15 +331,25 @@ def delete_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
     """
     with ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
-        reviews = session.scalar(select(func.count()).select_from(ReviewEvent).where(ReviewEvent.incident_id == incident.id)) or 0
+        reviews = (
+            session.scalar(select(func.count()).select_from(ReviewEvent).where(ReviewEvent.incident_id == incident.id))
+            or 0
+        )
         if reviews:
             raise ValidationError(
                 f"this incident has {reviews} review decision(s) on record; a reviewed incident is never deleted",
                 field="incident",
             )
-        links = session.scalar(select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.incident_id == incident.id)) or 0
+        links = (
+            session.scalar(
+                select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.incident_id == incident.id)
+            )
+            or 0
+        )
         if links:
-            raise ValidationError(f"this incident has {links} evidence item(s) attached: detach them first", field="incident")
+            raise ValidationError(
+                f"this incident has {links} evidence item(s) attached: detach them first", field="incident"
+            )
         before = snapshot(incident)
         before["participants"] = [snapshot(p) for p in incident.participants]
         before["tags"] = incident_tags(session, incident.id)
@@ -364,21 +439,23 @@ def filter_conditions(session: Session, flt: IncidentFilter) -> list[Any]:
             conditions.append(or_(Incident.lon >= west, Incident.lon <= east))
     if flt.vessel:
         vessel_ids = vessel_ids_matching(session, flt.vessel)
-        conditions.append(
-            Incident.id.in_(select(Participant.incident_id).where(Participant.vessel_id.in_(vessel_ids)))
-        )
+        conditions.append(Incident.id.in_(select(Participant.incident_id).where(Participant.vessel_id.in_(vessel_ids))))
     if flt.text and flt.text.strip():
         needle = flt.text.strip()
         conditions.append(
-            or_(*(
-                contains_ignoring_case(session, column, needle)
-                for column in (Incident.title, Incident.reported_location, Incident.assessment, Incident.cargo_kind)
-            ))
+            or_(
+                *(
+                    contains_ignoring_case(session, column, needle)
+                    for column in (Incident.title, Incident.reported_location, Incident.assessment, Incident.cargo_kind)
+                )
+            )
         )
     for tag in flt.tags:
         conditions.append(
             Incident.id.in_(
-                select(IncidentTag.incident_id).join(Tag, Tag.id == IncidentTag.tag_id).where(Tag.name == tag.strip().lower())
+                select(IncidentTag.incident_id)
+                .join(Tag, Tag.id == IncidentTag.tag_id)
+                .where(Tag.name == tag.strip().lower())
             )
         )
     if flt.awaiting_reviewer:
@@ -475,8 +552,17 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
     query = (
         filtered_query(session, flt)
         .with_only_columns(
-            Incident.id, Incident.case_id, Incident.title, Incident.start_utc, Incident.end_utc, Incident.status,
-            Incident.lat, Incident.lon, Incident.radius_m, Incident.evidence_count, Incident.confirmation_proposed_by,
+            Incident.id,
+            Incident.case_id,
+            Incident.title,
+            Incident.start_utc,
+            Incident.end_utc,
+            Incident.status,
+            Incident.lat,
+            Incident.lon,
+            Incident.radius_m,
+            Incident.evidence_count,
+            Incident.confirmation_proposed_by,
             Incident.metrics,
         )
         .order_by(order_col.desc() if flt.descending else order_col, Incident.id)
@@ -504,14 +590,28 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
             if is_designated:
                 sanctioned.setdefault(incident_id, []).append(label)
         for incident_id, name in session.execute(
-            select(IncidentTag.incident_id, Tag.name).join(Tag, Tag.id == IncidentTag.tag_id).where(IncidentTag.incident_id.in_(chunk))
+            select(IncidentTag.incident_id, Tag.name)
+            .join(Tag, Tag.id == IncidentTag.tag_id)
+            .where(IncidentTag.incident_id.in_(chunk))
         ):
             tags.setdefault(incident_id, []).append(name)
     return [
         IncidentRow(
-            r.id, r.case_id, r.title, r.start_utc, r.end_utc, r.status, r.lat, r.lon, r.radius_m,
-            r.evidence_count, ", ".join(sorted(vessels.get(r.id, []))), ", ".join(sorted(tags.get(r.id, []))),
-            r.confirmation_proposed_by, tuple(sorted(sanctioned.get(r.id, []))), r.metrics or None,
+            r.id,
+            r.case_id,
+            r.title,
+            r.start_utc,
+            r.end_utc,
+            r.status,
+            r.lat,
+            r.lon,
+            r.radius_m,
+            r.evidence_count,
+            ", ".join(sorted(vessels.get(r.id, []))),
+            ", ".join(sorted(tags.get(r.id, []))),
+            r.confirmation_proposed_by,
+            tuple(sorted(sanctioned.get(r.id, []))),
+            r.metrics or None,
         )
         for r in rows
     ]
@@ -540,7 +640,11 @@ def load_incident(session: Session, incident_id: str) -> Incident:
 
 def incident_tags(session: Session, incident_id: str) -> list[str]:
     return sorted(
-        session.scalars(select(Tag.name).join(IncidentTag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id == incident_id))
+        session.scalars(
+            select(Tag.name)
+            .join(IncidentTag, IncidentTag.tag_id == Tag.id)
+            .where(IncidentTag.incident_id == incident_id)
+        )
     )
 
 

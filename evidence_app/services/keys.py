@@ -27,15 +27,21 @@ def own_key(ctx: Context, *, create: bool = True) -> dict[str, Any]:
     key = existing or (signing.load_or_create_key(ctx.actor) if create else None)
     if key is None:
         return {"reviewer": ctx.actor, "fingerprint": None, "path": str(signing.key_path(ctx.actor)), "created": False}
-    return {"reviewer": ctx.actor, "fingerprint": key.fingerprint, "public_key": signing.public_key_text(key.public_raw),
-            "path": str(key.path), "created": existing is None}
+    return {
+        "reviewer": ctx.actor,
+        "fingerprint": key.fingerprint,
+        "public_key": signing.public_key_text(key.public_raw),
+        "path": str(key.path),
+        "created": existing is None,
+    }
 
 
 def public_key_file(ctx: Context) -> str:
     """The reviewer's public key as PEM, with their name and fingerprint on comment lines before it."""
     key = signing.load_or_create_key(ctx.actor)
-    return (f"# Evidence Review signing key of {ctx.actor}\n# fingerprint {key.fingerprint}\n"
-            + signing.public_key_pem(key.public_raw))
+    return f"# Evidence Review signing key of {ctx.actor}\n# fingerprint {key.fingerprint}\n" + signing.public_key_pem(
+        key.public_raw
+    )
 
 
 def export_public_key(ctx: Context, out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -58,16 +64,23 @@ def known_keys(ctx: Context) -> list[dict[str, Any]]:
             stores.setdefault(row.fingerprint, []).append(row.store_id)
         out = []
         for row in session.scalars(select(SignerKey).order_by(SignerKey.first_seen_at)):
-            out.append({
-                "reviewer": row.reviewer, "fingerprint": signing.normalise_fingerprint(row.fingerprint),
-                "status": keyring.key_status(session, row.fingerprint), "first_seen_in": row.first_seen_in,
-                "first_seen_at": row.first_seen_at.isoformat(), "trusted_by": row.trusted_by,
-                "stores": stores.get(row.fingerprint, []),
-            })
+            out.append(
+                {
+                    "reviewer": row.reviewer,
+                    "fingerprint": signing.normalise_fingerprint(row.fingerprint),
+                    "status": keyring.key_status(session, row.fingerprint),
+                    "first_seen_in": row.first_seen_in,
+                    "first_seen_at": row.first_seen_at.isoformat(),
+                    "trusted_by": row.trusted_by,
+                    "stores": stores.get(row.fingerprint, []),
+                }
+            )
         return out
 
 
-def trust_key(ctx: Context, fingerprint: str, *, store_id: str | None = None, key_file: str | None = None) -> dict[str, Any]:
+def trust_key(
+    ctx: Context, fingerprint: str, *, store_id: str | None = None, key_file: str | None = None
+) -> dict[str, Any]:
     """Mark a key as checked with its owner; optionally let it speak for a store (a second reviewer on it).
 
     ``key_file`` (written by ``keys export``) introduces a key before any file signed with it arrived.
@@ -83,31 +96,46 @@ def trust_key(ctx: Context, fingerprint: str, *, store_id: str | None = None, ke
                 raise ValidationError(f"cannot read the key file: {exc.strerror}", location=key_file) from None
             raw = signing.public_key_from_pem(data, location=key_file)
             if signing.fingerprint(raw) != shown:
-                raise ValidationError(f"the key in the file has fingerprint {signing.fingerprint(raw)}, not {shown}: not the"
-                                      " key you were told", location=key_file)
+                raise ValidationError(
+                    f"the key in the file has fingerprint {signing.fingerprint(raw)}, not {shown}: not the"
+                    " key you were told",
+                    location=key_file,
+                )
             if row is None:
                 name = _name_from_key_file(data) or "unknown"
-                row = SignerKey(fingerprint=key_id, public_key=signing.public_key_text(raw), reviewer=name,
-                                first_seen_in=Path(key_file).name[:300])
+                row = SignerKey(
+                    fingerprint=key_id,
+                    public_key=signing.public_key_text(raw),
+                    reviewer=name,
+                    first_seen_in=Path(key_file).name[:300],
+                )
                 session.add(row)
                 session.flush()
         if row is None:
-            raise NotFound(f"no key with fingerprint {shown} has been seen here: import a case file signed with it first,"
-                           " or give its public key with --key FILE")
+            raise NotFound(
+                f"no key with fingerprint {shown} has been seen here: import a case file signed with it first,"
+                " or give its public key with --key FILE"
+            )
         if row.trusted_by != keyring.OWN:
             row.trusted_at = datetime.now(UTC)
             row.trusted_by = ctx.actor
         if store_id:
             keyring.bind(session, store_id, key_id, f"trusted by {ctx.actor}")
-        audit.record(session, ctx.actor, "key.trust", "key", key_id, {"reviewer": row.reviewer, "store_id": store_id or None})
-        return {"reviewer": row.reviewer, "fingerprint": shown, "status": keyring.key_status(session, key_id),
-                "store_id": store_id}
+        audit.record(
+            session, ctx.actor, "key.trust", "key", key_id, {"reviewer": row.reviewer, "store_id": store_id or None}
+        )
+        return {
+            "reviewer": row.reviewer,
+            "fingerprint": shown,
+            "status": keyring.key_status(session, key_id),
+            "store_id": store_id,
+        }
 
 
 def _name_from_key_file(data: bytes) -> str:
     first = data.split(b"\n", 1)[0].decode("utf-8", "replace")
     prefix = "# Evidence Review signing key of "
-    return first[len(prefix):].strip()[:120] if first.startswith(prefix) else ""
+    return first[len(prefix) :].strip()[:120] if first.startswith(prefix) else ""
 
 
 def imported_audit(ctx: Context, *, entity_id: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
@@ -131,10 +159,20 @@ def imported_audit(ctx: Context, *, entity_id: str | None = None, limit: int | N
                     signers[r.attestation_id] = (att.fingerprint, key.reviewer if key else "unknown") if att else None
                 signer = signers[r.attestation_id]
             verified = signer is not None and signer[0] in bound.get(r.origin_store_id, set())
-            out.append({
-                "origin_store_id": r.origin_store_id, "seq": r.seq, "ts": r.ts, "actor": r.actor, "action": r.action,
-                "entity": r.entity, "entity_id": r.entity_id, "payload": r.payload, "hash": r.hash,
-                "verified": verified, "signed_by": signer[1] if verified and signer else None,
-                "key": signing.normalise_fingerprint(signer[0]) if verified and signer else None,
-            })
+            out.append(
+                {
+                    "origin_store_id": r.origin_store_id,
+                    "seq": r.seq,
+                    "ts": r.ts,
+                    "actor": r.actor,
+                    "action": r.action,
+                    "entity": r.entity,
+                    "entity_id": r.entity_id,
+                    "payload": r.payload,
+                    "hash": r.hash,
+                    "verified": verified,
+                    "signed_by": signer[1] if verified and signer else None,
+                    "key": signing.normalise_fingerprint(signer[0]) if verified and signer else None,
+                }
+            )
         return out

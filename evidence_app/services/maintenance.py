@@ -21,8 +21,10 @@ class GcReport:
 
     def summary(self) -> str:
         verb = "would remove" if self.dry_run else "removed"
-        return (f"{verb} {len(self.unreferenced_objects)} unreferenced evidence object(s) ({self.unreferenced_bytes} bytes)"
-                f" and {len(self.stale_temporaries)} stale temporary item(s) ({self.stale_bytes} bytes)")
+        return (
+            f"{verb} {len(self.unreferenced_objects)} unreferenced evidence object(s) ({self.unreferenced_bytes} bytes)"
+            f" and {len(self.stale_temporaries)} stale temporary item(s) ({self.stale_bytes} bytes)"
+        )
 
 
 def collect_garbage(store: Store, *, dry_run: bool = False) -> GcReport:
@@ -30,4 +32,6 @@ def collect_garbage(store: Store, *, dry_run: bool = False) -> GcReport:
     temporary folders whose writer is no longer alive. Live writers are never touched: an
     object stored but not yet recorded is pinned by its writer until its transaction ends."""
     result = store.objects.collect(store.referenced_objects, dry_run=dry_run)
-    return GcReport(dry_run, result.unreferenced, result.unreferenced_bytes, result.stale_temporaries, result.stale_bytes)
+    return GcReport(
+        dry_run, result.unreferenced, result.unreferenced_bytes, result.stale_temporaries, result.stale_bytes
+    )

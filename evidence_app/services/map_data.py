@@ -136,7 +136,12 @@ class CaseMap:
                 self.data.incidents.pop(incident_id, None)
                 return None
             point = IncidentPoint(
-                id=found.id, title=found.title, status=found.status, lat=found.lat, lon=found.lon, radius_m=found.radius_m,
+                id=found.id,
+                title=found.title,
+                status=found.status,
+                lat=found.lat,
+                lon=found.lon,
+                radius_m=found.radius_m,
                 start=found.start_utc.timestamp() if found.start_utc else None,
                 end=found.end_utc.timestamp() if found.end_utc else None,
             )

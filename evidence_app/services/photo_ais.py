@@ -70,9 +70,15 @@ class PhotoAisCheck:
         return [h for h in self.hulls if h.dark]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"evidence_id": self.evidence_id, "capture_time": self.capture_time, "footprint": self.footprint,
-                "dark_radius_m": self.dark_radius_m, "vessels": [asdict(v) for v in self.vessels],
-                "hulls": [asdict(h) for h in self.hulls], "dark": len(self.dark)}
+        return {
+            "evidence_id": self.evidence_id,
+            "capture_time": self.capture_time,
+            "footprint": self.footprint,
+            "dark_radius_m": self.dark_radius_m,
+            "vessels": [asdict(v) for v in self.vessels],
+            "hulls": [asdict(h) for h in self.hulls],
+            "dark": len(self.dark),
+        }
 
 
 def _bearing(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -93,8 +99,9 @@ def _pixel_of(g: Any, lon: float, lat: float) -> tuple[float | None, float | Non
     return round(float(x), 1), round(float(y), 1)
 
 
-def check_photo(ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_RADIUS_M,
-                max_gap_h: float = MAX_GAP_H) -> PhotoAisCheck:
+def check_photo(
+    ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_RADIUS_M, max_gap_h: float = MAX_GAP_H
+) -> PhotoAisCheck:
     """The vessels in a photo's footprint at its capture time, and its marked hulls matched against AIS."""
     import numpy as np
     import shapely
@@ -109,11 +116,13 @@ def check_photo(ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_R
         ev = _photo(session, evidence_id)
         g = georef_of(ev)
         if ev.capture_time is None:
-            raise ValidationError(f"photo {ev.id[:8]} has no capture time: set it with `photo set-time`",
-                                  field="capture_time")
+            raise ValidationError(
+                f"photo {ev.id[:8]} has no capture time: set it with `photo set-time`", field="capture_time"
+            )
         if g is None or not g.footprint:
-            raise ValidationError(f"photo {ev.id[:8]} has no footprint on the map: place it first (`photo place`)",
-                                  field="georef")
+            raise ValidationError(
+                f"photo {ev.id[:8]} has no footprint on the map: place it first (`photo place`)", field="georef"
+            )
         t = int(ev.capture_time.timestamp())
         window = int(max_gap_h * 3600)
         blocks = list(position_blocks(session, t - window, t + window))
@@ -129,8 +138,9 @@ def check_photo(ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_R
     at: list[tuple[int, np.ndarray, float | None, float | None]] = []
     block = np.concatenate(blocks) if blocks else np.zeros((0, 5))
     if block.shape[0]:
-        tracks = prepare_tracks(block[:, 0].astype(np.int64), block[:, 1].astype(np.int64), block[:, 2], block[:, 3],
-                                block[:, 4])
+        tracks = prepare_tracks(
+            block[:, 0].astype(np.int64), block[:, 1].astype(np.int64), block[:, 2], block[:, 3], block[:, 4]
+        )
         for v, mmsi in enumerate(tracks.vessels.tolist()):
             s, e = int(tracks.starts[v]), int(tracks.starts[v + 1])
             ts = tracks.ts[s:e]
@@ -156,11 +166,18 @@ def check_photo(ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_R
         inside = bool(area.covers(shapely.Point(lon, lat)))
         if not inside:
             continue
-        check.vessels.append(VesselAtCapture(
-            mmsi=mmsi, name=names.get(mmsi), lat=round(lat, 6), lon=round(lon, 6),
-            distance_m=round(float(chord_to_m(np.linalg.norm(xyz - centre_xyz))), 1),
-            heading_deg=None if heading is None else round(heading, 1), speed_kn=None if speed is None else round(speed, 2),
-            inside=True))
+        check.vessels.append(
+            VesselAtCapture(
+                mmsi=mmsi,
+                name=names.get(mmsi),
+                lat=round(lat, 6),
+                lon=round(lon, 6),
+                distance_m=round(float(chord_to_m(np.linalg.norm(xyz - centre_xyz))), 1),
+                heading_deg=None if heading is None else round(heading, 1),
+                speed_kn=None if speed is None else round(speed, 2),
+                inside=True,
+            )
+        )
     for v in check.vessels:
         v.x, v.y = _pixel_of(g, v.lon, v.lat)
     check.vessels.sort(key=lambda v: v.distance_m)
@@ -189,17 +206,26 @@ def flag_dark_vessels(ctx: Context, evidence_id: str, *, dark_radius_m: float = 
         ev = _photo(session, evidence_id)
         ev.meta = {**(ev.meta or {}), "ais_check": check.as_dict()}
         ev.version += 1
-        audit.record(session, ctx.actor, "photo.ais_check", "evidence", ev.id,
-                     {"vessels": [v.mmsi for v in check.vessels], "dark_hulls": [h.annotation_id for h in check.dark]})
+        audit.record(
+            session,
+            ctx.actor,
+            "photo.ais_check",
+            "evidence",
+            ev.id,
+            {"vessels": [v.mmsi for v in check.vessels], "dark_hulls": [h.annotation_id for h in check.dark]},
+        )
         if check.dark:
-            incident_ids = session.scalars(select(IncidentEvidence.incident_id)
-                                           .where(IncidentEvidence.evidence_id == ev.id)).all()
+            incident_ids = session.scalars(
+                select(IncidentEvidence.incident_id).where(IncidentEvidence.evidence_id == ev.id)
+            ).all()
             for incident_id in sorted(set(incident_ids)):
                 incident = session.get(Incident, incident_id)
                 if incident is None or "dark_vessel" in (incident.indicators or []):
                     continue
                 diff = apply_changes(incident, {"indicators": sorted({*(incident.indicators or []), "dark_vessel"})})
-                diff["reason"] = (f"{len(check.dark)} hull(s) on photo {ev.id[:8]} with no AIS within "
-                                  f"{dark_radius_m:,.0f} m at {check.capture_time}")  # type: ignore[assignment]
+                diff["reason"] = (
+                    f"{len(check.dark)} hull(s) on photo {ev.id[:8]} with no AIS within "
+                    f"{dark_radius_m:,.0f} m at {check.capture_time}"
+                )  # type: ignore[assignment]
                 audit.record(session, ctx.actor, "incident.update", "incident", incident.id, diff)
     return check

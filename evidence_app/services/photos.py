@@ -134,9 +134,19 @@ def record_photo(
             setattr(ev, key, value)
         ev.kind = "photo"
         ev.meta = {**(ev.meta or {}), "image": photo.info.to_meta()}
-        audit.record(session, ctx.actor, "photo.import", "evidence", ev.id, {
-            "image": photo.info.to_meta(), "stored_before": True, "before": {k: str(v) for k, v in before.items()},
-            "filled": sorted(filled)})
+        audit.record(
+            session,
+            ctx.actor,
+            "photo.import",
+            "evidence",
+            ev.id,
+            {
+                "image": photo.info.to_meta(),
+                "stored_before": True,
+                "before": {k: str(v) for k, v in before.items()},
+                "filled": sorted(filled),
+            },
+        )
     linked = evidence_svc.link(session, ctx, incident, ev, relation=relation, note=note)
     return ev, linked is not None
 
@@ -162,7 +172,9 @@ def import_photo(
     """
     with ctx.store.read() as session:
         incident_id = resolve(session, Incident, incident_id, "incident").id
-    photo = prepare_photo(ctx, path, max_pixels=max_pixels, world_file_crs=world_file_crs, progress=progress, cancel=cancel)
+    photo = prepare_photo(
+        ctx, path, max_pixels=max_pixels, world_file_crs=world_file_crs, progress=progress, cancel=cancel
+    )
     cancel.raise_if_cancelled()
     with ctx.store.write() as session:
         incident = session.get(Incident, incident_id)
@@ -206,8 +218,9 @@ def attach_files(
     if kind == "photo":
         for f in files:
             if f.is_file() and not is_photo_file(f):
-                raise ValidationError(f"{f.name} is not a photo: expected JPEG, PNG, TIFF or JPEG 2000 content",
-                                      field="kind")
+                raise ValidationError(
+                    f"{f.name} is not a photo: expected JPEG, PNG, TIFF or JPEG 2000 content", field="kind"
+                )
     units = 1000
     prepared: list[PreparedPhoto | tuple[Path, StoredObject]] = []
     for index, f in enumerate(files):
@@ -354,7 +367,14 @@ def place_by_hand(
     with ctx.store.write() as session:
         ev = _photo(session, evidence_id)
         image = dict(ev.meta["image"])
-        g = manual_georef(int(image["width"]), int(image["height"]), center=center, gsd_m=gsd_m, rotation_deg=rotation_deg, corners=corners)
+        g = manual_georef(
+            int(image["width"]),
+            int(image["height"]),
+            center=center,
+            gsd_m=gsd_m,
+            rotation_deg=rotation_deg,
+            corners=corners,
+        )
         before = {"footprint": ev.footprint, "gsd_m": ev.gsd_m, "georef": image.get("georef")}
         image["georef"] = g.to_meta()
         ev.meta = {**ev.meta, "image": image}
@@ -363,7 +383,14 @@ def place_by_hand(
         ev.footprint = g.footprint_geojson()
         ev.gsd_m = g.gsd_m
         ev.version += 1
-        audit.record(session, ctx.actor, "photo.place", "evidence", ev.id, {"before": before, "after": {"footprint": ev.footprint, "gsd_m": ev.gsd_m, "georef": image["georef"]}})
+        audit.record(
+            session,
+            ctx.actor,
+            "photo.place",
+            "evidence",
+            ev.id,
+            {"before": before, "after": {"footprint": ev.footprint, "gsd_m": ev.gsd_m, "georef": image["georef"]}},
+        )
     shutil.rmtree(cache_dir(ctx, ev.sha256) / "overlay", ignore_errors=True)
     return g
 
@@ -372,7 +399,16 @@ def place_by_hand(
 
 
 def annotation_dict(a: Annotation) -> dict[str, Any]:
-    return {"id": a.id, "evidence_id": a.evidence_id, "shape": a.shape, "points": a.points, "label": a.label, "length_m": a.length_m, "style": a.style or {}, "author": a.author}
+    return {
+        "id": a.id,
+        "evidence_id": a.evidence_id,
+        "shape": a.shape,
+        "points": a.points,
+        "label": a.label,
+        "length_m": a.length_m,
+        "style": a.style or {},
+        "author": a.author,
+    }
 
 
 def _length_for(shape: str, points: list[list[float]], gsd_m: float | None) -> float | None:
@@ -406,7 +442,15 @@ def add_annotation(
         pts = normalise_points(shape, points, width=int(img["width"]), height=int(img["height"]))
         gsd = _gsd(ev, gsd_m)
         limits.check_name(label, field="label")
-        a = Annotation(evidence_id=ev.id, shape=shape, points=pts, label=label, style=style or {}, author=ctx.actor, length_m=_length_for(shape, pts, gsd))
+        a = Annotation(
+            evidence_id=ev.id,
+            shape=shape,
+            points=pts,
+            label=label,
+            style=style or {},
+            author=ctx.actor,
+            length_m=_length_for(shape, pts, gsd),
+        )
         if annotation_id:
             a.id = annotation_id
         if gsd_m is not None and shape == "measurement":
@@ -414,13 +458,24 @@ def add_annotation(
         session.add(a)
         session.flush()
         data = annotation_dict(a)
-        audit.record(session, ctx.actor, "annotation.restore" if annotation_id else "annotation.add", "annotation", a.id, data)
+        audit.record(
+            session, ctx.actor, "annotation.restore" if annotation_id else "annotation.add", "annotation", a.id, data
+        )
     return data
 
 
 def restore_annotation(ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Re-create a deleted annotation with its old id (undo of delete)."""
-    return add_annotation(ctx, data["evidence_id"], data["shape"], data["points"], data.get("label") or "", data.get("style"), gsd_m=(data.get("style") or {}).get("gsd_m"), annotation_id=data["id"])
+    return add_annotation(
+        ctx,
+        data["evidence_id"],
+        data["shape"],
+        data["points"],
+        data.get("label") or "",
+        data.get("style"),
+        gsd_m=(data.get("style") or {}).get("gsd_m"),
+        annotation_id=data["id"],
+    )
 
 
 def update_annotation(
@@ -460,14 +515,18 @@ def delete_annotation(ctx: Context, annotation_id: str) -> dict[str, Any]:
 def list_annotations(ctx: Context, evidence_id: str) -> list[dict[str, Any]]:
     with ctx.store.read() as session:
         ev = _photo(session, evidence_id)
-        rows = session.scalars(select(Annotation).where(Annotation.evidence_id == ev.id).order_by(Annotation.created_at)).all()
+        rows = session.scalars(
+            select(Annotation).where(Annotation.evidence_id == ev.id).order_by(Annotation.created_at)
+        ).all()
         return [annotation_dict(a) for a in rows]
 
 
 # --------------------------------------------------------------------------- length check
 
 
-def participant_vessels(session: Any, evidence_id: str, incident_id: str | None = None) -> list[tuple[str, float | None]]:
+def participant_vessels(
+    session: Any, evidence_id: str, incident_id: str | None = None
+) -> list[tuple[str, float | None]]:
     """(name, registry length) of every vessel taking part in an incident this photo is attached
     to, or only in ``incident_id`` (the incident the analyst is reviewing)."""
     query = (
@@ -482,7 +541,9 @@ def participant_vessels(session: Any, evidence_id: str, incident_id: str | None 
     return [(f"{name or 'unnamed'} (IMO {imo})" if imo else (name or "unnamed"), length) for name, imo, length in rows]
 
 
-def length_check(ctx: Context, evidence_id: str, points: Any, gsd_m: float | None = None, *, incident_id: str | None = None) -> LengthCheck:
+def length_check(
+    ctx: Context, evidence_id: str, points: Any, gsd_m: float | None = None, *, incident_id: str | None = None
+) -> LengthCheck:
     """Length of a line on the photo, compared with the registry length of the incident's vessels
     (of ``incident_id`` only, when given; else of every incident the photo is attached to)."""
     with ctx.store.read() as session:
@@ -490,11 +551,15 @@ def length_check(ctx: Context, evidence_id: str, points: Any, gsd_m: float | Non
         gsd = _gsd(ev, gsd_m)
         vessels = participant_vessels(session, ev.id, incident_id)
     if gsd is None:
-        raise ValidationError("this photo has no known ground sample distance: type one in (metres per pixel)", field="gsd_m")
+        raise ValidationError(
+            "this photo has no known ground sample distance: type one in (metres per pixel)", field="gsd_m"
+        )
     return check_length(normalise_points("measurement", points), gsd, vessels)
 
 
-def measure(ctx: Context, evidence_id: str, points: Any, *, gsd_m: float | None = None, label: str = "") -> tuple[dict[str, Any], LengthCheck]:
+def measure(
+    ctx: Context, evidence_id: str, points: Any, *, gsd_m: float | None = None, label: str = ""
+) -> tuple[dict[str, Any], LengthCheck]:
     """Check a hull length and keep the measurement as an annotation."""
     check = length_check(ctx, evidence_id, points, gsd_m)
     data = add_annotation(ctx, evidence_id, "measurement", points, label, gsd_m=gsd_m)
@@ -524,14 +589,37 @@ def export_annotated(ctx: Context, evidence_id: str, *, cancel: CancelToken = NE
     with ctx.store.write() as session:
         src = session.get(Evidence, ev.id)
         assert src is not None
-        image = {**info.to_meta(), "georef": src.meta["image"].get("georef"), "derived": "annotated copy", "annotation_ids": [a["id"] for a in anns]}
+        image = {
+            **info.to_meta(),
+            "georef": src.meta["image"].get("georef"),
+            "derived": "annotated copy",
+            "annotation_ids": [a["id"] for a in anns],
+        }
         derived, created = evidence_svc.record_stored(
-            session, ctx, stored, out, kind="photo", derived_from_id=src.id, capture_time=src.capture_time,
-            lat=src.lat, lon=src.lon, footprint=src.footprint, gsd_m=src.gsd_m, source=src.source, provider=src.provider,
+            session,
+            ctx,
+            stored,
+            out,
+            kind="photo",
+            derived_from_id=src.id,
+            capture_time=src.capture_time,
+            lat=src.lat,
+            lon=src.lon,
+            footprint=src.footprint,
+            gsd_m=src.gsd_m,
+            source=src.source,
+            provider=src.provider,
         )
         if created:
             derived.meta = {**(derived.meta or {}), "image": image}
-            audit.record(session, ctx.actor, "photo.export_annotated", "evidence", derived.id, {"derived_from": src.id, "annotations": image["annotation_ids"]})
+            audit.record(
+                session,
+                ctx.actor,
+                "photo.export_annotated",
+                "evidence",
+                derived.id,
+                {"derived_from": src.id, "annotations": image["annotation_ids"]},
+            )
         for incident_id, relation in incident_links:
             incident = session.get(Incident, incident_id)
             if incident is not None:
@@ -555,7 +643,9 @@ def overlay_for(ctx: Context, evidence_id: str) -> Overlay | None:
     try:
         m = json.loads(meta_path.read_text(encoding="utf-8"))
         if m.get("version") == ev.version:
-            return Overlay(folder / "overlay.png", m["south"], m["west"], m["north"], m["east"], m["width"], m["height"])
+            return Overlay(
+                folder / "overlay.png", m["south"], m["west"], m["north"], m["east"], m["width"], m["height"]
+            )
     except (OSError, ValueError, KeyError):
         pass
     image = ev.meta["image"]
@@ -566,7 +656,20 @@ def overlay_for(ctx: Context, evidence_id: str) -> Overlay | None:
         src_path = cache_dir(ctx, ev.sha256) / "preview.png"
     with Image.open(src_path) as src:
         ov = overlay_png(src, g, folder / "overlay.png", nodata=image.get("nodata"))
-    meta_path.write_text(json.dumps({"version": ev.version, "south": ov.south, "west": ov.west, "north": ov.north, "east": ov.east, "width": ov.width, "height": ov.height}), encoding="utf-8")
+    meta_path.write_text(
+        json.dumps(
+            {
+                "version": ev.version,
+                "south": ov.south,
+                "west": ov.west,
+                "north": ov.north,
+                "east": ov.east,
+                "width": ov.width,
+                "height": ov.height,
+            }
+        ),
+        encoding="utf-8",
+    )
     return ov
 
 
@@ -594,10 +697,24 @@ class PhotoHandle:
     def annotations(self) -> list[dict[str, Any]]:
         return list_annotations(self.ctx, self.evidence_id)
 
-    def add_annotation(self, shape: str, points: list[list[float]], label: str = "", style: dict[str, Any] | None = None, gsd_m: float | None = None) -> dict[str, Any]:
+    def add_annotation(
+        self,
+        shape: str,
+        points: list[list[float]],
+        label: str = "",
+        style: dict[str, Any] | None = None,
+        gsd_m: float | None = None,
+    ) -> dict[str, Any]:
         return add_annotation(self.ctx, self.evidence_id, shape, points, label, style, gsd_m=gsd_m)
 
-    def update_annotation(self, annotation_id: str, *, points: list[list[float]] | None = None, label: str | None = None, gsd_m: float | None = None) -> dict[str, Any]:
+    def update_annotation(
+        self,
+        annotation_id: str,
+        *,
+        points: list[list[float]] | None = None,
+        label: str | None = None,
+        gsd_m: float | None = None,
+    ) -> dict[str, Any]:
         return update_annotation(self.ctx, annotation_id, points=points, label=label, gsd_m=gsd_m)
 
     def delete_annotation(self, annotation_id: str) -> dict[str, Any]:
@@ -614,4 +731,3 @@ class PhotoHandle:
         from evidence_app.services.photo_ais import check_photo
 
         return check_photo(self.ctx, self.evidence_id)
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -62,11 +62,7 @@ def plain(value: Any) -> Any:
 def snapshot(obj: Base) -> dict[str, Any]:
     """Every column of a record (but bookkeeping ones), JSON-friendly, keyed by attribute name."""
     mapper = inspect(type(obj))
-    return {
-        attr.key: plain(getattr(obj, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in SKIP_IN_SNAPSHOT
-    }
+    return {attr.key: plain(getattr(obj, attr.key)) for attr in mapper.column_attrs if attr.key not in SKIP_IN_SNAPSHOT}
 
 
 def apply_changes(obj: Base, changes: dict[str, Any]) -> dict[str, list[Any]]:
@@ -100,8 +96,10 @@ def saved_changes(diff: dict[str, list[Any]], version: int) -> Changes:
 def last_change(session: Session, record_id: str) -> tuple[str | None, str | None]:
     """Who last changed a record, and when, from the audit log."""
     row = session.execute(
-        select(AuditEntry.actor, AuditEntry.ts).where(AuditEntry.entity_id == record_id, AuditEntry.action != CONFLICT_ACTION)
-        .order_by(AuditEntry.seq.desc()).limit(1)
+        select(AuditEntry.actor, AuditEntry.ts)
+        .where(AuditEntry.entity_id == record_id, AuditEntry.action != CONFLICT_ACTION)
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
     ).first()
     return (row[0], iso_utc(row[1])) if row else (None, None)
 
@@ -132,8 +130,14 @@ def check_version(
     fields = {k: (plain(v), plain(current.get(k))) for k, v in wanted.items()}
     by, at = last_change(session, record_id)
     raise ConflictError(
-        entity=entity, record_id=record_id, label=label, fields=fields,
-        expected_version=expected_version, current_version=current_version, changed_by=by, changed_at=at,
+        entity=entity,
+        record_id=record_id,
+        label=label,
+        fields=fields,
+        expected_version=expected_version,
+        current_version=current_version,
+        changed_by=by,
+        changed_at=at,
     )
 
 
@@ -148,11 +152,18 @@ def conflicts_audited(ctx: Any, action: str) -> Iterator[None]:
         yield
     except ConflictError as exc:
         with ctx.store.write() as session:
-            audit.record(session, ctx.actor, CONFLICT_ACTION, exc.entity, exc.record_id, {
-                "attempted": action,
-                "fields": {k: {"wanted": w, "current": c} for k, (w, c) in exc.fields.items()},
-                "expected_version": exc.expected_version,
-                "current_version": exc.current_version,
-                "changed_by": exc.changed_by,
-            })
+            audit.record(
+                session,
+                ctx.actor,
+                CONFLICT_ACTION,
+                exc.entity,
+                exc.record_id,
+                {
+                    "attempted": action,
+                    "fields": {k: {"wanted": w, "current": c} for k, (w, c) in exc.fields.items()},
+                    "expected_version": exc.expected_version,
+                    "current_version": exc.current_version,
+                    "changed_by": exc.changed_by,
+                },
+            )
         raise

@@ -22,8 +22,14 @@ from evidence_app.storage.models import Case, Incident, ReviewEvent
 
 
 def review(
-    ctx: Context, incident_id: str, status: str, *, rationale: str = "", reviewer: str | None = None,
-    expected_version: int | None = None, base_status: str | None = None,
+    ctx: Context,
+    incident_id: str,
+    status: str,
+    *,
+    rationale: str = "",
+    reviewer: str | None = None,
+    expected_version: int | None = None,
+    base_status: str | None = None,
 ) -> list[ReviewEvent]:
     """Move an incident toward ``status``; returns the events recorded (one or two).
 
@@ -41,9 +47,14 @@ def review(
     with conflicts_audited(ctx.as_actor(who), "incident.review"), ctx.store.write() as session:
         incident = resolve(session, Incident, incident_id, "incident")
         check_version(
-            session, entity="incident", record_id=incident.id, label=incident.title or "untitled",
-            current_version=incident.version, current={"status": incident.status},
-            wanted={"status": target.value}, expected_version=expected_version,
+            session,
+            entity="incident",
+            record_id=incident.id,
+            label=incident.title or "untitled",
+            current_version=incident.version,
+            current={"status": incident.status},
+            wanted={"status": target.value},
+            expected_version=expected_version,
             base=ANY_BASE if base_status is None else {"status": parse_status(base_status).value},
         )
         case = session.get(Case, incident.case_id)
@@ -76,8 +87,18 @@ def review(
             incident.version += 1
             session.flush()
             audit.record(
-                session, who, "incident.propose" if verdict.is_proposal else "incident.review", "incident", incident.id,
-                {"from": event.from_status, "to": event.to_status, "kind": event.kind, "rationale": event.rationale, "event_id": event.id},
+                session,
+                who,
+                "incident.propose" if verdict.is_proposal else "incident.review",
+                "incident",
+                incident.id,
+                {
+                    "from": event.from_status,
+                    "to": event.to_status,
+                    "kind": event.kind,
+                    "rationale": event.rationale,
+                    "event_id": event.id,
+                },
             )
             events.append(event)
     return events
@@ -92,16 +113,29 @@ def withdraw_proposal(ctx: Context, incident_id: str, *, rationale: str = "") ->
         proposer = incident.confirmation_proposed_by
         incident.confirmation_proposed_by = None
         incident.version += 1
-        audit.record(session, ctx.actor, "incident.withdraw_proposal", "incident", incident.id, {"proposed_by": proposer, "rationale": rationale})
+        audit.record(
+            session,
+            ctx.actor,
+            "incident.withdraw_proposal",
+            "incident",
+            incident.id,
+            {"proposed_by": proposer, "rationale": rationale},
+        )
 
 
 def history(ctx: Context, incident_id: str) -> list[ReviewEvent]:
     with ctx.store.read() as session:
         incident = resolve(session, Incident, incident_id, "incident")
-        return list(session.scalars(select(ReviewEvent).where(ReviewEvent.incident_id == incident.id).order_by(ReviewEvent.created_at)))
+        return list(
+            session.scalars(
+                select(ReviewEvent).where(ReviewEvent.incident_id == incident.id).order_by(ReviewEvent.created_at)
+            )
+        )
 
 
-def revert(ctx: Context, incident_id: str, *, expected_status: str, to_status: str, rationale: str) -> list[ReviewEvent]:
+def revert(
+    ctx: Context, incident_id: str, *, expected_status: str, to_status: str, rationale: str
+) -> list[ReviewEvent]:
     """Undo a review decision by recording the reverse transition(s); history is never rewritten.
 
     ``expected_status`` is the status the decision left the incident in: if someone has
@@ -130,18 +164,43 @@ def revert(ctx: Context, incident_id: str, *, expected_status: str, to_status: s
         steps = [target] if target in TRANSITIONS[current] else [Status.UNDER_REVIEW, target]
         support = supporting_count(session, incident.id)
         for step in steps:
-            verdict = judge_step(ReviewContext(current, support, case.four_eyes, incident.confirmation_proposed_by), step, ctx.actor, rationale)
+            verdict = judge_step(
+                ReviewContext(current, support, case.four_eyes, incident.confirmation_proposed_by),
+                step,
+                ctx.actor,
+                rationale,
+            )
             if verdict.is_proposal:
-                raise ValidationError("undo cannot confirm in a four-eyes case: confirm it again instead", field="status")
-            event = ReviewEvent(incident_id=incident.id, from_status=current.value, to_status=step.value, kind="transition", reviewer=ctx.actor, rationale=rationale)
+                raise ValidationError(
+                    "undo cannot confirm in a four-eyes case: confirm it again instead", field="status"
+                )
+            event = ReviewEvent(
+                incident_id=incident.id,
+                from_status=current.value,
+                to_status=step.value,
+                kind="transition",
+                reviewer=ctx.actor,
+                rationale=rationale,
+            )
             session.add(event)
             incident.status = step.value
             incident.confirmation_proposed_by = None
             incident.version += 1
             session.flush()
             audit.record(
-                session, ctx.actor, "incident.review", "incident", incident.id,
-                {"from": event.from_status, "to": event.to_status, "kind": event.kind, "rationale": rationale, "event_id": event.id, "revert": True},
+                session,
+                ctx.actor,
+                "incident.review",
+                "incident",
+                incident.id,
+                {
+                    "from": event.from_status,
+                    "to": event.to_status,
+                    "kind": event.kind,
+                    "rationale": rationale,
+                    "event_id": event.id,
+                    "revert": True,
+                },
             )
             events.append(event)
             current = step

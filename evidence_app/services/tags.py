@@ -35,7 +35,9 @@ def _tag(session: Session, name: str) -> Tag:
 
 def _target(kind: str) -> tuple[Any, Any, str]:
     """The record model, its tag link model and the link's key column for a kind."""
-    return {"incident": (Incident, IncidentTag, "incident_id"), "evidence": (Evidence, EvidenceTag, "evidence_id")}[kind]
+    return {"incident": (Incident, IncidentTag, "incident_id"), "evidence": (Evidence, EvidenceTag, "evidence_id")}[
+        kind
+    ]
 
 
 def _add_tag(ctx: Context, kind: str, record_id: str, name: str) -> bool:
@@ -99,7 +101,10 @@ def tags_of_evidence(ctx: Context, evidence_ids: list[str]) -> dict[str, list[st
         return out
     with ctx.store.read() as session:
         rows = session.execute(
-            select(EvidenceTag.evidence_id, Tag.name).join(Tag, Tag.id == EvidenceTag.tag_id).where(EvidenceTag.evidence_id.in_(evidence_ids[:900])).order_by(Tag.name)
+            select(EvidenceTag.evidence_id, Tag.name)
+            .join(Tag, Tag.id == EvidenceTag.tag_id)
+            .where(EvidenceTag.evidence_id.in_(evidence_ids[:900]))
+            .order_by(Tag.name)
         )
         for evidence_id, name in rows:
             out.setdefault(evidence_id, []).append(name)
@@ -109,5 +114,9 @@ def tags_of_evidence(ctx: Context, evidence_ids: list[str]) -> dict[str, list[st
 def tags_of_incident(ctx: Context, incident_id: str) -> list[str]:
     with ctx.store.read() as session:
         return sorted(
-            session.scalars(select(Tag.name).join(IncidentTag, IncidentTag.tag_id == Tag.id).where(IncidentTag.incident_id == incident_id))
+            session.scalars(
+                select(Tag.name)
+                .join(IncidentTag, IncidentTag.tag_id == Tag.id)
+                .where(IncidentTag.incident_id == incident_id)
+            )
         )

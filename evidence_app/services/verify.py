@@ -26,11 +26,19 @@ from evidence_app.storage.models import AuditEntry, Evidence, StoreMeta
 
 # How a record is named in a problem: the table and the column that says what it is.
 RECORD_LABELS = {
-    "cases": ("case", "title"), "vessels": ("vessel", "name"), "vessel_identities": ("vessel identity", "name"),
-    "designations": ("designation", "authority"), "incidents": ("incident", "title"), "participants": ("participant", "role"),
-    "evidence": ("evidence", "original_name"), "incident_evidence": ("evidence link", "relation"),
-    "annotations": ("annotation", "label"), "review_events": ("review event", "to_status"), "tags": ("tag", "name"),
-    "incident_tags": ("incident tag", None), "evidence_tags": ("evidence tag", None),
+    "cases": ("case", "title"),
+    "vessels": ("vessel", "name"),
+    "vessel_identities": ("vessel identity", "name"),
+    "designations": ("designation", "authority"),
+    "incidents": ("incident", "title"),
+    "participants": ("participant", "role"),
+    "evidence": ("evidence", "original_name"),
+    "incident_evidence": ("evidence link", "relation"),
+    "annotations": ("annotation", "label"),
+    "review_events": ("review event", "to_status"),
+    "tags": ("tag", "name"),
+    "incident_tags": ("incident tag", None),
+    "evidence_tags": ("evidence tag", None),
     content.POSITIONS: ("AIS positions of evidence", None),
 }
 
@@ -55,24 +63,32 @@ class VerifyReport:
         return {**self.__dict__, "ok": self.ok}
 
 
-def verify_store(store: Store, *, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> VerifyReport:
+def verify_store(
+    store: Store, *, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED
+) -> VerifyReport:
     report = VerifyReport()
     damage = integrity_problem(store.engine, full=True)  # every table, the bulk ones included
     if damage:
         report.problems.append(f"database: SQLite's quick_check found damage: {damage}")
     with store.read() as session:
-        items = session.execute(select(Evidence.id, Evidence.sha256, Evidence.size, Evidence.original_name).order_by(Evidence.created_at)).all()
+        items = session.execute(
+            select(Evidence.id, Evidence.sha256, Evidence.size, Evidence.original_name).order_by(Evidence.created_at)
+        ).all()
         total_bytes = sum(i.size for i in items)
         objects_root = store.objects.root
         for item in items:
             cancel.raise_if_cancelled()
-            problem = file_problem(store.objects.path_for(item.sha256), objects_root) or store.objects.verify(item.sha256)
+            problem = file_problem(store.objects.path_for(item.sha256), objects_root) or store.objects.verify(
+                item.sha256
+            )
             if problem is None:
                 size = store.objects.path_for(item.sha256).stat().st_size
                 if size != item.size:
                     problem = f"size is {size} bytes, recorded {item.size}"
             if problem:
-                report.problems.append(f"evidence {item.id} ({item.original_name}, sha256 {item.sha256[:12]}…): {problem}")
+                report.problems.append(
+                    f"evidence {item.id} ({item.original_name}, sha256 {item.sha256[:12]}…): {problem}"
+                )
             report.evidence_checked += 1
             report.bytes_checked += item.size
             progress(report.bytes_checked, total_bytes, f"evidence {report.evidence_checked}/{len(items)}")
@@ -96,8 +112,11 @@ def verify_store(store: Store, *, progress: Progress = no_progress, cancel: Canc
 
 def leftovers_line(report: VerifyReport) -> str:
     """The line of the report about what `gc` would remove."""
-    return (f"{report.unreferenced_objects} unreferenced evidence object(s) and {report.stale_temporaries}"
-            " stale temporary item(s)" + (" (`evidence-app gc` removes them)" if report.unreferenced_objects or report.stale_temporaries else ""))
+    return (
+        f"{report.unreferenced_objects} unreferenced evidence object(s) and {report.stale_temporaries}"
+        " stale temporary item(s)"
+        + (" (`evidence-app gc` removes them)" if report.unreferenced_objects or report.stale_temporaries else "")
+    )
 
 
 def file_problem(path: Path, objects_root: Path) -> str | None:
@@ -136,12 +155,17 @@ def verify_content(session: Session, cancel: CancelToken = NEVER_CANCELLED) -> t
     claims: dict[str, tuple[str | None, int]] = {}
     entries: dict[int, tuple[str, str]] = {}
     first_claim = None
-    query = (select(AuditEntry.seq, AuditEntry.action, AuditEntry.actor, AuditEntry.content)
-             .where(AuditEntry.content.is_not(None)).order_by(AuditEntry.seq))
+    query = (
+        select(AuditEntry.seq, AuditEntry.action, AuditEntry.actor, AuditEntry.content)
+        .where(AuditEntry.content.is_not(None))
+        .order_by(AuditEntry.seq)
+    )
     for seq, action, actor, text in session.execute(query.execution_options(yield_per=5000)):
         if action == content.BASELINE_ACTION and first_claim is not None:
-            problems.append(f"audit entry {seq}: a second content baseline after entry {first_claim} already held hashes; "
-                            "it would hide edits made behind the app's back")
+            problems.append(
+                f"audit entry {seq}: a second content baseline after entry {first_claim} already held hashes; "
+                "it would hide edits made behind the app's back"
+            )
         first_claim = first_claim or seq
         entries[seq] = (action, actor)
         try:
@@ -150,7 +174,9 @@ def verify_content(session: Session, cancel: CancelToken = NEVER_CANCELLED) -> t
         except (ValueError, AttributeError):
             problems.append(f"audit entry {seq}: its content hashes are not readable")
     if session.get(StoreMeta, content.BASELINE_KEY) is None:
-        problems.append("this store was never opened for writing since content hashes were introduced: records are not covered yet")
+        problems.append(
+            "this store was never opened for writing since content hashes were introduced: records are not covered yet"
+        )
         return 0, problems
     checked = 0
     seen: set[str] = set()
@@ -164,15 +190,19 @@ def verify_content(session: Session, cancel: CancelToken = NEVER_CANCELLED) -> t
             problems.append(f"{_describe(session, key)}: not in the audit log: added behind the app's back")
         elif claim[0] != digest:
             action, actor = entries[claim[1]]
-            problems.append(f"{_describe(session, key)}: differs from what audit entry {claim[1]} ({action} by {actor}) "
-                            "recorded: changed behind the app's back")
+            problems.append(
+                f"{_describe(session, key)}: differs from what audit entry {claim[1]} ({action} by {actor}) "
+                "recorded: changed behind the app's back"
+            )
     for key, (digest, seq) in claims.items():
         if digest is not None and key not in seen:
             action, actor = entries[seq]
             table, *pk = key.split("/")
             label = RECORD_LABELS.get(table, (table, None))[0]
-            problems.append(f"{label} {'/'.join(pk)}: gone, but audit entry {seq} ({action} by {actor}) says it exists: "
-                            "deleted behind the app's back")
+            problems.append(
+                f"{label} {'/'.join(pk)}: gone, but audit entry {seq} ({action} by {actor}) says it exists: "
+                "deleted behind the app's back"
+            )
     return checked, problems
 
 
@@ -186,16 +216,31 @@ def verify_imported_audit(session: Any) -> list[str]:
     problems: list[str] = []
     by_import: dict[str, list[tuple[str, int, str]]] = {}
     previous: ImportedAuditEntry | None = None
-    for e in session.scalars(select(ImportedAuditEntry).order_by(ImportedAuditEntry.origin_store_id, ImportedAuditEntry.seq)):
-        recomputed = audit.entry_hash(e.seq, e.ts, e.actor, e.action, e.entity, e.entity_id, e.payload, e.prev_hash, e.content)
+    for e in session.scalars(
+        select(ImportedAuditEntry).order_by(ImportedAuditEntry.origin_store_id, ImportedAuditEntry.seq)
+    ):
+        recomputed = audit.entry_hash(
+            e.seq, e.ts, e.actor, e.action, e.entity, e.entity_id, e.payload, e.prev_hash, e.content
+        )
         if recomputed != e.hash:
             problems.append(f"imported audit entry {e.seq} of store {e.origin_store_id}: content was altered")
-        if previous is not None and previous.origin_store_id == e.origin_store_id and previous.seq + 1 == e.seq and e.prev_hash != previous.hash:
-            problems.append(f"imported audit entry {e.seq} of store {e.origin_store_id}: does not point at entry {previous.seq}")
+        if (
+            previous is not None
+            and previous.origin_store_id == e.origin_store_id
+            and previous.seq + 1 == e.seq
+            and e.prev_hash != previous.hash
+        ):
+            problems.append(
+                f"imported audit entry {e.seq} of store {e.origin_store_id}: does not point at entry {previous.seq}"
+            )
         by_import.setdefault(e.import_id, []).append((e.origin_store_id, e.seq, e.hash))
         previous = e
-    imports = [(entry, json.loads(entry.payload)) for entry in
-               session.scalars(select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq))]
+    imports = [
+        (entry, json.loads(entry.payload))
+        for entry in session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq)
+        )
+    ]
     # An unverified entry replaced later by a signed copy still counts for the import that brought it.
     for _entry, payload in imports:
         for origin, seq, digest, old_import in payload.get("imported_audit", {}).get("superseded", []):
@@ -212,5 +257,7 @@ def verify_imported_audit(session: Any) -> list[str]:
                 " no longer match the digest recorded at import"
             )
     for import_id in set(by_import) - anchored:
-        problems.append(f"{len(by_import[import_id])} imported audit entries belong to no recorded import ({import_id})")
+        problems.append(
+            f"{len(by_import[import_id])} imported audit entries belong to no recorded import ({import_id})"
+        )
     return problems

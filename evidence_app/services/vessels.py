@@ -39,7 +39,9 @@ from evidence_app.storage.models import (
     VesselIdentity,
 )
 
-EDITABLE = frozenset({"imo", "mmsi", "name", "flag", "call_sign", "vessel_type", "length_m", "beam_m", "gross_tonnage", "owner", "notes"})
+EDITABLE = frozenset(
+    {"imo", "mmsi", "name", "flag", "call_sign", "vessel_type", "length_m", "beam_m", "gross_tonnage", "owner", "notes"}
+)
 
 
 def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
@@ -47,7 +49,11 @@ def _normalise(fields: dict[str, Any]) -> dict[str, Any]:
     for key, validate in (("imo", validate_imo), ("mmsi", validate_mmsi)):
         if key in out:
             out[key] = None if out[key] in (None, "") else validate(out[key])
-    for key, rng in (("length_m", limits.VESSEL_LENGTH_M), ("beam_m", limits.VESSEL_BEAM_M), ("gross_tonnage", limits.TONNAGE)):
+    for key, rng in (
+        ("length_m", limits.VESSEL_LENGTH_M),
+        ("beam_m", limits.VESSEL_BEAM_M),
+        ("gross_tonnage", limits.TONNAGE),
+    ):
         value = out.get(key)
         if value is not None:
             if isinstance(value, str):
@@ -101,8 +107,14 @@ def update_vessel(ctx: Context, vessel_id: str, *, expected_version: int | None 
     with conflicts_audited(ctx, "vessel.update"), ctx.store.write() as session:
         vessel = resolve(session, Vessel, vessel_id, "vessel")
         check_version(
-            session, entity="vessel", record_id=vessel.id, label=vessel.name or "vessel", current_version=vessel.version,
-            current={k: getattr(vessel, k) for k in changes}, wanted=changes, expected_version=expected_version,
+            session,
+            entity="vessel",
+            record_id=vessel.id,
+            label=vessel.name or "vessel",
+            current_version=vessel.version,
+            current={k: getattr(vessel, k) for k in changes},
+            wanted=changes,
+            expected_version=expected_version,
         )
         _check_unique_imo(session, values.get("imo"), vessel.id)
         diff = apply_changes(vessel, values)
@@ -119,8 +131,9 @@ def find_vessel(session: Session, ref: str) -> Vessel:
     elif kind == "mmsi":
         found = session.scalars(select(Vessel).where(Vessel.mmsi == value)).first()
     elif kind == "number":
-        matches = session.scalars(select(Vessel).where(or_(Vessel.imo == value, Vessel.mmsi == value))
-                                  .order_by(Vessel.imo.is_(None)).limit(2)).all()
+        matches = session.scalars(
+            select(Vessel).where(or_(Vessel.imo == value, Vessel.mmsi == value)).order_by(Vessel.imo.is_(None)).limit(2)
+        ).all()
         if len(matches) > 1 and matches[0].imo != value:
             raise NotFound(f"several vessels have the number {value} as IMO or MMSI: use 'IMO {value}' or the id")
         found = matches[0] if matches else None
@@ -162,7 +175,9 @@ def list_vessels(ctx: Context) -> list[Vessel]:
     with ctx.store.read() as session:
         return list(
             session.scalars(
-                select(Vessel).options(selectinload(Vessel.designations), selectinload(Vessel.identities)).order_by(Vessel.name)
+                select(Vessel)
+                .options(selectinload(Vessel.designations), selectinload(Vessel.identities))
+                .order_by(Vessel.name)
             )
         )
 
@@ -200,13 +215,29 @@ class VesselListRow:
 
 def vessel_rows(ctx: Context, text: str = "") -> list[VesselListRow]:
     """Every vessel (or those a filter text matches) with its counts, in one query."""
+
     def counted(model: Any) -> Any:
-        return (select(func.count()).select_from(model).where(model.vessel_id == Vessel.id)
-                .correlate(Vessel).scalar_subquery())
+        return (
+            select(func.count())
+            .select_from(model)
+            .where(model.vessel_id == Vessel.id)
+            .correlate(Vessel)
+            .scalar_subquery()
+        )
 
     with ctx.store.read() as session:
-        query = select(Vessel.id, Vessel.name, Vessel.imo, Vessel.mmsi, Vessel.flag, Vessel.vessel_type,
-                       counted(VesselIdentity), counted(Designation), counted(Participant), Vessel.mmsi_as_given).order_by(Vessel.name, Vessel.id)
+        query = select(
+            Vessel.id,
+            Vessel.name,
+            Vessel.imo,
+            Vessel.mmsi,
+            Vessel.flag,
+            Vessel.vessel_type,
+            counted(VesselIdentity),
+            counted(Designation),
+            counted(Participant),
+            Vessel.mmsi_as_given,
+        ).order_by(Vessel.name, Vessel.id)
         if text.strip():
             query = query.where(Vessel.id.in_(vessel_ids_matching(session, text)))
         return [VesselListRow(*row) for row in session.execute(query)]
@@ -247,7 +278,15 @@ def vessel_profile(ctx: Context, ref: str) -> VesselProfile:
         identities = sorted(vessel.identities, key=lambda i: (i.first_seen or i.last_seen or _EPOCH, i.name))
         designations = sorted(vessel.designations, key=lambda d: (d.listed_on or _EPOCH, d.authority))
         rows = session.execute(
-            select(Incident.id, Incident.case_id, Case.title, Incident.title, Incident.start_utc, Incident.status, Participant.role)
+            select(
+                Incident.id,
+                Incident.case_id,
+                Case.title,
+                Incident.title,
+                Incident.start_utc,
+                Incident.status,
+                Participant.role,
+            )
             .join(Participant, Participant.incident_id == Incident.id)
             .join(Case, Case.id == Incident.case_id)
             .where(Participant.vessel_id == vessel.id)

@@ -41,7 +41,14 @@ def canonical_json(payload: Any) -> str:
 
 
 def entry_hash(
-    seq: int, ts: str, actor: str, action: str, entity: str, entity_id: str, payload: str, prev_hash: str,
+    seq: int,
+    ts: str,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    payload: str,
+    prev_hash: str,
     content: str | None = None,
 ) -> str:
     parts = [str(seq), ts, actor, action, entity, entity_id, payload, prev_hash]
@@ -103,8 +110,17 @@ def attach_content(session: Session, entry: AuditEntry, hashes: dict[str, str | 
     this entry yet, so its hash and the chain head are simply recomputed.
     """
     entry.content = canonical_json(hashes)
-    entry.hash = entry_hash(entry.seq, _ts_text(entry.ts), entry.actor, entry.action, entry.entity,
-                            entry.entity_id, entry.payload, entry.prev_hash, entry.content)
+    entry.hash = entry_hash(
+        entry.seq,
+        _ts_text(entry.ts),
+        entry.actor,
+        entry.action,
+        entry.entity,
+        entry.entity_id,
+        entry.payload,
+        entry.prev_hash,
+        entry.content,
+    )
     head = session.get(StoreMeta, HEAD_KEY)
     assert head is not None and head.value.split(":", 1)[0] == str(entry.seq)
     head.value = f"{entry.seq}:{entry.hash}"
@@ -133,18 +149,29 @@ def verify_chain(session: Session, *, batch: int = 5000) -> list[ChainProblem]:
             problems.append(ChainProblem(entry.seq, "does not point at the previous entry's hash"))
             return problems
         recomputed = entry_hash(
-            entry.seq, _ts_text(entry.ts), entry.actor, entry.action, entry.entity,
-            entry.entity_id, entry.payload, entry.prev_hash, entry.content,
+            entry.seq,
+            _ts_text(entry.ts),
+            entry.actor,
+            entry.action,
+            entry.entity,
+            entry.entity_id,
+            entry.payload,
+            entry.prev_hash,
+            entry.content,
         )
         if recomputed != entry.hash:
-            problems.append(ChainProblem(entry.seq, f"content was altered ({entry.action} on {entry.entity} {entry.entity_id})"))
+            problems.append(
+                ChainProblem(entry.seq, f"content was altered ({entry.action} on {entry.entity} {entry.entity_id})")
+            )
             return problems
         prev_hash = entry.hash
         last_seq = entry.seq
         expected_seq += 1
     head = session.get(StoreMeta, HEAD_KEY)
     if head is not None and head.value != f"{last_seq}:{prev_hash}":
-        problems.append(ChainProblem(last_seq + 1, "entries after this point were removed (the chain head records more)"))
+        problems.append(
+            ChainProblem(last_seq + 1, "entries after this point were removed (the chain head records more)")
+        )
     return problems
 
 

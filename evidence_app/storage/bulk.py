@@ -38,8 +38,9 @@ class PositionWriter:
         # than copied into millions of parameter tuples. It is a UUID; checked, as it is SQL text.
         if not evidence_id or set(evidence_id) - _UUID_CHARS:
             raise ValueError(f"not an evidence id: {evidence_id!r}")
-        self._sql = (f"INSERT INTO {POSITIONS.name} ({columns}, evidence_id) "
-                     f"VALUES ({', '.join([mark] * 8)}, '{evidence_id}')")
+        self._sql = (
+            f"INSERT INTO {POSITIONS.name} ({columns}, evidence_id) VALUES ({', '.join([mark] * 8)}, '{evidence_id}')"
+        )
         self._nan_is_null = self._conn.dialect.name == "sqlite"
         self.rows = 0
         self.first_ts: int | None = None

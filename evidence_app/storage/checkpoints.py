@@ -55,8 +55,11 @@ class Checkpoint:
         return signing.verify_signature(raw, sig, self.statement.encode("utf-8"))
 
     def as_line(self) -> str:
-        return json.dumps({"statement": self.statement, "signature": self.signature, "public_key": self.public_key},
-                          sort_keys=True, ensure_ascii=False)
+        return json.dumps(
+            {"statement": self.statement, "signature": self.signature, "public_key": self.public_key},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
 
 
 def store_id(session: Session) -> str:
@@ -76,8 +79,9 @@ def config_file(store_identity: str, config_dir: Path | None = None) -> Path:
     return (config_dir or signing.default_config_dir()) / CONFIG_FOLDER / f"{store_identity}.jsonl"
 
 
-def write_checkpoint(session: Session, key: signing.SigningKey, reason: str, objects_root: Path,
-                     config_dir: Path | None = None) -> Checkpoint | None:
+def write_checkpoint(
+    session: Session, key: signing.SigningKey, reason: str, objects_root: Path, config_dir: Path | None = None
+) -> Checkpoint | None:
     """Sign the current chain head (inside the caller's write transaction) and keep copies outside it.
 
     Returns None for an empty chain (nothing to anchor).
@@ -89,14 +93,28 @@ def write_checkpoint(session: Session, key: signing.SigningKey, reason: str, obj
     if int(seq_text) == 0:
         return None
     sid = store_id(session)
-    statement = canonical_json({
-        "kind": KIND, "store_id": sid, "seq": int(seq_text), "head": head_hash,
-        "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "reviewer": key.reviewer,
-        "fingerprint": key.fingerprint, "reason": reason,
-    })
-    checkpoint = Checkpoint(statement, base64.b64encode(key.sign(statement.encode("utf-8"))).decode("ascii"),
-                            signing.public_key_text(key.public_raw))
-    session.add(AuditCheckpoint(signature=checkpoint.signature, statement=checkpoint.statement, public_key=checkpoint.public_key))
+    statement = canonical_json(
+        {
+            "kind": KIND,
+            "store_id": sid,
+            "seq": int(seq_text),
+            "head": head_hash,
+            "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "reviewer": key.reviewer,
+            "fingerprint": key.fingerprint,
+            "reason": reason,
+        }
+    )
+    checkpoint = Checkpoint(
+        statement,
+        base64.b64encode(key.sign(statement.encode("utf-8"))).decode("ascii"),
+        signing.public_key_text(key.public_raw),
+    )
+    session.add(
+        AuditCheckpoint(
+            signature=checkpoint.signature, statement=checkpoint.statement, public_key=checkpoint.public_key
+        )
+    )
     session.flush()
     for path in (store_file(objects_root), config_file(sid, config_dir)):
         _append_line(path, checkpoint.as_line())
@@ -150,8 +168,10 @@ def verify_checkpoints(session: Session, objects_root: Path, config_dir: Path | 
     for label, copies in (("beside the evidence folder", beside), ("in your config folder", mine)):
         for c in copies:
             if c.signature not in db_signatures and c.facts.get("store_id") == (sid_row.value if sid_row else None):
-                problems.append(f"checkpoint of entry {c.facts.get('seq')} by {c.facts.get('reviewer')} (copy {label}) "
-                                "is missing from the database: checkpoints were deleted")
+                problems.append(
+                    f"checkpoint of entry {c.facts.get('seq')} by {c.facts.get('reviewer')} (copy {label}) "
+                    "is missing from the database: checkpoints were deleted"
+                )
     unique = {c.signature: c for c in _all(in_db, beside, mine)}
     head = session.get(StoreMeta, HEAD_KEY)
     last_seq = int(head.value.split(":", 1)[0]) if head else 0
@@ -163,16 +183,22 @@ def verify_checkpoints(session: Session, objects_root: Path, config_dir: Path | 
             continue
         who = f"{facts.get('reviewer')} (key {str(facts.get('fingerprint', ''))[:19]})"
         if not c.signature_ok():
-            problems.append(f"checkpoint of entry {facts.get('seq')} by {who}: the signature does not match (forged or altered)")
+            problems.append(
+                f"checkpoint of entry {facts.get('seq')} by {who}: the signature does not match (forged or altered)"
+            )
             continue
         seq, expected = facts.get("seq"), facts.get("head")
         if not isinstance(seq, int) or seq > last_seq:
-            problems.append(f"checkpoint by {who} signed entry {seq}, but the chain now ends at {last_seq}: entries were removed")
+            problems.append(
+                f"checkpoint by {who} signed entry {seq}, but the chain now ends at {last_seq}: entries were removed"
+            )
             continue
         actual = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))
         if actual != expected:
-            problems.append(f"audit entry {seq}: its hash is not the one {who} signed at {facts.get('at')} "
-                            f"({facts.get('reason')}): the chain was rewritten")
+            problems.append(
+                f"audit entry {seq}: its hash is not the one {who} signed at {facts.get('at')} "
+                f"({facts.get('reason')}): the chain was rewritten"
+            )
     return len(unique), problems
 
 

@@ -45,8 +45,19 @@ POSITIONS = AisPosition.__table__.name
 # The records whose content the audit log vouches for. Bookkeeping tables (sync state,
 # merge conflicts, imported entries, store meta) are not evidence and are left out.
 TRACKED_MODELS: tuple[type[Base], ...] = (
-    Case, Vessel, VesselIdentity, Designation, Incident, Participant, Evidence, IncidentEvidence,
-    Annotation, ReviewEvent, Tag, IncidentTag, EvidenceTag,
+    Case,
+    Vessel,
+    VesselIdentity,
+    Designation,
+    Incident,
+    Participant,
+    Evidence,
+    IncidentEvidence,
+    Annotation,
+    ReviewEvent,
+    Tag,
+    IncidentTag,
+    EvidenceTag,
 )
 TRACKED: dict[str, Table] = {m.__table__.name: m.__table__ for m in TRACKED_MODELS}  # type: ignore[misc]
 _CHUNK = 400
@@ -174,7 +185,12 @@ def current_hashes(session: Session, keys: Iterable[str]) -> dict[str, str | Non
     for name, pks in by_table.items():
         if name == POSITIONS:
             counts = dict(position_counts(session, [pk[0] for pk in pks]))
-            out.update({record_key(name, pk): positions_claim(counts.get(pk[0], 0)) if counts.get(pk[0]) else None for pk in pks})
+            out.update(
+                {
+                    record_key(name, pk): positions_claim(counts.get(pk[0], 0)) if counts.get(pk[0]) else None
+                    for pk in pks
+                }
+            )
             continue
         table = TRACKED[name]
         cols = _pk_columns(table)
@@ -182,7 +198,11 @@ def current_hashes(session: Session, keys: Iterable[str]) -> dict[str, str | Non
             chunk = pks[start : start + _CHUNK]
             for pk in chunk:
                 out[record_key(name, pk)] = None
-            condition = cols[0].in_([pk[0] for pk in chunk]) if len(cols) == 1 else tuple_(*cols).in_([tuple(pk) for pk in chunk])
+            condition = (
+                cols[0].in_([pk[0] for pk in chunk])
+                if len(cols) == 1
+                else tuple_(*cols).in_([tuple(pk) for pk in chunk])
+            )
             for row in session.execute(select(table).where(condition)):
                 out[record_key(name, _pk_values(table, row))] = row_hash(table, row)
     return out
@@ -194,7 +214,12 @@ def position_counts(session: Session, evidence_ids: list[str] | None = None) -> 
         yield from ((eid, n) for eid, n in session.execute(query))
         return
     for start in range(0, len(evidence_ids), _CHUNK):
-        yield from ((eid, n) for eid, n in session.execute(query.where(AisPosition.evidence_id.in_(evidence_ids[start : start + _CHUNK]))))
+        yield from (
+            (eid, n)
+            for eid, n in session.execute(
+                query.where(AisPosition.evidence_id.in_(evidence_ids[start : start + _CHUNK]))
+            )
+        )
 
 
 def iter_all_hashes(session: Session, *, batch: int = 5000) -> Iterator[tuple[str, str]]:
@@ -234,8 +259,14 @@ def ensure_baseline(store: Any) -> None:
             hashes = dict(iter_all_hashes(session))
             seq = 0
             if hashes:
-                entry = audit.record(session, "evidence-app", BASELINE_ACTION, "store", "content",
-                                     {"records": len(hashes), "reason": "records written before content hashes were kept"})
+                entry = audit.record(
+                    session,
+                    "evidence-app",
+                    BASELINE_ACTION,
+                    "store",
+                    "content",
+                    {"records": len(hashes), "reason": "records written before content hashes were kept"},
+                )
                 session.flush()
                 audit.attach_content(session, entry, hashes)
                 seq = entry.seq

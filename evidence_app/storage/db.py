@@ -53,7 +53,9 @@ class StoreLocation:
     objects_dir: Path
 
 
-def resolve_location(db: str | os.PathLike[str] | None = None, objects_dir: str | os.PathLike[str] | None = None) -> StoreLocation:
+def resolve_location(
+    db: str | os.PathLike[str] | None = None, objects_dir: str | os.PathLike[str] | None = None
+) -> StoreLocation:
     """Turn a path or URL (or nothing: the default store) into a database URL and objects folder.
 
     For a SQLite file the objects live beside it in ``<stem>.objects/``; for a server
@@ -122,7 +124,11 @@ class Store:
 
     @property
     def display_name(self) -> str:
-        return str(self.location.sqlite_path) if self.location.sqlite_path else make_url(self.url).render_as_string(hide_password=True)
+        return (
+            str(self.location.sqlite_path)
+            if self.location.sqlite_path
+            else make_url(self.url).render_as_string(hide_password=True)
+        )
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -168,7 +174,7 @@ class Store:
         found: set[str] = set()
         with self.read() as session:
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
+                chunk = wanted[start : start + 500]
                 found.update(session.scalars(select(Evidence.sha256).where(Evidence.sha256.in_(chunk))))
         return found
 
@@ -369,8 +375,11 @@ def damaged_store_error(location: StoreLocation | None, detail: str) -> StoreErr
         return StoreError(f"{where} is damaged ({detail}); restore it from your database backups")
     path = location.sqlite_path
     backups = sorted(path.parent.glob(f"{path.name}.backup-*"))
-    restore = (f"restore the newest backup copy ({backups[-1].name}, one of {len(backups)} beside it)"
-               if backups else "restore a backup copy of it")
+    restore = (
+        f"restore the newest backup copy ({backups[-1].name}, one of {len(backups)} beside it)"
+        if backups
+        else "restore a backup copy of it"
+    )
     return StoreError(
         f"the store database {path} is damaged ({detail}); nothing was changed. To recover: {restore},"
         f" or salvage what is readable with the sqlite3 shell: sqlite3 '{path}' .recover | sqlite3 recovered.sqlite"
@@ -389,7 +398,9 @@ def _refuse_lost_database(location: StoreLocation) -> None:
         return
     state = "is empty (0 bytes)" if path.exists() else "is missing"
     backups = sorted(path.parent.glob(f"{path.name}.backup-*"))
-    restore = f"restore the newest backup copy ({backups[-1].name})" if backups else "restore the database from a backup"
+    restore = (
+        f"restore the newest backup copy ({backups[-1].name})" if backups else "restore the database from a backup"
+    )
     raise StoreError(
         f"the store database {path} {state}, but its evidence folder {location.objects_dir} holds evidence files;"
         f" refusing to start a new, empty store over them. {restore.capitalize()}, or open the right database with --db."

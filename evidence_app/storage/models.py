@@ -132,9 +132,7 @@ class Vessel(TimestampMixin, Base):
     identities: Mapped[list[VesselIdentity]] = relationship(
         back_populates="vessel", cascade="all, delete-orphan", order_by="VesselIdentity.first_seen"
     )
-    designations: Mapped[list[Designation]] = relationship(
-        back_populates="vessel", cascade="all, delete-orphan"
-    )
+    designations: Mapped[list[Designation]] = relationship(back_populates="vessel", cascade="all, delete-orphan")
 
 
 class VesselIdentity(Base):
@@ -201,12 +199,8 @@ class Incident(TimestampMixin, Base):
     evidence_count: Mapped[int] = mapped_column(Integer, default=0)
 
     case: Mapped[Case] = relationship(back_populates="incidents")
-    participants: Mapped[list[Participant]] = relationship(
-        back_populates="incident", cascade="all, delete-orphan"
-    )
-    links: Mapped[list[IncidentEvidence]] = relationship(
-        back_populates="incident", cascade="all, delete-orphan"
-    )
+    participants: Mapped[list[Participant]] = relationship(back_populates="incident", cascade="all, delete-orphan")
+    links: Mapped[list[IncidentEvidence]] = relationship(back_populates="incident", cascade="all, delete-orphan")
     reviews: Mapped[list[ReviewEvent]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="ReviewEvent.created_at"
     )
@@ -268,9 +262,7 @@ class Evidence(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     links: Mapped[list[IncidentEvidence]] = relationship(back_populates="evidence")
-    annotations: Mapped[list[Annotation]] = relationship(
-        back_populates="evidence", cascade="all, delete-orphan"
-    )
+    annotations: Mapped[list[Annotation]] = relationship(back_populates="evidence", cascade="all, delete-orphan")
 
 
 class IncidentEvidence(Base):

@@ -212,8 +212,13 @@ class ObjectStore:
             for sha in batch:
                 self._unpin(sha)
 
-    def collect(self, referenced: Callable[[Iterable[str]], set[str]], *, only: Iterable[str] | None = None,
-                dry_run: bool = False) -> CollectResult:
+    def collect(
+        self,
+        referenced: Callable[[Iterable[str]], set[str]],
+        *,
+        only: Iterable[str] | None = None,
+        dry_run: bool = False,
+    ) -> CollectResult:
         """Remove objects no record references and no live writer has pinned, and stale temporaries.
 
         The sweep lock is held exclusively throughout, and the database is asked after it
@@ -230,7 +235,9 @@ class ObjectStore:
             result.stale_temporaries = [str(p) for p in stale]
             result.stale_bytes = sum(_tree_size(p) for p in stale)
             pinned = self._live_pins(stale) | {sha for sha, n in self._pins.items() if n > 0}
-            candidates = [sha for sha in (self.iter_objects() if only is None else dict.fromkeys(only)) if sha not in pinned]
+            candidates = [
+                sha for sha in (self.iter_objects() if only is None else dict.fromkeys(only)) if sha not in pinned
+            ]
             refs = referenced(candidates) if candidates else set()
             for sha in candidates:
                 if sha in refs:
@@ -300,8 +307,10 @@ class ObjectStore:
     def _write_error(self, exc: OSError, source: Path | None) -> UserError:
         reason = exc.strerror or str(exc)
         what = f"{source} " if source is not None else ""
-        return UserError(f"cannot store {what}in the evidence folder {self.root}: {reason}; nothing was stored",
-                         location=str(source or self.root))
+        return UserError(
+            f"cannot store {what}in the evidence folder {self.root}: {reason}; nothing was stored",
+            location=str(source or self.root),
+        )
 
     def _put_by_kernel_copy(self, src: BinaryIO, total: int, progress: Progress, cancel: CancelToken) -> StoredObject:
         """Copy in the kernel on one thread while hashing the *copy* on this one.
@@ -485,8 +494,9 @@ class _Owner:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 os.write(fd, f"{os.getpid()}\n".encode())
         except OSError as exc:
-            raise StoreError(f"cannot write in the evidence folder {store._tmp}: {exc.strerror or exc}",
-                             location=str(store._tmp)) from exc
+            raise StoreError(
+                f"cannot write in the evidence folder {store._tmp}: {exc.strerror or exc}", location=str(store._tmp)
+            ) from exc
         return cls(path, fd)
 
     def release(self) -> None:
@@ -535,6 +545,7 @@ def _tree_size(path: Path) -> int:
 
 def _remove_tree(path: Path) -> bool:
     """Remove a stale temporary file or folder (temporary objects may already be read-only)."""
+
     def make_writable_and_retry(func: Callable[..., Any], name: str, _exc: Any) -> None:
         with suppress(OSError):
             os.chmod(name, 0o600)

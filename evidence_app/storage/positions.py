@@ -30,8 +30,9 @@ COLUMNS = ("mmsi", "ts", "lat", "lon", "sog")  # sog: -1 where not reported
 _MMSI_BATCH = 900  # bound parameters per statement, well under every backend's limit
 
 
-def position_blocks(session: Session, start_ts: int, end_ts: int, mmsis: Sequence[int] | None = None,
-                    *, block_rows: int = BLOCK_ROWS) -> Iterator[np.ndarray]:
+def position_blocks(
+    session: Session, start_ts: int, end_ts: int, mmsis: Sequence[int] | None = None, *, block_rows: int = BLOCK_ROWS
+) -> Iterator[np.ndarray]:
     """Blocks of at most ``block_rows`` rows, float64 columns ``COLUMNS``, for positions with ts in [start, end].
 
     ``mmsis`` None reads every vessel. Rows are in no particular order.
@@ -41,15 +42,16 @@ def position_blocks(session: Session, start_ts: int, end_ts: int, mmsis: Sequenc
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     raw = conn.connection.driver_connection
-    base = (f"SELECT mmsi, ts, lat, lon, COALESCE(sog, -1.0) FROM {POSITIONS.name} "
-            f"WHERE ts >= {mark} AND ts <= {mark}")
+    base = f"SELECT mmsi, ts, lat, lon, COALESCE(sog, -1.0) FROM {POSITIONS.name} WHERE ts >= {mark} AND ts <= {mark}"
     statements: list[tuple[str, list[int]]]
     if mmsis is None:
         statements = [(base, [int(start_ts), int(end_ts)])]
     else:
         wanted = sorted({int(m) for m in mmsis})
-        statements = [(f"{base} AND mmsi IN ({', '.join([mark] * len(batch))})", [int(start_ts), int(end_ts), *batch])
-                      for batch in (wanted[i:i + _MMSI_BATCH] for i in range(0, len(wanted), _MMSI_BATCH))]
+        statements = [
+            (f"{base} AND mmsi IN ({', '.join([mark] * len(batch))})", [int(start_ts), int(end_ts), *batch])
+            for batch in (wanted[i : i + _MMSI_BATCH] for i in range(0, len(wanted), _MMSI_BATCH))
+        ]
     width = len(COLUMNS)
     for sql, params in statements:
         cursor = raw.cursor()

@@ -119,8 +119,7 @@ def load_key(reviewer: str, config_dir: Path | None = None) -> SigningKey | None
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise StoreError(
-            f"the signing key is readable by others (mode {stat.S_IMODE(mode):o}); "
-            f"run: chmod 600 '{path}'",
+            f"the signing key is readable by others (mode {stat.S_IMODE(mode):o}); run: chmod 600 '{path}'",
             location=str(path),
         )
     try:
@@ -188,14 +187,19 @@ def verify_text(public_raw: bytes, signature_b64: str, text: str) -> bool:
 def public_key_pem(public_raw: bytes) -> str:
     """The public key as a standard PEM block (openssl reads it)."""
     public = Ed25519PublicKey.from_public_bytes(public_raw)
-    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode(
+        "ascii"
+    )
 
 
 def public_key_from_pem(data: bytes, *, location: str) -> bytes:
     """The raw 32 bytes of an Ed25519 public key in PEM (lines outside the PEM block are ignored)."""
     start = data.find(b"-----BEGIN PUBLIC KEY-----")
     if start < 0:
-        raise UserError("no '-----BEGIN PUBLIC KEY-----' block: expected a key written by `evidence-app keys export`", location=location)
+        raise UserError(
+            "no '-----BEGIN PUBLIC KEY-----' block: expected a key written by `evidence-app keys export`",
+            location=location,
+        )
     try:
         public = serialization.load_pem_public_key(data[start:])
     except (ValueError, TypeError):

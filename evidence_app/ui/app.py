@@ -45,7 +45,9 @@ def prepare_application(argv: list[str] | None = None):  # noqa: ANN201  (QAppli
     as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if as_root:
         logging.getLogger(__name__).warning("running as root: the map's browser runs without Chromium's sandbox")
-    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = offline_chromium_flags(os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""), as_root=as_root)
+    os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = offline_chromium_flags(
+        os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", ""), as_root=as_root
+    )
     # Chromium learns the map's evmap: scheme only before the QApplication exists.
     register_map_scheme()
     if QApplication.instance() is None:

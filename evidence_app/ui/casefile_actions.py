@@ -42,10 +42,20 @@ from evidence_app.workers.tasks import Task, TaskRunner
 # kind -> (dialog title, [(format key, label, suffix, file filter)])
 EXPORTS: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
     "case": ("Export case file", [("evcase", "Case file (.evcase)", ".evcase", "Case files (*.evcase)")]),
-    "report": ("Export report", [("pdf", "PDF (caveat on every page)", ".pdf", "PDF (*.pdf)"),
-                                 ("html", "HTML (self-contained)", ".html", "HTML (*.html *.htm)")]),
-    "geo": ("Export GeoJSON / KML", [("kml", "KML (Google Earth, timed tracks)", ".kml", "KML (*.kml)"),
-                                     ("geojson", "GeoJSON", ".geojson", "GeoJSON (*.geojson *.json)")]),
+    "report": (
+        "Export report",
+        [
+            ("pdf", "PDF (caveat on every page)", ".pdf", "PDF (*.pdf)"),
+            ("html", "HTML (self-contained)", ".html", "HTML (*.html *.htm)"),
+        ],
+    ),
+    "geo": (
+        "Export GeoJSON / KML",
+        [
+            ("kml", "KML (Google Earth, timed tracks)", ".kml", "KML (*.kml)"),
+            ("geojson", "GeoJSON", ".geojson", "GeoJSON (*.geojson *.json)"),
+        ],
+    ),
 }
 
 
@@ -159,22 +169,37 @@ class CaseImportSummaryDialog(QDialog):
             ("Conflicts", f"{conflicts}", "changed on both sides: nothing was overwritten" if conflicts else "none"),
         ]
         if report.deleted:
-            rows.append(("Deleted", f"{sum(report.deleted.values())}", f"{detail(report.deleted)}: deleted there, unchanged here"))
+            rows.append(
+                (
+                    "Deleted",
+                    f"{sum(report.deleted.values())}",
+                    f"{detail(report.deleted)}: deleted there, unchanged here",
+                )
+            )
         if report.evidence_deduplicated:
             rows.append(("Evidence already here", f"{report.evidence_deduplicated}", "same SHA-256, stored once"))
         if report.ais_positions_added:
             rows.append(("AIS positions", f"{report.ais_positions_added:,}", "added"))
         heading = "New case" if report.new_case else "Merged into the existing case"
-        html = [f"<h3 style='margin:0'>{heading}</h3><p>{html_text.escape(file_name)}: every file's SHA-256 checked before"
-                " anything was written.</p>", self._signer_html(report), "<table cellspacing='0' cellpadding='4'>"]
+        html = [
+            f"<h3 style='margin:0'>{heading}</h3><p>{html_text.escape(file_name)}: every file's SHA-256 checked before"
+            " anything was written.</p>",
+            self._signer_html(report),
+            "<table cellspacing='0' cellpadding='4'>",
+        ]
         for label, value, note in rows:
             colour = "#c8382d" if label == "Conflicts" and conflicts else "inherit"
-            html.append(f"<tr><td><b>{label}</b></td><td align='right' style='color:{colour}'><b>{value}</b></td>"
-                        f"<td style='color:palette(mid)'>{note}</td></tr>")
+            html.append(
+                f"<tr><td><b>{label}</b></td><td align='right' style='color:{colour}'><b>{value}</b></td>"
+                f"<td style='color:palette(mid)'>{note}</td></tr>"
+            )
         html.append("</table>")
         if report.warnings:
-            html.append("<p style='color:#b06000'><b>Warnings</b></p><ul style='margin-top:0'>"
-                        + "".join(f"<li>{html_text.escape(w)}</li>" for w in report.warnings) + "</ul>")
+            html.append(
+                "<p style='color:#b06000'><b>Warnings</b></p><ul style='margin-top:0'>"
+                + "".join(f"<li>{html_text.escape(w)}</li>" for w in report.warnings)
+                + "</ul>"
+            )
         self.summary = QLabel("".join(html))
         self.summary.setWordWrap(True)
         self.summary.setMinimumWidth(520)
@@ -195,12 +220,16 @@ class CaseImportSummaryDialog(QDialog):
         sig = report.signature
         if not sig.signed:
             self.signer_text = "Unsigned: who made this file cannot be checked"
-            return (f"<p style='color:#c8382d'><b>{self.signer_text}</b> (an older export, or its signature was removed);"
-                    f" {report.audit_entries_unverified} audit entries from other stores are marked unverified.</p>")
+            return (
+                f"<p style='color:#c8382d'><b>{self.signer_text}</b> (an older export, or its signature was removed);"
+                f" {report.audit_entries_unverified} audit entries from other stores are marked unverified.</p>"
+            )
         colour = {"new": "#b06000", "seen before": "inherit", "trusted": "#2d7d46"}.get(sig.key_status, "inherit")
         self.signer_text = f"Signed by {sig.reviewer}"
-        return (f"<p><b>{html_text.escape(self.signer_text)}</b><br>key <tt>{sig.fingerprint}</tt><br>"
-                f"<span style='color:{colour}'>{html_text.escape(self._key_note(sig.key_status))}</span></p>")
+        return (
+            f"<p><b>{html_text.escape(self.signer_text)}</b><br>key <tt>{sig.fingerprint}</tt><br>"
+            f"<span style='color:{colour}'>{html_text.escape(self._key_note(sig.key_status))}</span></p>"
+        )
 
     @staticmethod
     def _key_note(status: str) -> str:
@@ -216,9 +245,15 @@ class CaseFileController(QObject):
 
     caseImported = Signal(str)  # case id, after a merge
 
-    def __init__(self, ctx: Context, runner: TaskRunner, parent_widget: QWidget,
-                 report_error: Callable[[BaseException], None], current_case: Callable[[], tuple[str, str] | None],
-                 status: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        runner: TaskRunner,
+        parent_widget: QWidget,
+        report_error: Callable[[BaseException], None],
+        current_case: Callable[[], tuple[str, str] | None],
+        status: Callable[[str], None],
+    ) -> None:
         super().__init__(parent_widget)
         self.ctx, self.runner, self.parent_widget = ctx, runner, parent_widget
         self.report_error, self.current_case, self.status = report_error, current_case, status
@@ -237,26 +272,47 @@ class CaseFileController(QObject):
         case_id, title = case
         dialog = ExportDialog(kind, title, self.parent_widget)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.accepted.connect(lambda: self.start_export(kind, case_id, dialog.out_path(), dialog.fmt(),
-                                                          dialog.only_confirmed.isChecked(), dialog.with_report.isChecked()))
+        dialog.accepted.connect(
+            lambda: self.start_export(
+                kind,
+                case_id,
+                dialog.out_path(),
+                dialog.fmt(),
+                dialog.only_confirmed.isChecked(),
+                dialog.with_report.isChecked(),
+            )
+        )
         dialog.finished.connect(dialog.deleteLater)
         self.dialog = dialog
         dialog.open()
         return dialog
 
-    def start_export(self, kind: str, case_id: str, path: Path, fmt: str, only_confirmed: bool, with_report: bool = True) -> Task | None:
+    def start_export(
+        self, kind: str, case_id: str, path: Path, fmt: str, only_confirmed: bool, with_report: bool = True
+    ) -> Task | None:
         if self.task is not None:
             self.report_error(UserError("another export or import is still running: wait for it or cancel it"))
             return None
         if kind == "case":
+
             def func(progress: Any, cancel: Any) -> Any:
-                return casefiles.export_case(self.ctx, case_id, path, only_confirmed=only_confirmed, with_report=with_report,
-                                             progress=progress, cancel=cancel)
+                return casefiles.export_case(
+                    self.ctx,
+                    case_id,
+                    path,
+                    only_confirmed=only_confirmed,
+                    with_report=with_report,
+                    progress=progress,
+                    cancel=cancel,
+                )
         elif kind == "report":
+
             def func(progress: Any, cancel: Any) -> Any:
-                return casefiles.export_report(self.ctx, case_id, path, fmt=fmt, only_confirmed=only_confirmed,
-                                               progress=progress, cancel=cancel)
+                return casefiles.export_report(
+                    self.ctx, case_id, path, fmt=fmt, only_confirmed=only_confirmed, progress=progress, cancel=cancel
+                )
         else:
+
             def func(progress: Any, cancel: Any) -> Any:
                 cancel.raise_if_cancelled()
                 return casefiles.export_geo(self.ctx, case_id, path, fmt=fmt, only_confirmed=only_confirmed)
@@ -266,13 +322,23 @@ class CaseFileController(QObject):
             self.last_result = result
             self.status(f"Exported to {path}" + (" (confirmed incidents only)" if only_confirmed else ""))
 
-        self.task = run_with_progress(self.parent_widget, self.runner, func, title=EXPORTS[kind][0],
-                                      label=f"Writing {path.name}", on_result=done, on_error=self._failed, name=f"export {kind}")
+        self.task = run_with_progress(
+            self.parent_widget,
+            self.runner,
+            func,
+            title=EXPORTS[kind][0],
+            label=f"Writing {path.name}",
+            on_result=done,
+            on_error=self._failed,
+            name=f"export {kind}",
+        )
         return self.task
 
     # -- import ---------------------------------------------------------------------------
     def choose_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.parent_widget, "Import case file", "", "Case files (*.evcase);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent_widget, "Import case file", "", "Case files (*.evcase);;All files (*)"
+        )
         if path:
             self.start_import(Path(path))
 
@@ -288,10 +354,15 @@ class CaseFileController(QObject):
             self.show_summary(report, path.name)
 
         self.task = run_with_progress(
-            self.parent_widget, self.runner,
+            self.parent_widget,
+            self.runner,
             lambda progress, cancel: casefiles.import_case(self.ctx, path, progress=progress, cancel=cancel),
-            title="Import case file", label=f"Checking and importing {path.name}", on_result=done,
-            on_error=self._failed, name="import case file")
+            title="Import case file",
+            label=f"Checking and importing {path.name}",
+            on_result=done,
+            on_error=self._failed,
+            name="import case file",
+        )
         return self.task
 
     def _failed(self, exc: BaseException) -> None:

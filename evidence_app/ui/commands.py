@@ -33,13 +33,21 @@ class Desk(QObject):
     evidenceChanged = Signal(str)  # an evidence item's description or tags changed
     evidencePlaced = Signal(str)  # an evidence item's position changed (the map redraws footprints)
 
-    def __init__(self, ctx: Context, report_error: Callable[[BaseException], None], parent: QObject | None = None) -> None:
+    def __init__(
+        self, ctx: Context, report_error: Callable[[BaseException], None], parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.undo_stack = QUndoStack(self)
         self.report_error = report_error
 
-    def perform(self, command: DeskCommand, *, on_invalid: Callable[[ValidationError], None] | None = None, already_done: bool = False) -> bool:
+    def perform(
+        self,
+        command: DeskCommand,
+        *,
+        on_invalid: Callable[[ValidationError], None] | None = None,
+        already_done: bool = False,
+    ) -> bool:
         """Run a command once and push it; a refused edit shows its error and is not pushed."""
         if not already_done:
             try:
@@ -118,7 +126,12 @@ class EditIncidentCommand(IncidentCommand):
     """
 
     def __init__(
-        self, desk: Desk, incident_id: str, before: dict[str, Any], after: dict[str, Any], text: str | None = None,
+        self,
+        desk: Desk,
+        incident_id: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        text: str | None = None,
         base_version: int = BASE_ONLY,
     ) -> None:
         names = ", ".join(k.replace("_", " ") for k in after)
@@ -127,10 +140,14 @@ class EditIncidentCommand(IncidentCommand):
         self.version = base_version
 
     def apply(self) -> None:
-        self.version = incidents.update_incident(self.ctx, self.incident_id, expected_version=self.version, base=self.before, **self.after).version
+        self.version = incidents.update_incident(
+            self.ctx, self.incident_id, expected_version=self.version, base=self.before, **self.after
+        ).version
 
     def revert(self) -> None:
-        self.version = incidents.update_incident(self.ctx, self.incident_id, expected_version=self.version, base=self.after, **self.before).version
+        self.version = incidents.update_incident(
+            self.ctx, self.incident_id, expected_version=self.version, base=self.after, **self.before
+        ).version
 
 
 class AddIncidentCommand(IncidentCommand):
@@ -141,7 +158,9 @@ class AddIncidentCommand(IncidentCommand):
         self.case_id, self.start_utc, self.fields = case_id, start_utc, fields
 
     def apply(self) -> None:
-        created = incidents.add_incident(self.ctx, self.case_id, start_utc=self.start_utc, incident_id=self.incident_id or None, **self.fields)
+        created = incidents.add_incident(
+            self.ctx, self.case_id, start_utc=self.start_utc, incident_id=self.incident_id or None, **self.fields
+        )
         self.incident_id = created.id
 
     def revert(self) -> None:
@@ -183,7 +202,9 @@ class DetachCommand(IncidentCommand):
 class LinkCommand(IncidentCommand):
     """Supports / contradicts, and the relevance note, of one attached item."""
 
-    def __init__(self, desk: Desk, incident_id: str, evidence_id: str, before: dict[str, str], after: dict[str, str]) -> None:
+    def __init__(
+        self, desk: Desk, incident_id: str, evidence_id: str, before: dict[str, str], after: dict[str, str]
+    ) -> None:
         super().__init__(desk, "Change evidence relation", incident_id)
         self.evidence_id, self.before, self.after = evidence_id, before, after
 
@@ -197,23 +218,39 @@ class LinkCommand(IncidentCommand):
 class EvidenceEditCommand(IncidentCommand):
     """Grading and description of an evidence item (never its bytes)."""
 
-    def __init__(self, desk: Desk, incident_id: str, evidence_id: str, before: dict[str, Any], after: dict[str, Any], base_version: int = BASE_ONLY) -> None:
-        super().__init__(desk, "Grade evidence" if {"reliability", "credibility"} & set(after) else "Edit evidence", incident_id)
+    def __init__(
+        self,
+        desk: Desk,
+        incident_id: str,
+        evidence_id: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        base_version: int = BASE_ONLY,
+    ) -> None:
+        super().__init__(
+            desk, "Grade evidence" if {"reliability", "credibility"} & set(after) else "Edit evidence", incident_id
+        )
         self.evidence_id, self.before, self.after = evidence_id, before, after
         self.version = base_version
 
     # Locked like EditIncidentCommand: never over a colleague's newer grading.
     def apply(self) -> None:
-        self.version = evidence.update_evidence(self.ctx, self.evidence_id, expected_version=self.version, base=self.before, **self.after).version
+        self.version = evidence.update_evidence(
+            self.ctx, self.evidence_id, expected_version=self.version, base=self.before, **self.after
+        ).version
 
     def revert(self) -> None:
-        self.version = evidence.update_evidence(self.ctx, self.evidence_id, expected_version=self.version, base=self.after, **self.before).version
+        self.version = evidence.update_evidence(
+            self.ctx, self.evidence_id, expected_version=self.version, base=self.after, **self.before
+        ).version
 
 
 class ParticipantCommand(IncidentCommand):
     """Add, change or remove a participant; ``None`` on one side means absent."""
 
-    def __init__(self, desk: Desk, incident_id: str, vessel_ref: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    def __init__(
+        self, desk: Desk, incident_id: str, vessel_ref: str, before: dict[str, Any] | None, after: dict[str, Any] | None
+    ) -> None:
         text = "Add participant" if before is None else "Remove participant" if after is None else "Edit participant"
         super().__init__(desk, text, incident_id)
         self.vessel_ref, self.before, self.after = vessel_ref, before, after
@@ -221,9 +258,13 @@ class ParticipantCommand(IncidentCommand):
     def _set(self, values: dict[str, Any] | None, base: dict[str, Any] | None) -> None:
         # Each direction expects the participant as the other one left it (None: absent).
         if values is None:
-            incidents.remove_participant(self.ctx, self.incident_id, self.vessel_ref, expected_version=BASE_ONLY, base=base)
+            incidents.remove_participant(
+                self.ctx, self.incident_id, self.vessel_ref, expected_version=BASE_ONLY, base=base
+            )
         else:
-            incidents.set_participant(self.ctx, self.incident_id, self.vessel_ref, expected_version=BASE_ONLY, base=base, **values)
+            incidents.set_participant(
+                self.ctx, self.incident_id, self.vessel_ref, expected_version=BASE_ONLY, base=base, **values
+            )
 
     def apply(self) -> None:
         self._set(self.after, self.before)
@@ -275,8 +316,14 @@ class ReviewCommand(IncidentCommand):
 
     def apply(self) -> None:
         # Based on the status the panel showed: a colleague's decision since is a conflict.
-        events = review.review(self.ctx, self.incident_id, self.target, rationale=self.rationale,
-                               expected_version=BASE_ONLY, base_status=self.from_status)
+        events = review.review(
+            self.ctx,
+            self.incident_id,
+            self.target,
+            rationale=self.rationale,
+            expected_version=BASE_ONLY,
+            base_status=self.from_status,
+        )
         self.was_proposal = events[-1].kind == "proposal"
         self.result_status = events[-1].from_status if self.was_proposal else events[-1].to_status
 
@@ -285,7 +332,13 @@ class ReviewCommand(IncidentCommand):
         if self.was_proposal:
             review.withdraw_proposal(self.ctx, self.incident_id, rationale=reason)
         if self.result_status != self.from_status:  # a proposal from "suspected" also started the review
-            review.revert(self.ctx, self.incident_id, expected_status=self.result_status, to_status=self.from_status, rationale=reason)
+            review.revert(
+                self.ctx,
+                self.incident_id,
+                expected_status=self.result_status,
+                to_status=self.from_status,
+                rationale=reason,
+            )
 
 
 class PlaceCommand(DeskCommand):

@@ -66,6 +66,7 @@ class ConflictListModel(ListTableModel):
 
     TYPE, RECORD, FIELDS, WHEN = range(4)
     HEADERS = ("Type", "Record", "Fields in conflict", "Imported (UTC)")
+
     def conflict_at(self, row: int) -> dict[str, Any] | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
@@ -147,15 +148,23 @@ class ConflictsDialog(QDialog):
 
     resolved = Signal(str, str)  # conflict id, "keep-local" | "take-incoming"
 
-    def __init__(self, ctx: Context, report_error: Callable[[BaseException], None], *, case_id: str | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        report_error: Callable[[BaseException], None],
+        *,
+        case_id: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.report_error, self.case_id = ctx, report_error, case_id
         self.setWindowTitle("Merge conflicts")
         self.setObjectName("conflictsDialog")
         self.resize(1000, 560)
-        intro = QLabel("These records were changed both here and in the imported case file since the two stores last "
-                       "agreed. Nothing was overwritten. For each, keep your version or take the file's.")
+        intro = QLabel(
+            "These records were changed both here and in the imported case file since the two stores last "
+            "agreed. Nothing was overwritten. For each, keep your version or take the file's."
+        )
         intro.setWordWrap(True)
         self.conflicts = ConflictListModel(self)
         self.list_view = QTableView()
@@ -169,7 +178,9 @@ class ConflictsDialog(QDialog):
         list_header.setSectionResizeMode(ConflictListModel.TYPE, QHeaderView.ResizeMode.ResizeToContents)
         list_header.setSectionResizeMode(ConflictListModel.RECORD, QHeaderView.ResizeMode.Stretch)
         list_header.setSectionResizeMode(ConflictListModel.FIELDS, QHeaderView.ResizeMode.Stretch)
-        self.list_view.setColumnHidden(ConflictListModel.WHEN, True)  # in the row's tooltip instead: the list stays narrow
+        self.list_view.setColumnHidden(
+            ConflictListModel.WHEN, True
+        )  # in the row's tooltip instead: the list stays narrow
         self.list_view.setWordWrap(False)
         self.list_view.setMinimumWidth(340)
         compact = self.list_view.fontMetrics().height() + 10
@@ -256,8 +267,10 @@ class ConflictsDialog(QDialog):
             self.record_title.setText("")
             return
         n = len(conflict["fields"])
-        self.record_title.setText(f"{conflict['record_type'].replace('_', ' ').capitalize()} “{record_label(conflict)}”: "
-                                  f"{n} field{'s' if n != 1 else ''} differ")
+        self.record_title.setText(
+            f"{conflict['record_type'].replace('_', ' ').capitalize()} “{record_label(conflict)}”: "
+            f"{n} field{'s' if n != 1 else ''} differ"
+        )
 
     def resolve_current(self, choice: str) -> bool:
         conflict = self.current_conflict()

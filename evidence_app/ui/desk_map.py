@@ -40,7 +40,9 @@ class DeskMap(QObject):
     incidentClicked = Signal(str)  # noqa: N815 - the analyst clicked an incident on the map
     placeRequested = Signal(str, str, float, float)  # noqa: N815 - kind, id, lat, lon (click in place mode, or a drag)
 
-    def __init__(self, desk: Desk, case_map: CaseMap, parent: QObject | None = None, runner: TaskRunner | None = None) -> None:
+    def __init__(
+        self, desk: Desk, case_map: CaseMap, parent: QObject | None = None, runner: TaskRunner | None = None
+    ) -> None:
         super().__init__(parent)
         self.desk = desk
         self.case_map = case_map
@@ -98,7 +100,9 @@ class DeskMap(QObject):
 
         self._run(read, lambda result: self._install_case(generation, case_id, flt, *result), "map: read the case")
 
-    def _install_case(self, generation: int, case_id: str | None, flt: IncidentFilter | None, data: Any, ids: set[str] | None) -> None:
+    def _install_case(
+        self, generation: int, case_id: str | None, flt: IncidentFilter | None, data: Any, ids: set[str] | None
+    ) -> None:
         if generation != self._case_generation:
             return  # another case was asked for meanwhile
         self.case_map.install_case(case_id, data)
@@ -139,7 +143,9 @@ class DeskMap(QObject):
         if flt is None or flt.case_id != self.case_map.case_id:
             return
         generation = self._filter_generation
-        self._run(lambda: self.case_map.shown_ids(flt), lambda ids: self._install_filter(generation, flt, ids), "map: filter")
+        self._run(
+            lambda: self.case_map.shown_ids(flt), lambda ids: self._install_filter(generation, flt, ids), "map: filter"
+        )
 
     def _install_filter(self, generation: int, flt: IncidentFilter, ids: set[str] | None) -> None:
         if generation != self._filter_generation or flt.case_id != self.case_map.case_id:
@@ -261,7 +267,9 @@ class DeskMap(QObject):
         for overlay_id, d in wanted.items():
             if overlay_id not in self._shown_overlays:
                 (south, west), (north, east) = d["bounds"]
-                self.view.add_overlay(d["url"], (south, west, north, east), d["opacity"], title=d["title"], overlay_id=overlay_id)
+                self.view.add_overlay(
+                    d["url"], (south, west, north, east), d["opacity"], title=d["title"], overlay_id=overlay_id
+                )
         self._shown_overlays = set(wanted)
 
 

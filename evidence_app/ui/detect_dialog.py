@@ -25,15 +25,19 @@ from PySide6.QtWidgets import (
 
 from evidence_app.analysis.detection import Detection
 from evidence_app.domain.errors import Cancelled, UserError, ValidationError
-from evidence_app.domain.limits import DETECTION_RANGES
 from evidence_app.domain.geo import parse_bbox
+from evidence_app.domain.limits import DETECTION_RANGES
 from evidence_app.domain.timeparse import format_utc, parse_utc
 from evidence_app.services import cases, detect
 from evidence_app.services.context import Context
 from evidence_app.workers.tasks import Task, TaskRunner
 
-KIND_LABELS = {"encounters": "Encounters (rendezvous)", "gaps": "AIS gaps (going dark)",
-               "loitering": "Loitering", "identity": "Identity (jumps, renames, reflagging)"}
+KIND_LABELS = {
+    "encounters": "Encounters (rendezvous)",
+    "gaps": "AIS gaps (going dark)",
+    "loitering": "Loitering",
+    "identity": "Identity (jumps, renames, reflagging)",
+}
 # Spin box: (label, parameter field, decimals, suffix) — shown when the detector has the field. The
 # ranges are the ones the service enforces (``domain.limits.DETECTION_RANGES``), shown as a tooltip.
 PARAMETERS = (
@@ -55,7 +59,9 @@ class DetectDialog(QDialog):
     incidentsCreated = Signal(list)  # new incident ids
     detectionsReady = Signal(int)  # how many rows the table shows
 
-    def __init__(self, ctx: Context, runner: TaskRunner, *, case_id: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: Context, runner: TaskRunner, *, case_id: str | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Detect suspected transfers in AIS")
         self.setObjectName("detectDialog")
@@ -67,10 +73,14 @@ class DetectDialog(QDialog):
         self.kind = QComboBox(objectName="detectKind")
         for kind in detect.KINDS:
             self.kind.addItem(KIND_LABELS[kind], kind)
-        self.since = QLineEdit(objectName="detectSince", placeholderText="e.g. 2024-05-01 (empty: from the first position)")
+        self.since = QLineEdit(
+            objectName="detectSince", placeholderText="e.g. 2024-05-01 (empty: from the first position)"
+        )
         self.until = QLineEdit(objectName="detectUntil", placeholderText="e.g. 2024-06-01T00:00Z (empty: to the last)")
         self.bbox = QLineEdit(objectName="detectBbox", placeholderText="W,S,E,N (empty: everywhere)")
-        self.vessels = QLineEdit(objectName="detectVessels", placeholderText="IMO, MMSI or names, comma-separated (empty: all)")
+        self.vessels = QLineEdit(
+            objectName="detectVessels", placeholderText="IMO, MMSI or names, comma-separated (empty: all)"
+        )
         form = QFormLayout()
         form.addRow("Detect", self.kind)
         form.addRow("From", self.since)
@@ -173,11 +183,16 @@ class DetectDialog(QDialog):
         self._update_create_button(busy)
 
     def _update_create_button(self, busy: bool = False) -> None:
-        self.create_button.setEnabled(not busy and self._task is None and bool(self.checked_rows()) and self.case.count() > 0)
+        self.create_button.setEnabled(
+            not busy and self._task is None and bool(self.checked_rows()) and self.case.count() > 0
+        )
 
     def checked_rows(self) -> list[int]:
-        return [r for r in range(self.table.rowCount())
-                if (item := self.table.item(r, COL_CHECK)) is not None and item.checkState() == Qt.CheckState.Checked]
+        return [
+            r
+            for r in range(self.table.rowCount())
+            if (item := self.table.item(r, COL_CHECK)) is not None and item.checkState() == Qt.CheckState.Checked
+        ]
 
     # ------------------------------------------------------------------ running
 
@@ -195,12 +210,22 @@ class DetectDialog(QDialog):
         ctx = self._ctx
 
         def work(progress: Any, cancel: Any) -> detect.DetectionRun:
-            return detect.run_detection(ctx, kind, since=since, until=until, bbox=bbox, vessels=vessels, params=params,
-                                        progress=progress, cancel=cancel)
+            return detect.run_detection(
+                ctx,
+                kind,
+                since=since,
+                until=until,
+                bbox=bbox,
+                vessels=vessels,
+                params=params,
+                progress=progress,
+                cancel=cancel,
+            )
 
         self.status.setText("Running…")
-        self._task = self._runner.run_task(work, name=f"detect {kind}", on_result=self._show_run,
-                                           on_error=self._failed, on_progress=self._progress)
+        self._task = self._runner.run_task(
+            work, name=f"detect {kind}", on_result=self._show_run, on_error=self._failed, on_progress=self._progress
+        )
         self._task.finished.connect(self._task_finished)
         self._busy(True)
         return self._task
@@ -239,8 +264,14 @@ class DetectDialog(QDialog):
             check.setCheckState(Qt.CheckState.Unchecked)
             self.table.setItem(row, COL_CHECK, check)
             place = "" if det.lat is None else f"{det.lat:.4f}, {det.lon:.4f}"
-            values = (det.kind, format_utc(det.start), f"{det.hours:.1f}", " ".join(map(str, det.mmsis)), place,
-                      _measurements(det))
+            values = (
+                det.kind,
+                format_utc(det.start),
+                f"{det.hours:.1f}",
+                " ".join(map(str, det.mmsis)),
+                place,
+                _measurements(det),
+            )
             for col, text in enumerate(values, start=COL_KIND):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         for exclusion in run.excluded:
@@ -249,8 +280,14 @@ class DetectDialog(QDialog):
             row = self.table.rowCount()
             self.table.insertRow(row)
             place = "" if det.lat is None else f"{det.lat:.4f}, {det.lon:.4f}"
-            values = (f"left out: {exclusion.reason.replace('_', ' ')}", format_utc(det.start), f"{det.hours:.1f}",
-                      " ".join(map(str, det.mmsis)), place, exclusion.detail)
+            values = (
+                f"left out: {exclusion.reason.replace('_', ' ')}",
+                format_utc(det.start),
+                f"{det.hours:.1f}",
+                " ".join(map(str, det.mmsis)),
+                place,
+                exclusion.detail,
+            )
             for col, text in enumerate(values, start=COL_KIND):
                 item = QTableWidgetItem(text)
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled)
@@ -262,8 +299,10 @@ class DetectDialog(QDialog):
         if run.excluded:
             counts = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(run.excluded_counts().items()))
             left_out = f" {len(run.excluded)} left out by place rules ({counts}), listed below them."
-        self.status.setText(f"{len(self.detections)} found in {run.positions:,} positions of {run.vessels:,} vessels."
-                            f"{left_out} Check the rows to record as suspected incidents.")
+        self.status.setText(
+            f"{len(self.detections)} found in {run.positions:,} positions of {run.vessels:,} vessels."
+            f"{left_out} Check the rows to record as suspected incidents."
+        )
         self.detectionsReady.emit(len(self.detections))
 
     def create_incidents(self) -> Task | None:
@@ -277,15 +316,23 @@ class DetectDialog(QDialog):
             return detect.create_incidents_from_detections(ctx, case_id, chosen, progress=progress, cancel=cancel)
 
         self.status.setText("Creating incidents…")
-        self._task = self._runner.run_task(work, name="create incidents from detections", on_result=self._created,
-                                           on_error=self._failed, on_progress=self._progress)
+        self._task = self._runner.run_task(
+            work,
+            name="create incidents from detections",
+            on_result=self._created,
+            on_error=self._failed,
+            on_progress=self._progress,
+        )
         self._task.finished.connect(self._task_finished)
         self._busy(True)
         return self._task
 
     def _created(self, result: detect.IncidentCreation) -> None:
-        self.status.setText(f"{len(result.created)} incident(s) created, {len(result.existing)} already in the case"
-                            + (f", {len(result.skipped)} skipped" if result.skipped else "") + ".")
+        self.status.setText(
+            f"{len(result.created)} incident(s) created, {len(result.existing)} already in the case"
+            + (f", {len(result.skipped)} skipped" if result.skipped else "")
+            + "."
+        )
         self.incidentsCreated.emit(list(result.created))
 
 
@@ -294,7 +341,9 @@ def _measurements(det: Detection) -> str:
     if det.kind == "encounter":
         return f"closest {m['min_distance_m']:.0f} m, median {m['median_distance_m']:.0f} m"
     if det.kind == "gap":
-        return f"dark {m['gap_hours']:.1f} h, {m['implied_speed_kn']:.1f} kn implied" + (" — implausible jump" if m["implausible_jump"] else "")
+        return f"dark {m['gap_hours']:.1f} h, {m['implied_speed_kn']:.1f} kn implied" + (
+            " — implausible jump" if m["implausible_jump"] else ""
+        )
     if det.kind == "loitering":
         return f"{m['median_speed_kn']:.1f} kn within {m['radius_m']:.0f} m"
     if det.kind == "spoofing":

@@ -32,7 +32,9 @@ def configure_log_file(path: Path) -> Path | None:
     # Libraries' warnings (Pillow's DecompressionBombWarning...) belong in the log, not on stderr.
     logging.captureWarnings(True)
     warnings_log = logging.getLogger("py.warnings")
-    for old in [h for h in warnings_log.handlers if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path]:
+    for old in [
+        h for h in warnings_log.handlers if isinstance(h, logging.FileHandler) and Path(h.baseFilename) == path
+    ]:
         warnings_log.removeHandler(old)
     warnings_log.addHandler(handler)
     warnings_log.propagate = False
@@ -54,7 +56,9 @@ def describe_error(exc: BaseException, log_path: Path | None) -> tuple[str, str]
 def show_error(parent: QWidget | None, exc: BaseException, log_path: Path | None) -> QMessageBox:
     """A non-blocking message box (window-modal), so the event loop and tests keep running."""
     severity, text = describe_error(exc, log_path)
-    icon = {"warning": QMessageBox.Icon.Warning, "critical": QMessageBox.Icon.Critical}.get(severity, QMessageBox.Icon.Information)
+    icon = {"warning": QMessageBox.Icon.Warning, "critical": QMessageBox.Icon.Critical}.get(
+        severity, QMessageBox.Icon.Information
+    )
     box = QMessageBox(icon, APP_NAME, text, QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("errorDialog")
     box.setAccessibleName("Error")

@@ -58,8 +58,15 @@ class EvidencePanel(QWidget):
         header = self.view.horizontalHeader()
         header.resizeSection(EvidenceModel.PREVIEW, THUMB + 12)
         header.setStretchLastSection(True)
-        for col, width in ((EvidenceModel.NAME, 230), (EvidenceModel.KIND, 56), (EvidenceModel.SOURCE, 190),
-                           (EvidenceModel.CAPTURED, 116), (EvidenceModel.SHA, 104), (EvidenceModel.GRADING, 60), (EvidenceModel.RELATION, 84)):
+        for col, width in (
+            (EvidenceModel.NAME, 230),
+            (EvidenceModel.KIND, 56),
+            (EvidenceModel.SOURCE, 190),
+            (EvidenceModel.CAPTURED, 116),
+            (EvidenceModel.SHA, 104),
+            (EvidenceModel.GRADING, 60),
+            (EvidenceModel.RELATION, 84),
+        ):
             header.resizeSection(col, width)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.hint = QLabel("Drop files here, or on an incident in the list, to attach them.")
@@ -135,13 +142,25 @@ class EvidencePanel(QWidget):
         incident = incidents.get_incident(self.desk.ctx, incident_id)
         links = sorted(incident.links, key=lambda link: link.created_at)
         item_tags = tags.tags_of_evidence(self.desk.ctx, [link.evidence_id for link in links])
-        self.model.set_rows([
-            EvidenceItem(link.evidence_id, link.evidence.kind, link.evidence.original_name, link.evidence.source,
-                         link.evidence.capture_time, link.evidence.sha256, link.evidence.media_type,
-                         link.evidence.reliability, link.evidence.credibility, link.relation, link.note,
-                         tuple(item_tags.get(link.evidence_id, [])))
-            for link in links
-        ])
+        self.model.set_rows(
+            [
+                EvidenceItem(
+                    link.evidence_id,
+                    link.evidence.kind,
+                    link.evidence.original_name,
+                    link.evidence.source,
+                    link.evidence.capture_time,
+                    link.evidence.sha256,
+                    link.evidence.media_type,
+                    link.evidence.reliability,
+                    link.evidence.credibility,
+                    link.relation,
+                    link.note,
+                    tuple(item_tags.get(link.evidence_id, [])),
+                )
+                for link in links
+            ]
+        )
         if selected:
             for i, item in enumerate(self.model.rows()):
                 if item.evidence_id == selected.evidence_id:
@@ -165,7 +184,14 @@ class EvidencePanel(QWidget):
 
     def _sync_controls(self) -> None:
         item = self.selected()
-        for w in (self.detach_button, self.place_button, self.reliability, self.credibility, self.relation, self.tag_entry):
+        for w in (
+            self.detach_button,
+            self.place_button,
+            self.reliability,
+            self.credibility,
+            self.relation,
+            self.tag_entry,
+        ):
             w.setEnabled(item is not None)
         if item is None:
             return
@@ -186,7 +212,15 @@ class EvidencePanel(QWidget):
         item = self.selected()
         if item is None or not self.incident_id or self.relation.currentData() == item.relation:
             return
-        self.desk.perform(LinkCommand(self.desk, self.incident_id, item.evidence_id, {"relation": item.relation}, {"relation": self.relation.currentData()}))
+        self.desk.perform(
+            LinkCommand(
+                self.desk,
+                self.incident_id,
+                item.evidence_id,
+                {"relation": item.relation},
+                {"relation": self.relation.currentData()},
+            )
+        )
 
     def _detach(self) -> None:
         item = self.selected()
@@ -198,7 +232,9 @@ class EvidencePanel(QWidget):
         name = self.tag_entry.text().strip()
         if item is None or not name or not self.incident_id:
             return
-        if self.desk.perform(TagCommand(self.desk, "evidence", item.evidence_id, name, True, incident_id=self.incident_id)):
+        if self.desk.perform(
+            TagCommand(self.desk, "evidence", item.evidence_id, name, True, incident_id=self.incident_id)
+        ):
             self.tag_entry.clear()
 
     # -- drops ----------------------------------------------------------------------------

@@ -53,9 +53,19 @@ from evidence_app.workers.tasks import Task, TaskRunner
 
 TITLES = {"ais": "Import AIS positions", "vessels": "Import a vessel registry", "events": "Import detected events"}
 FORMATS = {
-    "ais": [("auto", "Recognise from content"), ("marinecadastre", "MarineCadastre CSV"), ("nmea", "NMEA (!AIVDM)"), ("csv", "Other CSV")],
-    "vessels": [("auto", "Recognise from content"), ("csv", "CSV with a header"), ("json", "JSON / GeoJSON"), ("ofac-sdn", "OFAC SDN.CSV"),
-                ("un-xml", "UN Security Council consolidated list (XML)")],
+    "ais": [
+        ("auto", "Recognise from content"),
+        ("marinecadastre", "MarineCadastre CSV"),
+        ("nmea", "NMEA (!AIVDM)"),
+        ("csv", "Other CSV"),
+    ],
+    "vessels": [
+        ("auto", "Recognise from content"),
+        ("csv", "CSV with a header"),
+        ("json", "JSON / GeoJSON"),
+        ("ofac-sdn", "OFAC SDN.CSV"),
+        ("un-xml", "UN Security Council consolidated list (XML)"),
+    ],
     "events": [("auto", "CSV or GeoJSON (recognised)")],
 }
 FILE_FILTERS = {
@@ -64,10 +74,28 @@ FILE_FILTERS = {
     "events": "Events (*.csv *.geojson *.json *.gz *.zip);;All files (*)",
 }
 FIELD_LABELS = {
-    "mmsi": "MMSI", "time": "Time", "lat": "Latitude", "lon": "Longitude", "sog": "Speed (SOG)", "cog": "Course (COG)",
-    "heading": "Heading", "nav_status": "Navigational status", "name": "Name", "imo": "IMO", "call_sign": "Call sign",
-    "vessel_type": "Vessel type", "length": "Length", "beam": "Beam", "flag": "Flag", "gross_tonnage": "Gross tonnage",
-    "owner": "Owner", "start": "Start", "end": "End", "vessel_a": "Vessel A", "vessel_b": "Vessel B", "title": "Title",
+    "mmsi": "MMSI",
+    "time": "Time",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "sog": "Speed (SOG)",
+    "cog": "Course (COG)",
+    "heading": "Heading",
+    "nav_status": "Navigational status",
+    "name": "Name",
+    "imo": "IMO",
+    "call_sign": "Call sign",
+    "vessel_type": "Vessel type",
+    "length": "Length",
+    "beam": "Beam",
+    "flag": "Flag",
+    "gross_tonnage": "Gross tonnage",
+    "owner": "Owner",
+    "start": "Start",
+    "end": "End",
+    "vessel_a": "Vessel A",
+    "vessel_b": "Vessel B",
+    "title": "Title",
     "id": "Reference",
 }
 NOT_USED = "— not used —"
@@ -92,13 +120,30 @@ class ImportRequest:
 
         def run(progress: Progress, cancel: CancelToken) -> imports.ImportReport:
             if self.kind == "ais":
-                return imports.import_ais(ctx, self.paths, fmt=self.fmt, mapping=mapping, base_time=self.base_time,
-                                          day_first=self.day_first, progress=progress, cancel=cancel)
+                return imports.import_ais(
+                    ctx,
+                    self.paths,
+                    fmt=self.fmt,
+                    mapping=mapping,
+                    base_time=self.base_time,
+                    day_first=self.day_first,
+                    progress=progress,
+                    cancel=cancel,
+                )
             if self.kind == "vessels":
-                return imports.import_vessels(ctx, self.paths[0], fmt=self.fmt, mapping=mapping, progress=progress, cancel=cancel)
+                return imports.import_vessels(
+                    ctx, self.paths[0], fmt=self.fmt, mapping=mapping, progress=progress, cancel=cancel
+                )
             assert self.case_id is not None
-            return imports.import_incidents(ctx, self.paths[0], self.case_id, mapping=mapping, day_first=self.day_first,
-                                            progress=progress, cancel=cancel)
+            return imports.import_incidents(
+                ctx,
+                self.paths[0],
+                self.case_id,
+                mapping=mapping,
+                day_first=self.day_first,
+                progress=progress,
+                cancel=cancel,
+            )
 
         return run
 
@@ -190,8 +235,13 @@ class ColumnMappingTable(QTableWidget):
 class ImportDialog(QDialog):
     """Choose files and how to read them; ``request()`` says what to run."""
 
-    def __init__(self, kind: str, cases: list[tuple[str, str]] | None = None, current_case: str | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        cases: list[tuple[str, str]] | None = None,
+        current_case: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.kind = kind
         self.setWindowTitle(TITLES[kind])
@@ -314,12 +364,16 @@ class ImportDialog(QDialog):
                 self.mapping_note.setText(f"Cannot read the header: {exc}")
             else:
                 if plan is None:
-                    self.mapping_note.setText("This file is not a CSV with a header (NMEA, JSON or OFAC SDN): "
-                                              "its fields are read without a column mapping.")
+                    self.mapping_note.setText(
+                        "This file is not a CSV with a header (NMEA, JSON or OFAC SDN): "
+                        "its fields are read without a column mapping."
+                    )
                 else:
                     extra = " (the same columns are used for every file)" if len(paths) > 1 else ""
-                    self.mapping_note.setText(f"Columns of {Path(paths[0]).name}{extra}. Detected from the header; "
-                                              "change any that is wrong. Fields marked * are required.")
+                    self.mapping_note.setText(
+                        f"Columns of {Path(paths[0]).name}{extra}. Detected from the header; "
+                        "change any that is wrong. Fields marked * are required."
+                    )
         self.mapping.set_plan(plan)
         self.mapping.setVisible(plan is not None)
 
@@ -339,8 +393,15 @@ class ImportDialog(QDialog):
         case_id = self.case_combo.currentData() if self.kind == "events" else None
         if self.kind == "events" and not case_id:
             raise ValidationError("choose the case the events go into (create one first)", field="case")
-        return ImportRequest(self.kind, paths, self.format_combo.currentData(), self.mapping.mapping(), base_time,
-                             not self.month_first.isChecked(), case_id)
+        return ImportRequest(
+            self.kind,
+            paths,
+            self.format_combo.currentData(),
+            self.mapping.mapping(),
+            base_time,
+            not self.month_first.isChecked(),
+            case_id,
+        )
 
     def accept(self) -> None:
         if valid_input(self.request, self.error_label):
@@ -356,7 +417,9 @@ class ImportReportDialog(QDialog):
         self.setWindowTitle("Import report")
         self.setObjectName("importReport")
         self.resize(680, 560)
-        kind = {"ais": "AIS positions", "vessels": "Vessel registry", "incidents": "Detected events"}.get(report.kind, report.kind)
+        kind = {"ais": "AIS positions", "vessels": "Vessel registry", "incidents": "Detected events"}.get(
+            report.kind, report.kind
+        )
         imported = sum(report.imported.values())
         skipped = sum(report.skipped.values())
         title = QLabel(f"<h3 style='margin:0'>{kind}: {', '.join(report.files)}</h3>")
@@ -365,17 +428,29 @@ class ImportReportDialog(QDialog):
         self.banner = QLabel()
         self.banner.setObjectName("alreadyImported")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("background: #fff4d6; color: #5c4300; border: 1px solid #d99a1e; border-radius: 3px; padding: 6px;")
+        self.banner.setStyleSheet(
+            "background: #fff4d6; color: #5c4300; border: 1px solid #d99a1e; border-radius: 3px; padding: 6px;"
+        )
         if report.already_imported:
-            self.banner.setText("Already imported (same SHA-256): " + ", ".join(report.already_imported)
-                                + ". Nothing was added from " + ("it." if len(report.already_imported) == 1 else "them."))
+            self.banner.setText(
+                "Already imported (same SHA-256): "
+                + ", ".join(report.already_imported)
+                + ". Nothing was added from "
+                + ("it." if len(report.already_imported) == 1 else "them.")
+            )
         else:
             self.banner.hide()
 
         figures = QHBoxLayout()
         self.figures: dict[str, QLabel] = {}
-        for key, value, colour in (("read", report.read, "#444"), ("imported", imported, "#2e7d32"), ("skipped", skipped, "#c8382d" if skipped else "#444")):
-            cell = QLabel(f"<div style='font-size:20pt; font-weight:600; color:{colour}'>{value:,}</div><div>{key}</div>")
+        for key, value, colour in (
+            ("read", report.read, "#444"),
+            ("imported", imported, "#2e7d32"),
+            ("skipped", skipped, "#c8382d" if skipped else "#444"),
+        ):
+            cell = QLabel(
+                f"<div style='font-size:20pt; font-weight:600; color:{colour}'>{value:,}</div><div>{key}</div>"
+            )
             cell.setAlignment(Qt.AlignmentFlag.AlignCenter)
             cell.setTextFormat(Qt.TextFormat.RichText)
             cell.setAccessibleName(f"{key}: {value}")
@@ -392,7 +467,9 @@ class ImportReportDialog(QDialog):
         bold = QFont()
         bold.setBold(True)
 
-        def section(text: str, total: int, rows: dict[str, int], colour: str | None = None, show_key: bool = False) -> None:
+        def section(
+            text: str, total: int, rows: dict[str, int], colour: str | None = None, show_key: bool = False
+        ) -> None:
             top = QTreeWidgetItem([text, f"{total:,}"])
             top.setFont(0, bold)
             top.setFont(1, bold)
@@ -457,9 +534,16 @@ class ImportController(QObject):
 
     imported = Signal(object)  # the ImportReport, after a successful import
 
-    def __init__(self, ctx: Context, runner: TaskRunner, parent_widget: QWidget,
-                 report_error: Callable[[BaseException], None], current_case: Callable[[], str | None],
-                 cases: Callable[[], list[tuple[str, str]]], status: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        runner: TaskRunner,
+        parent_widget: QWidget,
+        report_error: Callable[[BaseException], None],
+        current_case: Callable[[], str | None],
+        cases: Callable[[], list[tuple[str, str]]],
+        status: Callable[[str], None],
+    ) -> None:
         super().__init__(parent_widget)
         self.ctx, self.runner, self.parent_widget = ctx, runner, parent_widget
         self.report_error, self.current_case, self.cases, self.status = report_error, current_case, cases, status
@@ -495,8 +579,16 @@ class ImportController(QObject):
             else:
                 self.report_error(exc)
 
-        self.task = run_with_progress(self.parent_widget, self.runner, request.call(self.ctx), title=TITLES[request.kind],
-                                      label=f"Importing {names}", on_result=done, on_error=failed, name=f"import {request.kind}")
+        self.task = run_with_progress(
+            self.parent_widget,
+            self.runner,
+            request.call(self.ctx),
+            title=TITLES[request.kind],
+            label=f"Importing {names}",
+            on_result=done,
+            on_error=failed,
+            name=f"import {request.kind}",
+        )
         return self.task
 
     def show_report(self, report: imports.ImportReport) -> ImportReportDialog:

@@ -118,12 +118,46 @@ class IncidentDetail(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._add(form, "title", "Title", QLineEdit(), _text, str)
-        self._add(form, "start_utc", "Start (UTC)", QLineEdit(), lambda v: _time(v, "start_utc", True), _fmt_time, "2024-05-14 23:40")
-        self._add(form, "end_utc", "End (UTC)", QLineEdit(), lambda v: _time(v, "end_utc", False), _fmt_time, "optional")
+        self._add(
+            form,
+            "start_utc",
+            "Start (UTC)",
+            QLineEdit(),
+            lambda v: _time(v, "start_utc", True),
+            _fmt_time,
+            "2024-05-14 23:40",
+        )
+        self._add(
+            form, "end_utc", "End (UTC)", QLineEdit(), lambda v: _time(v, "end_utc", False), _fmt_time, "optional"
+        )
         self._add(form, "local_time_text", "Local time (as given)", QLineEdit(), _text, str, "the source's own words")
-        self._add(form, "lat", "Latitude", QLineEdit(), lambda v: _number(v, "lat"), lambda v: "" if v is None else f"{v:.5f}", "decimal degrees, north positive")
-        self._add(form, "lon", "Longitude", QLineEdit(), lambda v: _number(v, "lon"), lambda v: "" if v is None else f"{v:.5f}", "decimal degrees, east positive")
-        self._add(form, "radius_m", "Uncertainty (m)", QLineEdit(), lambda v: _number(v, "radius_m"), _fmt_number, "radius in metres")
+        self._add(
+            form,
+            "lat",
+            "Latitude",
+            QLineEdit(),
+            lambda v: _number(v, "lat"),
+            lambda v: "" if v is None else f"{v:.5f}",
+            "decimal degrees, north positive",
+        )
+        self._add(
+            form,
+            "lon",
+            "Longitude",
+            QLineEdit(),
+            lambda v: _number(v, "lon"),
+            lambda v: "" if v is None else f"{v:.5f}",
+            "decimal degrees, east positive",
+        )
+        self._add(
+            form,
+            "radius_m",
+            "Uncertainty (m)",
+            QLineEdit(),
+            lambda v: _number(v, "radius_m"),
+            _fmt_number,
+            "radius in metres",
+        )
         method = QComboBox()
         method.setEditable(True)
         method.addItems(["", "AIS", "imagery", "AIS convergence", "reported", "estimated"])
@@ -242,7 +276,15 @@ class IncidentDetail(QWidget):
         self.setEnabled(False)
 
     # -- building -------------------------------------------------------------------------
-    def _register(self, name: str, label: str, widget: QWidget, parse: Callable[[str], Any], fmt: Callable[[Any], str], placeholder: str = "") -> None:
+    def _register(
+        self,
+        name: str,
+        label: str,
+        widget: QWidget,
+        parse: Callable[[str], Any],
+        fmt: Callable[[Any], str],
+        placeholder: str = "",
+    ) -> None:
         widget.setAccessibleName(label)
         widget.setObjectName(f"field_{name}")
         edit = widget.lineEdit() if isinstance(widget, QComboBox) else widget
@@ -255,7 +297,16 @@ class IncidentDetail(QWidget):
         else:
             widget.editingFinished.connect(lambda n=name: self.commit(n))  # type: ignore[attr-defined]
 
-    def _add(self, form: QFormLayout, name: str, label: str, widget: QWidget, parse: Callable[[str], Any], fmt: Callable[[Any], str], placeholder: str = "") -> None:
+    def _add(
+        self,
+        form: QFormLayout,
+        name: str,
+        label: str,
+        widget: QWidget,
+        parse: Callable[[str], Any],
+        fmt: Callable[[Any], str],
+        placeholder: str = "",
+    ) -> None:
         self._register(name, label, widget, parse, fmt, placeholder)
         form.addRow(label, widget)
 
@@ -297,12 +348,27 @@ class IncidentDetail(QWidget):
             rows = metric_rows(incident.metrics)
             self.metrics_label.setText("; ".join(f"{label}: {text}" for label, text in rows))
             self._metrics_form.setRowVisible(self.metrics_label, bool(rows))
-            self.participants.set_rows([
-                ParticipantItem(p.vessel_id, p.role, p.vessel.name, p.vessel.imo, p.vessel.mmsi, p.vessel.flag,
-                                p.claimed_name, p.claimed_flag, p.claimed_imo, p.claimed_mmsi,
-                                tuple(designation_label(d) for d in p.vessel.designations))
-                for p in sorted(incident.participants, key=lambda p: (ROLES.index(p.role) if p.role in ROLES else 9, p.vessel.name))
-            ])
+            self.participants.set_rows(
+                [
+                    ParticipantItem(
+                        p.vessel_id,
+                        p.role,
+                        p.vessel.name,
+                        p.vessel.imo,
+                        p.vessel.mmsi,
+                        p.vessel.flag,
+                        p.claimed_name,
+                        p.claimed_flag,
+                        p.claimed_imo,
+                        p.claimed_mmsi,
+                        tuple(designation_label(d) for d in p.vessel.designations),
+                    )
+                    for p in sorted(
+                        incident.participants,
+                        key=lambda p: (ROLES.index(p.role) if p.role in ROLES else 9, p.vessel.name),
+                    )
+                ]
+            )
             self._show_tags(tags.tags_of_incident(self.desk.ctx, incident_id))
             self.tag_completions.setStringList(tags.all_tags(self.desk.ctx))
         finally:
@@ -333,7 +399,11 @@ class IncidentDetail(QWidget):
         if widget is not None:
             widget.setStyleSheet(ERROR_STYLE)
             widget.setToolTip(exc.message)
-        self.error_label.setText(f"{self.fields[field][0].accessibleName() if field in self.fields else field}: {exc.message}" if field else exc.message)
+        self.error_label.setText(
+            f"{self.fields[field][0].accessibleName() if field in self.fields else field}: {exc.message}"
+            if field
+            else exc.message
+        )
         self.error_label.show()
 
     def clear_errors(self, field: str | None = None) -> None:
@@ -384,8 +454,10 @@ class IncidentDetail(QWidget):
     def push_edit(self, after: dict[str, Any], text: str | None = None) -> bool:
         assert self.incident_id is not None
         before = {k: self.values.get(k) for k in after}
-        return self.desk.perform(EditIncidentCommand(self.desk, self.incident_id, before, after, text, base_version=self.version),
-                                 on_invalid=self.mark_error)
+        return self.desk.perform(
+            EditIncidentCommand(self.desk, self.incident_id, before, after, text, base_version=self.version),
+            on_invalid=self.mark_error,
+        )
 
     def _indicators_changed(self, _checked: bool) -> None:
         if self._loading or not self.incident_id:
@@ -413,7 +485,13 @@ class IncidentDetail(QWidget):
             self.desk.perform(TagCommand(self.desk, "incident", self.incident_id, name, False))
 
     def _participant_state(self, p: ParticipantItem) -> dict[str, Any]:
-        return {"role": p.role, "claimed_name": p.claimed_name, "claimed_flag": p.claimed_flag, "claimed_imo": p.claimed_imo, "claimed_mmsi": p.claimed_mmsi}
+        return {
+            "role": p.role,
+            "claimed_name": p.claimed_name,
+            "claimed_flag": p.claimed_flag,
+            "claimed_imo": p.claimed_imo,
+            "claimed_mmsi": p.claimed_mmsi,
+        }
 
     def _participant_edit(self, vessel_id: str, field: str, value: Any) -> None:
         if not self.incident_id:
@@ -451,7 +529,9 @@ class IncidentDetail(QWidget):
         if not index.isValid() or not self.incident_id:
             return
         p = self.participants.rows()[index.row()]
-        self.desk.perform(ParticipantCommand(self.desk, self.incident_id, p.vessel_id, self._participant_state(p), None))
+        self.desk.perform(
+            ParticipantCommand(self.desk, self.incident_id, p.vessel_id, self._participant_state(p), None)
+        )
 
     def _participant_double_clicked(self, index: QModelIndex) -> None:
         # Identity cells open the vessel page; role and claimed cells are edited in place.

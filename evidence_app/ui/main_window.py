@@ -87,8 +87,10 @@ class WelcomePage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         title = QLabel(f"<h2>Welcome to {APP_NAME}</h2>")
-        text = QLabel("This store has no case yet. Create one for your investigation, or open the demo case "
-                      "(a fictitious East China Sea scenario, clearly marked as demo data) to look around.")
+        text = QLabel(
+            "This store has no case yet. Create one for your investigation, or open the demo case "
+            "(a fictitious East China Sea scenario, clearly marked as demo data) to look around."
+        )
         text.setWordWrap(True)
         text.setMaximumWidth(520)
         self.create_button = QPushButton("Create a case…")
@@ -149,7 +151,9 @@ class MainWindow(QMainWindow):
         self.map_tabs = QTabWidget()
         self.map_tabs.setAccessibleName("Map and photo")
         self.map_widget: QWidget = _placeholder("Map\n\nThe map view will show incidents, tracks and footprints here.")
-        self.photo_widget: QWidget = _placeholder("Photo\n\nThe photo viewer will show the selected image evidence here.")
+        self.photo_widget: QWidget = _placeholder(
+            "Photo\n\nThe photo viewer will show the selected image evidence here."
+        )
         self.map_tabs.addTab(self.map_widget, "Map")
         self.map_tabs.addTab(self.photo_widget, "Photo")
         self.photo_viewer = None  # the PhotoViewer in the Photo tab, when a photo is shown
@@ -187,7 +191,9 @@ class MainWindow(QMainWindow):
         self.reviewer_label.setAccessibleName("Reviewer name")
         self.demo_label = QLabel(" DEMO DATA — fictitious ")
         self.demo_label.setObjectName("demoBadge")
-        self.demo_label.setStyleSheet("background: #d99a1e; color: black; font-weight: bold; border-radius: 3px; padding: 1px 6px;")
+        self.demo_label.setStyleSheet(
+            "background: #d99a1e; color: black; font-weight: bold; border-radius: 3px; padding: 1px 6px;"
+        )
         self.demo_label.hide()
         self.statusBar().addPermanentWidget(self.demo_label)
         self.statusBar().addPermanentWidget(self.store_label)
@@ -196,8 +202,15 @@ class MainWindow(QMainWindow):
         # Imports and case files: controllers own their dialogs and worker runs (ui/import_dialogs.py,
         # ui/casefile_actions.py); the window only gives them its runner, error reporter and case.
         status = lambda text: self.statusBar().showMessage(text, 8000)  # noqa: E731
-        self.imports = ImportController(ctx, self.runner, self, self.report_error, self.list_panel.current_case_id,
-                                        lambda: [(r.id, r.title) for r in cases.list_cases(ctx)], status)
+        self.imports = ImportController(
+            ctx,
+            self.runner,
+            self,
+            self.report_error,
+            self.list_panel.current_case_id,
+            lambda: [(r.id, r.title) for r in cases.list_cases(ctx)],
+            status,
+        )
         self.casefiles = CaseFileController(ctx, self.runner, self, self.report_error, self._current_case_title, status)
         self.imports.imported.connect(lambda _report: self.refresh())
         self.casefiles.caseImported.connect(lambda case_id: self.list_panel.reload_cases(select_id=case_id or None))
@@ -250,21 +263,65 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.new_case_action = self._action(file_menu, "New &Case…", self.new_case_dialog, "Ctrl+Shift+N", "Create a case")
-        self.new_incident_action = self._action(file_menu, "&New Incident", self.add_incident, QKeySequence.StandardKey.New, "Add an incident to the case")
-        self.attach_action = self._action(file_menu, "&Attach Files…", self.choose_files_to_attach, "Ctrl+Shift+A", "Attach files to the selected incident")
+        self.new_case_action = self._action(
+            file_menu, "New &Case…", self.new_case_dialog, "Ctrl+Shift+N", "Create a case"
+        )
+        self.new_incident_action = self._action(
+            file_menu, "&New Incident", self.add_incident, QKeySequence.StandardKey.New, "Add an incident to the case"
+        )
+        self.attach_action = self._action(
+            file_menu,
+            "&Attach Files…",
+            self.choose_files_to_attach,
+            "Ctrl+Shift+A",
+            "Attach files to the selected incident",
+        )
         file_menu.addSeparator()
         import_menu = file_menu.addMenu("&Import")
-        self._action(import_menu, "&AIS positions…", lambda: self.imports.open_dialog("ais"), tip="Import AIS files (MarineCadastre, NMEA, CSV)")
-        self._action(import_menu, "&Vessel registry…", lambda: self.imports.open_dialog("vessels"), tip="Import a vessel registry or the OFAC SDN list")
-        self._action(import_menu, "&Detected events…", lambda: self.imports.open_dialog("events"), tip="Import encounter detections as suspected incidents")
-        self._action(file_menu, "Import Case &File…", self.casefiles.choose_import, tip="Check and merge an .evcase file")
-        self._action(file_menu, "&Export Case…", lambda: self.casefiles.open_export("case"), "Ctrl+E", "Write the case as an .evcase file")
-        self._action(file_menu, "Export &Report…", lambda: self.casefiles.open_export("report"), tip="Write the case report as PDF or HTML")
-        self._action(file_menu, "Export &GeoJSON / KML…", lambda: self.casefiles.open_export("geo"), tip="Write incidents and tracks as KML or GeoJSON")
+        self._action(
+            import_menu,
+            "&AIS positions…",
+            lambda: self.imports.open_dialog("ais"),
+            tip="Import AIS files (MarineCadastre, NMEA, CSV)",
+        )
+        self._action(
+            import_menu,
+            "&Vessel registry…",
+            lambda: self.imports.open_dialog("vessels"),
+            tip="Import a vessel registry or the OFAC SDN list",
+        )
+        self._action(
+            import_menu,
+            "&Detected events…",
+            lambda: self.imports.open_dialog("events"),
+            tip="Import encounter detections as suspected incidents",
+        )
+        self._action(
+            file_menu, "Import Case &File…", self.casefiles.choose_import, tip="Check and merge an .evcase file"
+        )
+        self._action(
+            file_menu,
+            "&Export Case…",
+            lambda: self.casefiles.open_export("case"),
+            "Ctrl+E",
+            "Write the case as an .evcase file",
+        )
+        self._action(
+            file_menu,
+            "Export &Report…",
+            lambda: self.casefiles.open_export("report"),
+            tip="Write the case report as PDF or HTML",
+        )
+        self._action(
+            file_menu,
+            "Export &GeoJSON / KML…",
+            lambda: self.casefiles.open_export("geo"),
+            tip="Write incidents and tracks as KML or GeoJSON",
+        )
         file_menu.addSeparator()
-        self.add_basemap_action = self._action(file_menu, "Add &Basemap…", self.choose_basemap,
-                                               tip="Add an MBTiles file as an offline basemap of the map")
+        self.add_basemap_action = self._action(
+            file_menu, "Add &Basemap…", self.choose_basemap, tip="Add an MBTiles file as an offline basemap of the map"
+        )
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -275,9 +332,14 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
-        self._action(edit_menu, "&Find Incidents", self.focus_search, QKeySequence.StandardKey.Find, "Search the incident list")
+        self._action(
+            edit_menu, "&Find Incidents", self.focus_search, QKeySequence.StandardKey.Find, "Search the incident list"
+        )
         self.place_action = self._action(
-            edit_menu, "&Place on Map", lambda: self.place_on_map(), "Ctrl+Shift+P",
+            edit_menu,
+            "&Place on Map",
+            lambda: self.place_on_map(),
+            "Ctrl+Shift+P",
             "The next click on the map sets the position of the selected incident (or, from the Evidence panel, of the selected item)",
         )
         self.place_action.setEnabled(False)
@@ -293,12 +355,26 @@ class MainWindow(QMainWindow):
         self._action(view_menu, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         self._action(view_menu, "Reset &Layout", self.reset_layout)
         tools_menu = bar.addMenu("&Tools")
-        self._action(tools_menu, "&Detect Suspected Transfers…", self.open_detect_dialog, "Ctrl+Shift+D",
-                     tip="Find encounters, AIS gaps, loitering and identity changes in the stored AIS")
+        self._action(
+            tools_menu,
+            "&Detect Suspected Transfers…",
+            self.open_detect_dialog,
+            "Ctrl+Shift+D",
+            tip="Find encounters, AIS gaps, loitering and identity changes in the stored AIS",
+        )
         tools_menu.addSeparator()
-        self._action(tools_menu, "&Verify Store…", self.verify_store, tip="Re-hash every evidence file and check the audit chain")
-        self._action(tools_menu, "&Vessels…", self.open_vessel_list, tip="Every vessel, with its identity history and sanctions")
-        self._action(tools_menu, "Merge &Conflicts…", lambda: self.casefiles.open_conflicts(), tip="Resolve conflicts from case-file imports")
+        self._action(
+            tools_menu, "&Verify Store…", self.verify_store, tip="Re-hash every evidence file and check the audit chain"
+        )
+        self._action(
+            tools_menu, "&Vessels…", self.open_vessel_list, tip="Every vessel, with its identity history and sanctions"
+        )
+        self._action(
+            tools_menu,
+            "Merge &Conflicts…",
+            lambda: self.casefiles.open_conflicts(),
+            tip="Resolve conflicts from case-file imports",
+        )
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Open &Demo Case", self.open_demo_case, tip="Open (or create) the fictitious demo case")
         self._action(help_menu, f"&About {APP_NAME}", self.about)
@@ -370,8 +446,11 @@ class MainWindow(QMainWindow):
             self.report_error(exc)
 
         task = self.runner.run_task(
-            lambda progress, cancel: demo.open_demo_case(self.ctx, progress=progress, cancel=cancel), name="demo case",
-            on_result=done, on_error=failed, on_progress=lambda d, t, m: (progress.setValue(d), progress.setLabelText(f"Demo case: {m}")),
+            lambda progress, cancel: demo.open_demo_case(self.ctx, progress=progress, cancel=cancel),
+            name="demo case",
+            on_result=done,
+            on_error=failed,
+            on_progress=lambda d, t, m: (progress.setValue(d), progress.setLabelText(f"Demo case: {m}")),
         )
         progress.canceled.connect(task.cancel)
         return task
@@ -381,7 +460,9 @@ class MainWindow(QMainWindow):
         case_id = self.list_panel.current_case_id()
         if not case_id:
             return None
-        command = AddIncidentCommand(self.desk, case_id, datetime.now(UTC).replace(second=0, microsecond=0), {"title": "New incident"})
+        command = AddIncidentCommand(
+            self.desk, case_id, datetime.now(UTC).replace(second=0, microsecond=0), {"title": "New incident"}
+        )
         if not self.desk.perform(command):
             return None
         self.select_incident(command.incident_id)
@@ -443,11 +524,15 @@ class MainWindow(QMainWindow):
     def place_incident(self, incident_id: str, lat: float, lon: float) -> bool:
         """Move an incident (the map's drag or click-to-place), as one undoable, audited edit."""
         command = PlaceCommand(self.desk, "incident", incident_id, lat, lon)
-        return self.desk.perform(command, on_invalid=self.detail.mark_error if incident_id == self.current_incident else None)
+        return self.desk.perform(
+            command, on_invalid=self.detail.mark_error if incident_id == self.current_incident else None
+        )
 
     def place_evidence(self, evidence_id: str, lat: float, lon: float) -> bool:
         """Set an evidence item's point position from the map, as one undoable, audited edit."""
-        return self.desk.perform(PlaceCommand(self.desk, "evidence", evidence_id, lat, lon, incident_id=self.current_incident or ""))
+        return self.desk.perform(
+            PlaceCommand(self.desk, "evidence", evidence_id, lat, lon, incident_id=self.current_incident or "")
+        )
 
     # -- the photo ------------------------------------------------------------------------
     def _evidence_selected(self, evidence_id: str, kind: str) -> None:
@@ -544,7 +629,9 @@ class MainWindow(QMainWindow):
             self.report_error(UserError("another attach is still running: wait for it or cancel it"))
             return None
         names = [Path(p).name for p in paths]
-        dialog = QProgressDialog(f"Attaching {names[0] if len(names) == 1 else f'{len(names)} files'}…", "Cancel", 0, 1000, self)
+        dialog = QProgressDialog(
+            f"Attaching {names[0] if len(names) == 1 else f'{len(names)} files'}…", "Cancel", 0, 1000, self
+        )
         dialog.setWindowTitle("Attach evidence")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)
@@ -585,7 +672,11 @@ class MainWindow(QMainWindow):
             return result
 
         task = self.runner.run_task(
-            attach, name=f"attach {len(paths)} file(s)", on_result=finished, on_error=failed, on_progress=progress,
+            attach,
+            name=f"attach {len(paths)} file(s)",
+            on_result=finished,
+            on_error=failed,
+            on_progress=progress,
         )
         dialog.canceled.connect(task.cancel)
         self.attach_task = task
@@ -632,16 +723,32 @@ class MainWindow(QMainWindow):
         from evidence_app.services.verify import verify_store
 
         def shown(report) -> None:  # noqa: ANN001
-            text = "The store verifies: every evidence file matches its hash and the audit chain is intact." if report.ok else "\n".join(report.problems[:20])
-            box = QMessageBox(QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning, "Verify store", text, QMessageBox.StandardButton.Ok, self)
+            text = (
+                "The store verifies: every evidence file matches its hash and the audit chain is intact."
+                if report.ok
+                else "\n".join(report.problems[:20])
+            )
+            box = QMessageBox(
+                QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning,
+                "Verify store",
+                text,
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
             box.open()
             self.last_error_box = None if report.ok else box
 
-        return self.runner.run_task(lambda progress, cancel: verify_store(self.ctx.store, progress=progress, cancel=cancel),
-                                    name="verify store", on_result=shown, on_error=self.report_error)
+        return self.runner.run_task(
+            lambda progress, cancel: verify_store(self.ctx.store, progress=progress, cancel=cancel),
+            name="verify store",
+            on_result=shown,
+            on_error=self.report_error,
+        )
 
     def about(self) -> None:
-        QMessageBox.about(self, APP_NAME, f"<b>{APP_NAME}</b> {__version__}<br>Offline review of suspected ship-to-ship transfers.")
+        QMessageBox.about(
+            self, APP_NAME, f"<b>{APP_NAME}</b> {__version__}<br>Offline review of suspected ship-to-ship transfers."
+        )
 
     # -- map and photo integration --------------------------------------------------------
     def set_map_widget(self, widget: QWidget) -> None:

@@ -75,8 +75,22 @@ class PhotoModel(Protocol):
     gsd_m: float | None
 
     def annotations(self) -> list[dict[str, Any]]: ...
-    def add_annotation(self, shape: str, points: list[list[float]], label: str = "", style: dict[str, Any] | None = None, gsd_m: float | None = None) -> dict[str, Any]: ...
-    def update_annotation(self, annotation_id: str, *, points: list[list[float]] | None = None, label: str | None = None, gsd_m: float | None = None) -> dict[str, Any]: ...
+    def add_annotation(
+        self,
+        shape: str,
+        points: list[list[float]],
+        label: str = "",
+        style: dict[str, Any] | None = None,
+        gsd_m: float | None = None,
+    ) -> dict[str, Any]: ...
+    def update_annotation(
+        self,
+        annotation_id: str,
+        *,
+        points: list[list[float]] | None = None,
+        label: str | None = None,
+        gsd_m: float | None = None,
+    ) -> dict[str, Any]: ...
     def delete_annotation(self, annotation_id: str) -> dict[str, Any]: ...
     def restore_annotation(self, data: dict[str, Any]) -> dict[str, Any]: ...
     def length_check(self, points: list[list[float]], gsd_m: float | None = None) -> LengthCheck: ...
@@ -138,13 +152,17 @@ class _EditAnnotation(QUndoCommand):
 
     def redo(self) -> None:
         if not self.first:
-            self.after = self.model.update_annotation(self.after["id"], points=self.after["points"], label=self.after["label"], gsd_m=self._gsd())
+            self.after = self.model.update_annotation(
+                self.after["id"], points=self.after["points"], label=self.after["label"], gsd_m=self._gsd()
+            )
         self.first = False
         if _shown(self.viewer):
             self.viewer._show_annotation(self.after)
 
     def undo(self) -> None:
-        data = self.model.update_annotation(self.before["id"], points=self.before["points"], label=self.before["label"], gsd_m=self._gsd())
+        data = self.model.update_annotation(
+            self.before["id"], points=self.before["points"], label=self.before["label"], gsd_m=self._gsd()
+        )
         if _shown(self.viewer):
             self.viewer._show_annotation(data)
 
@@ -315,7 +333,12 @@ class PhotoViewer(QWidget):
     length_checked = Signal(object)  # LengthCheck
 
     def __init__(
-        self, model: PhotoModel, undo_stack: QUndoStack | None = None, parent: QWidget | None = None, *, shortcuts: bool = True
+        self,
+        model: PhotoModel,
+        undo_stack: QUndoStack | None = None,
+        parent: QWidget | None = None,
+        *,
+        shortcuts: bool = True,
     ) -> None:
         super().__init__(parent)
         self.model = model
@@ -416,8 +439,10 @@ class PhotoViewer(QWidget):
             self.toolbar.addAction(act)
         if callable(getattr(self.model, "ais_check", None)):
             self.ais_action = QAction("AIS at capture", self)
-            self.ais_action.setToolTip("Vessels whose AIS, interpolated to the capture time, lies in the photo; "
-                                       "marked hulls with no AIS within 1.5 km are dark vessels")
+            self.ais_action.setToolTip(
+                "Vessels whose AIS, interpolated to the capture time, lies in the photo; "
+                "marked hulls with no AIS within 1.5 km are dark vessels"
+            )
             self.ais_action.triggered.connect(self.show_ais)
             self.toolbar.addAction(self.ais_action)
         self.gsd_box = QDoubleSpinBox()
@@ -560,7 +585,9 @@ class PhotoViewer(QWidget):
     def annotation_ids(self) -> list[str]:
         return list(self._items)
 
-    def draw(self, shape: str, points: Sequence[Sequence[float]], label: str = "", style: dict[str, Any] | None = None) -> None:
+    def draw(
+        self, shape: str, points: Sequence[Sequence[float]], label: str = "", style: dict[str, Any] | None = None
+    ) -> None:
         """Add an annotation through the undo stack (what the mouse tools call)."""
         pts = [[float(x), float(y)] for x, y in points]
         try:

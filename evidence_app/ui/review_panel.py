@@ -114,7 +114,12 @@ class ReviewPanel(QWidget):
         self.four_eyes = incident.case.four_eyes
         colour = STATUS_COLOURS[self.status.value]
         self.status_label.setText(f"<b>Status:</b> <span style='color:{colour}'>●</span> {self.status.label}")
-        self.history.set_rows([ReviewItem(r.created_at, r.reviewer, r.from_status, r.to_status, r.kind, r.rationale) for r in incident.reviews])
+        self.history.set_rows(
+            [
+                ReviewItem(r.created_at, r.reviewer, r.from_status, r.to_status, r.kind, r.rationale)
+                for r in incident.reviews
+            ]
+        )
         if self.four_eyes:
             if incident.confirmation_proposed_by:
                 mine = incident.confirmation_proposed_by == self.desk.ctx.actor

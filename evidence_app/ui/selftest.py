@@ -91,6 +91,7 @@ def run_self_test(out: TextIO = sys.stdout, screenshot: Path | None = None) -> i
     window = None
     other = None
     try:
+
         def demo_case() -> str:
             (workdir / "demo").mkdir()
             state["case"] = demo.create_demo_case(ctx, workdir / "demo")

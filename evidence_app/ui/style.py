@@ -82,8 +82,9 @@ def apply_theme(app: QApplication, scheme: str = "system") -> str:
 
 
 SANCTION_COLOUR = "#b3261e"  # deep red: a designated (sanctioned) vessel, wherever it appears
-SANCTION_BADGE_STYLE = (f"background: {SANCTION_COLOUR}; color: white; font-weight: bold; "
-                        "border-radius: 3px; padding: 2px 8px;")
+SANCTION_BADGE_STYLE = (
+    f"background: {SANCTION_COLOUR}; color: white; font-weight: bold; border-radius: 3px; padding: 2px 8px;"
+)
 
 
 @cache

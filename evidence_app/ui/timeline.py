@@ -27,7 +27,9 @@ class TimelineStrip(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Timeline: incidents per period by status; drag to filter by time, double-click to clear")
+        self.setAccessibleName(
+            "Timeline: incidents per period by status; drag to filter by time, double-click to clear"
+        )
         self.setToolTip("Incidents per day or month, by status. Drag to set the time filter; double-click to clear it.")
         self.setMinimumHeight(56)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -85,7 +87,12 @@ class TimelineStrip(QWidget):
         for i, d in enumerate(self.buckets):
             x = 4 + i * w
             if sel is not None and sel[0] <= i <= sel[1]:
-                painter.fillRect(QRectF(x, 2, w, self.height() - 4), pal.highlight().color().lighter(160) if pal.base().color().lightness() > 128 else pal.highlight().color().darker(180))
+                painter.fillRect(
+                    QRectF(x, 2, w, self.height() - 4),
+                    pal.highlight().color().lighter(160)
+                    if pal.base().color().lightness() > 128
+                    else pal.highlight().color().darker(180),
+                )
             y = height + 2
             for status in Status:
                 n = self.counts.get(d, {}).get(status.value, 0)
@@ -93,11 +100,21 @@ class TimelineStrip(QWidget):
                     continue
                 h = max(1.0, n / peak * (height - 4))
                 y -= h
-                painter.fillRect(QRectF(x + (0.5 if w > 3 else 0), y, max(1.0, w - 1), h), QColor(STATUS_COLOURS[status.value]))
+                painter.fillRect(
+                    QRectF(x + (0.5 if w > 3 else 0), y, max(1.0, w - 1), h), QColor(STATUS_COLOURS[status.value])
+                )
         painter.setPen(pal.text().color())
         fmt = "%Y-%m-%d" if self.bucket == "day" else "%Y-%m"
-        painter.drawText(QRectF(4, self.height() - 16, self.width() / 2, 14), Qt.AlignmentFlag.AlignLeft, self.buckets[0].strftime(fmt))
-        painter.drawText(QRectF(self.width() / 2, self.height() - 16, self.width() / 2 - 4, 14), Qt.AlignmentFlag.AlignRight, self.buckets[-1].strftime(fmt))
+        painter.drawText(
+            QRectF(4, self.height() - 16, self.width() / 2, 14),
+            Qt.AlignmentFlag.AlignLeft,
+            self.buckets[0].strftime(fmt),
+        )
+        painter.drawText(
+            QRectF(self.width() / 2, self.height() - 16, self.width() / 2 - 4, 14),
+            Qt.AlignmentFlag.AlignRight,
+            self.buckets[-1].strftime(fmt),
+        )
 
     def _current_selection(self) -> tuple[int, int] | None:
         if self._drag_from is not None and self._drag_to is not None:
@@ -126,7 +143,9 @@ class TimelineStrip(QWidget):
         lo, hi = sorted((self._drag_from, self._drag_to))
         self._drag_from = self._drag_to = None
         since = datetime.combine(self.buckets[lo], datetime.min.time(), UTC)
-        until = datetime.combine(_next(self.buckets[hi], self.bucket), datetime.min.time(), UTC) - timedelta(microseconds=1)
+        until = datetime.combine(_next(self.buckets[hi], self.bucket), datetime.min.time(), UTC) - timedelta(
+            microseconds=1
+        )
         self.set_selection(since, until)
         self.rangeSelected.emit(since, until)
 

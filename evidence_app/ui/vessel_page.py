@@ -85,8 +85,20 @@ def identity_rows(identities: list[Any]) -> list[IdentityRow]:
                 if old and new and str(old).strip().lower() != str(new).strip().lower():
                     changed.add(name)
                     before.append((name, str(old)))
-        rows.append(IdentityRow(ident.name, ident.flag, ident.mmsi, ident.imo, ident.call_sign, ident.first_seen,
-                                ident.last_seen, ident.source, frozenset(changed), tuple(before)))
+        rows.append(
+            IdentityRow(
+                ident.name,
+                ident.flag,
+                ident.mmsi,
+                ident.imo,
+                ident.call_sign,
+                ident.first_seen,
+                ident.last_seen,
+                ident.source,
+                frozenset(changed),
+                tuple(before),
+            )
+        )
         previous = ident
     return rows
 
@@ -104,9 +116,16 @@ class IdentityHistoryModel(ListTableModel):
         col = index.column()
         field = self.FIELDS.get(col)
         if role == DISPLAY:
-            values = {self.CHANGE: r.change_text, self.NAME: r.name, self.FLAG: r.flag,
-                      self.MMSI: f"{r.mmsi:09d}" if r.mmsi else "", self.CALL_SIGN: r.call_sign,
-                      self.FIRST: _day(r.first_seen), self.LAST: _day(r.last_seen), self.SOURCE: r.source}
+            values = {
+                self.CHANGE: r.change_text,
+                self.NAME: r.name,
+                self.FLAG: r.flag,
+                self.MMSI: f"{r.mmsi:09d}" if r.mmsi else "",
+                self.CALL_SIGN: r.call_sign,
+                self.FIRST: _day(r.first_seen),
+                self.LAST: _day(r.last_seen),
+                self.SOURCE: r.source,
+            }
             return values.get(col)
         if role == Qt.ItemDataRole.BackgroundRole and (field in r.changed or (col == self.CHANGE and r.changed)):
             return QBrush(CHANGE_BACKGROUND)
@@ -135,8 +154,13 @@ class DesignationModel(ListTableModel):
         d = self._rows[index.row()]
         col = index.column()
         if role == DISPLAY:
-            return {self.AUTHORITY: d.authority, self.PROGRAM: d.program, self.REFERENCE: d.reference,
-                    self.LISTED: _day(d.listed_on), self.REMARKS: d.remarks}.get(col)
+            return {
+                self.AUTHORITY: d.authority,
+                self.PROGRAM: d.program,
+                self.REFERENCE: d.reference,
+                self.LISTED: _day(d.listed_on),
+                self.REMARKS: d.remarks,
+            }.get(col)
         if role == Qt.ItemDataRole.DecorationRole and col == self.AUTHORITY:
             return sanction_icon()
         if role == Qt.ItemDataRole.ToolTipRole and col == self.REMARKS:
@@ -155,8 +179,13 @@ class VesselIncidentModel(ListTableModel):
         r: vessels.VesselIncident = self._rows[index.row()]
         col = index.column()
         if role == DISPLAY:
-            return {self.TIME: format_utc(r.start_utc).removesuffix(" UTC"), self.STATUS: status_label(r.status),
-                    self.TITLE: r.title or "(untitled)", self.ROLE: r.role, self.CASE: r.case_title}.get(col)
+            return {
+                self.TIME: format_utc(r.start_utc).removesuffix(" UTC"),
+                self.STATUS: status_label(r.status),
+                self.TITLE: r.title or "(untitled)",
+                self.ROLE: r.role,
+                self.CASE: r.case_title,
+            }.get(col)
         if role == Qt.ItemDataRole.DecorationRole and col == self.STATUS:
             return status_icon(r.status)
         if role == Qt.ItemDataRole.ToolTipRole and col == self.TITLE:
@@ -185,7 +214,12 @@ def _table(model: ListTableModel, name: str) -> QTableView:
 
 def _fit_rows(view: QTableView, rows: int) -> None:
     """Make a short table exactly as tall as its rows (the sanctions list has one or two)."""
-    height = view.horizontalHeader().sizeHint().height() + rows * view.verticalHeader().defaultSectionSize() + 2 * view.frameWidth() + 2
+    height = (
+        view.horizontalHeader().sizeHint().height()
+        + rows * view.verticalHeader().defaultSectionSize()
+        + 2 * view.frameWidth()
+        + 2
+    )
     view.setFixedHeight(height)
 
 
@@ -229,8 +263,19 @@ class VesselPage(QDialog):
         columns.addLayout(left, 1)
         columns.addSpacing(24)
         columns.addLayout(right, 1)
-        for i, (key, label) in enumerate((("imo", "IMO"), ("mmsi", "MMSI"), ("name", "Name"), ("flag", "Flag"), ("call_sign", "Call sign"),
-                                          ("vessel_type", "Type"), ("length", "Length × beam"), ("tonnage", "Gross tonnage"), ("owner", "Owner"))):
+        for i, (key, label) in enumerate(
+            (
+                ("imo", "IMO"),
+                ("mmsi", "MMSI"),
+                ("name", "Name"),
+                ("flag", "Flag"),
+                ("call_sign", "Call sign"),
+                ("vessel_type", "Type"),
+                ("length", "Length × beam"),
+                ("tonnage", "Gross tonnage"),
+                ("owner", "Owner"),
+            )
+        ):
             form = left if i < 5 else right
             value = QLabel()
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -291,9 +336,17 @@ class VesselPage(QDialog):
         else:
             flag_text = flag
         size = " × ".join(f"{x:g} m" for x in (v.length_m, v.beam_m) if x) or "—"
-        values = {"imo": str(v.imo or "—"), "mmsi": display_mmsi(v.mmsi, v.mmsi_as_given) or "—", "name": v.name or "—",
-                  "flag": flag_text, "call_sign": v.call_sign or "—", "vessel_type": v.vessel_type or "—", "length": size,
-                  "tonnage": f"{v.gross_tonnage:,.0f}" if v.gross_tonnage else "—", "owner": v.owner or "—"}
+        values = {
+            "imo": str(v.imo or "—"),
+            "mmsi": display_mmsi(v.mmsi, v.mmsi_as_given) or "—",
+            "name": v.name or "—",
+            "flag": flag_text,
+            "call_sign": v.call_sign or "—",
+            "vessel_type": v.vessel_type or "—",
+            "length": size,
+            "tonnage": f"{v.gross_tonnage:,.0f}" if v.gross_tonnage else "—",
+            "owner": v.owner or "—",
+        }
         for key, text in values.items():
             self.identity_labels[key].setText(text)
         self.designations.set_rows(designated)
@@ -306,7 +359,9 @@ class VesselPage(QDialog):
         flags = len({r.flag for r in rows if r.flag})
         self.history_note.setText(
             f"{len(rows)} identities; {names} name(s), {flags} flag(s); {len(changes)} change(s) marked."
-            if rows else "No identity history recorded (import AIS static data or a registry to build it).")
+            if rows
+            else "No identity history recorded (import AIS static data or a registry to build it)."
+        )
         self.incidents.set_rows(profile.incidents)
         self.track_button.setEnabled(bool(v.mmsi))
         self.track_button.setToolTip("" if v.mmsi else "No MMSI: no AIS track to show")
@@ -318,7 +373,9 @@ class VesselPage(QDialog):
 
     def _incident_double_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
-            self.incidentActivated.emit(index.data(VesselIncidentModel.IdRole), index.data(VesselIncidentModel.CaseRole))
+            self.incidentActivated.emit(
+                index.data(VesselIncidentModel.IdRole), index.data(VesselIncidentModel.CaseRole)
+            )
 
 
 class VesselListModel(ListTableModel):
@@ -331,9 +388,16 @@ class VesselListModel(ListTableModel):
         r: vessels.VesselListRow = self._rows[index.row()]
         col = index.column()
         if role == DISPLAY:
-            return {self.SANCTIONS: "SANCTIONED" if r.sanctioned else "", self.NAME: r.name or "(unnamed)",
-                    self.IMO: str(r.imo or ""), self.MMSI: r.mmsi_text, self.FLAG: r.flag,
-                    self.TYPE: r.vessel_type, self.IDENTITIES: r.identities, self.INCIDENTS: r.incidents}.get(col)
+            return {
+                self.SANCTIONS: "SANCTIONED" if r.sanctioned else "",
+                self.NAME: r.name or "(unnamed)",
+                self.IMO: str(r.imo or ""),
+                self.MMSI: r.mmsi_text,
+                self.FLAG: r.flag,
+                self.TYPE: r.vessel_type,
+                self.IDENTITIES: r.identities,
+                self.INCIDENTS: r.incidents,
+            }.get(col)
         if role == Qt.ItemDataRole.DecorationRole and col == self.SANCTIONS and r.sanctioned:
             return sanction_icon()
         if role == Qt.ItemDataRole.ForegroundRole and col == self.SANCTIONS and r.sanctioned:

@@ -13,7 +13,9 @@ from pathlib import Path
 netlog, workdir, seconds = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
 control = "--control" in sys.argv
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"--no-sandbox --disable-gpu --log-net-log={netlog} --net-log-capture-mode=Everything"
+os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = (
+    f"--no-sandbox --disable-gpu --log-net-log={netlog} --net-log-capture-mode=Everything"
+)
 
 from PySide6.QtCore import QTimer, QUrl  # noqa: E402
 
@@ -50,7 +52,11 @@ deadline = time.monotonic() + max(120.0, seconds)
 
 
 def quit_when_drawn() -> None:
-    drawn = bool(seen_layers) and seen_layers[-1].get("counts", {}).get("incidents") == 3 and seen_layers[-1]["counts"].get("overlays") == 1
+    drawn = (
+        bool(seen_layers)
+        and seen_layers[-1].get("counts", {}).get("incidents") == 3
+        and seen_layers[-1]["counts"].get("overlays") == 1
+    )
     if drawn or time.monotonic() > deadline:
         app.quit()
     else:

@@ -106,16 +106,37 @@ def run_stress(tmp_path: Path, processes: int, seconds: float) -> dict:
     procs = []
     for worker in range(processes):
         log = tmp_path / f"worker-{worker}.jsonl"
-        procs.append((log, subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(db), case["id"], seed["id"], str(worker), str(seconds), str(files), str(log)],
-            env=env, stderr=subprocess.PIPE, text=True)))
+        procs.append(
+            (
+                log,
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-c",
+                        WORKER,
+                        str(db),
+                        case["id"],
+                        seed["id"],
+                        str(worker),
+                        str(seconds),
+                        str(files),
+                        str(log),
+                    ],
+                    env=env,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+        )
     for _log, proc in procs:
         _out, err = proc.communicate(timeout=seconds + 300)
         assert proc.returncode == 0, err
     entries = [json.loads(line) for log, _p in procs for line in log.read_text().splitlines()]
 
     failures = [e for e in entries if e["rc"] != 0]
-    refused = [e for e in failures if e["rc"] != 1 or not any(w in e["err"].lower() for w in ("busy", "conflict", "locked"))]
+    refused = [
+        e for e in failures if e["rc"] != 1 or not any(w in e["err"].lower() for w in ("busy", "conflict", "locked"))
+    ]
     assert refused == [], refused[:5]
     ok = [e for e in entries if e["rc"] == 0]
     by_op = Counter(e["op"] for e in ok)
@@ -146,8 +167,14 @@ def run_stress(tmp_path: Path, processes: int, seconds: float) -> dict:
         assert not list((store.objects.root / "tmp").rglob("*.part"))
     finally:
         store.close()
-    return {"processes": processes, "seconds": seconds, "operations": len(entries), "succeeded": len(ok),
-            "lock_or_conflict_refusals": len(failures), "by_op": dict(by_op)}
+    return {
+        "processes": processes,
+        "seconds": seconds,
+        "operations": len(entries),
+        "succeeded": len(ok),
+        "lock_or_conflict_refusals": len(failures),
+        "by_op": dict(by_op),
+    }
 
 
 def test_processes_working_on_one_store_lose_nothing(tmp_path: Path) -> None:

@@ -58,8 +58,9 @@ def test_kill_during_attach_leaves_it_whole_or_absent(tmp_path: Path, kill_at: f
         files.append(str(f))
 
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(store_path), inc.id, *files], stdout=subprocess.PIPE,
-                            env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(store_path), inc.id, *files], stdout=subprocess.PIPE, env=env, text=True
+    )
     assert proc.stdout is not None
     killed_at = None
     for line in proc.stdout:
@@ -90,8 +91,13 @@ def test_kill_during_attach_leaves_it_whole_or_absent(tmp_path: Path, kill_at: f
     finally:
         store.close()
 
-    rerun = subprocess.run([sys.executable, "-c", DRIVER, str(store_path), inc.id, *files], capture_output=True,
-                           text=True, env=env, timeout=300)
+    rerun = subprocess.run(
+        [sys.executable, "-c", DRIVER, str(store_path), inc.id, *files],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert rerun.returncode == 0, rerun.stderr
     store = open_store(store_path)
     try:

@@ -52,8 +52,9 @@ def test_kill_mid_export_leaves_no_target_and_the_rerun_cleans_up(tmp_path: Path
     target = out_dir / "case.evcase"
 
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(db), case.id, str(target)], stdout=subprocess.PIPE,
-                            env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(db), case.id, str(target)], stdout=subprocess.PIPE, env=env, text=True
+    )
     assert proc.stdout is not None
     killed_at = None
     for line in proc.stdout:

@@ -18,7 +18,18 @@ pytestmark = pytest.mark.gui
 
 HELPER = Path(__file__).with_name("netlog_app.py")
 # Event types that mean the browser tried to reach a network.
-NETWORK_EVENT_PREFIXES = ("URL_REQUEST", "HTTP_", "HOST_RESOLVER", "SOCKET", "TCP_", "UDP_", "SSL_", "QUIC_SESSION_", "PROXY_", "WEBSOCKET")
+NETWORK_EVENT_PREFIXES = (
+    "URL_REQUEST",
+    "HTTP_",
+    "HOST_RESOLVER",
+    "SOCKET",
+    "TCP_",
+    "UDP_",
+    "SSL_",
+    "QUIC_SESSION_",
+    "PROXY_",
+    "WEBSOCKET",
+)
 HARMLESS = {"QUIC_SESSION_POOL_CLOSE_ALL_SESSIONS"}  # logged at shutdown with no session open
 
 
@@ -46,7 +57,9 @@ def _run(tmp_path: Path, *extra: str) -> tuple[list[str], dict]:
     log = tmp_path / "netlog.json"
     result = subprocess.run(
         [sys.executable, str(HELPER), str(log), str(tmp_path), "9", *extra],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     layers = next((json.loads(line[7:]) for line in result.stdout.splitlines() if line.startswith("LAYERS ")), {})

@@ -64,8 +64,10 @@ def settle_map(qtbot):
     A click during an animation is not a click, and a screenshot taken during one shows a
     half-scaled map.
     """
-    still = ("(() => { const m = window[document.querySelector('.folium-map').id];"
-             " return !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress); })()")
+    still = (
+        "(() => { const m = window[document.querySelector('.folium-map').id];"
+        " return !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress); })()"
+    )
 
     def is_still(window) -> bool:  # noqa: ANN001
         box: dict = {}

@@ -21,7 +21,11 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, ctx, sample_case, tmp_path):
-    w = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "log" / "desk.log")
+    w = MainWindow(
+        ctx,
+        settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
+        log_path=tmp_path / "log" / "desk.log",
+    )
     qtbot.addWidget(w)
     yield w
     w.runner.shutdown()
@@ -65,8 +69,18 @@ def test_exports_write_each_format_and_are_audited(qtbot, window, ctx, tmp_path)
     export_through_dialog(qtbot, window, "geo", out / "case.geojson", fmt_index=1)
     assert json.loads((out / "case.geojson").read_text())["type"] == "FeatureCollection"
     assert "<kml" in (out / "case.kml").read_text()
-    assert [a for a in actions(ctx) if a.startswith("casefile.")] == ["casefile.export", "casefile.report", "casefile.report"]
-    assert sorted(p.name for p in out.iterdir()) == ["case.evcase", "case.geojson", "case.kml", "report.html", "report.pdf"]
+    assert [a for a in actions(ctx) if a.startswith("casefile.")] == [
+        "casefile.export",
+        "casefile.report",
+        "casefile.report",
+    ]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "case.evcase",
+        "case.geojson",
+        "case.kml",
+        "report.html",
+        "report.pdf",
+    ]
 
 
 def test_export_to_a_missing_folder_is_refused_at_the_dialog(qtbot, window, tmp_path):
@@ -97,8 +111,14 @@ def test_import_merges_then_conflicts_are_resolved_side_by_side(qtbot, window, c
     assert dialog is not None and dialog.conflicts.rowCount() == 1
     assert dialog.conflicts.index(0, ConflictListModel.RECORD).data() == "STS south of Dalian (field check)"
     diff = dialog.diff
-    rows = {diff.index(r, 0).data(): (diff.index(r, 1).data(), diff.index(r, 2).data(), diff.index(r, 0).data(RecordDiffModel.DiffersRole))
-            for r in range(diff.rowCount())}
+    rows = {
+        diff.index(r, 0).data(): (
+            diff.index(r, 1).data(),
+            diff.index(r, 2).data(),
+            diff.index(r, 0).data(RecordDiffModel.DiffersRole),
+        )
+        for r in range(diff.rowCount())
+    }
     assert rows["title"] == ("STS south of Dalian (desk revision)", "STS south of Dalian (field check)", True)
     assert rows["lat"][2] and rows["case id"] == (case.id, case.id, False)
     assert diff.index(0, 0).data(RecordDiffModel.DiffersRole)  # differing fields come first
@@ -154,7 +174,10 @@ def test_a_tampered_case_file_is_refused_with_the_reason_and_writes_nothing(qtbo
 
     def snapshot():
         with ctx.store.read() as s:
-            return [s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("cases", "incidents", "evidence", "audit_entries", "merge_conflicts")]
+            return [
+                s.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in ("cases", "incidents", "evidence", "audit_entries", "merge_conflicts")
+            ]
 
     before = snapshot()
     window.casefiles.start_import(bad)
@@ -166,7 +189,9 @@ def test_a_tampered_case_file_is_refused_with_the_reason_and_writes_nothing(qtbo
     box.close()
 
 
-def test_the_import_summary_shows_who_signed_and_whether_the_key_is_known(qtbot, window, ctx, sample_case, laptop, tmp_path):
+def test_the_import_summary_shows_who_signed_and_whether_the_key_is_known(
+    qtbot, window, ctx, sample_case, laptop, tmp_path
+):
     from evidence_app.storage import signing
 
     case, _ = sample_case
@@ -205,10 +230,19 @@ def test_an_unsigned_file_is_shown_as_unsigned_with_its_warnings(qtbot, window, 
     from evidence_app.services import cases, review
 
     field_case = cases.create_case(laptop, "Field notes")
-    inc = incidents.add_incident(laptop, field_case.id, start_utc=datetime(2019, 4, 2, tzinfo=UTC), lat=37.0, lon=124.0, title="Seen from the patrol boat")
+    inc = incidents.add_incident(
+        laptop,
+        field_case.id,
+        start_utc=datetime(2019, 4, 2, tzinfo=UTC),
+        lat=37.0,
+        lon=124.0,
+        title="Seen from the patrol boat",
+    )
     review.review(laptop, inc.id, "under_review", rationale="photos pending")
     old = tmp_path / "older-version.evcase"
-    write_case_file(laptop.store, field_case.id, old, exported_by="field-analyst", with_report=False)  # as older versions wrote
+    write_case_file(
+        laptop.store, field_case.id, old, exported_by="field-analyst", with_report=False
+    )  # as older versions wrote
     window.casefiles.start_import(old)
     qtbot.waitUntil(lambda: window.casefiles.summary is not None, timeout=20000)
     summary = window.casefiles.summary
@@ -221,20 +255,35 @@ def test_an_unsigned_file_is_shown_as_unsigned_with_its_warnings(qtbot, window, 
 
 
 def test_conflict_models_pass_qtmodeltester(qapp, qtmodeltester):
-    conflict = {"id": "c1", "case_id": "k", "record_type": "incident", "record_id": "r" * 36, "fields": {"title": {}, "lat": {}},
-                "created_at": "2024-05-15T10:00:00+00:00", "local_record": {"title": "a", "lat": 1.0, "tags": ["x"], "version": 3},
-                "incoming_record": {"title": "b", "lat": 2.0, "tags": ["x"], "version": 4}, "peer_store_id": "p", "resolution": None}
+    conflict = {
+        "id": "c1",
+        "case_id": "k",
+        "record_type": "incident",
+        "record_id": "r" * 36,
+        "fields": {"title": {}, "lat": {}},
+        "created_at": "2024-05-15T10:00:00+00:00",
+        "local_record": {"title": "a", "lat": 1.0, "tags": ["x"], "version": 3},
+        "incoming_record": {"title": "b", "lat": 2.0, "tags": ["x"], "version": 4},
+        "peer_store_id": "p",
+        "resolution": None,
+    }
     listing = ConflictListModel()
     listing.set_rows([conflict])
     qtmodeltester.check(listing)
     diff = RecordDiffModel()
     diff.set_conflict(conflict)
     qtmodeltester.check(diff)
-    assert [diff.index(r, 0).data() for r in range(diff.rowCount())] == ["lat", "title", "tags"]  # version is bookkeeping
+    assert [diff.index(r, 0).data() for r in range(diff.rowCount())] == [
+        "lat",
+        "title",
+        "tags",
+    ]  # version is bookkeeping
     assert diff.index(2, 1).data() == '["x"]'
 
 
-def test_a_case_built_from_registry_sdn_and_ais_imports_arrives_through_file_import_case_file(qtbot, ctx, tmp_path, capsys, monkeypatch):
+def test_a_case_built_from_registry_sdn_and_ais_imports_arrives_through_file_import_case_file(
+    qtbot, ctx, tmp_path, capsys, monkeypatch
+):
     """The committee's desk, an empty store: File ▸ Import Case File… takes the analyst's imported case whole,
     and a later file's detached evidence and removed participant are gone from it."""
     from PySide6.QtGui import QAction
@@ -257,7 +306,11 @@ def test_a_case_built_from_registry_sdn_and_ais_imports_arrives_through_file_imp
         first = tmp_path / "first.evcase"
         assert main(["--db", db, "export", "case", case_id, str(first), "--no-report"]) == 0
 
-        w = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "log" / "desk.log")
+        w = MainWindow(
+            ctx,
+            settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
+            log_path=tmp_path / "log" / "desk.log",
+        )
         qtbot.addWidget(w)
         try:
             chosen = [first]
@@ -278,7 +331,10 @@ def test_a_case_built_from_registry_sdn_and_ais_imports_arrives_through_file_imp
             assert main(["--db", db, "export", "case", case_id, str(chosen[0]), "--no-report"]) == 0
             w.casefiles.summary = None
             action.trigger()
-            qtbot.waitUntil(lambda: w.casefiles.task is None and (w.casefiles.summary is not None or w.last_error_box is not None), timeout=30000)
+            qtbot.waitUntil(
+                lambda: w.casefiles.task is None and (w.casefiles.summary is not None or w.last_error_box is not None),
+                timeout=30000,
+            )
             assert w.last_error_box is None, w.last_error_box.text()
             assert "Deleted" in w.casefiles.summary.summary.text()
             here = incidents.get_incident(ctx, incident.id)

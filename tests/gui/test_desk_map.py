@@ -26,7 +26,9 @@ def demo_window(qtbot, ctx, tmp_path):
     """The main window on the demo case, the map drawn (layers ready)."""
     (tmp_path / "demo-files").mkdir()
     case_id = demo.create_demo_case(ctx, tmp_path / "demo-files")
-    window = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "desk.log")
+    window = MainWindow(
+        ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "desk.log"
+    )
     qtbot.addWidget(window)
     window.resize(1600, 1000)
     window.show()
@@ -58,20 +60,28 @@ def container_point(qtbot, window, lat, lon, settle_map):
 
 def highlight_position(qtbot, window):
     """Where the page draws the selection ring (it follows the selected incident's marker)."""
-    found = js(qtbot, window, f"""(() => {{ let at = null;
+    found = js(
+        qtbot,
+        window,
+        f"""(() => {{ let at = null;
         {MAP}.eachLayer(l => {{ if (l.options && l.options.icon && l.options.icon.options.className === 'evmap-selected') at = l.getLatLng(); }});
-        return JSON.stringify(at); }})()""")
+        return JSON.stringify(at); }})()""",
+    )
     at = json.loads(found)
     return None if at is None else (at["lat"], at["lng"])
 
 
 def click(view, x, y):
     target = view.focusProxy()
-    for kind, button, buttons in ((QEvent.Type.MouseMove, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton),
-                                  (QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton),
-                                  (QEvent.Type.MouseButtonRelease, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)):
+    for kind, button, buttons in (
+        (QEvent.Type.MouseMove, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton),
+        (QEvent.Type.MouseButtonPress, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton),
+        (QEvent.Type.MouseButtonRelease, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton),
+    ):
         local = QPointF(x, y)
-        QApplication.sendEvent(target, QMouseEvent(kind, local, target.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier))
+        QApplication.sendEvent(
+            target, QMouseEvent(kind, local, target.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier)
+        )
 
 
 def demo_incidents(ctx, case_id):
@@ -96,17 +106,30 @@ def test_the_desk_map_is_offline_and_draws_the_demo_case(qtbot, demo_window, ctx
         photo_id = session.scalar(select(Evidence.id).where(Evidence.kind == "photo"))
     overlay_url = f"evmap://local/overlay/{photo_id}.png"
     qtbot.waitUntil(lambda: overlay_url in window.desk_map.view.guard.seen, timeout=10000)
+
     # The overlay image really arrived and decoded (not a broken image).
     def overlay_widths():
-        return json.loads(js(qtbot, window, "JSON.stringify([...document.querySelectorAll('img.leaflet-image-layer')].map(i => i.complete && i.naturalWidth))"))
+        return json.loads(
+            js(
+                qtbot,
+                window,
+                "JSON.stringify([...document.querySelectorAll('img.leaflet-image-layer')].map(i => i.complete && i.naturalWidth))",
+            )
+        )
 
     qtbot.waitUntil(lambda: bool(overlay_widths()) and all(w and w > 100 for w in overlay_widths()), timeout=10000)
     # Its opacity slider is visible inside the panel, not clipped by the photo's long name.
-    slider = json.loads(js(qtbot, window, """(() => {
+    slider = json.loads(
+        js(
+            qtbot,
+            window,
+            """(() => {
         const s = document.querySelector('.evmap-panel input[type=range]');
         const r = s.getBoundingClientRect(), p = s.closest('.evmap-panel').getBoundingClientRect();
         return JSON.stringify({w: r.width, h: r.height, inside: r.left >= p.left - 1 && r.right <= p.right + 1 && r.bottom <= p.bottom + 1});
-    })()"""))
+    })()""",
+        )
+    )
     assert slider["w"] > 50 and slider["h"] > 5 and slider["inside"], slider
     counts = state(qtbot, window)["counts"]
     assert counts["landPolygons"] > 1000  # Natural Earth land
@@ -115,9 +138,17 @@ def test_the_desk_map_is_offline_and_draws_the_demo_case(qtbot, demo_window, ctx
     assert counts["overlays"] == 1 and counts["footprints"] == 2  # the photo; the AIS extent and the photo outline
     assert state(qtbot, window)["errors"] == []
     seen = list(window.desk_map.view.guard.seen)
-    assert seen and all(url.startswith("evmap://local/") for url in seen), [u for u in seen if not u.startswith("evmap://local/")]
+    assert seen and all(url.startswith("evmap://local/") for url in seen), [
+        u for u in seen if not u.startswith("evmap://local/")
+    ]
     assert list(window.desk_map.view.guard.blocked) == []
-    for path in ("index.html", "basemap/land.geojson", "data/incidents.json", "data/footprints.geojson", "data/overlays.json"):
+    for path in (
+        "index.html",
+        "basemap/land.geojson",
+        "data/incidents.json",
+        "data/footprints.geojson",
+        "data/overlays.json",
+    ):
         assert f"evmap://local/{path}" in seen
     # What the canvas tiles actually drew, not only what the page was given.
     drawn = json.loads(js(qtbot, window, "EvidenceMap.stats()"))
@@ -185,7 +216,9 @@ def test_place_on_map_then_undo_and_redo(qtbot, demo_window, ctx, settle_map):
     assert (placed.lat, placed.lon) == pytest.approx((target["lat"], target["lng"]), abs=1e-3)
     assert placed.position_method == "placed on map"
     assert window.desk_map.view is not None and window.desk.undo_stack.undoText() == "Place incident on map"
-    qtbot.waitUntil(lambda: highlight_position(qtbot, window) == pytest.approx((placed.lat, placed.lon), abs=1e-6), timeout=5000)
+    qtbot.waitUntil(
+        lambda: highlight_position(qtbot, window) == pytest.approx((placed.lat, placed.lon), abs=1e-6), timeout=5000
+    )
     [(action, entity, payload)] = audit_since(ctx, start)
     assert (action, entity) == ("incident.update", transfer.id)
     assert payload["lat"] == [pytest.approx(transfer.lat), pytest.approx(placed.lat)]
@@ -194,11 +227,15 @@ def test_place_on_map_then_undo_and_redo(qtbot, demo_window, ctx, settle_map):
     back = incidents.get_incident(ctx, transfer.id)
     assert (back.lat, back.lon) == pytest.approx((transfer.lat, transfer.lon))
     assert back.position_method == "AIS convergence, confirmed on imagery"
-    qtbot.waitUntil(lambda: highlight_position(qtbot, window) == pytest.approx((transfer.lat, transfer.lon), abs=1e-6), timeout=5000)
+    qtbot.waitUntil(
+        lambda: highlight_position(qtbot, window) == pytest.approx((transfer.lat, transfer.lon), abs=1e-6), timeout=5000
+    )
     window.redo_action.trigger()
     again = incidents.get_incident(ctx, transfer.id)
     assert (again.lat, again.lon) == pytest.approx((placed.lat, placed.lon))
-    qtbot.waitUntil(lambda: highlight_position(qtbot, window) == pytest.approx((placed.lat, placed.lon), abs=1e-6), timeout=5000)
+    qtbot.waitUntil(
+        lambda: highlight_position(qtbot, window) == pytest.approx((placed.lat, placed.lon), abs=1e-6), timeout=5000
+    )
     entries = audit_since(ctx, start)
     assert [a for a, _e, _p in entries] == ["incident.update"] * 3
     assert entries[1][2]["lat"] == [pytest.approx(placed.lat), pytest.approx(transfer.lat)]
@@ -325,7 +362,11 @@ def _save(image: QImage, tmp_path: Path, name: str) -> Path:
 def _map_region_colours(image: QImage, window) -> set[int]:
     view = window.desk_map.view
     origin = view.mapTo(window, view.rect().topLeft())
-    return {image.pixel(origin.x() + x, origin.y() + y) for x in range(0, view.width(), 5) for y in range(0, view.height(), 5)}
+    return {
+        image.pixel(origin.x() + x, origin.y() + y)
+        for x in range(0, view.width(), 5)
+        for y in range(0, view.height(), 5)
+    }
 
 
 def test_screenshots_of_the_map_and_the_photo(qtbot, demo_window, ctx, tmp_path, settle_map):
@@ -334,7 +375,9 @@ def test_screenshots_of_the_map_and_the_photo(qtbot, demo_window, ctx, tmp_path,
     window.select_incident(transfer.id)
     qtbot.waitUntil(lambda: state(qtbot, window)["selected"] == transfer.id, timeout=5000)
     settle_map(window)
-    js(qtbot, window, f"{MAP}.setView([30.55, 123.05], 8, {{animate: false}}); 1")  # all three incidents and both tracks
+    js(
+        qtbot, window, f"{MAP}.setView([30.55, 123.05], 8, {{animate: false}}); 1"
+    )  # all three incidents and both tracks
     qtbot.waitUntil(lambda: state(qtbot, window)["zoom"] == 8, timeout=5000)
     qtbot.wait(800)  # canvas layers and tracks at the new zoom
     image = window.grab().toImage()
@@ -367,7 +410,9 @@ def test_screenshots_of_the_map_and_the_photo(qtbot, demo_window, ctx, tmp_path,
     image = window.grab().toImage()
     path = _save(image, tmp_path, "window_photo.png")
     assert path.stat().st_size > 100_000 and _variety(image) > 200
-    assert "SONGHAE 7" in window.photo_viewer.check_label.text() and "consistent" in window.photo_viewer.check_label.text()
+    assert (
+        "SONGHAE 7" in window.photo_viewer.check_label.text() and "consistent" in window.photo_viewer.check_label.text()
+    )
     # One participant matches, so the verdict is green even though HAI RUN 16 does not fit.
     assert "Consistent with SONGHAE 7 (IMO 9147368)." in window.photo_viewer.check_label.text()
     assert "#1b5e20" in window.photo_viewer.check_label.styleSheet()

@@ -25,15 +25,65 @@ pytestmark = pytest.mark.gui
 
 def bulk_incidents(ctx, case_id, n, *, with_vessels=False):
     base = datetime(2020, 1, 1, tzinfo=UTC)
-    rows = [{"id": f"{i:08d}-0000-0000-0000-000000000000", "case_id": case_id, "title": f"Incident {i}", "start_utc": base + timedelta(hours=i),
-             "status": ["suspected", "under_review", "confirmed"][i % 3], "lat": 30 + i % 10 / 10, "lon": 123.0, "indicators": [],
-             "evidence_count": i % 4, "version": 1, "local_time_text": "", "position_method": "", "reported_location": "", "cargo_kind": "",
-             "cargo_unit": "", "assessment": "", "created_at": base, "updated_at": base} for i in range(n)]
+    rows = [
+        {
+            "id": f"{i:08d}-0000-0000-0000-000000000000",
+            "case_id": case_id,
+            "title": f"Incident {i}",
+            "start_utc": base + timedelta(hours=i),
+            "status": ["suspected", "under_review", "confirmed"][i % 3],
+            "lat": 30 + i % 10 / 10,
+            "lon": 123.0,
+            "indicators": [],
+            "evidence_count": i % 4,
+            "version": 1,
+            "local_time_text": "",
+            "position_method": "",
+            "reported_location": "",
+            "cargo_kind": "",
+            "cargo_unit": "",
+            "assessment": "",
+            "created_at": base,
+            "updated_at": base,
+        }
+        for i in range(n)
+    ]
     with ctx.store.write() as session:
         session.execute(insert(Incident), rows)
         if with_vessels:
-            session.execute(insert(Vessel), [{"id": f"v{i}", "name": f"SHIP {i}", "flag": "", "call_sign": "", "vessel_type": "", "owner": "", "notes": "", "version": 1, "created_at": base, "updated_at": base} for i in range(3)])
-            session.execute(insert(Participant), [{"id": f"p{i}-{j}", "incident_id": rows[i]["id"], "vessel_id": f"v{j}", "role": "unknown", "claimed_name": "", "claimed_flag": ""} for i in range(0, n, 2) for j in range(3)])
+            session.execute(
+                insert(Vessel),
+                [
+                    {
+                        "id": f"v{i}",
+                        "name": f"SHIP {i}",
+                        "flag": "",
+                        "call_sign": "",
+                        "vessel_type": "",
+                        "owner": "",
+                        "notes": "",
+                        "version": 1,
+                        "created_at": base,
+                        "updated_at": base,
+                    }
+                    for i in range(3)
+                ],
+            )
+            session.execute(
+                insert(Participant),
+                [
+                    {
+                        "id": f"p{i}-{j}",
+                        "incident_id": rows[i]["id"],
+                        "vessel_id": f"v{j}",
+                        "role": "unknown",
+                        "claimed_name": "",
+                        "claimed_flag": "",
+                    }
+                    for i in range(0, n, 2)
+                    for j in range(3)
+                ],
+            )
     return rows
 
 
@@ -91,16 +141,50 @@ def test_each_page_costs_the_same_few_queries(qapp, ctx, sample_case):
 
 def test_small_models_pass_qtmodeltester(qapp, qtmodeltester):
     ev = EvidenceModel(thumbnail=lambda sha, mt: None)
-    ev.set_rows([EvidenceItem("e1", "photo", "a.jpg", "sat", datetime(2024, 1, 1, tzinfo=UTC), "ab" * 32, "image/jpeg", "B", 2, "supports", "", ("demo",)),
-                 EvidenceItem("e2", "ais", "t.csv", "", None, "cd" * 32, "text/csv", None, None, "contradicts", "")])
+    ev.set_rows(
+        [
+            EvidenceItem(
+                "e1",
+                "photo",
+                "a.jpg",
+                "sat",
+                datetime(2024, 1, 1, tzinfo=UTC),
+                "ab" * 32,
+                "image/jpeg",
+                "B",
+                2,
+                "supports",
+                "",
+                ("demo",),
+            ),
+            EvidenceItem("e2", "ais", "t.csv", "", None, "cd" * 32, "text/csv", None, None, "contradicts", ""),
+        ]
+    )
     qtmodeltester.check(ev)
     assert ev.index(0, EvidenceModel.GRADING).data() == "B2" and ev.index(1, EvidenceModel.GRADING).data() == "??"
     assert ev.index(0, EvidenceModel.SHA).data() == "abababababab"
     parts = ParticipantModel()
-    parts.set_rows([ParticipantItem("v1", "receiver", "SONGHAE 7", 9147368, 445127000, "North Korea", "OCEAN BREEZE 8", "Sierra Leone", None, 667001234)])
+    parts.set_rows(
+        [
+            ParticipantItem(
+                "v1",
+                "receiver",
+                "SONGHAE 7",
+                9147368,
+                445127000,
+                "North Korea",
+                "OCEAN BREEZE 8",
+                "Sierra Leone",
+                None,
+                667001234,
+            )
+        ]
+    )
     qtmodeltester.check(parts)
     reviews = ReviewHistoryModel()
-    reviews.set_rows([ReviewItem(datetime(2024, 1, 1, tzinfo=UTC), "a", "suspected", "under_review", "transition", "why")])
+    reviews.set_rows(
+        [ReviewItem(datetime(2024, 1, 1, tzinfo=UTC), "a", "suspected", "under_review", "transition", "why")]
+    )
     qtmodeltester.check(reviews)
     assert reviews.index(0, ReviewHistoryModel.CHANGE).data() == "suspected → under review"
     caselist = CaseListModel()
@@ -111,7 +195,9 @@ def test_small_models_pass_qtmodeltester(qapp, qtmodeltester):
 
 def test_participant_bad_imo_is_marked_with_expected_digit(qtbot):
     parts = ParticipantModel()
-    parts.set_rows([ParticipantItem("v1", "receiver", "SONGHAE 7", 9147368, 445127000, "North Korea", "", "", None, None)])
+    parts.set_rows(
+        [ParticipantItem("v1", "receiver", "SONGHAE 7", 9147368, 445127000, "North Korea", "", "", None, None)]
+    )
     requests = []
     parts.editRequested.connect(lambda *a: requests.append(a))
     cell = parts.index(0, ParticipantModel.CLAIMED_IMO)

@@ -25,14 +25,23 @@ def test_screenshot_of_the_demo_case(qtbot, ctx, tmp_path, scheme, settle_map):
     old_style, old_palette = app.style().name(), app.palette()
     apply_theme(app, scheme)
     try:
-        window = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "desk.log")
+        window = MainWindow(
+            ctx,
+            settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
+            log_path=tmp_path / "desk.log",
+        )
         qtbot.addWidget(window)
         window.resize(1600, 1000)
         window.show()
         task = window.open_demo_case()
         qtbot.waitUntil(lambda: task.done and window.list_panel.model.rowCount() == 3, timeout=20000)
-        window.select_incident(next(window.list_panel.model.index(r, 0).data(window.list_panel.model.IdRole)
-                                    for r in range(3) if window.list_panel.model.index(r, 2).data() == "under review"))
+        window.select_incident(
+            next(
+                window.list_panel.model.index(r, 0).data(window.list_panel.model.IdRole)
+                for r in range(3)
+                if window.list_panel.model.index(r, 2).data() == "under review"
+            )
+        )
         window.evidence_panel.view.selectRow(0)
         # The map draws in its own process: wait for its layers, then for it to paint at
         # the window's size, or the grab shows a stale surface where the map will be.
@@ -49,7 +58,9 @@ def test_screenshot_of_the_demo_case(qtbot, ctx, tmp_path, scheme, settle_map):
         settle_map(window)
         # The incident selected while the case was still loading is ringed on the map.
         ringed: dict = {}
-        window.desk_map.view.run_js("document.querySelectorAll('.evmap-selected').length", lambda r: ringed.setdefault("n", r))
+        window.desk_map.view.run_js(
+            "document.querySelectorAll('.evmap-selected').length", lambda r: ringed.setdefault("n", r)
+        )
         qtbot.waitUntil(lambda: "n" in ringed, timeout=5000)
         assert ringed["n"] == 1
         qtbot.wait(300)  # the incident tiles redraw after the last zoom step

@@ -23,7 +23,12 @@ def make_window(qtbot, ctx, tmp_path):
     made = []
 
     def make(**kw):
-        window = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "log" / "desk.log", **kw)
+        window = MainWindow(
+            ctx,
+            settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
+            log_path=tmp_path / "log" / "desk.log",
+            **kw,
+        )
         qtbot.addWidget(window)
         made.append(window)
         return window
@@ -96,7 +101,12 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
     assert window.detail.error_label.isVisibleTo(window.detail)
     window.detail.indicator_checks["hoses"].setChecked(True)
     stored = incidents.get_incident(ctx, incident_id)
-    assert (stored.title, stored.lat, stored.lon, stored.indicators) == ("STS south of Dalian", 36.55, 123.95, ["hoses"])
+    assert (stored.title, stored.lat, stored.lon, stored.indicators) == (
+        "STS south of Dalian",
+        36.55,
+        123.95,
+        ["hoses"],
+    )
     assert stored.start_utc.isoformat() == "2019-03-11T14:00:00+00:00" and stored.radius_m is None
     assert window.list_panel.model.index(0, 1).data() == "STS south of Dalian"
 
@@ -108,7 +118,12 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
     assert window.evidence_panel.model.index(0, 0).data(Qt.ItemDataRole.DecorationRole) is not None  # thumbnail
 
     # confirm with a rationale: refused without one, at the rationale box
-    assert set(window.review_panel.buttons) == {review.Status.UNDER_REVIEW, review.Status.CONFIRMED, review.Status.REJECTED, review.Status.INCONCLUSIVE}
+    assert set(window.review_panel.buttons) == {
+        review.Status.UNDER_REVIEW,
+        review.Status.CONFIRMED,
+        review.Status.REJECTED,
+        review.Status.INCONCLUSIVE,
+    }
     assert not window.review_panel.decide(review.Status.CONFIRMED)
     assert "rationale" in window.review_panel.rationale_error.text()
     window.review_panel.rationale.setPlainText("Hulls alongside on the photo")
@@ -131,14 +146,23 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
     entries = audit_tail(ctx.store, start_seq)
     actions = [a for a, _ in entries]
     assert actions == [
-        "case.create", "incident.create",
-        "incident.update", "incident.update", "incident.update", "incident.update",  # title, start, position, indicators
-        "evidence.add", "photo.import", "evidence.link",  # an image goes through photo import
-        "incident.review", "incident.review",
-        "incident.review", "incident.review",  # undo of confirm: confirmed → under review → suspected
+        "case.create",
+        "incident.create",
+        "incident.update",
+        "incident.update",
+        "incident.update",
+        "incident.update",  # title, start, position, indicators
+        "evidence.add",
+        "photo.import",
+        "evidence.link",  # an image goes through photo import
+        "incident.review",
+        "incident.review",
+        "incident.review",
+        "incident.review",  # undo of confirm: confirmed → under review → suspected
         "evidence.unlink",  # undo of attach
         "evidence.link",  # redo of attach
-        "incident.review", "incident.review",  # redo of confirm
+        "incident.review",
+        "incident.review",  # redo of confirm
     ]
     updates = [p for a, p in entries if a == "incident.update"]
     assert {k for u in updates for k in u} == {"title", "start_utc", "lat", "lon", "indicators"}
@@ -160,7 +184,10 @@ def test_drop_on_a_list_row_and_ctrl_z(qtbot, make_window, ctx, sample_case, tmp
     view = window.list_panel.view
     rect = view.visualRect(window.list_panel.model.index(0, 1))
     assert drop_files(view.viewport(), [f], rect.center())
-    qtbot.waitUntil(lambda: window.attach_task is None and incidents.get_incident(ctx, incident.id).evidence_count == 1, timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.attach_task is None and incidents.get_incident(ctx, incident.id).evidence_count == 1,
+        timeout=10000,
+    )
     window.activateWindow()
     window.list_panel.view.setFocus()
     qtbot.keyClick(window.list_panel.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -173,7 +200,10 @@ def test_place_incident_is_undoable(make_window, ctx, sample_case):
     assert window.place_incident(incident.id, 37.0, 124.0)
     assert (incidents.get_incident(ctx, incident.id).lat, incidents.get_incident(ctx, incident.id).lon) == (37.0, 124.0)
     window.undo_action.trigger()
-    assert (incidents.get_incident(ctx, incident.id).lat, incidents.get_incident(ctx, incident.id).lon) == (36.55, 123.95)
+    assert (incidents.get_incident(ctx, incident.id).lat, incidents.get_incident(ctx, incident.id).lon) == (
+        36.55,
+        123.95,
+    )
     assert not window.place_incident(incident.id, 95.0, 124.0)  # refused: latitude out of range
     assert "latitude" in window.detail.error_label.text()
 
@@ -250,7 +280,9 @@ def test_programming_error_goes_to_the_log(make_window, tmp_path):
     window.last_error_box.close()
 
 
-def test_closing_during_attach_leaves_nothing_half_attached(qtbot, make_window, ctx, sample_case, tmp_path, monkeypatch):
+def test_closing_during_attach_leaves_nothing_half_attached(
+    qtbot, make_window, ctx, sample_case, tmp_path, monkeypatch
+):
     window = make_window()
     window.show()
     _, incident = sample_case

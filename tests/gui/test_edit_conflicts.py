@@ -16,7 +16,9 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, ctx, sample_case, tmp_path):
-    made = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "desk.log")
+    made = MainWindow(
+        ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "desk.log"
+    )
     qtbot.addWidget(made)
     made.show()
     made.select_incident(sample_case[1].id)

@@ -17,13 +17,38 @@ def test_event_figures_in_detail_panel_and_optional_list_columns(qtbot, ctx, tmp
     path = tmp_path / "encounter-events.csv"
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["fishing_vessel_mmsi", "transshipment_vessel_mmsi", "start_time", "end_time", "mean_latitude",
-                         "mean_longitude", "duration_hr", "median_distance_km", "median_speed_knots"])
-        writer.writerow([412420941, 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1422,
-                         152.8911, 6.6667, 0.0362, 0.7761])
+        writer.writerow(
+            [
+                "fishing_vessel_mmsi",
+                "transshipment_vessel_mmsi",
+                "start_time",
+                "end_time",
+                "mean_latitude",
+                "mean_longitude",
+                "duration_hr",
+                "median_distance_km",
+                "median_speed_knots",
+            ]
+        )
+        writer.writerow(
+            [
+                412420941,
+                416004485,
+                "2017-01-06 07:40:00 UTC",
+                "2017-01-06 14:20:00 UTC",
+                -3.1422,
+                152.8911,
+                6.6667,
+                0.0362,
+                0.7761,
+            ]
+        )
     imports.import_incidents(ctx, path, case.id)
-    window = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
-                        log_path=tmp_path / "log" / "desk.log")
+    window = MainWindow(
+        ctx,
+        settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
+        log_path=tmp_path / "log" / "desk.log",
+    )
     qtbot.addWidget(window)
     try:
         panel = window.list_panel

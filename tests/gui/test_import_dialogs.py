@@ -19,7 +19,11 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, ctx, tmp_path):
-    w = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "log" / "desk.log")
+    w = MainWindow(
+        ctx,
+        settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
+        log_path=tmp_path / "log" / "desk.log",
+    )
     qtbot.addWidget(w)
     yield w
     w.runner.shutdown()
@@ -92,7 +96,9 @@ def test_nmea_with_base_time_reports_problems_by_file_and_line(qtbot, window, ct
     assert r.skipped.get("empty_payload") == 100 and r.skipped.get("bad_checksum") == 2
     assert report.problems.count() >= 10
     assert report.problems.item(0).text().startswith("mixed.txt:7: line is not an AIS sentence")  # file:line: reason
-    assert any(report.problems.item(i).text().startswith("nmea_aegean_sample.txt:") for i in range(report.problems.count()))
+    assert any(
+        report.problems.item(i).text().startswith("nmea_aegean_sample.txt:") for i in range(report.problems.count())
+    )
     skipped = report.counts.topLevelItem(1)
     assert skipped.text(0) == "Skipped" and int(skipped.text(1).replace(",", "")) == sum(r.skipped.values())
     report.resize(720, 600)
@@ -104,7 +110,9 @@ def test_nmea_with_base_time_reports_problems_by_file_and_line(qtbot, window, ct
 
 def test_unknown_columns_must_be_mapped_before_import(qtbot, window, ctx, tmp_path):
     f = tmp_path / "positionen.csv"
-    f.write_text("Schiff,Zeit,Breite,Laenge\n211000000,2023-01-01T00:00:00,54.1,10.2\n211000000,2023-01-01T00:10:00,54.2,10.3\n211000000,nie,54.3,10.4\n")
+    f.write_text(
+        "Schiff,Zeit,Breite,Laenge\n211000000,2023-01-01T00:00:00,54.1,10.2\n211000000,2023-01-01T00:10:00,54.2,10.3\n211000000,nie,54.3,10.4\n"
+    )
     dialog = window.imports.open_dialog("ais")
     dialog.add_files([f])
     assert dialog.mapping.missing() == ["mmsi", "time", "lat", "lon"]
@@ -118,7 +126,9 @@ def test_unknown_columns_must_be_mapped_before_import(qtbot, window, ctx, tmp_pa
     run_dialog(qtbot, window, dialog)
     r = window.imports.report_dialog.report
     assert (r.read, sum(r.imported.values()), r.skipped) == (3, 2, {"bad_time": 1})
-    assert r.problems == ["positionen.csv:4: time missing or not understood (time 'nie' not understood: expected ISO 8601, epoch seconds or DD/MM/YYYY)"] or r.problems[0].startswith("positionen.csv:4:")
+    assert r.problems == [
+        "positionen.csv:4: time missing or not understood (time 'nie' not understood: expected ISO 8601, epoch seconds or DD/MM/YYYY)"
+    ] or r.problems[0].startswith("positionen.csv:4:")
 
 
 def test_cancelled_import_leaves_nothing(qtbot, window, ctx, tmp_path):
@@ -126,7 +136,9 @@ def test_cancelled_import_leaves_nothing(qtbot, window, ctx, tmp_path):
     with big.open("w") as fh:
         fh.write("MMSI,BaseDateTime,LAT,LON,SOG\n")
         for i in range(400_000):
-            fh.write(f"{211000000 + i % 500},2023-01-01T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d},54.{i % 1000:03d},10.{i % 997:03d},5.0\n")
+            fh.write(
+                f"{211000000 + i % 500},2023-01-01T{(i // 3600) % 24:02d}:{(i // 60) % 60:02d}:{i % 60:02d},54.{i % 1000:03d},10.{i % 997:03d},5.0\n"
+            )
     before = [a for a, _ in actions(ctx)]
     messages = []
     window.statusBar().messageChanged.connect(messages.append)
@@ -146,7 +158,9 @@ def test_cancelled_import_leaves_nothing(qtbot, window, ctx, tmp_path):
 def test_registry_and_events_into_the_chosen_case(qtbot, window, ctx, sample_case, tmp_path):
     case, _ = sample_case
     sdn = tmp_path / "SDN.CSV"
-    sdn.write_text('36,"CHON MA SAN","vessel","DPRK3","-0-","HMXX","Oil Products Tanker","-0-","-0-","Korea, North","-0-","IMO 9123453; MMSI 445123000."\n')
+    sdn.write_text(
+        '36,"CHON MA SAN","vessel","DPRK3","-0-","HMXX","Oil Products Tanker","-0-","-0-","Korea, North","-0-","IMO 9123453; MMSI 445123000."\n'
+    )
     dialog = window.imports.open_dialog("vessels")
     dialog.add_files([sdn])
     assert not dialog.mapping.isVisibleTo(dialog)
@@ -155,7 +169,9 @@ def test_registry_and_events_into_the_chosen_case(qtbot, window, ctx, sample_cas
     assert window.imports.report_dialog.report.created["designations"] == 1
 
     events = tmp_path / "encounters.csv"
-    events.write_text("start_time,end_time,lat,lon,vessel_1,vessel_2\n2019-03-20T01:00:00Z,2019-03-20T05:00:00Z,37.1,124.2,IMO 9123453,352001234\n")
+    events.write_text(
+        "start_time,end_time,lat,lon,vessel_1,vessel_2\n2019-03-20T01:00:00Z,2019-03-20T05:00:00Z,37.1,124.2,IMO 9123453,352001234\n"
+    )
     dialog = window.imports.open_dialog("events")
     assert dialog.case_combo.currentData() == case.id
     dialog.add_files([events])

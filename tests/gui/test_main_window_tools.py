@@ -12,7 +12,9 @@ pytestmark = pytest.mark.gui
 
 def test_detect_action_opens_dialog_for_current_case(qtbot, ctx, sample_case, tmp_path):
     case, _ = sample_case
-    window = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "desk.log")
+    window = MainWindow(
+        ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "desk.log"
+    )
     qtbot.addWidget(window)
     action = next(a for m in window.menuBar().actions() for a in m.menu().actions() if a.text().startswith("&Detect"))
     assert action.shortcut().toString() == "Ctrl+Shift+D"

@@ -31,8 +31,13 @@ def map_case(ctx, tmp_path):
     for k in range(3):  # all "suspected": the colour tests set statuses themselves
         vessels.add_vessel(ctx, mmsi=445000000 + k, name=f"VESSEL {k}")
         inc = incidents.add_incident(
-            ctx, case.id, start_utc=datetime(2019, 3, 1 + k, tzinfo=UTC), lat=35.0 + k * 0.5,
-            lon=124.0 + k * 0.5, radius_m=3000, title=XSS if k == 0 else f"Incident {k}",
+            ctx,
+            case.id,
+            start_utc=datetime(2019, 3, 1 + k, tzinfo=UTC),
+            lat=35.0 + k * 0.5,
+            lon=124.0 + k * 0.5,
+            radius_m=3000,
+            title=XSS if k == 0 else f"Incident {k}",
             participants=[incidents.ParticipantSpec(str(445000000 + k), "receiver")],
         )
         ids.append(inc.id)
@@ -41,9 +46,15 @@ def map_case(ctx, tmp_path):
     with ctx.store.write() as session:
         ev = evidence.add_file(session, ctx, ais, kind="ais")
         rows = [
-            {"mmsi": 445000000 + v, "ts": 1551398400 + i * 600, "lat": 34.0 + v * 0.5 + i * 0.01,
-             "lon": 123.0 + i * 0.015 + (i % 7) * 0.002, "evidence_id": ev.id}
-            for v in range(N_VESSELS) for i in range(200)
+            {
+                "mmsi": 445000000 + v,
+                "ts": 1551398400 + i * 600,
+                "lat": 34.0 + v * 0.5 + i * 0.01,
+                "lon": 123.0 + i * 0.015 + (i % 7) * 0.002,
+                "evidence_id": ev.id,
+            }
+            for v in range(N_VESSELS)
+            for i in range(200)
         ]
         session.execute(insert(AisPosition), rows)
     png = io.BytesIO()
@@ -84,13 +95,22 @@ def state(qtbot, view):
 def test_no_request_leaves_the_scheme(qtbot, map_view):
     map_view.add_overlay("/overlay/photo1.png", (35.0, 124.0, 35.2, 124.3), 0.5, title="again", overlay_id="p2")
     # Even a deliberate attempt from the page goes nowhere.
-    js(qtbot, map_view, "fetch('https://example.com/x').catch(() => 0); new Image().src = 'http://example.com/y.png'; 1")
+    js(
+        qtbot,
+        map_view,
+        "fetch('https://example.com/x').catch(() => 0); new Image().src = 'http://example.com/y.png'; 1",
+    )
     qtbot.wait(500)
     seen = list(map_view.guard.seen)
     paths = {u.split("?")[0] for u in seen}
-    for expected in ("evmap://local/index.html", "evmap://local/assets/leaflet/leaflet.js",
-                     "evmap://local/basemap/land.geojson", "evmap://local/data/incidents.json",
-                     "evmap://local/data/tracks.geojson", "evmap://local/overlay/photo1.png"):
+    for expected in (
+        "evmap://local/index.html",
+        "evmap://local/assets/leaflet/leaflet.js",
+        "evmap://local/basemap/land.geojson",
+        "evmap://local/data/incidents.json",
+        "evmap://local/data/tracks.geojson",
+        "evmap://local/overlay/photo1.png",
+    ):
         assert expected in paths
     allowed = [u for u in seen if u.startswith("evmap://local/")]
     assert allowed == [u for u in seen if "example.com" not in u]
@@ -163,7 +183,9 @@ def test_time_window_limits_what_is_shown(qtbot, map_view):
 
 
 def _container_point(qtbot, view, lat, lon):
-    point = json.loads(js(qtbot, view, f"JSON.stringify(window.{_map_name(qtbot, view)}.latLngToContainerPoint([{lat}, {lon}]))"))
+    point = json.loads(
+        js(qtbot, view, f"JSON.stringify(window.{_map_name(qtbot, view)}.latLngToContainerPoint([{lat}, {lon}]))")
+    )
     return round(point["x"]), round(point["y"])
 
 
@@ -178,11 +200,13 @@ def _mouse(view, kind, x, y, buttons):
 
     target = view.focusProxy()
     local = QPointF(x, y)
-    event_type = {"press": QEvent.Type.MouseButtonPress, "move": QEvent.Type.MouseMove,
-                  "release": QEvent.Type.MouseButtonRelease}[kind]
+    event_type = {
+        "press": QEvent.Type.MouseButtonPress,
+        "move": QEvent.Type.MouseMove,
+        "release": QEvent.Type.MouseButtonRelease,
+    }[kind]
     button = Qt.MouseButton.NoButton if kind == "move" else Qt.MouseButton.LeftButton
-    event = QMouseEvent(event_type, local, target.mapToGlobal(local), button, buttons,
-                        Qt.KeyboardModifier.NoModifier)
+    event = QMouseEvent(event_type, local, target.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(target, event)
 
 
@@ -209,7 +233,9 @@ def test_click_in_place_mode_sets_the_position(qtbot, ctx, map_case, map_view):
     map_view.set_place_mode("incident", ids[1])
     qtbot.waitUntil(lambda: state(qtbot, map_view)["place"] is not None)
     x, y = 200, 500
-    expected = json.loads(js(qtbot, map_view, f"JSON.stringify(window.{_map_name(qtbot, map_view)}.containerPointToLatLng([{x}, {y}]))"))
+    expected = json.loads(
+        js(qtbot, map_view, f"JSON.stringify(window.{_map_name(qtbot, map_view)}.containerPointToLatLng([{x}, {y}]))")
+    )
     with qtbot.waitSignal(map_view.positionPicked, timeout=5000) as picked:
         _mouse(map_view, "move", x, y, Qt.MouseButton.NoButton)
         _mouse(map_view, "press", x, y, Qt.MouseButton.LeftButton)
@@ -251,11 +277,17 @@ def test_dragging_a_marker_moves_the_incident(qtbot, ctx, map_case, map_view):
 
 
 def _tooltip(qtbot, view):
-    return json.loads(js(qtbot, view, """(() => {
+    return json.loads(
+        js(
+            qtbot,
+            view,
+            """(() => {
         const tip = document.querySelector('.leaflet-tooltip');
         return JSON.stringify({text: tip ? tip.textContent : null,
                                imgs: document.querySelectorAll('.leaflet-tooltip img, img[src="x"]').length});
-    })()"""))
+    })()""",
+        )
+    )
 
 
 def test_clicking_an_incident_selects_it(qtbot, map_case, map_view):

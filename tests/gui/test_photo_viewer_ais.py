@@ -19,8 +19,10 @@ R = 6_371_008.8
 
 
 def _offset(north_m: float, east_m: float) -> tuple[float, float]:
-    return (CENTRE[0] + math.degrees(north_m / R),
-            CENTRE[1] + math.degrees(east_m / R / math.cos(math.radians(CENTRE[0]))))
+    return (
+        CENTRE[0] + math.degrees(north_m / R),
+        CENTRE[1] + math.degrees(east_m / R / math.cos(math.radians(CENTRE[0]))),
+    )
 
 
 def test_ais_at_capture_lists_and_marks_the_vessels_and_names_the_dark_hull(qtbot, ctx, sample_case, tmp_path):
@@ -34,8 +36,19 @@ def test_ais_at_capture_lists_and_marks_the_vessels_and_names_the_dark_hull(qtbo
         w.writerow(["MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading", "VesselName", "IMO"])
         for minute in range(0, 120, 5):
             la, lo = _offset(200, -300)
-            w.writerow([312000001, (START + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%S"),
-                        f"{la:.6f}", f"{lo:.6f}", 0.2, 0, 0, "LONE TANKER", ""])
+            w.writerow(
+                [
+                    312000001,
+                    (START + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%S"),
+                    f"{la:.6f}",
+                    f"{lo:.6f}",
+                    0.2,
+                    0,
+                    0,
+                    "LONE TANKER",
+                    "",
+                ]
+            )
     imports.import_ais(ctx, [ais])
     image = tmp_path / "frame.png"
     Image.new("RGB", (W, H), (20, 40, 70)).save(image)
@@ -53,4 +66,6 @@ def test_ais_at_capture_lists_and_marks_the_vessels_and_names_the_dark_hull(qtbo
     assert "unlit hull" in lines[2] and "DARK VESSEL" in lines[2]
     (mark,) = viewer._ais_items
     centre = mark.rect().center()
-    assert centre.x() == pytest.approx(W / 2 - 300 / GSD, abs=2) and centre.y() == pytest.approx(H / 2 - 200 / GSD, abs=2)
+    assert centre.x() == pytest.approx(W / 2 - 300 / GSD, abs=2) and centre.y() == pytest.approx(
+        H / 2 - 200 / GSD, abs=2
+    )

@@ -49,7 +49,9 @@ def test_error_is_delivered_with_its_traceback(qtbot, runner):
     assert isinstance(exc, KeyError)
     assert "in broken" in exc.__traceback_text__
 
-    task = runner.run_task(lambda: (_ for _ in ()).throw(UserError("bad file", location="x.csv:3")), with_progress=False)
+    task = runner.run_task(
+        lambda: (_ for _ in ()).throw(UserError("bad file", location="x.csv:3")), with_progress=False
+    )
     with qtbot.waitSignal(task.failed, timeout=5000) as blocker:
         pass
     assert str(blocker.args[0]) == "x.csv:3: bad file"

@@ -26,7 +26,11 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, ctx, tmp_path):
-    w = MainWindow(ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "log" / "desk.log")
+    w = MainWindow(
+        ctx,
+        settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
+        log_path=tmp_path / "log" / "desk.log",
+    )
     qtbot.addWidget(w)
     yield w
     w.runner.shutdown()
@@ -35,20 +39,46 @@ def window(qtbot, ctx, tmp_path):
 def designate(ctx, imo, program="DPRK3", reference="SDN 40123 (demo)"):
     with ctx.store.write() as s:
         vessel = s.scalar(select(Vessel).where(Vessel.imo == imo))
-        s.add(Designation(vessel_id=vessel.id, authority="OFAC", program=program, reference=reference,
-                          listed_on=datetime(2018, 2, 23, tzinfo=UTC), remarks="Vessel subject to the DPRK sanctions (demo entry)"))
+        s.add(
+            Designation(
+                vessel_id=vessel.id,
+                authority="OFAC",
+                program=program,
+                reference=reference,
+                listed_on=datetime(2018, 2, 23, tzinfo=UTC),
+                remarks="Vessel subject to the DPRK sanctions (demo entry)",
+            )
+        )
         audit.record(s, ctx.actor, "test.designate", "vessel", vessel.id)  # every write is audited (or refused)
         return vessel.id
 
 
 def add_history(ctx, vessel_id):
     with ctx.store.write() as s:
-        s.add_all([
-            VesselIdentity(vessel_id=vessel_id, name="KUM UN 2", flag="Mongolia", mmsi=457000111, call_sign="JVXX7",
-                           first_seen=datetime(2012, 1, 5, tzinfo=UTC), last_seen=datetime(2016, 6, 1, tzinfo=UTC), source="AIS"),
-            VesselIdentity(vessel_id=vessel_id, name="CHON MA SAN", flag="North Korea", mmsi=445123000, call_sign="HMXX",
-                           first_seen=datetime(2016, 7, 1, tzinfo=UTC), last_seen=datetime(2019, 3, 11, tzinfo=UTC), source="AIS"),
-        ])
+        s.add_all(
+            [
+                VesselIdentity(
+                    vessel_id=vessel_id,
+                    name="KUM UN 2",
+                    flag="Mongolia",
+                    mmsi=457000111,
+                    call_sign="JVXX7",
+                    first_seen=datetime(2012, 1, 5, tzinfo=UTC),
+                    last_seen=datetime(2016, 6, 1, tzinfo=UTC),
+                    source="AIS",
+                ),
+                VesselIdentity(
+                    vessel_id=vessel_id,
+                    name="CHON MA SAN",
+                    flag="North Korea",
+                    mmsi=445123000,
+                    call_sign="HMXX",
+                    first_seen=datetime(2016, 7, 1, tzinfo=UTC),
+                    last_seen=datetime(2019, 3, 11, tzinfo=UTC),
+                    source="AIS",
+                ),
+            ]
+        )
         audit.record(s, ctx.actor, "test.identity_history", "vessel", vessel_id)
 
 
@@ -74,7 +104,9 @@ def test_participant_double_click_opens_the_page_with_badge_history_and_incident
 
     view = window.detail.participant_view
     rect = view.visualRect(cell)
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # Qt's double-click needs the press first
+    qtbot.mouseClick(
+        view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center()
+    )  # Qt's double-click needs the press first
     qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     page = window.vessel_page
     assert page is not None and page.isVisible()
@@ -121,8 +153,12 @@ def test_models_pass_qtmodeltester(qapp, qtmodeltester, ctx, sample_case):
     vessel_id = designate(ctx, 9123453)
     add_history(ctx, vessel_id)
     profile = vessels.vessel_profile(ctx, "9123453")
-    for model, rows in ((IdentityHistoryModel(), identity_rows(profile.identities)), (DesignationModel(), profile.designations),
-                        (VesselIncidentModel(), profile.incidents), (VesselListModel(), vessels.vessel_rows(ctx))):
+    for model, rows in (
+        (IdentityHistoryModel(), identity_rows(profile.identities)),
+        (DesignationModel(), profile.designations),
+        (VesselIncidentModel(), profile.incidents),
+        (VesselListModel(), vessels.vessel_rows(ctx)),
+    ):
         model.set_rows(rows)
         assert model.rowCount() >= 1
         qtmodeltester.check(model)

@@ -76,10 +76,20 @@ def test_self_test_passes_offline_without_the_virtualenv(frozen, tmp_path):
 
 def test_the_cli_runs_frozen(frozen, tmp_path):
     store = str(tmp_path / "s.sqlite")
-    made = subprocess.run([str(frozen), "--db", store, "case", "create", "Frozen check"],
-                          env=_clean_env(tmp_path), capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [str(frozen), "--db", store, "case", "create", "Frozen check"],
+        env=_clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
-    listed = subprocess.run([str(frozen), "--db", store, "--json", "case", "list"],
-                            env=_clean_env(tmp_path), capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [str(frozen), "--db", store, "--json", "case", "list"],
+        env=_clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listed.returncode == 0, listed.stderr
     assert "Frozen check" in listed.stdout

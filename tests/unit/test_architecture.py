@@ -7,8 +7,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 CORE = [
-    "evidence_app.domain", "evidence_app.storage", "evidence_app.ingest", "evidence_app.analysis",
-    "evidence_app.services", "evidence_app.casefile", "evidence_app.mapview", "evidence_app.cli",
+    "evidence_app.domain",
+    "evidence_app.storage",
+    "evidence_app.ingest",
+    "evidence_app.analysis",
+    "evidence_app.services",
+    "evidence_app.casefile",
+    "evidence_app.mapview",
+    "evidence_app.cli",
 ]
 
 

@@ -21,7 +21,9 @@ def _tool(name: str) -> str:
 
 
 def test_desktop_entry_is_valid():
-    run = subprocess.run([_tool("desktop-file-validate"), str(RESOURCES / f"{APP_ID}.desktop")], capture_output=True, text=True)
+    run = subprocess.run(
+        [_tool("desktop-file-validate"), str(RESOURCES / f"{APP_ID}.desktop")], capture_output=True, text=True
+    )
     assert run.returncode == 0 and "error" not in run.stdout.lower(), run.stdout + run.stderr
 
 

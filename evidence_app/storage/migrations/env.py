@@ -10,7 +10,6 @@ if connection is None:
     raise RuntimeError("migrations run through evidence_app.storage.db.migrate(), which passes a connection")
 
 
-
 def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
     # Migrations must not import model code: render our column types as plain SQLAlchemy ones.
     if type_ == "type" and isinstance(obj, UTCDateTime):

@@ -94,9 +94,14 @@ class EvidenceModel(ListTableModel):
         col = index.column()
         if role == DISPLAY:
             values = {
-                self.NAME: item.name, self.KIND: item.kind, self.SOURCE: item.source,
-                self.CAPTURED: format_utc(item.capture_time).removesuffix(" UTC"), self.SHA: item.sha256[:12],
-                self.GRADING: item.grading, self.RELATION: item.relation, self.TAGS: ", ".join(item.tags),
+                self.NAME: item.name,
+                self.KIND: item.kind,
+                self.SOURCE: item.source,
+                self.CAPTURED: format_utc(item.capture_time).removesuffix(" UTC"),
+                self.SHA: item.sha256[:12],
+                self.GRADING: item.grading,
+                self.RELATION: item.relation,
+                self.TAGS: ", ".join(item.tags),
             }
             return values.get(col)
         if role == Qt.ItemDataRole.DecorationRole and col == self.PREVIEW:
@@ -155,8 +160,24 @@ class ParticipantModel(ListTableModel):
     """
 
     ROLE, VESSEL, IMO, MMSI, FLAG, CLAIMED_NAME, CLAIMED_FLAG, CLAIMED_IMO, CLAIMED_MMSI = range(9)
-    HEADERS = ("Role", "Vessel (assessed)", "IMO", "MMSI", "Flag", "Claimed name", "Claimed flag", "Claimed IMO", "Claimed MMSI")
-    EDITABLE = {ROLE: "role", CLAIMED_NAME: "claimed_name", CLAIMED_FLAG: "claimed_flag", CLAIMED_IMO: "claimed_imo", CLAIMED_MMSI: "claimed_mmsi"}
+    HEADERS = (
+        "Role",
+        "Vessel (assessed)",
+        "IMO",
+        "MMSI",
+        "Flag",
+        "Claimed name",
+        "Claimed flag",
+        "Claimed IMO",
+        "Claimed MMSI",
+    )
+    EDITABLE = {
+        ROLE: "role",
+        CLAIMED_NAME: "claimed_name",
+        CLAIMED_FLAG: "claimed_flag",
+        CLAIMED_IMO: "claimed_imo",
+        CLAIMED_MMSI: "claimed_mmsi",
+    }
     editRequested = Signal(str, str, object)  # vessel id, field, new value
 
     def __init__(self, parent: Any = None) -> None:
@@ -195,9 +216,15 @@ class ParticipantModel(ListTableModel):
             if err is not None:
                 return err[0]
             values = {
-                self.ROLE: p.role, self.VESSEL: p.name, self.IMO: p.imo or "", self.MMSI: p.mmsi or "", self.FLAG: p.flag,
-                self.CLAIMED_NAME: p.claimed_name, self.CLAIMED_FLAG: p.claimed_flag,
-                self.CLAIMED_IMO: p.claimed_imo or "", self.CLAIMED_MMSI: p.claimed_mmsi or "",
+                self.ROLE: p.role,
+                self.VESSEL: p.name,
+                self.IMO: p.imo or "",
+                self.MMSI: p.mmsi or "",
+                self.FLAG: p.flag,
+                self.CLAIMED_NAME: p.claimed_name,
+                self.CLAIMED_FLAG: p.claimed_flag,
+                self.CLAIMED_IMO: p.claimed_imo or "",
+                self.CLAIMED_MMSI: p.claimed_mmsi or "",
             }
             value = values.get(col)
             return str(value) if value is not None else None
@@ -220,15 +247,21 @@ class ParticipantModel(ListTableModel):
         if role == Qt.ItemDataRole.BackgroundRole:
             if err is not None:
                 return QBrush(QColor(200, 56, 45, 90))
-            if col in (self.CLAIMED_NAME, self.CLAIMED_FLAG, self.CLAIMED_IMO, self.CLAIMED_MMSI) and self._differs(p, col):
+            if col in (self.CLAIMED_NAME, self.CLAIMED_FLAG, self.CLAIMED_IMO, self.CLAIMED_MMSI) and self._differs(
+                p, col
+            ):
                 return QBrush(QColor(217, 154, 30, 60))
         if role == self.IdRole:
             return p.vessel_id
         return None
 
     def _differs(self, p: ParticipantItem, col: int) -> bool:
-        pairs = {self.CLAIMED_NAME: (p.claimed_name, p.name), self.CLAIMED_FLAG: (p.claimed_flag, p.flag),
-                 self.CLAIMED_IMO: (p.claimed_imo, p.imo), self.CLAIMED_MMSI: (p.claimed_mmsi, p.mmsi)}
+        pairs = {
+            self.CLAIMED_NAME: (p.claimed_name, p.name),
+            self.CLAIMED_FLAG: (p.claimed_flag, p.flag),
+            self.CLAIMED_IMO: (p.claimed_imo, p.imo),
+            self.CLAIMED_MMSI: (p.claimed_mmsi, p.mmsi),
+        }
         claimed, assessed = pairs[col]
         return bool(claimed) and str(claimed).strip().lower() != str(assessed or "").strip().lower()
 

@@ -35,8 +35,18 @@ def format_position(lat: float | None, lon: float | None, radius_m: float | None
 
 class IncidentTableModel(QAbstractTableModel):
     TIME, TITLE, STATUS, VESSELS, POSITION, EVIDENCE, TAGS, DISTANCE, SPEED, DURATION = range(10)
-    HEADERS = ("Time (UTC)", "Title", "Status", "Vessels", "Position", "Evidence", "Tags", "Distance", "Speed",
-               "Duration")
+    HEADERS = (
+        "Time (UTC)",
+        "Title",
+        "Status",
+        "Vessels",
+        "Position",
+        "Evidence",
+        "Tags",
+        "Distance",
+        "Speed",
+        "Duration",
+    )
     # Optional columns (hidden until chosen from the header's menu): an imported event's figures.
     METRIC_COLUMNS = {DISTANCE: "distance_m", SPEED: "speed_kn", DURATION: "duration_h"}
     # Columns the store can sort by, and the IncidentFilter order key for each.
@@ -93,7 +103,9 @@ class IncidentTableModel(QAbstractTableModel):
     def _fetch(self, number: int) -> list[IncidentRow]:
         self.pages_loaded += 1
         with self._ctx.store.read() as session:
-            return incidents.fetch_rows(session, replace(self._filter, offset=number * self.page_size, limit=self.page_size))
+            return incidents.fetch_rows(
+                session, replace(self._filter, offset=number * self.page_size, limit=self.page_size)
+            )
 
     def row_at(self, row: int) -> IncidentRow | None:
         if not 0 <= row < self._count:
@@ -125,7 +137,11 @@ class IncidentTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self.HEADERS):
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
             return self.HEADERS[section]
         return None
 
@@ -165,7 +181,11 @@ class IncidentTableModel(QAbstractTableModel):
             if col == self.STATUS and row.proposed_by:
                 return f"Confirmation proposed by {row.proposed_by}; a second reviewer must confirm it"
             if col == self.TIME:
-                return f"{format_utc(row.start_utc)} – {format_utc(row.end_utc)}" if row.end_utc else format_utc(row.start_utc)
+                return (
+                    f"{format_utc(row.start_utc)} – {format_utc(row.end_utc)}"
+                    if row.end_utc
+                    else format_utc(row.start_utc)
+                )
             return None
         elif role == Qt.ItemDataRole.TextAlignmentRole and (col == self.EVIDENCE or col in self.METRIC_COLUMNS):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)

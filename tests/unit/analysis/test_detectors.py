@@ -191,14 +191,27 @@ def test_one_mmsi_in_two_places_at_once_is_a_spoofing_flag():
 
 def test_identity_changes_and_a_shared_mmsi():
     recs = [
-        IdentityRecord("hull-1", name="OCEAN BREEZE 8", flag="Sierra Leone", mmsi=667001234, imo=9147368, first_seen=100, last_seen=200),
-        IdentityRecord("hull-1", name="SONGHAE 7", flag="North Korea", mmsi=445127000, imo=9147368, first_seen=300, last_seen=None),
+        IdentityRecord(
+            "hull-1",
+            name="OCEAN BREEZE 8",
+            flag="Sierra Leone",
+            mmsi=667001234,
+            imo=9147368,
+            first_seen=100,
+            last_seen=200,
+        ),
+        IdentityRecord(
+            "hull-1", name="SONGHAE 7", flag="North Korea", mmsi=445127000, imo=9147368, first_seen=300, last_seen=None
+        ),
         IdentityRecord("hull-2", name="OTHER", flag="Panama", mmsi=667001234, first_seen=150, last_seen=250),
     ]
     found = identity_changes(recs)
     change = next(d for d in found if "changed" in d.metrics)
-    assert change.metrics["changed"] == {"name": ["OCEAN BREEZE 8", "SONGHAE 7"], "flag": ["Sierra Leone", "North Korea"],
-                                         "mmsi": [667001234, 445127000]}
+    assert change.metrics["changed"] == {
+        "name": ["OCEAN BREEZE 8", "SONGHAE 7"],
+        "flag": ["Sierra Leone", "North Korea"],
+        "mmsi": [667001234, 445127000],
+    }
     assert (change.start_ts, change.end_ts) == (200, 300)
     shared = next(d for d in found if "shared_mmsi" in d.metrics)
     assert shared.mmsis == (667001234,) and (shared.start_ts, shared.end_ts) == (150, 200)
@@ -214,16 +227,19 @@ offsets = st.tuples(st.floats(-0.003, 0.003), st.floats(-0.003, 0.003))
 @given(offset=offsets, hours=st.floats(0.5, 6.0), swap=st.booleans(), seed=st.integers(0, 1000))
 def test_encounters_do_not_depend_on_vessel_order_or_row_order(offset, hours, swap, seed):
     rows, *_ = meeting(hours=hours)
-    rows = [(m, t, la + (offset[0] if m == 222000002 else 0), lo + (offset[1] if m == 222000002 else 0), s)
-            for m, t, la, lo, s in rows]
+    rows = [
+        (m, t, la + (offset[0] if m == 222000002 else 0), lo + (offset[1] if m == 222000002 else 0), s)
+        for m, t, la, lo, s in rows
+    ]
     params = EncounterParams(min_shore_m=0)
     base = detect_encounters(tracks_of(rows), params)
     relabel = {111000001: 222000002, 222000002: 111000001} if swap else {}
     shuffled = [(relabel.get(m, m), t, la, lo, s) for m, t, la, lo, s in rows]
     np.random.default_rng(seed).shuffle(shuffled)
     other = detect_encounters(tracks_of(shuffled), params)
-    assert [(d.start_ts, d.end_ts, d.metrics["min_distance_m"], round(d.lat, 6)) for d in base] == \
-           [(d.start_ts, d.end_ts, d.metrics["min_distance_m"], round(d.lat, 6)) for d in other]
+    assert [(d.start_ts, d.end_ts, d.metrics["min_distance_m"], round(d.lat, 6)) for d in base] == [
+        (d.start_ts, d.end_ts, d.metrics["min_distance_m"], round(d.lat, 6)) for d in other
+    ]
     assert all(d.mmsis == (111000001, 222000002) for d in other)
 
 
@@ -242,7 +258,9 @@ def test_shifting_all_times_by_whole_grid_steps_shifts_the_results(steps, hours)
     gap_rows = [r for r in rows if not (T0 + 6 * H < r[1] < T0 + 13 * H)]
     g1 = detect_gaps(tracks_of(gap_rows))
     g2 = detect_gaps(tracks_of([(m, t + shift, la, lo, s) for m, t, la, lo, s in gap_rows]))
-    assert [(d.start_ts + shift, d.end_ts + shift, d.mmsis) for d in g1] == [(d.start_ts, d.end_ts, d.mmsis) for d in g2]
+    assert [(d.start_ts + shift, d.end_ts + shift, d.mmsis) for d in g1] == [
+        (d.start_ts, d.end_ts, d.mmsis) for d in g2
+    ]
 
 
 @pytest.mark.parametrize("n_other", [0, 50])
@@ -251,6 +269,8 @@ def test_bystanders_do_not_change_the_result(n_other):
     rng = np.random.default_rng(3)
     for i in range(n_other):
         la, lo = SEA[0] + rng.uniform(-2, 2), SEA[1] + rng.uniform(-2, 2)
-        rows += leg(900000000 + i, T0, T0 + 12 * H, (la, lo), (la + rng.uniform(-1, 1), lo + rng.uniform(-1, 1)), step=600)
+        rows += leg(
+            900000000 + i, T0, T0 + 12 * H, (la, lo), (la + rng.uniform(-1, 1), lo + rng.uniform(-1, 1)), step=600
+        )
     found = [d for d in detect_encounters(tracks_of(rows)) if d.mmsis == (111000001, 222000002)]
     assert len(found) == 1

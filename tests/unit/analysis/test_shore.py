@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _reference_tool():
-    spec = importlib.util.spec_from_file_location("measure_coast_accuracy", ROOT / "tools" / "measure_coast_accuracy.py")
+    spec = importlib.util.spec_from_file_location(
+        "measure_coast_accuracy", ROOT / "tools" / "measure_coast_accuracy.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -38,8 +38,10 @@ TAGS = ("sts", "night", "coal", "fuel oil", "follow up")
 # Where the two encounter vessels meet, far from any shore (Yellow Sea).
 MEET = (35.20, 124.30)
 START = datetime(2019, 3, 11, 12, tzinfo=UTC)
-AIS_HEADER = ("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
-              "Length,Width,Draft,Cargo,TransceiverClass\n")
+AIS_HEADER = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
+    "Length,Width,Draft,Cargo,TransceiverClass\n"
+)
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,9 @@ def sometimes(one_in: int = 3) -> st.SearchStrategy[bool]:
 
 
 def incident_plans(n_vessels: int) -> st.SearchStrategy[IncidentPlan]:
-    parts = st.lists(st.tuples(st.integers(0, n_vessels - 1), st.sampled_from(ROLES)), max_size=3,
-                     unique_by=lambda p: p[0]).map(tuple)
+    parts = st.lists(
+        st.tuples(st.integers(0, n_vessels - 1), st.sampled_from(ROLES)), max_size=3, unique_by=lambda p: p[0]
+    ).map(tuple)
     return st.builds(
         IncidentPlan,
         hours=st.integers(0, 24 * 30),
@@ -168,7 +171,9 @@ class Kit:
             photo = root / f"scene_{i}.png"
             photo.write_bytes(_png(colour))
             # A world file: north-up, about 3 m a pixel, near the meeting point.
-            photo.with_suffix(".pgw").write_text(f"0.00003\n0\n0\n-0.00003\n{MEET[1] + i * 0.01}\n{MEET[0] + i * 0.01}\n")
+            photo.with_suffix(".pgw").write_text(
+                f"0.00003\n0\n0\n-0.00003\n{MEET[1] + i * 0.01}\n{MEET[0] + i * 0.01}\n"
+            )
             kit.photos.append(photo)
         kit.ais = root / "ais_2019-03-11.csv"
         kit.ais.write_text(_ais_encounter())
@@ -202,15 +207,22 @@ class Built:
 
 
 def _registry(path: Path, rows: list[tuple[int, int, str, str]]) -> Path:
-    path.write_text("IMO,MMSI,Name,Flag,Type,Length,Beam\n"
-                    + "".join(f"{imo},{mmsi},{name},\"{flag}\",Oil Products Tanker,110,17\n" for imo, mmsi, name, flag in rows))
+    path.write_text(
+        "IMO,MMSI,Name,Flag,Type,Length,Beam\n"
+        + "".join(f'{imo},{mmsi},{name},"{flag}",Oil Products Tanker,110,17\n' for imo, mmsi, name, flag in rows)
+    )
     return path
 
 
 def _sdn(path: Path, rows: list[tuple[int, int, str, str]]) -> Path:
-    lines = [f'{36100 + i},"{name}","vessel","DPRK3","-0-","HM{i}","Oil Products Tanker","-0-","2808","{flag}","-0-",'
-             f'"Vessel Registration Identification IMO {imo}; MMSI {mmsi}."\n' for i, (imo, mmsi, name, flag) in enumerate(rows)]
-    path.write_text("".join(lines) + '99999,"SOMEONE","individual","DPRK3","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\n\x1a\n')
+    lines = [
+        f'{36100 + i},"{name}","vessel","DPRK3","-0-","HM{i}","Oil Products Tanker","-0-","2808","{flag}","-0-",'
+        f'"Vessel Registration Identification IMO {imo}; MMSI {mmsi}."\n'
+        for i, (imo, mmsi, name, flag) in enumerate(rows)
+    ]
+    path.write_text(
+        "".join(lines) + '99999,"SOMEONE","individual","DPRK3","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\n\x1a\n'
+    )
     return path
 
 
@@ -222,8 +234,10 @@ def build_case(ctx, plan: CasePlan, kit: Kit) -> Built:
     vessels = [POOL[i] for i in plan.vessels]
     imports.import_vessels(ctx, _registry(files / "registry.csv", vessels))
     if plan.renamed:
-        later = [(imo, mmsi, RENAMES[k % len(RENAMES)], FLAGS[k % len(FLAGS)])
-                 for k, (imo, mmsi, _n, _f) in enumerate(POOL[i] for i in plan.renamed)]
+        later = [
+            (imo, mmsi, RENAMES[k % len(RENAMES)], FLAGS[k % len(FLAGS)])
+            for k, (imo, mmsi, _n, _f) in enumerate(POOL[i] for i in plan.renamed)
+        ]
         imports.import_vessels(ctx, _registry(files / "registry-2021.csv", later))
     if plan.sdn:
         imports.import_vessels(ctx, _sdn(files / "SDN.CSV", [POOL[i] for i in plan.sdn]))
@@ -240,8 +254,16 @@ def build_case(ctx, plan: CasePlan, kit: Kit) -> Built:
     second = ctx.as_actor("analyst-b")
     for index, inc in enumerate(plan.incidents):
         specs = [incidents.ParticipantSpec(str(vessels[v][0]), role) for v, role in inc.participants]
-        row = incidents.add_incident(ctx, case.id, start_utc=START + timedelta(hours=inc.hours), lat=inc.lat, lon=inc.lon,
-                                     radius_m=1000.0, title=f"Incident {index}", participants=specs)
+        row = incidents.add_incident(
+            ctx,
+            case.id,
+            start_utc=START + timedelta(hours=inc.hours),
+            lat=inc.lat,
+            lon=inc.lon,
+            radius_m=1000.0,
+            title=f"Incident {index}",
+            participants=specs,
+        )
         incident_ids.append(row.id)
         for name in inc.tags:
             tags.tag_incident(ctx, row.id, name)
@@ -313,8 +335,17 @@ def _resolved_conflict(ctx, kit: Kit, case_id: str, incident_id: str, choice: st
 
 # ---------------------------------------------------------------------------- diverging edits
 
-EDIT_KINDS = ("incident_title", "incident_tag", "vessel_notes", "link_note", "detach", "participant_role",
-              "remove_participant", "evidence_source", "case_summary")
+EDIT_KINDS = (
+    "incident_title",
+    "incident_tag",
+    "vessel_notes",
+    "link_note",
+    "detach",
+    "participant_role",
+    "remove_participant",
+    "evidence_source",
+    "case_summary",
+)
 # Record types whose presence in a case follows from others (a vessel, with its identity history
 # and designations, is in the case while it takes part in an incident; an evidence item, with
 # its annotations, while something links or cites it).
@@ -327,7 +358,9 @@ def edit_lists() -> st.SearchStrategy[list[tuple[str, int]]]:
 
 def by_id(dump: dict) -> dict[tuple[str, str], dict]:
     """A case dump as ``{(record type, id): record}``."""
-    return {(t, r["id"]): r for t, rows in dump.items() if t not in ("ais_positions", "files", "tombstones") for r in rows}
+    return {
+        (t, r["id"]): r for t, rows in dump.items() if t not in ("ais_positions", "files", "tombstones") for r in rows
+    }
 
 
 def apply_edits(ctx, side: str, dump: dict, edits: list[tuple[str, int]]) -> set[tuple[str, str]]:

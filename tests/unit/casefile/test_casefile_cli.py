@@ -52,4 +52,6 @@ def test_import_actions_join_an_existing_import_command():
     other.add_parser("ais")
     casefile.register(sub)
     assert {"ais", "case"} <= set(other.choices)
-    assert "case" in build_parser()._subparsers._group_actions[0].choices["import"]._subparsers._group_actions[0].choices
+    assert (
+        "case" in build_parser()._subparsers._group_actions[0].choices["import"]._subparsers._group_actions[0].choices
+    )

@@ -111,14 +111,19 @@ def test_taking_their_version_brings_a_record_deleted_here_back(workstation, new
     (conflict,) = back.conflicts
     casefiles.resolve_conflict(ws, conflict["id"], "take-incoming")
     with ws.store.read() as s:
-        row = s.scalar(select(IncidentEvidence).where(IncidentEvidence.incident_id == ids["inc1"],
-                                                      IncidentEvidence.evidence_id == ids["photo"]))
+        row = s.scalar(
+            select(IncidentEvidence).where(
+                IncidentEvidence.incident_id == ids["inc1"], IncidentEvidence.evidence_id == ids["photo"]
+            )
+        )
         assert row is not None and row.relation == "contradicts"
         assert s.get(Tombstone, ("link", row.id)) is None
     assert verify_store(ws.store).ok
 
 
-def test_keeping_mine_against_their_deletion_holds_when_the_same_file_comes_again(workstation, new_store, tmp_path: Path):
+def test_keeping_mine_against_their_deletion_holds_when_the_same_file_comes_again(
+    workstation, new_store, tmp_path: Path
+):
     ws, ids = workstation
     field = new_store("laptop")
     hand_over(ws, field, ids["case"], tmp_path / "out.evcase")
@@ -147,8 +152,17 @@ def test_a_file_that_both_holds_and_deletes_a_record_is_refused_by_name(workstat
     with zipfile.ZipFile(good) as zf:
         records = json.loads(zf.read("records/case.json"))
     link = records["links"][0]
-    records["tombstones"] = [{"record_type": "link", "record_id": link["id"], "case_id": ids["case"], "record": link,
-                              "keys": {}, "deleted_at": "2024-01-01T00:00:00Z", "deleted_by": "someone"}]
+    records["tombstones"] = [
+        {
+            "record_type": "link",
+            "record_id": link["id"],
+            "case_id": ids["case"],
+            "record": link,
+            "keys": {},
+            "deleted_at": "2024-01-01T00:00:00Z",
+            "deleted_by": "someone",
+        }
+    ]
     with pytest.raises(UserError, match="both in the file and deleted") as caught:
         _parse_records(records)
     assert "tombstones[0]" in str(caught.value)
@@ -168,17 +182,31 @@ def test_a_deletion_of_another_cases_record_is_refused_and_writes_nothing(workst
 
     ws, ids = workstation
     other = cases.create_case(ws, "Another investigation")
-    inc_b = incidents.add_incident(ws, other.id, start_utc=datetime(2020, 1, 1, tzinfo=UTC), lat=1.0, lon=2.0,
-                                   participants=[incidents.ParticipantSpec("9123453", "receiver")])
+    inc_b = incidents.add_incident(
+        ws,
+        other.id,
+        start_utc=datetime(2020, 1, 1, tzinfo=UTC),
+        lat=1.0,
+        lon=2.0,
+        participants=[incidents.ParticipantSpec("9123453", "receiver")],
+    )
     with ws.store.read() as s:
         victim = to_dict(s.scalar(select(Participant).where(Participant.incident_id == inc_b.id)))
     path = tmp_path / "a.evcase"
     casefiles.export_case(ws, ids["case"], path, with_report=False)
     cf = open_case_file(path)
     try:
-        cf.records.tombstones.append({"record_type": "participant", "record_id": victim["id"], "case_id": ids["case"],
-                                      "record": victim, "keys": {"vessel_imo": 9123453, "evidence_sha256": None},
-                                      "deleted_at": "2024-01-01T00:00:00Z", "deleted_by": "intruder"})
+        cf.records.tombstones.append(
+            {
+                "record_type": "participant",
+                "record_id": victim["id"],
+                "case_id": ids["case"],
+                "record": victim,
+                "keys": {"vessel_imo": 9123453, "evidence_sha256": None},
+                "deleted_at": "2024-01-01T00:00:00Z",
+                "deleted_by": "intruder",
+            }
+        )
         with pytest.raises(UserError, match="not part of case") as caught, ws.store.write() as session:
             merge_case_file(session, "analyst-a", cf, store_id(session) + "-other", "import-x")
         assert victim["id"] in str(caught.value) or "tombstones" in str(caught.value)

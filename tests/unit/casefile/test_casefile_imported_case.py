@@ -25,12 +25,15 @@ SDN = (
     '36112,"KIM JONG","individual","DPRK3","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\n'
     "\x1a\n"
 )
-AIS = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n" + "".join(
-    f"445123000,2019-03-11T{12 + i // 6:02d}:{(i % 6) * 10:02d}:00,{36.40 + i * 0.004:.4f},{123.80 + i * 0.0037:.4f},6.0,40.0,40,"
-    f"CHON MA SAN,IMO9123453,HMYF5,80,0,110,17,8.0,80,A\n"
-    f"352001234,2019-03-11T{12 + i // 6:02d}:{(i % 6) * 10:02d}:00,{36.70 - i * 0.0035:.4f},{124.10 - i * 0.0035:.4f},5.5,220.0,220,"
-    f"NEW REGENT,IMO9216470,3FXX9,80,0,104,16,7.5,80,A\n"
-    for i in range(24)
+AIS = (
+    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n"
+    + "".join(
+        f"445123000,2019-03-11T{12 + i // 6:02d}:{(i % 6) * 10:02d}:00,{36.40 + i * 0.004:.4f},{123.80 + i * 0.0037:.4f},6.0,40.0,40,"
+        f"CHON MA SAN,IMO9123453,HMYF5,80,0,110,17,8.0,80,A\n"
+        f"352001234,2019-03-11T{12 + i // 6:02d}:{(i % 6) * 10:02d}:00,{36.70 - i * 0.0035:.4f},{124.10 - i * 0.0035:.4f},5.5,220.0,220,"
+        f"NEW REGENT,IMO9216470,3FXX9,80,0,104,16,7.5,80,A\n"
+        for i in range(24)
+    )
 )
 
 
@@ -46,17 +49,35 @@ def build_imported_case(capsys, db: str, files: Path) -> str:
     (files / "registry.csv").write_text(REGISTRY)
     (files / "SDN.CSV").write_text(SDN)
     (files / "ais_2019-03-11.csv").write_text(AIS)
-    for argv in (("import", "vessels", str(files / "registry.csv")),
-                 ("import", "vessels", str(files / "SDN.CSV")),
-                 ("import", "ais", str(files / "ais_2019-03-11.csv"))):
+    for argv in (
+        ("import", "vessels", str(files / "registry.csv")),
+        ("import", "vessels", str(files / "SDN.CSV")),
+        ("import", "ais", str(files / "ais_2019-03-11.csv")),
+    ):
         code, _, err = run(capsys, "--db", db, *argv)
         assert code == 0, err
     code, out, err = run(capsys, "--db", db, "--json", "case", "create", "Yellow Sea 2019", "--caveat", "OFFICIAL")
     assert code == 0, err
     case_id = json.loads(out)["id"]
-    code, _, err = run(capsys, "--db", db, "incident", "add", "--case", case_id, "--start", "2019-03-11T14:00",
-                       "--lat", "36.55", "--lon", "123.95", "--participant", "9123453:receiver",
-                       "--participant", "9216470:supplier")
+    code, _, err = run(
+        capsys,
+        "--db",
+        db,
+        "incident",
+        "add",
+        "--case",
+        case_id,
+        "--start",
+        "2019-03-11T14:00",
+        "--lat",
+        "36.55",
+        "--lon",
+        "123.95",
+        "--participant",
+        "9123453:receiver",
+        "--participant",
+        "9216470:supplier",
+    )
     assert code == 0, err
     return case_id
 
@@ -98,7 +119,7 @@ def test_records_merge_whatever_order_the_file_lists_them_in(tmp_path: Path, cap
     try:
         for rows in cf.records.records.values():
             rows.reverse()
-        for sha, member in cf.evidence_members.items():
+        for member in cf.evidence_members.values():
             with cf.open_member(member) as fh:
                 fresh.objects.put_stream(fh, total=cf.files[member]["size"])
         with fresh.write() as session:
@@ -116,8 +137,10 @@ def test_an_evidence_item_derived_from_itself_is_refused_by_name() -> None:
     from evidence_app.domain.errors import UserError
 
     records = CaseRecords()
-    records.records["evidence"] = [{"id": "aaaaaaaa-1", "derived_from_id": "bbbbbbbb-2"},
-                                   {"id": "bbbbbbbb-2", "derived_from_id": "aaaaaaaa-1"}]
+    records.records["evidence"] = [
+        {"id": "aaaaaaaa-1", "derived_from_id": "bbbbbbbb-2"},
+        {"id": "bbbbbbbb-2", "derived_from_id": "aaaaaaaa-1"},
+    ]
     with pytest.raises(UserError, match="derived from itself") as caught:
         list(merge_order(records))
     assert "evidence" in caught.value.location

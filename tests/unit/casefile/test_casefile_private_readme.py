@@ -14,13 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from evidence_app.services import cases, casefiles, detect, evidence, imports, incidents, photos
+from evidence_app.services import casefiles, cases, detect, evidence, imports, incidents, photos
 from evidence_app.services.context import Context
 from evidence_app.storage.db import open_store
 
 START = datetime(2023, 6, 1, tzinfo=UTC)
-SDN = ('36111,"CHON MA SAN","vessel","DPRK3","-0-","HMYF5","Crude Oil Tanker","-0-","-0-","Korea, North",'
-       '"-0-","Vessel Registration Identification IMO 8660313; Linked To: KOREA."\n')
+SDN = (
+    '36111,"CHON MA SAN","vessel","DPRK3","-0-","HMYF5","Crude Oil Tanker","-0-","-0-","Korea, North",'
+    '"-0-","Vessel Registration Identification IMO 8660313; Linked To: KOREA."\n'
+)
 
 
 def _meeting_ais(path: Path) -> None:
@@ -68,7 +70,13 @@ def analyst_export(tmp_path_factory: pytest.TempPathFactory):
         assert run.detections, "the AIS was written to hold one encounter"
         detect.create_incidents_from_detections(ctx, case.id, run.detections)
         inc = incidents.add_incident(
-            ctx, case.id, start_utc=START, lat=30.0, lon=-40.0, radius_m=500, title="Sighting",
+            ctx,
+            case.id,
+            start_utc=START,
+            lat=30.0,
+            lon=-40.0,
+            radius_m=500,
+            title="Sighting",
             participants=[incidents.ParticipantSpec("8660313", "receiver")],
         )
         photos.import_photo(ctx, inc.id, _photo(source / "pass_1.png"))
@@ -93,7 +101,8 @@ def _entry_texts(path: Path, tmp_path: Path) -> dict[str, bytes]:
         target = tmp_path / "private.pdf"
         target.write_bytes(pdf)
         texts["report/report.pdf (text)"] = subprocess.run(
-            ["pdftotext", str(target), "-"], check=True, capture_output=True).stdout
+            ["pdftotext", str(target), "-"], check=True, capture_output=True
+        ).stdout
     return texts
 
 

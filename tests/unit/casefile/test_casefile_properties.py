@@ -23,8 +23,13 @@ from tests.unit.casefile.casegen import REACHED, Kit, apply_edits, build_case, b
 
 # Four properties x 50 examples: at least 200 generated cases in every run of the suite.
 EXAMPLES = int(os.environ.get("CASEGEN_EXAMPLES", "50"))
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,14 +95,18 @@ def without_count(record: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if record is None else {k: v for k, v in record.items() if k != "evidence_count"}
 
 
-@pytest.mark.skip(reason=(
-    "known failure, open in issue 10: with derandomize this property finds a case (four-eyes, two "
-    "incidents; theirs edits a participant's role and removes a participant, ours edits the case summary "
-    "and a title) where the merged participant differs from the expected one (casefile/merge.py:453-455)"
-))
+@pytest.mark.skip(
+    reason=(
+        "known failure, open in issue 10: with derandomize this property finds a case (four-eyes, two "
+        "incidents; theirs edits a participant's role and removes a participant, ours edits the case summary "
+        "and a title) where the merged participant differs from the expected one (casefile/merge.py:453-455)"
+    )
+)
 @SETTINGS
 @given(plan=case_plans(), ours=edit_lists(), theirs=edit_lists())
-def test_diverged_stores_merge_one_sided_changes_and_conflict_only_on_both_sided_ones(kit: Kit, plan, ours, theirs) -> None:
+def test_diverged_stores_merge_one_sided_changes_and_conflict_only_on_both_sided_ones(
+    kit: Kit, plan, ours, theirs
+) -> None:
     a = kit.store(kit.scratch())
     b = kit.store(kit.scratch(), "field-analyst")
     try:

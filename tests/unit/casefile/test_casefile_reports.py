@@ -81,14 +81,28 @@ def test_kml_parses_with_fastkml_and_has_timed_tracks(full_export):
     assert data.count(b"<when>") >= 80
     kinds = sorted(f["properties"]["kind"] for f in geo["features"])
     assert kinds.count("incident") == 2 and kinds.count("track") == 2 and "evidence" in kinds
-    footprint = next(f for f in geo["features"] if f["properties"]["kind"] == "evidence" and f["geometry"]["type"] == "Polygon")
+    footprint = next(
+        f for f in geo["features"] if f["properties"]["kind"] == "evidence" and f["geometry"]["type"] == "Polygon"
+    )
     assert footprint["id"] == ids["photo"]
 
 
 def test_static_map_uses_land_when_given_and_sea_when_not():
     spec = MapSpec(lat=36.55, lon=123.95, radius_m=1500)
     sea = render_map(spec, land=None)
-    island = rings_from_geojson({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
-        "type": "Polygon", "coordinates": [[[123.9, 36.5], [124.0, 36.5], [124.0, 36.6], [123.9, 36.5]]]}}]})
+    island = rings_from_geojson(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[123.9, 36.5], [124.0, 36.5], [124.0, 36.6], [123.9, 36.5]]],
+                    },
+                }
+            ],
+        }
+    )
     with_land = render_map(spec, land=island)
     assert sea[:8] == b"\x89PNG\r\n\x1a\n" and sea != with_land

@@ -61,7 +61,9 @@ def test_field_round_trip_merges_changes_and_reports_the_conflict(workstation, n
         assert inc1.evidence_count == 3
         assert inc2.lat == 38.95 and inc2.title.endswith("(re-dated)")  # the conflict left it alone
         assert s.get(Vessel, ids["regent"]).notes == "Renamed in 2020 per Equasis"
-        assert s.scalar(select(func.count()).select_from(ReviewEvent).where(ReviewEvent.incident_id == ids["inc1"])) == 2
+        assert (
+            s.scalar(select(func.count()).select_from(ReviewEvent).where(ReviewEvent.incident_id == ids["inc1"])) == 2
+        )
         assert s.scalar(select(func.count()).select_from(ImportedAuditEntry)) > 0
     assert count(ws, Incident) == 2
     assert count(ws, Evidence) == 3  # the new photo, the two originals not doubled
@@ -107,12 +109,17 @@ def test_manifest_lists_every_file_with_size_and_hash(workstation, tmp_path: Pat
     assert manifest["format_version"] == 2 and manifest["generator"] == "Evidence Review"
     assert manifest["case"]["caveat"] == "OFFICIAL-SENSITIVE"
     listed = {f["path"] for f in manifest["files"]}
-    assert listed == names - {"manifest.json", "manifest.sig"}  # the signature covers the manifest, so it cannot be listed
+    assert listed == names - {
+        "manifest.json",
+        "manifest.sig",
+    }  # the signature covers the manifest, so it cannot be listed
     assert manifest["signer"]["reviewer"] == "analyst-a" and "records/attestations.json" in listed
     assert result.evidence_files == 2
     with ws.store.read() as s:
         photo = s.get(Evidence, ids["photo"])
-    assert any(f["path"].startswith("evidence/" + photo.sha256) and f["sha256"] == photo.sha256 for f in manifest["files"])
+    assert any(
+        f["path"].startswith("evidence/" + photo.sha256) and f["sha256"] == photo.sha256 for f in manifest["files"]
+    )
 
 
 def test_only_confirmed_exports_only_confirmed_incidents(workstation, tmp_path: Path):

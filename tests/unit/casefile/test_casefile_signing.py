@@ -17,16 +17,22 @@ from evidence_app.casefile import manifest as mf
 from evidence_app.casefile import signatures
 from evidence_app.casefile.export import export_case as write_case_file
 from evidence_app.domain.errors import UserError
-from evidence_app.services import casefiles, incidents, keys, review
+from evidence_app.services import casefiles, keys, review
 from evidence_app.services.verify import verify_store
 from evidence_app.storage import signing
 from evidence_app.storage.audit import entry_hash
 from evidence_app.storage.models import AuditEntry
 
 
-def edit(src: Path, dst: Path, *, manifest: Callable[[dict[str, Any]], None] | None = None,
-         audit: Callable[[list[dict[str, Any]]], None] | None = None,
-         sign_with: signing.SigningKey | None = None, keep_signature: bool = False) -> Path:
+def edit(
+    src: Path,
+    dst: Path,
+    *,
+    manifest: Callable[[dict[str, Any]], None] | None = None,
+    audit: Callable[[list[dict[str, Any]]], None] | None = None,
+    sign_with: signing.SigningKey | None = None,
+    keep_signature: bool = False,
+) -> Path:
     """Rewrite a case file as its holder could: change the manifest and audit entries, recompute every hash in the
     manifest, then sign with ``sign_with`` (naming that key), keep the old signature, or leave it unsigned."""
     with zipfile.ZipFile(src) as zin:
@@ -37,7 +43,9 @@ def edit(src: Path, dst: Path, *, manifest: Callable[[dict[str, Any]], None] | N
         entries = [json.loads(line) for line in blobs[mf.AUDIT].splitlines() if line.strip()]
         audit(entries)
         blobs[mf.AUDIT] = b"".join(json.dumps(e).encode() + b"\n" for e in entries)
-    m["files"] = [{**f, "size": len(blobs[f["path"]]), "sha256": hashlib.sha256(blobs[f["path"]]).hexdigest()} for f in m["files"]]
+    m["files"] = [
+        {**f, "size": len(blobs[f["path"]]), "sha256": hashlib.sha256(blobs[f["path"]]).hexdigest()} for f in m["files"]
+    ]
     if manifest is not None:
         manifest(m)
     if sign_with is not None:
@@ -64,17 +72,38 @@ def rehash_chain(entries: list[dict[str, Any]], store_id: str) -> None:
             continue
         if prev is not None and e["seq"] == prev["seq"] + 1:
             e["prev_hash"] = prev["hash"]
-        e["hash"] = entry_hash(e["seq"], e["ts"], e["actor"], e["action"], e["entity"], e["entity_id"], e["payload"], e["prev_hash"],
-                               e.get("content"))
+        e["hash"] = entry_hash(
+            e["seq"],
+            e["ts"],
+            e["actor"],
+            e["action"],
+            e["entity"],
+            e["entity_id"],
+            e["payload"],
+            e["prev_hash"],
+            e.get("content"),
+        )
         prev = e
 
 
 def snapshot(ctx) -> tuple[Any, ...]:
     objects = sorted(p.name for p in (ctx.store.objects.root / "sha256").glob("*/*/*"))
     with ctx.store.read() as s:
-        counts = tuple(s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in (
-            "cases", "incidents", "evidence", "audit_entries", "imported_audit_entries", "store_meta", "signer_keys",
-            "store_keys", "audit_attestations", "sync_state"))
+        counts = tuple(
+            s.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+            for t in (
+                "cases",
+                "incidents",
+                "evidence",
+                "audit_entries",
+                "imported_audit_entries",
+                "store_meta",
+                "signer_keys",
+                "store_keys",
+                "audit_attestations",
+                "sync_state",
+            )
+        )
     return objects, counts
 
 
@@ -102,7 +131,9 @@ def workstation_store_id(ws) -> str:
 
 def import_audit_payload(ctx) -> dict[str, Any]:
     with ctx.store.read() as s:
-        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq.desc())).first()
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "casefile.import").order_by(AuditEntry.seq.desc())
+        ).first()
         return json.loads(entry.payload)
 
 
@@ -113,7 +144,11 @@ def test_the_import_names_the_signer_and_whether_the_key_was_seen_before(worksta
     laptop = new_store("laptop")
     first = casefiles.import_case(laptop, exported)
     assert first.signature.signed
-    assert (first.signature.reviewer, first.signature.fingerprint, first.signature.key_status) == ("analyst-a", mine.fingerprint, "new")
+    assert (first.signature.reviewer, first.signature.fingerprint, first.signature.key_status) == (
+        "analyst-a",
+        mine.fingerprint,
+        "new",
+    )
     assert any("compare the fingerprint" in w for w in first.warnings)
     assert first.audit_entries_unverified == 0
     payload = import_audit_payload(laptop)
@@ -161,7 +196,9 @@ def test_a_manifest_signed_by_another_key_than_it_names_is_refused(exported, new
     assert_refused(new_store("laptop"), liar, r"signed by another key than the one it names")
 
 
-def test_a_file_signed_by_another_key_than_its_store_is_known_under_is_refused(workstation, exported, new_store, tmp_path):
+def test_a_file_signed_by_another_key_than_its_store_is_known_under_is_refused(
+    workstation, exported, new_store, tmp_path
+):
     laptop = new_store("laptop")
     casefiles.import_case(laptop, exported)
     mallory = signing.load_or_create_key("mallory")
@@ -176,13 +213,19 @@ def test_a_removed_signature_is_refused_while_the_manifest_names_a_signer(export
     with zipfile.ZipFile(stripped, "w") as z:
         for name, data in blobs.items():
             z.writestr(name, data)
-    assert_refused(new_store("laptop"), stripped, r"manifest.json: the manifest says it is signed by analyst-a .* holds no signature")
+    assert_refused(
+        new_store("laptop"),
+        stripped,
+        r"manifest.json: the manifest says it is signed by analyst-a .* holds no signature",
+    )
 
 
 def test_an_unsigned_file_imports_with_a_warning_and_its_audit_entries_are_unverified(workstation, new_store, tmp_path):
     ws, ids = workstation
     old = tmp_path / "older-version.evcase"
-    write_case_file(ws.store, ids["case"], old, exported_by="analyst-a", with_report=False)  # no key: as older versions wrote
+    write_case_file(
+        ws.store, ids["case"], old, exported_by="analyst-a", with_report=False
+    )  # no key: as older versions wrote
     laptop = new_store("laptop")
     report = casefiles.import_case(laptop, old)
     assert not report.signature.signed
@@ -201,7 +244,9 @@ def test_an_unsigned_file_is_refused_once_its_store_is_known_by_a_key(workstatio
     laptop = new_store("laptop")
     casefiles.import_case(laptop, exported)
     stripped = edit(exported, tmp_path / "unsigned.evcase")
-    assert_refused(laptop, stripped, r"the file is unsigned, but the store it says it comes from .* signs its case files")
+    assert_refused(
+        laptop, stripped, r"the file is unsigned, but the store it says it comes from .* signs its case files"
+    )
 
 
 def _forge_entries(entries: list[dict[str, Any]], store: str, *, actor: str = "chief-analyst") -> None:
@@ -225,7 +270,8 @@ def test_rewritten_reviewer_names_are_refused(workstation, exported, new_store, 
 
 
 def test_forged_entries_under_a_colleagues_store_id_are_refused_and_the_genuine_file_still_imports(
-        workstation, exported, new_store, tmp_path):
+    workstation, exported, new_store, tmp_path
+):
     ws, ids = workstation
     w = workstation_store_id(ws)
     laptop = new_store("laptop")
@@ -238,8 +284,12 @@ def test_forged_entries_under_a_colleagues_store_id_are_refused_and_the_genuine_
 
     def invent(entries):
         extra = dict(next(e for e in entries if e["origin_store_id"] == w))
-        extra.update(seq=max(e["seq"] for e in entries if e["origin_store_id"] == w) + 1, actor="chief-analyst",
-                     action="review.confirm", payload='{"to":"confirmed"}')
+        extra.update(
+            seq=max(e["seq"] for e in entries if e["origin_store_id"] == w) + 1,
+            actor="chief-analyst",
+            action="review.confirm",
+            payload='{"to":"confirmed"}',
+        )
         entries.append(extra)
         rehash_chain(entries, w)
 
@@ -272,7 +322,9 @@ def test_a_forged_history_that_arrived_first_never_blocks_the_genuine_store(work
     assert first.audit_entries_unverified > 0
     assert {e["actor"] for e in keys.imported_audit(laptop) if e["origin_store_id"] == w} == {"chief-analyst"}
     assert not any(e["verified"] for e in keys.imported_audit(laptop) if e["origin_store_id"] == w)
-    report = casefiles.import_case(laptop, exported)  # the genuine file: accepted, its signed entries replace the forged ones
+    report = casefiles.import_case(
+        laptop, exported
+    )  # the genuine file: accepted, its signed entries replace the forged ones
     assert report.audit_entries_unverified == 0
     shown = [e for e in keys.imported_audit(laptop) if e["origin_store_id"] == w]
     assert shown and all(e["verified"] and e["actor"] == "analyst-a" for e in shown)

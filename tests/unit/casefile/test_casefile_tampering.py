@@ -55,7 +55,10 @@ def store_snapshot(ctx) -> tuple[list[str], int]:
     with ctx.store.read() as s:
         from sqlalchemy import text
 
-        rows = sum(s.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in ("cases", "incidents", "evidence", "audit_entries", "store_meta"))
+        rows = sum(
+            s.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+            for t in ("cases", "incidents", "evidence", "audit_entries", "store_meta")
+        )
     return objects, rows
 
 
@@ -132,7 +135,9 @@ def _add_entry(src: Path, dst: Path, info: zipfile.ZipInfo, data: bytes) -> Path
 
 
 def test_a_dot_dot_path_is_refused(exported, new_store, tmp_path):
-    bad = _add_entry(exported, tmp_path / "dotdot.evcase", zipfile.ZipInfo("evidence/../../etc/cron.d/x"), b"* * * * * root true\n")
+    bad = _add_entry(
+        exported, tmp_path / "dotdot.evcase", zipfile.ZipInfo("evidence/../../etc/cron.d/x"), b"* * * * * root true\n"
+    )
     assert_refused(new_store("laptop"), bad, r"'\.\.' in an entry path")
 
 
@@ -205,7 +210,9 @@ def test_an_altered_audit_entry_is_refused(exported, new_store, tmp_path):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["a", "b", "..", ".", "", "evidence", "x.jpg", "C:", "\\", "/"]), min_size=1, max_size=5))
+@given(
+    st.lists(st.sampled_from(["a", "b", "..", ".", "", "evidence", "x.jpg", "C:", "\\", "/"]), min_size=1, max_size=5)
+)
 def test_names_that_pass_stay_inside_the_folder(parts):
     name = "/".join(parts)
     try:

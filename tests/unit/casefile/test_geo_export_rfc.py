@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from evidence_app.services import cases, casefiles, evidence, imports, incidents
+from evidence_app.services import casefiles, cases, evidence, imports, incidents
 
 START = datetime(2024, 2, 1, tzinfo=UTC)
 HOSTILE_TITLE = "Tanker \x1b[2J\x07 alongside \x00 \ufffe end"
@@ -35,8 +35,15 @@ def dateline_case(ctx, tmp_path: Path):
     case = cases.create_case(ctx, "Bering Sea", caveat="OFFICIAL")
     vessels.add_vessel(ctx, mmsi=273123000, name="BERING TANKER")
     inc = incidents.add_incident(
-        ctx, case.id, start_utc=START, end_utc=START + timedelta(hours=6), lat=52.03, lon=179.95, radius_m=800,
-        title="STS on the date line", participants=[incidents.ParticipantSpec("273123000", "supplier")],
+        ctx,
+        case.id,
+        start_utc=START,
+        end_utc=START + timedelta(hours=6),
+        lat=52.03,
+        lon=179.95,
+        radius_m=800,
+        title="STS on the date line",
+        participants=[incidents.ParticipantSpec("273123000", "supplier")],
     )
     ais = tmp_path / "bering_ais.csv"
     _ais_across_the_antimeridian(ais)
@@ -45,8 +52,14 @@ def dateline_case(ctx, tmp_path: Path):
     note = tmp_path / "scene.txt"
     note.write_text("scene footprint\n")
     item = evidence.attach_files(ctx, inc.id, [note]).attached[0]
-    evidence.update_evidence(ctx, item, footprint={"type": "Polygon", "coordinates": [[
-        [179.8, 51.9], [-179.8, 51.9], [-179.8, 52.1], [179.8, 52.1], [179.8, 51.9]]]})
+    evidence.update_evidence(
+        ctx,
+        item,
+        footprint={
+            "type": "Polygon",
+            "coordinates": [[[179.8, 51.9], [-179.8, 51.9], [-179.8, 52.1], [179.8, 52.1], [179.8, 51.9]]],
+        },
+    )
     return case.id, inc.id, item
 
 
@@ -72,7 +85,9 @@ def test_geojson_splits_tracks_and_footprints_at_the_antimeridian(ctx, dateline_
     data = _geojson(ctx, case_id, tmp_path)
     parsed = geojson.loads(json.dumps(data))
     assert parsed.is_valid, parsed.errors()
-    by_kind = {f["properties"]["kind"]: f for f in data["features"] if f["properties"]["kind"] != "evidence" or f["id"] == item}
+    by_kind = {
+        f["properties"]["kind"]: f for f in data["features"] if f["properties"]["kind"] != "evidence" or f["id"] == item
+    }
     track = by_kind["track"]["geometry"]
     assert track["type"] == "MultiLineString" and len(track["coordinates"]) == 2
     west, east = track["coordinates"]
@@ -152,7 +167,9 @@ def test_control_characters_never_reach_the_kml_or_the_reports(ctx, dateline_cas
 
 
 @pytest.mark.parametrize("radius", [math.inf, 1e308, -1e308])
-def test_an_absurd_radius_stored_behind_the_apps_back_neither_hangs_nor_writes_infinity(ctx, dateline_case, tmp_path: Path, radius):
+def test_an_absurd_radius_stored_behind_the_apps_back_neither_hangs_nor_writes_infinity(
+    ctx, dateline_case, tmp_path: Path, radius
+):
     """SQLite stores inf; the exports write null (RFC 8259 has no Infinity) and the report finishes."""
     import subprocess
     import sys
@@ -169,7 +186,9 @@ def test_an_absurd_radius_stored_behind_the_apps_back_neither_hangs_nor_writes_i
         out = tmp_path / f"report.{fmt}"
         done = subprocess.run(
             [sys.executable, "-m", "evidence_app", "--db", str(db), "export", "report", case_id, str(out)],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         assert out.stat().st_size > 1000

@@ -58,8 +58,12 @@ def _ais_csv(path: Path) -> Path:
     lines = []
     for i in range(24):
         t = (START - timedelta(hours=3) + timedelta(minutes=10 * i)).strftime("%Y-%m-%dT%H:%M:%S")
-        lines.append(f"445123000,{t},{36.40 + i * 0.006:.4f},{123.80 + i * 0.006:.4f},6.1,40.2,40,CHON MA SAN,IMO8660313,HMYF5,80,0,110,18,8.1,80,A")
-        lines.append(f"352001234,{t},{36.70 - i * 0.006:.4f},{124.10 - i * 0.006:.4f},5.4,220.5,221,NEW REGENT,IMO9216470,3FXY7,80,0,104,16,6.0,80,A")
+        lines.append(
+            f"445123000,{t},{36.40 + i * 0.006:.4f},{123.80 + i * 0.006:.4f},6.1,40.2,40,CHON MA SAN,IMO8660313,HMYF5,80,0,110,18,8.1,80,A"
+        )
+        lines.append(
+            f"352001234,{t},{36.70 - i * 0.006:.4f},{124.10 - i * 0.006:.4f},5.4,220.5,221,NEW REGENT,IMO9216470,3FXY7,80,0,104,16,6.0,80,A"
+        )
     path.write_text(header + "\n".join(lines) + "\n")
     return path
 
@@ -79,16 +83,40 @@ def build_genuine(folder: Path, photo: Path) -> Genuine:
         imports.import_vessels(a, _write(folder / "in" / "registry.csv", REGISTRY_CSV))
         imports.import_vessels(a, _write(folder / "in" / "sdn.csv", SDN_CSV))
         ais = imports.import_ais(a, [_ais_csv(folder / "in" / "ais_2019-03-11.csv")])
-        case = cases.create_case(a, "Yellow Sea 2019: refined petroleum", caveat="OFFICIAL-SENSITIVE", four_eyes=True,
-                                 summary="Suspected STS transfers to a DPRK-flagged tanker.")
+        case = cases.create_case(
+            a,
+            "Yellow Sea 2019: refined petroleum",
+            caveat="OFFICIAL-SENSITIVE",
+            four_eyes=True,
+            summary="Suspected STS transfers to a DPRK-flagged tanker.",
+        )
         inc1 = incidents.add_incident(
-            a, case.id, start_utc=START, end_utc=START + timedelta(hours=5), lat=36.55, lon=123.95, radius_m=1500,
-            title="STS south of Dalian", position_method="AIS", cargo_kind="refined petroleum", indicators=["alongside", "hoses"],
-            participants=[incidents.ParticipantSpec("8660313", "receiver"), incidents.ParticipantSpec("9216470", "supplier")],
+            a,
+            case.id,
+            start_utc=START,
+            end_utc=START + timedelta(hours=5),
+            lat=36.55,
+            lon=123.95,
+            radius_m=1500,
+            title="STS south of Dalian",
+            position_method="AIS",
+            cargo_kind="refined petroleum",
+            indicators=["alongside", "hoses"],
+            participants=[
+                incidents.ParticipantSpec("8660313", "receiver"),
+                incidents.ParticipantSpec("9216470", "supplier"),
+            ],
         )
         inc2 = incidents.add_incident(
-            a, case.id, start_utc=START + timedelta(days=12), end_utc=START + timedelta(days=12, hours=3), lat=38.95, lon=123.10,
-            radius_m=4000, title="Night rendezvous in Korea Bay", participants=[incidents.ParticipantSpec("8660313", "receiver")],
+            a,
+            case.id,
+            start_utc=START + timedelta(days=12),
+            end_utc=START + timedelta(days=12, hours=3),
+            lat=38.95,
+            lon=123.10,
+            radius_m=4000,
+            title="Night rendezvous in Korea Bay",
+            participants=[incidents.ParticipantSpec("8660313", "receiver")],
         )
         attached = photos.attach_files(a, inc1.id, [photo])
         photo_id = attached.attached[0]
@@ -100,7 +128,9 @@ def build_genuine(folder: Path, photo: Path) -> Genuine:
         review.review(a, inc2.id, "under_review", rationale="night imagery requested")
         out = folder / "genuine.evcase"
         casefiles.export_case(a, case.id, out, with_report=False)
-        return Genuine(out, {"case": case.id, "inc1": inc1.id, "inc2": inc2.id, "photo": photo_id, "ais": ais.evidence_ids[0]})
+        return Genuine(
+            out, {"case": case.id, "inc1": inc1.id, "inc2": inc2.id, "photo": photo_id, "ais": ais.evidence_ids[0]}
+        )
     finally:
         store.close()
 
@@ -117,8 +147,15 @@ def build_target(folder: Path) -> dict[str, str]:
         ctx = Context(store, "chief")
         case_b = cases.create_case(ctx, "Case B: East China Sea")
         vessels.add_vessel(ctx, imo=9123453, mmsi=413000111, name="HUA FENG")
-        inc = incidents.add_incident(ctx, case_b.id, start_utc=START, lat=30.0, lon=125.0, title="B's own incident",
-                                     participants=[incidents.ParticipantSpec("9123453", "supplier")])
+        inc = incidents.add_incident(
+            ctx,
+            case_b.id,
+            start_utc=START,
+            lat=30.0,
+            lon=125.0,
+            title="B's own incident",
+            participants=[incidents.ParticipantSpec("9123453", "supplier")],
+        )
         review.review(ctx, inc.id, "under_review", rationale="started")
         with store.read() as session:
             participant = session.scalars(select(Participant.id).where(Participant.incident_id == inc.id)).one()
@@ -177,7 +214,8 @@ def edit_case_file(src: Path, dst: Path, change: Callable[[Entries], None]) -> P
     listed = [{**f, "path": entries.renames.get(f["path"], f["path"])} for f in manifest["files"]]
     manifest["files"] = [
         {**f, "size": len(blobs[f["path"]]), "sha256": hashlib.sha256(blobs[f["path"]]).hexdigest()}
-        for f in listed if f["path"] in blobs
+        for f in listed
+        if f["path"] in blobs
     ]
     with zipfile.ZipFile(dst, "w") as zout:
         zout.writestr(mf.MANIFEST, json.dumps(manifest, indent=1), zipfile.ZIP_DEFLATED)
@@ -187,6 +225,7 @@ def edit_case_file(src: Path, dst: Path, change: Callable[[Entries], None]) -> P
 
 
 # --- the corpus -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Hostile:
@@ -200,10 +239,13 @@ class Hostile:
 CORPUS: list[Hostile] = []
 
 
-def hostile(name: str, expect: str) -> Callable[[Callable[[Entries, dict[str, str]], None]], Callable[[Entries, dict[str, str]], None]]:
+def hostile(
+    name: str, expect: str
+) -> Callable[[Callable[[Entries, dict[str, str]], None]], Callable[[Entries, dict[str, str]], None]]:
     def register(edit: Callable[[Entries, dict[str, str]], None]) -> Callable[[Entries, dict[str, str]], None]:
         CORPUS.append(Hostile(name, edit, expect))
         return edit
+
     return register
 
 
@@ -223,60 +265,114 @@ RECORD = r"records/case\.json: {coll}\[\d+\] \({kind} [0-9a-f-]+\)"
 
 # The findings of the issue, one by one.
 
-@hostile("cross-case injection: a link and a confirmed review on another local case's incident",
-         r"records/case\.json: incidents\[\d+\] \(incident {inc_b}\)\.id: this incident belongs to another case here")
+
+@hostile(
+    "cross-case injection: a link and a confirmed review on another local case's incident",
+    r"records/case\.json: incidents\[\d+\] \(incident {inc_b}\)\.id: this incident belongs to another case here",
+)
 def _cross_case(e: Entries, ids: dict[str, str]) -> None:
     victim = copy.deepcopy(_find(e, "incidents", id=ids["inc1"]))
     victim.update(id=ids["inc_b"], title="B's own incident", status="confirmed")
     e.records["incidents"].append(victim)
-    e.records["links"].append({"id": "0badc0de-0000-4000-8000-000000000001", "incident_id": ids["inc_b"],
-                               "evidence_id": ids["photo"], "relation": "supports", "note": "", "created_at": "2019-03-20T10:00:00Z"})
+    e.records["links"].append(
+        {
+            "id": "0badc0de-0000-4000-8000-000000000001",
+            "incident_id": ids["inc_b"],
+            "evidence_id": ids["photo"],
+            "relation": "supports",
+            "note": "",
+            "created_at": "2019-03-20T10:00:00Z",
+        }
+    )
     # A history that follows the workflow (four eyes included), so only the scope rule stands in the way.
-    steps = [("suspected", "under_review", "transition", "Deputy"), ("under_review", "confirmed", "proposal", "Deputy"),
-             ("under_review", "confirmed", "transition", "Chief Analyst")]
+    steps = [
+        ("suspected", "under_review", "transition", "Deputy"),
+        ("under_review", "confirmed", "proposal", "Deputy"),
+        ("under_review", "confirmed", "transition", "Chief Analyst"),
+    ]
     for n, (frm, to, kind, who) in enumerate(steps):
-        e.records["reviews"].append({"id": f"0badc0de-0000-4000-8000-00000000001{n}", "incident_id": ids["inc_b"], "from_status": frm,
-                                     "to_status": to, "kind": kind, "reviewer": who, "rationale": "approved",
-                                     "created_at": f"2019-03-20T1{n}:00:00Z"})
+        e.records["reviews"].append(
+            {
+                "id": f"0badc0de-0000-4000-8000-00000000001{n}",
+                "incident_id": ids["inc_b"],
+                "from_status": frm,
+                "to_status": to,
+                "kind": kind,
+                "reviewer": who,
+                "rationale": "approved",
+                "created_at": f"2019-03-20T1{n}:00:00Z",
+            }
+        )
 
 
-@hostile("cross-case injection: only a review event, reusing the id of a review of local case B",
-         r"records/case\.json: reviews\[\d+\] \(review {review_b}\)\.id: this id belongs here to a review of incident {inc_b} in another case")
+@hostile(
+    "cross-case injection: only a review event, reusing the id of a review of local case B",
+    r"records/case\.json: reviews\[\d+\] \(review {review_b}\)\.id: this id belongs here to a review of incident {inc_b} in another case",
+)
 def _cross_case_review_id(e: Entries, ids: dict[str, str]) -> None:
-    e.records["reviews"].append({"id": ids["review_b"], "incident_id": ids["inc2"], "from_status": "suspected", "to_status": "under_review",
-                                 "kind": "transition", "reviewer": "x", "rationale": "", "created_at": "2019-03-01T00:00:00Z"})
+    e.records["reviews"].append(
+        {
+            "id": ids["review_b"],
+            "incident_id": ids["inc2"],
+            "from_status": "suspected",
+            "to_status": "under_review",
+            "kind": "transition",
+            "reviewer": "x",
+            "rationale": "",
+            "created_at": "2019-03-01T00:00:00Z",
+        }
+    )
 
 
-@hostile("cross-case injection: a participant reusing the id of local case B's participant",
-         r"records/case\.json: participants\[\d+\] \(participant {participant_b}\)\.id: this id belongs here to a participant of incident {inc_b} in another case")
+@hostile(
+    "cross-case injection: a participant reusing the id of local case B's participant",
+    r"records/case\.json: participants\[\d+\] \(participant {participant_b}\)\.id: this id belongs here to a participant of incident {inc_b} in another case",
+)
 def _cross_case_participant(e: Entries, ids: dict[str, str]) -> None:
     e.records["participants"][0]["id"] = ids["participant_b"]
 
 
-@hostile("four-eyes case: an incident confirmed with no evidence and no proposer",
-         r"records/case\.json: reviews\[\d+\] \(review [0-9a-f-]+\)\.reviewer: this case requires four eyes: a confirmation needs an earlier proposal by a different reviewer \(there is none\)")
+@hostile(
+    "four-eyes case: an incident confirmed with no evidence and no proposer",
+    r"records/case\.json: reviews\[\d+\] \(review [0-9a-f-]+\)\.reviewer: this case requires four eyes: a confirmation needs an earlier proposal by a different reviewer \(there is none\)",
+)
 def _four_eyes_bypass(e: Entries, ids: dict[str, str]) -> None:
     inc2 = _find(e, "incidents", id=ids["inc2"])
     inc2["status"] = "confirmed"
-    e.records["reviews"].append({"id": "0badc0de-0000-4000-8000-000000000020", "incident_id": ids["inc2"], "from_status": "under_review",
-                                 "to_status": "confirmed", "kind": "transition", "reviewer": "analyst-a", "rationale": "sure",
-                                 "created_at": _later(e)})
+    e.records["reviews"].append(
+        {
+            "id": "0badc0de-0000-4000-8000-000000000020",
+            "incident_id": ids["inc2"],
+            "from_status": "under_review",
+            "to_status": "confirmed",
+            "kind": "transition",
+            "reviewer": "analyst-a",
+            "rationale": "sure",
+            "created_at": _later(e),
+        }
+    )
 
 
-@hostile("four-eyes case: a confirmed status with no review history at all",
-         INC1.replace("{inc1}", "{inc2}") + r"\.status: is confirmed, but its review history never reaches confirmed")
+@hostile(
+    "four-eyes case: a confirmed status with no review history at all",
+    INC1.replace("{inc1}", "{inc2}") + r"\.status: is confirmed, but its review history never reaches confirmed",
+)
 def _status_without_history(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "incidents", id=ids["inc2"])["status"] = "confirmed"
 
 
-@hostile("confirmed with its supporting evidence links removed",
-         INC1 + r"\.status: is confirmed with no supporting evidence linked")
+@hostile(
+    "confirmed with its supporting evidence links removed",
+    INC1 + r"\.status: is confirmed with no supporting evidence linked",
+)
 def _confirmed_without_evidence(e: Entries, ids: dict[str, str]) -> None:
     e.records["links"] = [link for link in e.records["links"] if link["incident_id"] != ids["inc1"]]
 
 
-@hostile("confirmed by the same reviewer who proposed it",
-         r"reviews\[\d+\] \(review [0-9a-f-]+\)\.reviewer: this case requires four eyes: .* \(analyst-a proposed it\)")
+@hostile(
+    "confirmed by the same reviewer who proposed it",
+    r"reviews\[\d+\] \(review [0-9a-f-]+\)\.reviewer: this case requires four eyes: .* \(analyst-a proposed it\)",
+)
 def _self_confirmed(e: Entries, ids: dict[str, str]) -> None:
     for r in e.records["reviews"]:
         r["reviewer"] = "analyst-a"
@@ -292,55 +388,78 @@ def _status_owned(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "incidents", id=ids["inc1"])["status"] = "owned"
 
 
-@hostile("review event to 'owned'", RECORD.format(coll="reviews", kind="review") + r"\.to_status: to_status 'owned' is not a review status")
+@hostile(
+    "review event to 'owned'",
+    RECORD.format(coll="reviews", kind="review") + r"\.to_status: to_status 'owned' is not a review status",
+)
 def _review_owned(e: Entries, ids: dict[str, str]) -> None:
     e.records["reviews"][-1]["to_status"] = "owned"
 
 
-@hostile("review jumping from suspected straight to rejected",
-         RECORD.format(coll="reviews", kind="review") + r"\.to_status: cannot move from suspected to rejected")
+@hostile(
+    "review jumping from suspected straight to rejected",
+    RECORD.format(coll="reviews", kind="review") + r"\.to_status: cannot move from suspected to rejected",
+)
 def _review_jump(e: Entries, ids: dict[str, str]) -> None:
     first = next(r for r in e.records["reviews"] if r["incident_id"] == ids["inc2"])
     first["to_status"] = "rejected"
     _find(e, "incidents", id=ids["inc2"])["status"] = "rejected"
 
 
-@hostile("review from a status the incident never had",
-         RECORD.format(coll="reviews", kind="review") + r"\.from_status: starts from 'rejected', a status this incident never had")
+@hostile(
+    "review from a status the incident never had",
+    RECORD.format(coll="reviews", kind="review")
+    + r"\.from_status: starts from 'rejected', a status this incident never had",
+)
 def _review_from_nowhere(e: Entries, ids: dict[str, str]) -> None:
     first = next(r for r in e.records["reviews"] if r["incident_id"] == ids["inc2"])
     first["from_status"] = "rejected"
 
 
-@hostile("a decision without a rationale", RECORD.format(coll="reviews", kind="review") + r"\.rationale: .*needs a rationale")
+@hostile(
+    "a decision without a rationale", RECORD.format(coll="reviews", kind="review") + r"\.rationale: .*needs a rationale"
+)
 def _no_rationale(e: Entries, ids: dict[str, str]) -> None:
     for r in e.records["reviews"]:
         if r["to_status"] == "confirmed":
             r["rationale"] = "   "
 
 
-@hostile("unknown review kind", RECORD.format(coll="reviews", kind="review") + r"\.kind: kind 'veto': expected one of transition, proposal")
+@hostile(
+    "unknown review kind",
+    RECORD.format(coll="reviews", kind="review") + r"\.kind: kind 'veto': expected one of transition, proposal",
+)
 def _review_kind(e: Entries, ids: dict[str, str]) -> None:
     e.records["reviews"][0]["kind"] = "veto"
 
 
-@hostile("a proposer with no proposal in the history",
-         r"incidents\[\d+\] \(incident {inc2}\)\.confirmation_proposed_by: names 'chief' as proposer")
+@hostile(
+    "a proposer with no proposal in the history",
+    r"incidents\[\d+\] \(incident {inc2}\)\.confirmation_proposed_by: names 'chief' as proposer",
+)
 def _phantom_proposer(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "incidents", id=ids["inc2"])["confirmation_proposed_by"] = "chief"
 
 
-@hostile("unknown participant role", RECORD.format(coll="participants", kind="participant") + r"\.role: unknown role 'captain'")
+@hostile(
+    "unknown participant role",
+    RECORD.format(coll="participants", kind="participant") + r"\.role: unknown role 'captain'",
+)
 def _role(e: Entries, ids: dict[str, str]) -> None:
     e.records["participants"][0]["role"] = "captain"
 
 
-@hostile("unknown link relation", RECORD.format(coll="links", kind="link") + r"\.relation: relation 'maybe': expected supports or contradicts")
+@hostile(
+    "unknown link relation",
+    RECORD.format(coll="links", kind="link") + r"\.relation: relation 'maybe': expected supports or contradicts",
+)
 def _relation(e: Entries, ids: dict[str, str]) -> None:
     e.records["links"][0]["relation"] = "maybe"
 
 
-@hostile("unknown evidence kind", RECORD.format(coll="evidence", kind="evidence") + r"\.kind: unknown evidence kind 'rumour'")
+@hostile(
+    "unknown evidence kind", RECORD.format(coll="evidence", kind="evidence") + r"\.kind: unknown evidence kind 'rumour'"
+)
 def _kind(e: Entries, ids: dict[str, str]) -> None:
     e.records["evidence"][0]["kind"] = "rumour"
 
@@ -350,17 +469,26 @@ def _indicator(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "incidents", id=ids["inc1"])["indicators"] = ["alongside", "smoke"]
 
 
-@hostile("imo -5", RECORD.format(coll="vessels", kind="vessel") + r"\.imo: imo -5 is out of range: expected 1000000 to 9999999")
+@hostile(
+    "imo -5",
+    RECORD.format(coll="vessels", kind="vessel") + r"\.imo: imo -5 is out of range: expected 1000000 to 9999999",
+)
 def _imo_negative(e: Entries, ids: dict[str, str]) -> None:
     e.records["vessels"][0]["imo"] = -5
 
 
-@hostile("an IMO number failing its check digit", RECORD.format(coll="vessels", kind="vessel") + r"\.imo: IMO number 9216471 fails its check digit")
+@hostile(
+    "an IMO number failing its check digit",
+    RECORD.format(coll="vessels", kind="vessel") + r"\.imo: IMO number 9216471 fails its check digit",
+)
 def _imo_check_digit(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "vessels", imo=9216470)["imo"] = 9216471
 
 
-@hostile("a claimed MMSI of ten digits", RECORD.format(coll="participants", kind="participant") + r"\.claimed_mmsi: claimed_mmsi 4451230001 is out of range")
+@hostile(
+    "a claimed MMSI of ten digits",
+    RECORD.format(coll="participants", kind="participant") + r"\.claimed_mmsi: claimed_mmsi 4451230001 is out of range",
+)
 def _mmsi(e: Entries, ids: dict[str, str]) -> None:
     e.records["participants"][0]["claimed_mmsi"] = 4451230001
 
@@ -370,28 +498,48 @@ def _nul_title(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "incidents", id=ids["inc1"])["title"] = "STS\x00 south of Dalian"
 
 
-@hostile("evidence size disagreeing with its bytes",
-         RECORD.format(coll="evidence", kind="evidence") + r"\.size: size 1234 bytes, but its file in the case file has \d+ bytes")
+@hostile(
+    "evidence size disagreeing with its bytes",
+    RECORD.format(coll="evidence", kind="evidence")
+    + r"\.size: size 1234 bytes, but its file in the case file has \d+ bytes",
+)
 def _size(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "evidence", id=ids["photo"])["size"] = 1234
 
 
-@hostile("a footprint of strings", RECORD.format(coll="evidence", kind="evidence") + r"\.footprint: footprint position .*expected \[longitude, latitude\] numbers")
+@hostile(
+    "a footprint of strings",
+    RECORD.format(coll="evidence", kind="evidence")
+    + r"\.footprint: footprint position .*expected \[longitude, latitude\] numbers",
+)
 def _footprint_strings(e: Entries, ids: dict[str, str]) -> None:
-    _find(e, "evidence", id=ids["photo"])["footprint"] = {"type": "Polygon", "coordinates": [[["a", "b"], ["c", "d"], ["e", "f"], ["a", "b"]]]}
+    _find(e, "evidence", id=ids["photo"])["footprint"] = {
+        "type": "Polygon",
+        "coordinates": [[["a", "b"], ["c", "d"], ["e", "f"], ["a", "b"]]],
+    }
 
 
-@hostile("a footprint that is a bare list", RECORD.format(coll="evidence", kind="evidence") + r"\.footprint: footprint must be a GeoJSON geometry object, found list")
+@hostile(
+    "a footprint that is a bare list",
+    RECORD.format(coll="evidence", kind="evidence")
+    + r"\.footprint: footprint must be a GeoJSON geometry object, found list",
+)
 def _footprint_list(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "evidence", id=ids["photo"])["footprint"] = [[36.5, 123.9], [36.6, 124.0]]
 
 
-@hostile("non-object metadata", RECORD.format(coll="evidence", kind="evidence") + r"\.meta: meta must be a JSON object, found list")
+@hostile(
+    "non-object metadata",
+    RECORD.format(coll="evidence", kind="evidence") + r"\.meta: meta must be a JSON object, found list",
+)
 def _meta_list(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "evidence", id=ids["photo"])["meta"] = ["not", "an", "object"]
 
 
-@hostile("metadata nested 100 deep", RECORD.format(coll="evidence", kind="evidence") + r"\.meta: meta(\.x)+ is nested more than 64 levels deep")
+@hostile(
+    "metadata nested 100 deep",
+    RECORD.format(coll="evidence", kind="evidence") + r"\.meta: meta(\.x)+ is nested more than 64 levels deep",
+)
 def _meta_deep(e: Entries, ids: dict[str, str]) -> None:
     deep: dict[str, Any] = {}
     for _ in range(100):
@@ -406,7 +554,10 @@ def _json_deep(e: Entries, ids: dict[str, str]) -> None:
     e.raw[mf.RECORDS] = text.encode()
 
 
-@hostile("a whole number of 10^20", r"records/case\.json: the whole number 100000000000000000000 is too large: at most 19 digits")
+@hostile(
+    "a whole number of 10^20",
+    r"records/case\.json: the whole number 100000000000000000000 is too large: at most 19 digits",
+)
 def _huge_int(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "incidents", id=ids["inc1"])["cargo_quantity"] = 10**20
 
@@ -437,23 +588,36 @@ def _year_9999(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "incidents", id=ids["inc1"])["end_utc"] = "9999-12-31T23:00:00-05:00"
 
 
-@hostile("a dangling foreign key (identity citing evidence the file lacks)",
-         RECORD.format(coll="vessel_identities", kind="vessel identity") + r"\.evidence_id: names evidence 0badc0de-0000-4000-8000-0000000000ff that the file does not hold")
+@hostile(
+    "a dangling foreign key (identity citing evidence the file lacks)",
+    RECORD.format(coll="vessel_identities", kind="vessel identity")
+    + r"\.evidence_id: names evidence 0badc0de-0000-4000-8000-0000000000ff that the file does not hold",
+)
 def _dangling(e: Entries, ids: dict[str, str]) -> None:
     e.records["vessel_identities"][0]["evidence_id"] = "0badc0de-0000-4000-8000-0000000000ff"
 
 
-@hostile("a dangling link", RECORD.format(coll="links", kind="link") + r"\.evidence_id: names evidence 0badc0de-0000-4000-8000-0000000000ff that the file does not hold")
+@hostile(
+    "a dangling link",
+    RECORD.format(coll="links", kind="link")
+    + r"\.evidence_id: names evidence 0badc0de-0000-4000-8000-0000000000ff that the file does not hold",
+)
 def _dangling_link(e: Entries, ids: dict[str, str]) -> None:
     e.records["links"][0]["evidence_id"] = "0badc0de-0000-4000-8000-0000000000ff"
 
 
-@hostile("AIS positions naming evidence the file lacks", r"records/ais_positions\.jsonl: an AIS position names evidence 0badc0de")
+@hostile(
+    "AIS positions naming evidence the file lacks",
+    r"records/ais_positions\.jsonl: an AIS position names evidence 0badc0de",
+)
 def _ais_dangling(e: Entries, ids: dict[str, str]) -> None:
     e.ais[3]["evidence_id"] = "0badc0de-0000-4000-8000-0000000000ff"
 
 
-@hostile("an AIS speed of 10^20", r"records/ais_positions\.jsonl:2\.sog: sog 100000000000000000000 is out of range: expected 0 to 102\.3 kn")
+@hostile(
+    "an AIS speed of 10^20",
+    r"records/ais_positions\.jsonl:2\.sog: sog 100000000000000000000 is out of range: expected 0 to 102\.3 kn",
+)
 def _ais_huge(e: Entries, ids: dict[str, str]) -> None:
     e.ais[1]["sog"] = 10**20
 
@@ -469,7 +633,10 @@ def _ais_giant(e: Entries, ids: dict[str, str]) -> None:
     e.raw[mf.AIS] = b"".join(json.dumps(r).encode() + b"\n" for r in e.ais).replace(b'"@@BIG@@"', b"1" + b"0" * 5000)
 
 
-@hostile("an AIS heading of 9000", r"records/ais_positions\.jsonl:5\.heading: heading 9000 is out of range: expected 0 to 511")
+@hostile(
+    "an AIS heading of 9000",
+    r"records/ais_positions\.jsonl:5\.heading: heading 9000 is out of range: expected 0 to 511",
+)
 def _ais_heading(e: Entries, ids: dict[str, str]) -> None:
     e.ais[4]["heading"] = 9000
 
@@ -489,15 +656,20 @@ def _audit_surrogate(e: Entries, ids: dict[str, str]) -> None:
     e.audit[0]["actor"] = "analyst\udc00"
 
 
-@hostile("the same evidence file twice under two ids",
-         RECORD.format(coll="evidence", kind="evidence") + r"\.sha256: sha256 [0-9a-f]{{64}} repeats evidence")
+@hostile(
+    "the same evidence file twice under two ids",
+    RECORD.format(coll="evidence", kind="evidence") + r"\.sha256: sha256 [0-9a-f]{{64}} repeats evidence",
+)
 def _twice(e: Entries, ids: dict[str, str]) -> None:
     twin = copy.deepcopy(_find(e, "evidence", id=ids["photo"]))
     twin["id"] = "0badc0de-0000-4000-8000-000000000030"
     e.records["evidence"].append(twin)
 
 
-@hostile("a derived copy derived from itself", RECORD.format(coll="evidence", kind="evidence") + r"\.derived_from_id: is derived from itself")
+@hostile(
+    "a derived copy derived from itself",
+    RECORD.format(coll="evidence", kind="evidence") + r"\.derived_from_id: is derived from itself",
+)
 def _loop(e: Entries, ids: dict[str, str]) -> None:
     item = _find(e, "evidence", id=ids["photo"])
     item["derived_from_id"] = item["id"]
@@ -505,23 +677,36 @@ def _loop(e: Entries, ids: dict[str, str]) -> None:
     e.renames[name] = name.replace(mf.EVIDENCE_DIR, mf.DERIVED_DIR, 1)  # where derived copies live
 
 
-@hostile("an annotation of one point for a box", RECORD.format(coll="annotations", kind="annotation") + r"\.points: a box has 1 points, expected 2")
+@hostile(
+    "an annotation of one point for a box",
+    RECORD.format(coll="annotations", kind="annotation") + r"\.points: a box has 1 points, expected 2",
+)
 def _annotation(e: Entries, ids: dict[str, str]) -> None:
     e.records["annotations"][0]["points"] = [[1, 2]]
 
 
-@hostile("an annotation far outside its image", RECORD.format(coll="annotations", kind="annotation") + r"\.points: point \(99999, 5\) lies far outside the 640×480 image")
+@hostile(
+    "an annotation far outside its image",
+    RECORD.format(coll="annotations", kind="annotation")
+    + r"\.points: point \(99999, 5\) lies far outside the 640×480 image",
+)
 def _annotation_far(e: Entries, ids: dict[str, str]) -> None:
     e.records["annotations"][0]["points"] = [[99999, 5], [10, 10]]
 
 
-@hostile("a photo whose image width is text", RECORD.format(coll="evidence", kind="evidence") + r"\.meta: meta\.image\.width must be a whole number, found str")
+@hostile(
+    "a photo whose image width is text",
+    RECORD.format(coll="evidence", kind="evidence") + r"\.meta: meta\.image\.width must be a whole number, found str",
+)
 def _image_width(e: Entries, ids: dict[str, str]) -> None:
     _find(e, "evidence", id=ids["photo"])["meta"]["image"]["width"] = "640"
 
 
-@hostile("an identity last seen before first seen",
-         RECORD.format(coll="vessel_identities", kind="vessel identity") + r"\.last_seen: last seen \(1990-01-01T00:00:00Z\) is before first seen")
+@hostile(
+    "an identity last seen before first seen",
+    RECORD.format(coll="vessel_identities", kind="vessel identity")
+    + r"\.last_seen: last seen \(1990-01-01T00:00:00Z\) is before first seen",
+)
 def _identity_order(e: Entries, ids: dict[str, str]) -> None:
     e.records["vessel_identities"][0]["last_seen"] = "1990-01-01T00:00:00Z"
 
@@ -545,22 +730,43 @@ TEXT_FIELDS = {
     "vessel_identities": ["name", "flag", "call_sign", "source"],
     "designations": ["authority", "program", "reference", "remarks"],
     "evidence": ["original_name", "source", "provider", "media_type"],
-    "incidents": ["title", "local_time_text", "position_method", "reported_location", "cargo_kind", "cargo_unit", "assessment"],
+    "incidents": [
+        "title",
+        "local_time_text",
+        "position_method",
+        "reported_location",
+        "cargo_kind",
+        "cargo_unit",
+        "assessment",
+    ],
     "participants": ["claimed_name", "claimed_flag"],
     "links": ["note"],
     "annotations": ["label", "author"],
     "reviews": ["reviewer", "rationale"],
 }
-KIND = {"cases": "case", "vessels": "vessel", "vessel_identities": "vessel identity", "designations": "designation",
-        "evidence": "evidence", "incidents": "incident", "participants": "participant", "links": "link",
-        "annotations": "annotation", "reviews": "review"}
-BAD_TEXT = {"NUL": ("a\x00b", r"has a control character \(U\+0000\)"), "ESC": ("a\x1b[2Jb", r"has a control character \(U\+001B\)"),
-            "surrogate": ("a\udfffb", r"has a lone surrogate")}
+KIND = {
+    "cases": "case",
+    "vessels": "vessel",
+    "vessel_identities": "vessel identity",
+    "designations": "designation",
+    "evidence": "evidence",
+    "incidents": "incident",
+    "participants": "participant",
+    "links": "link",
+    "annotations": "annotation",
+    "reviews": "review",
+}
+BAD_TEXT = {
+    "NUL": ("a\x00b", r"has a control character \(U\+0000\)"),
+    "ESC": ("a\x1b[2Jb", r"has a control character \(U\+001B\)"),
+    "surrogate": ("a\udfffb", r"has a lone surrogate"),
+}
 
 
 def _set(collection: str, key: str, value: Any) -> Callable[[Entries, dict[str, str]], None]:
     def edit(e: Entries, ids: dict[str, str]) -> None:
         e.records[collection][0][key] = value
+
     return edit
 
 
@@ -568,8 +774,20 @@ def _set(collection: str, key: str, value: Any) -> Callable[[Entries, dict[str, 
 _TEXT = [(c, f) for c, fields in TEXT_FIELDS.items() for f in fields]
 for _n, (_coll, _field) in enumerate(_TEXT):
     _label, (_value, _message) = list(BAD_TEXT.items())[_n % len(BAD_TEXT)]
-    CORPUS.append(Hostile(f"{_label} in {_coll}.{_field}", _set(_coll, _field, _value),
-                          r"records/case\.json: " + _coll + r"\[0\] \(" + KIND[_coll] + r" [0-9a-f-]+\)\." + _field + r": .*" + _message))
+    CORPUS.append(
+        Hostile(
+            f"{_label} in {_coll}.{_field}",
+            _set(_coll, _field, _value),
+            r"records/case\.json: "
+            + _coll
+            + r"\[0\] \("
+            + KIND[_coll]
+            + r" [0-9a-f-]+\)\."
+            + _field
+            + r": .*"
+            + _message,
+        )
+    )
 
 NUMBERS = [
     ("incidents", "radius_m", [-1, 1e308, 2e6]),
@@ -591,21 +809,47 @@ NUMBERS = [
 ]
 for _coll, _field, _values in NUMBERS:
     for _value in _values:
-        CORPUS.append(Hostile(f"{_coll}.{_field} = {_value!r}", _set(_coll, _field, _value),
-                              r"records/case\.json: " + _coll + r"\[0\] \(" + KIND[_coll] + r" [0-9a-f-]+\)\." + _field + ": "))
+        CORPUS.append(
+            Hostile(
+                f"{_coll}.{_field} = {_value!r}",
+                _set(_coll, _field, _value),
+                r"records/case\.json: " + _coll + r"\[0\] \(" + KIND[_coll] + r" [0-9a-f-]+\)\." + _field + ": ",
+            )
+        )
 
-TIMES = [("incidents", "start_utc"), ("evidence", "capture_time"), ("evidence", "acquired_at"), ("reviews", "created_at"),
-         ("vessel_identities", "first_seen"), ("designations", "listed_on")]
-BAD_TIMES = [("2300-01-01T00:00:00Z", r"is out of range: expected 1900 to 2200"),
-             ("1066-10-14T09:00:00Z", r"is out of range: expected 1900 to 2200"),
-             ("2019-03-11T14:00:00", r"has no time zone")]
+TIMES = [
+    ("incidents", "start_utc"),
+    ("evidence", "capture_time"),
+    ("evidence", "acquired_at"),
+    ("reviews", "created_at"),
+    ("vessel_identities", "first_seen"),
+    ("designations", "listed_on"),
+]
+BAD_TIMES = [
+    ("2300-01-01T00:00:00Z", r"is out of range: expected 1900 to 2200"),
+    ("1066-10-14T09:00:00Z", r"is out of range: expected 1900 to 2200"),
+    ("2019-03-11T14:00:00", r"has no time zone"),
+]
 for _n, (_coll, _field) in enumerate(TIMES):
     for _value, _message in (BAD_TIMES[_n % 3], BAD_TIMES[(_n + 1) % 3]):
-        CORPUS.append(Hostile(f"{_coll}.{_field} = {_value}", _set(_coll, _field, _value),
-                              r"records/case\.json: " + _coll + r"\[0\] \(" + KIND[_coll] + r" [0-9a-f-]+\)\." + _field + r": .*" + _message))
+        CORPUS.append(
+            Hostile(
+                f"{_coll}.{_field} = {_value}",
+                _set(_coll, _field, _value),
+                r"records/case\.json: "
+                + _coll
+                + r"\[0\] \("
+                + KIND[_coll]
+                + r" [0-9a-f-]+\)\."
+                + _field
+                + r": .*"
+                + _message,
+            )
+        )
 
 
 # --- the tests ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Any:
@@ -615,7 +859,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Any:
     target = build_target(folder)
     store = open_store(folder / "target" / "store.sqlite")
     with store.read() as session:
-        target["review_b"] = session.scalars(select(ReviewEvent.id).where(ReviewEvent.incident_id == target["inc_b"])).one()
+        target["review_b"] = session.scalars(
+            select(ReviewEvent.id).where(ReviewEvent.incident_id == target["inc_b"])
+        ).one()
     yield {"genuine": genuine, "ids": {**genuine.ids, **target}, "ctx": Context(store, "receiver")}
     store.close()
 
@@ -636,7 +882,9 @@ def test_the_corpus_is_large_enough_and_names_are_unique():
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[h.name for h in CORPUS])
-def test_a_hostile_case_file_is_refused_located_and_writes_nothing(case: Hostile, world: dict[str, Any], tmp_path: Path):
+def test_a_hostile_case_file_is_refused_located_and_writes_nothing(
+    case: Hostile, world: dict[str, Any], tmp_path: Path
+):
     ids, ctx = world["ids"], world["ctx"]
     bad = edit_case_file(world["genuine"].path, tmp_path / "hostile.evcase", lambda e: case.edit(e, ids))
     before = store_dump(ctx)
@@ -652,12 +900,23 @@ def test_a_hostile_case_file_is_refused_located_and_writes_nothing(case: Hostile
         assert session.get(Incident, ids["inc1"]).status == "confirmed"
 
 
-PARSER_LIMITS = ["JSON nested 100,000 deep", "a whole number of 10^20", "a 10,000-digit number", "NaN", "Infinity",
-                 "a lone surrogate", "year 9999 with an offset", "a dangling link", "cross-case injection: a link and a confirmed review on another local case's incident"]
+PARSER_LIMITS = [
+    "JSON nested 100,000 deep",
+    "a whole number of 10^20",
+    "a 10,000-digit number",
+    "NaN",
+    "Infinity",
+    "a lone surrogate",
+    "year 9999 with an offset",
+    "a dangling link",
+    "cross-case injection: a link and a confirmed review on another local case's incident",
+]
 
 
 @pytest.mark.parametrize("name", PARSER_LIMITS)
-def test_the_command_line_refuses_with_exit_1_and_one_located_line(name: str, world: dict[str, Any], tmp_path: Path, capsys):
+def test_the_command_line_refuses_with_exit_1_and_one_located_line(
+    name: str, world: dict[str, Any], tmp_path: Path, capsys
+):
     """What used to end in "something went wrong" (exit 2, SQL in the log) is a located refusal (exit 1)."""
     from evidence_app.cli import main
 
@@ -674,6 +933,7 @@ def test_the_command_line_refuses_with_exit_1_and_one_located_line(name: str, wo
 
 
 # --- audit forgery: a store is known by its key, not by the id its manifests print ----------------
+
 
 def _sign_as(path: Path, key: Any) -> Path:
     """Sign an edited (unsigned) file with ``key``: what a holder with a key of their own can do."""
@@ -703,8 +963,17 @@ def _rechain(e: Entries, origin: str) -> None:
             continue
         if prev is not None:
             entry["prev_hash"] = prev["hash"]
-        entry["hash"] = entry_hash(entry["seq"], entry["ts"], entry["actor"], entry["action"], entry["entity"],
-                                   entry["entity_id"], entry["payload"], entry["prev_hash"], entry.get("content"))
+        entry["hash"] = entry_hash(
+            entry["seq"],
+            entry["ts"],
+            entry["actor"],
+            entry["action"],
+            entry["entity"],
+            entry["entity_id"],
+            entry["payload"],
+            entry["prev_hash"],
+            entry.get("content"),
+        )
         prev = entry
 
 
@@ -717,8 +986,13 @@ def _renamed(e: Entries, origin: str) -> None:
 
 def _invented(e: Entries, origin: str) -> None:
     own = [entry for entry in e.audit if entry["origin_store_id"] == origin]
-    extra = dict(own[-1], seq=own[-1]["seq"] + 1, actor="chief-analyst", action="review.confirm",
-                 payload='{"rationale":"confirmed by the chief","to":"confirmed"}')
+    extra = dict(
+        own[-1],
+        seq=own[-1]["seq"] + 1,
+        actor="chief-analyst",
+        action="review.confirm",
+        payload='{"rationale":"confirmed by the chief","to":"confirmed"}',
+    )
     e.audit.insert(e.audit.index(own[-1]) + 1, extra)
     _rechain(e, origin)
 
@@ -726,7 +1000,7 @@ def _invented(e: Entries, origin: str) -> None:
 def _erased(e: Entries, origin: str) -> None:
     own = [entry for entry in e.audit if entry["origin_store_id"] == origin]
     e.audit.remove(own[len(own) // 2])
-    for entry in own[len(own) // 2 + 1:]:
+    for entry in own[len(own) // 2 + 1 :]:
         entry["seq"] -= 1
     _rechain(e, origin)
 
@@ -739,10 +1013,12 @@ FORGERIES: dict[str, Callable[[Entries, str], None]] = {
 
 
 @pytest.mark.parametrize("name", FORGERIES)
-def test_a_forged_audit_history_is_refused_and_the_genuine_file_still_imports(name: str, world: dict[str, Any], tmp_path: Path):
+def test_a_forged_audit_history_is_refused_and_the_genuine_file_still_imports(
+    name: str, world: dict[str, Any], tmp_path: Path
+):
     from evidence_app.storage import signing
 
-    ids, ctx, genuine = world["ids"], world["ctx"], world["genuine"].path
+    ctx, genuine = world["ctx"], world["genuine"].path
     casefiles.import_case(ctx, genuine)  # the receiver now knows the workstation by analyst-a's key
     with zipfile.ZipFile(genuine) as z:
         origin = json.loads(z.read(mf.MANIFEST))["store_id"]
@@ -756,11 +1032,22 @@ def test_a_forged_audit_history_is_refused_and_the_genuine_file_still_imports(na
 
     relayed = _sign_as(edit_case_file(genuine, tmp_path / "relayed.evcase", as_mallorys_store), mallory)
     cases_ = [
-        (unsigned, r"manifest\.json: the file is unsigned, but the store it says it comes from \(" + re.escape(origin)
-         + r"\) signs its case files"),
-        (_sign_as(unsigned, mallory), r"manifest\.sig: .*known here by the key of analyst-a .* signed by mallory with another key"),
-        (relayed, r"records/audit\.jsonl: audit entry \d+ of store " + re.escape(origin)
-         + r" .* is not signed by a key that store is known under here"),
+        (
+            unsigned,
+            r"manifest\.json: the file is unsigned, but the store it says it comes from \("
+            + re.escape(origin)
+            + r"\) signs its case files",
+        ),
+        (
+            _sign_as(unsigned, mallory),
+            r"manifest\.sig: .*known here by the key of analyst-a .* signed by mallory with another key",
+        ),
+        (
+            relayed,
+            r"records/audit\.jsonl: audit entry \d+ of store "
+            + re.escape(origin)
+            + r" .* is not signed by a key that store is known under here",
+        ),
     ]
     for bad, expect in cases_:
         before = store_dump(ctx)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_app.services import cases, casefiles, detect, imports, review
+from evidence_app.services import casefiles, cases, detect, imports, review
 
 START = datetime(2023, 6, 1, tzinfo=UTC)
 
@@ -29,8 +29,12 @@ def _meeting_ais(path: Path) -> None:
             hours = (t - START).total_seconds() / 3600
             off = 0.0 if 4 <= hours <= 7 else (hours - 4 if hours < 4 else hours - 7) * 0.1
             stamp = t.strftime("%Y-%m-%dT%H:%M:%S")
-            out.writerow([445123000, stamp, round(30.0 + off, 6), -40.0, 0.3 if off == 0 else 6.0, 0, 0, "CHON MA SAN", ""])
-            out.writerow([352001234, stamp, round(30.00135 - off, 6), -40.0, 0.3 if off == 0 else 6.0, 0, 0, "NEW REGENT", ""])
+            out.writerow(
+                [445123000, stamp, round(30.0 + off, 6), -40.0, 0.3 if off == 0 else 6.0, 0, 0, "CHON MA SAN", ""]
+            )
+            out.writerow(
+                [352001234, stamp, round(30.00135 - off, 6), -40.0, 0.3 if off == 0 else 6.0, 0, 0, "NEW REGENT", ""]
+            )
             t += timedelta(minutes=10)
 
 
@@ -72,7 +76,9 @@ def test_a_large_case_has_pages_for_reviewed_incidents_and_a_table_for_the_rest(
         out.writerow(["start", "end", "lat", "lon", "vessel_1", "vessel_2"])
         for i in range(40):
             t0 = START + timedelta(hours=i)
-            out.writerow([t0.strftime("%Y-%m-%dT%H:%M:%SZ"), "", f"{30 + i * 0.01:.3f}", "125.0", 412000000 + i, 413000000 + i])
+            out.writerow(
+                [t0.strftime("%Y-%m-%dT%H:%M:%SZ"), "", f"{30 + i * 0.01:.3f}", "125.0", 412000000 + i, 413000000 + i]
+            )
     imports.import_incidents(ctx, events, case.id)
     from sqlalchemy import select
 
@@ -89,7 +95,9 @@ def test_a_large_case_has_pages_for_reviewed_incidents_and_a_table_for_the_rest(
     text = _text(html)
     assert re.findall(r"<h2>Incident (\d+):", html) == ["4", "8"]  # numbered by their place in the case
     assert "Incidents not reviewed yet (38)" in text
-    assert re.search(r"suspected\s+38", text) and re.search(r"under review\s+1", text) and re.search(r"rejected\s+1", text)
+    assert (
+        re.search(r"suspected\s+38", text) and re.search(r"under review\s+1", text) and re.search(r"rejected\s+1", text)
+    )
     assert html.count("data:image/png;base64,") == 3  # two incident maps and one overview map
     pdf_path = tmp_path / "r.pdf"
     casefiles.export_report(ctx, case.id, pdf_path, fmt="pdf")
@@ -97,7 +105,18 @@ def test_a_large_case_has_pages_for_reviewed_incidents_and_a_table_for_the_rest(
     import subprocess
 
     if shutil.which("pdftotext"):
-        pdf = subprocess.run(["pdftotext", "-layout", str(pdf_path), "-"], check=True, capture_output=True, text=True).stdout
+        pdf = subprocess.run(
+            ["pdftotext", "-layout", str(pdf_path), "-"], check=True, capture_output=True, text=True
+        ).stdout
         assert "Incident 4:" in pdf and "Incident 8:" in pdf and "Incident 5:" not in pdf
         assert "Incidents not reviewed yet (38)" in pdf
-        assert len(re.findall(r"^\s*\d+\s+2023-06-0\d \d\d:00\s+suspected\s+Encounter MMSI 41\d+ / MMS.*30\.\d+, 125\.0000\s+–\s+MMSI 41\d+", pdf, flags=re.M)) == 38
+        assert (
+            len(
+                re.findall(
+                    r"^\s*\d+\s+2023-06-0\d \d\d:00\s+suspected\s+Encounter MMSI 41\d+ / MMS.*30\.\d+, 125\.0000\s+–\s+MMSI 41\d+",
+                    pdf,
+                    flags=re.M,
+                )
+            )
+            == 38
+        )

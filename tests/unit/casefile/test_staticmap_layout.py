@@ -21,7 +21,10 @@ def test_report_maps_load_the_packaged_basemap():
     land = load_land()
     assert land is not None and len(land) > 1000
     # Shanghai's coast is in it: some ring spans 121.5 E, 31 N.
-    assert any(min(x for x, _ in r) < 121.5 < max(x for x, _ in r) and min(y for _, y in r) < 31 < max(y for _, y in r) for r in land)
+    assert any(
+        min(x for x, _ in r) < 121.5 < max(x for x, _ in r) and min(y for _, y in r) < 31 < max(y for _, y in r)
+        for r in land
+    )
 
 
 def test_a_map_near_the_coast_shows_land():
@@ -46,7 +49,9 @@ def test_labels_of_track_ends_a_few_pixels_apart_do_not_overlap():
 
 
 def test_render_with_coincident_track_ends():
-    tracks = [MapTrack("SONGHAE 7 (receiver)", [(31.0, 123.4), (31.02, 123.48)]),
-              MapTrack("HAI RUN 16 (supplier)", [(30.9, 123.5), (31.021, 123.481)])]
+    tracks = [
+        MapTrack("SONGHAE 7 (receiver)", [(31.0, 123.4), (31.02, 123.48)]),
+        MapTrack("HAI RUN 16 (supplier)", [(30.9, 123.5), (31.021, 123.481)]),
+    ]
     png = render_map(MapSpec(lat=31.02, lon=123.48, radius_m=800, label="STS", tracks=tracks), land=None)
     assert png.startswith(b"\x89PNG")

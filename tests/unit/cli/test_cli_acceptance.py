@@ -35,8 +35,22 @@ def test_acceptance_flow(cli, shared_data, tmp_path):
     assert err.count("\n") == 1 and "expected 3" in err and "Traceback" not in err
     cli.json("vessel", "add", "--imo", "9123453", "--mmsi", "445123000", "--name", "CHON MA SAN")
     cli.json("vessel", "add", "--imo", "9216470", "--name", "NEW REGENT")
-    inc = cli.json("incident", "add", "--case", case["id"][:8], "--start", "2019-03-11T14:00Z", "--lat", "36.55",
-                   "--lon", "123.95", "--participant", "9123453:receiver", "--participant", "9216470:supplier")
+    inc = cli.json(
+        "incident",
+        "add",
+        "--case",
+        case["id"][:8],
+        "--start",
+        "2019-03-11T14:00Z",
+        "--lat",
+        "36.55",
+        "--lon",
+        "123.95",
+        "--participant",
+        "9123453:receiver",
+        "--participant",
+        "9216470:supplier",
+    )
     attached = cli.json("attach", inc["id"], str(shared_data / "imagery" / "exif_gps_photo.jpg"))
     assert len(attached["attached"]) == 1
     code, _, err = cli("review", inc["id"], "--status", "confirmed")
@@ -47,9 +61,16 @@ def test_acceptance_flow(cli, shared_data, tmp_path):
     assert shown["status"] == "confirmed" and len(shown["participants"]) == 2
     entries = cli.json("audit")
     assert [e["action"] for e in entries] == [
-        "case.create", "vessel.create", "vessel.create", "incident.create",
+        "case.create",
+        "vessel.create",
+        "vessel.create",
+        "incident.create",
         # attach takes the desk's route: a photo is imported (capture time, GPS position)
-        "evidence.add", "photo.import", "evidence.link", "incident.review", "incident.review",
+        "evidence.add",
+        "photo.import",
+        "evidence.link",
+        "incident.review",
+        "incident.review",
     ]
     assert cli.json("audit", "--entity", inc["id"][:8])[0]["action"] == "incident.create"
     code, out, _ = cli("verify")
@@ -65,7 +86,20 @@ def test_acceptance_flow(cli, shared_data, tmp_path):
 def test_incident_list_filters(cli):
     case = cli.json("case", "create", "C")
     cli.json("vessel", "add", "--mmsi", "445123000", "--name", "A")
-    cli.json("incident", "add", "--case", case["id"], "--start", "2019-03-11", "--lat", "36", "--lon", "124", "--participant", "445123000:supplier")
+    cli.json(
+        "incident",
+        "add",
+        "--case",
+        case["id"],
+        "--start",
+        "2019-03-11",
+        "--lat",
+        "36",
+        "--lon",
+        "124",
+        "--participant",
+        "445123000:supplier",
+    )
     cli.json("incident", "add", "--case", case["id"], "--start", "2020-03-11", "--lat", "10", "--lon", "10")
     assert len(cli.json("incident", "list", "--bbox", "120,30,130,40")) == 1
     assert len(cli.json("incident", "list", "--vessel", "445123000")) == 1

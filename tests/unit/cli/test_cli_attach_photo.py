@@ -20,7 +20,9 @@ def _json(run, *args):
 
 def _incident(run) -> str:
     case = _json(run, "case", "create", "Bahamas")
-    return _json(run, "incident", "add", "--case", case["id"], "--start", "2019-03-11T14:00Z", "--lat", "24.5", "--lon", "-77.7")["id"]
+    return _json(
+        run, "incident", "add", "--case", case["id"], "--start", "2019-03-11T14:00Z", "--lat", "24.5", "--lon", "-77.7"
+    )["id"]
 
 
 def test_attach_kind_photo_goes_through_photo_import(run, shared_data):

@@ -13,11 +13,22 @@ from evidence_app.services import basemaps
 def make_mbtiles(path: Path, name: str = "Nampo approaches") -> Path:
     """A small raster MBTiles file as gdal / QGIS write them (metadata + TMS-ordered tiles)."""
     conn = sqlite3.connect(path)
-    conn.executescript("CREATE TABLE metadata (name text, value text);"
-                       "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, tile_data blob);")
-    conn.executemany("INSERT INTO metadata VALUES (?, ?)", [
-        ("name", name), ("format", "png"), ("minzoom", "0"), ("maxzoom", "1"), ("bounds", "124.5,38.4,125.6,39.0"),
-        ("type", "baselayer"), ("version", "1.1")])
+    conn.executescript(
+        "CREATE TABLE metadata (name text, value text);"
+        "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, tile_data blob);"
+    )
+    conn.executemany(
+        "INSERT INTO metadata VALUES (?, ?)",
+        [
+            ("name", name),
+            ("format", "png"),
+            ("minzoom", "0"),
+            ("maxzoom", "1"),
+            ("bounds", "124.5,38.4,125.6,39.0"),
+            ("type", "baselayer"),
+            ("version", "1.1"),
+        ],
+    )
     conn.execute("INSERT INTO tiles VALUES (0, 0, 0, ?)", (b"\x89PNG tile",))
     conn.commit()
     conn.close()
@@ -47,7 +58,8 @@ def test_add_list_remove(run, tmp_path):
     code, out, _ = run("basemap", "list", "--json")
     listed = json.loads(out)
     assert [(b["name"], b["path"], b["minzoom"], b["maxzoom"]) for b in listed] == [
-        ("Nampo approaches", str(chart.resolve()), 0, 1)]
+        ("Nampo approaches", str(chart.resolve()), 0, 1)
+    ]
     code, _, err = run("basemap", "add", str(chart))
     assert code == 1 and "already a basemap" in err
     code, out, _ = run("basemap", "remove", "1")

@@ -11,11 +11,21 @@ PROJECT = Path(__file__).resolve().parents[3]
 
 
 def launch(tmp_path: Path, reviewer: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT), "EVIDENCE_APP_DB": str(tmp_path / "store.sqlite"),
-           "EVIDENCE_APP_REVIEWER": reviewer, "XDG_DATA_HOME": str(tmp_path / "xdg"),
-           "EVIDENCE_APP_CONFIG": str(tmp_path / "config")}
-    return subprocess.Popen([sys.executable, "-m", "evidence_app", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT),
+        "EVIDENCE_APP_DB": str(tmp_path / "store.sqlite"),
+        "EVIDENCE_APP_REVIEWER": reviewer,
+        "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        "EVIDENCE_APP_CONFIG": str(tmp_path / "config"),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "evidence_app", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 @pytest.fixture
@@ -33,10 +43,13 @@ def shown(tmp_path, monkeypatch, capsys):
     return show
 
 
-@pytest.mark.parametrize("command", [
-    ("review", "{id}", "--status", "{value}", "--rationale", "seen", "--expected-version", "{version}"),
-    ("incident", "edit", "{id}", "--title", "{value}", "--expected-version", "{version}"),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("review", "{id}", "--status", "{value}", "--rationale", "seen", "--expected-version", "{version}"),
+        ("incident", "edit", "{id}", "--title", "{value}", "--expected-version", "{version}"),
+    ],
+)
 def test_two_processes_setting_one_field_the_second_gets_a_conflict(tmp_path, shown, command):
     from datetime import UTC, datetime
 
@@ -48,10 +61,17 @@ def test_two_processes_setting_one_field_the_second_gets_a_conflict(tmp_path, sh
     store = open_store(tmp_path / "store.sqlite")
     lead = Context(store, "lead")
     case = cases.create_case(lead, "Yellow Sea")
-    incident_id = incidents.add_incident(lead, case.id, start_utc=datetime(2019, 3, 11, 14, tzinfo=UTC), lat=36.5, lon=123.9, title="STS").id
+    incident_id = incidents.add_incident(
+        lead, case.id, start_utc=datetime(2019, 3, 11, 14, tzinfo=UTC), lat=36.5, lon=123.9, title="STS"
+    ).id
     assert shown(incident_id).endswith("version 1")
-    values = {"alice": "under_review", "bob": "rejected"} if command[0] == "review" else {"alice": "Alice", "bob": "Bob"}
-    procs = {who: launch(tmp_path, who, *(a.format(id=incident_id, value=values[who], version=1) for a in command)) for who in values}
+    values = (
+        {"alice": "under_review", "bob": "rejected"} if command[0] == "review" else {"alice": "Alice", "bob": "Bob"}
+    )
+    procs = {
+        who: launch(tmp_path, who, *(a.format(id=incident_id, value=values[who], version=1) for a in command))
+        for who in values
+    }
     results = {who: (p.wait(timeout=120), *p.communicate()) for who, p in procs.items()}
     assert sorted(code for code, _, _ in results.values()) == [0, 1], results
     loser = next(who for who, (code, _, _) in results.items() if code == 1)

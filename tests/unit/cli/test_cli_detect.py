@@ -51,11 +51,13 @@ def test_settings_outside_a_plausible_range_are_refused_with_the_range(tmp_path,
     code, out, err = run(capsys, "detect", "encounters", "--distance-m", "0.5")
     assert code == 1 and out == ""
     assert "--distance-m 0.5 is out of range: expected 10 to 20000 m" in err
-    for option, value, expected in (("--min-hours", "1e20", "expected 0.25 to 720 h"),
-                                    ("--max-speed-kn", "-1", "expected 0.1 to 30 kn"),
-                                    ("--grid-minutes", "0", "expected 1 to 60 min"),
-                                    ("--port-radius-m", "inf", "must be a finite number"),
-                                    ("--anchorage-min-vessels", "1", "expected 2 to 10000")):
+    for option, value, expected in (
+        ("--min-hours", "1e20", "expected 0.25 to 720 h"),
+        ("--max-speed-kn", "-1", "expected 0.1 to 30 kn"),
+        ("--grid-minutes", "0", "expected 1 to 60 min"),
+        ("--port-radius-m", "inf", "must be a finite number"),
+        ("--anchorage-min-vessels", "1", "expected 2 to 10000"),
+    ):
         code, _, err = run(capsys, "detect", "encounters", option, value)
         assert code == 1 and expected in err, (option, err)
     code, _, err = run(capsys, "detect", "gaps", "--gap-hours", "nan")
@@ -63,8 +65,20 @@ def test_settings_outside_a_plausible_range_are_refused_with_the_range(tmp_path,
     code, _, err = run(capsys, "detect", "gaps", "--exclude-zone", "1,2,3,4")
     assert code == 1 and "--exclude-zone does not apply to gaps" in err
     # The edges of each range are accepted.
-    code, out, err = run(capsys, "--json", "detect", "encounters", "--distance-m", "10", "--min-shore-m", "0",
-                         "--port-radius-m", "0", "--exclude-zone", "10,10,20,20=test area")
+    code, out, err = run(
+        capsys,
+        "--json",
+        "detect",
+        "encounters",
+        "--distance-m",
+        "10",
+        "--min-shore-m",
+        "0",
+        "--port-radius-m",
+        "0",
+        "--exclude-zone",
+        "10,10,20,20=test area",
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["parameters"]["max_distance_m"] == 10 and data["query"]["exclusion_zones"][0]["name"] == "test area"

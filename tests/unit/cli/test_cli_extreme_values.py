@@ -32,34 +32,53 @@ def case_id(cli):
     return json.loads(out)["id"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("inf", "radius_m must be a finite number"),
-    ("nan", "radius_m must be a finite number"),
-    ("1e308", "radius_m 1e+308 is out of range: expected 0 to 1e+06 m"),
-    ("-5", "radius_m -5 is out of range"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("inf", "radius_m must be a finite number"),
+        ("nan", "radius_m must be a finite number"),
+        ("1e308", "radius_m 1e+308 is out of range: expected 0 to 1e+06 m"),
+        ("-5", "radius_m -5 is out of range"),
+    ],
+)
 def test_an_incident_radius_out_of_range_is_refused_at_entry(cli, case_id, value, expected):
-    code, _out, err = cli("incident", "add", "--case", case_id, "--start", "2020-01-01", "--lat", "1", "--lon", "1",
-                          "--radius-m", value)
+    code, _out, err = cli(
+        "incident", "add", "--case", case_id, "--start", "2020-01-01", "--lat", "1", "--lon", "1", "--radius-m", value
+    )
     assert code == 1
     assert expected in err and err.count("\n") == 1
     code, out, _ = cli("--json", "incident", "list")
     assert json.loads(out) == []
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (("--length-m", "1e308"), "length_m 1e+308 is out of range: expected 1 to 600 m"),
-    (("--length-m", "inf"), "length_m must be a finite number"),
-    (("--name", "EVIL\x1b[2J"), "name has a control character (U+001B)"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--length-m", "1e308"), "length_m 1e+308 is out of range: expected 1 to 600 m"),
+        (("--length-m", "inf"), "length_m must be a finite number"),
+        (("--name", "EVIL\x1b[2J"), "name has a control character (U+001B)"),
+    ],
+)
 def test_vessel_values_out_of_range_are_refused_at_entry(cli, args, expected):
     code, _out, err = cli("vessel", "add", "--imo", "9123453", *args)
     assert code == 1 and expected in err
 
 
 def test_a_title_with_a_control_character_is_refused(cli, case_id):
-    code, _out, err = cli("incident", "add", "--case", case_id, "--start", "2020-01-01", "--lat", "1", "--lon", "1",
-                          "--title", "hidden\x1b[8m")
+    code, _out, err = cli(
+        "incident",
+        "add",
+        "--case",
+        case_id,
+        "--start",
+        "2020-01-01",
+        "--lat",
+        "1",
+        "--lon",
+        "1",
+        "--title",
+        "hidden\x1b[8m",
+    )
     assert code == 1 and "title has a control character (U+001B) at character 7" in err
 
 
@@ -110,15 +129,18 @@ def _hostile_store(cli, case_id, tmp_path: Path) -> str:
     events = tmp_path / "enc.csv"
     events.write_text(
         "start,end,lat,lon,vessel_a,vessel_b,title\n"
-        f"2023-01-11T00:00:00Z,,36.5,123.9,445123000,352001234,STS{ESCAPES}\n", encoding="utf-8")
+        f"2023-01-11T00:00:00Z,,36.5,123.9,445123000,352001234,STS{ESCAPES}\n",
+        encoding="utf-8",
+    )
     code, out, err = cli("--json", "import", "incidents", str(events), "--case", case_id)
     assert code == 0, err
     code, out, err = cli("--json", "incident", "list")
     return json.loads(out)[0]["id"]
 
 
-@pytest.mark.parametrize("command", [("vessel", "list"), ("incident", "list"), ("incident", "show", "ID"),
-                                     ("vessel", "show", "9123453")])
+@pytest.mark.parametrize(
+    "command", [("vessel", "list"), ("incident", "list"), ("incident", "show", "ID"), ("vessel", "show", "9123453")]
+)
 def test_listings_print_control_characters_escaped(cli, case_id, tmp_path: Path, command):
     incident_id = _hostile_store(cli, case_id, tmp_path)
     code, out, err = cli(*[incident_id if part == "ID" else part for part in command])
@@ -147,12 +169,15 @@ def _strings(value):
             yield from _strings(v)
 
 
-@pytest.mark.parametrize(("option", "value", "expected"), [
-    ("--grid-minutes", "1e-300", "grid-minutes"),
-    ("--distance-m", "inf", "distance"),
-    ("--min-hours", "1e308", "min-hours"),
-    ("--max-speed-kn", "nan", "speed"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--grid-minutes", "1e-300", "grid-minutes"),
+        ("--distance-m", "inf", "distance"),
+        ("--min-hours", "1e308", "min-hours"),
+        ("--max-speed-kn", "nan", "speed"),
+    ],
+)
 def test_detector_thresholds_out_of_range_are_refused(cli, option, value, expected):
     code, _out, err = cli("detect", "encounters", option, value)
     assert code == 1 and expected in err, err

@@ -37,14 +37,27 @@ def test_keys_show_creates_the_key_owner_only_and_export_writes_the_public_half(
 def test_import_prints_the_signer_and_keys_trust_marks_the_key(ctx, sample_case, tmp_path, capsys):
     ws, (case, _) = ctx, sample_case
     out = tmp_path / "cli.evcase"
-    code, text, err = run(capsys, "--db", str(ws.store.location.sqlite_path), "--reviewer", "analyst-a", "export", "case",
-                          case.id, str(out), "--no-report")
+    code, text, err = run(
+        capsys,
+        "--db",
+        str(ws.store.location.sqlite_path),
+        "--reviewer",
+        "analyst-a",
+        "export",
+        "case",
+        case.id,
+        str(out),
+        "--no-report",
+    )
     key = signing.load_key("analyst-a")
     assert code == 0 and f"signed by analyst-a, key {key.fingerprint}" in text, err
     laptop = str(tmp_path / "laptop.sqlite")
     code, text, err = run(capsys, "--db", laptop, "import", "case", str(out))
     assert code == 0, err
-    assert f"signed by analyst-a, key {key.fingerprint} (new)" in text and "WARNING: first file signed with this key" in text
+    assert (
+        f"signed by analyst-a, key {key.fingerprint} (new)" in text
+        and "WARNING: first file signed with this key" in text
+    )
     code, text, err = run(capsys, "--db", laptop, "keys", "trust", key.fingerprint.replace(" ", ":"))
     assert code == 0 and "trusted: analyst-a" in text, err
     code, text, _ = run(capsys, "--db", laptop, "--json", "keys", "show")
@@ -55,7 +68,9 @@ def test_import_prints_the_signer_and_keys_trust_marks_the_key(ctx, sample_case,
     assert code == 1 and "no key with fingerprint" in err
 
 
-def test_an_unsigned_import_warns_and_the_audit_listing_marks_its_entries_unverified(ctx, sample_case, tmp_path, capsys):
+def test_an_unsigned_import_warns_and_the_audit_listing_marks_its_entries_unverified(
+    ctx, sample_case, tmp_path, capsys
+):
     ws, (case, _) = ctx, sample_case
     old = tmp_path / "older.evcase"
     write_case_file(ws.store, case.id, old, exported_by="analyst-a", with_report=False)
@@ -77,7 +92,18 @@ def test_a_wrongly_signed_file_is_one_line_and_exit_1(ctx, sample_case, tmp_path
 
     ws, (case, _) = ctx, sample_case
     out = tmp_path / "case.evcase"
-    run(capsys, "--db", str(ws.store.location.sqlite_path), "--reviewer", "analyst-a", "export", "case", case.id, str(out), "--no-report")
+    run(
+        capsys,
+        "--db",
+        str(ws.store.location.sqlite_path),
+        "--reviewer",
+        "analyst-a",
+        "export",
+        "case",
+        case.id,
+        str(out),
+        "--no-report",
+    )
     bad = tmp_path / "bad.evcase"
     with zipfile.ZipFile(out) as zin, zipfile.ZipFile(bad, "w") as zout:
         for info in zin.infolist():

@@ -5,7 +5,6 @@ import json
 import pytest
 
 
-
 def _json(run, *args):
     code, out, err = run("--json", *args)
     assert code == 0, err
@@ -15,7 +14,21 @@ def _json(run, *args):
 def test_photo_commands(run, shared_data):
     _json(run, "vessel", "add", "--imo", "9123453", "--name", "CHON MA SAN", "--length-m", "110")
     case = _json(run, "case", "create", "Bahamas test")
-    inc = _json(run, "incident", "add", "--case", case["id"], "--start", "2019-03-11T14:00Z", "--lat", "24.5", "--lon", "-77.7", "--participant", "9123453:receiver")
+    inc = _json(
+        run,
+        "incident",
+        "add",
+        "--case",
+        case["id"],
+        "--start",
+        "2019-03-11T14:00Z",
+        "--lat",
+        "24.5",
+        "--lon",
+        "-77.7",
+        "--participant",
+        "9123453:receiver",
+    )
     code, out, err = run("photo", "import", inc["id"], str(shared_data / "imagery/landsat7_bahamas_utm18n.tif"))
     assert code == 0, err
     assert "lon -78.9586…-76.5749" in out and "299.871 m" in out

@@ -5,8 +5,12 @@ from evidence_app.domain.incident import format_metric, metric_rows
 
 def test_known_figures_in_fixed_order_with_units():
     rows = metric_rows({"duration_h": 6.6667, "distance_m": 36.2, "speed_kn": 0.7761, "note": "from GFW"})
-    assert rows == [("Distance between vessels", "36 m"), ("Speed", "0.8 kn"), ("Duration", "6.7 h"),
-                    ("Note", "from GFW")]
+    assert rows == [
+        ("Distance between vessels", "36 m"),
+        ("Speed", "0.8 kn"),
+        ("Duration", "6.7 h"),
+        ("Note", "from GFW"),
+    ]
     assert format_metric("end_lat", -3.15634) == "-3.15634°"
 
 

@@ -49,7 +49,9 @@ def write_band_tiff(path: Path, bands: int, *, planar: bool = False) -> Path:
     elif bands == 3 and not planar:
         tifffile.imwrite(path, data, photometric="rgb", extratags=GEOTAGS)
     else:
-        tifffile.imwrite(path, np.moveaxis(data, -1, 0), photometric="minisblack", planarconfig="separate", extratags=GEOTAGS)
+        tifffile.imwrite(
+            path, np.moveaxis(data, -1, 0), photometric="minisblack", planarconfig="separate", extratags=GEOTAGS
+        )
     return path
 
 
@@ -62,10 +64,21 @@ def not_blank(img: Image.Image) -> tuple[float, float]:
 @pytest.fixture
 def band_photos(ctx, tmp_path: Path):
     case = cases.create_case(ctx, "Sentinel-2 scenes", caveat="OFFICIAL")
-    inc = incidents.add_incident(ctx, case.id, start_utc=datetime(2024, 3, 1, 2, tzinfo=UTC), lat=36.55, lon=123.915,
-                                 radius_m=400, title="STS seen in band data")
+    inc = incidents.add_incident(
+        ctx,
+        case.id,
+        start_utc=datetime(2024, 3, 1, 2, tzinfo=UTC),
+        lat=36.55,
+        lon=123.915,
+        radius_m=400,
+        title="STS seen in band data",
+    )
     items = {}
-    for name, bands, planar in (("s2_b08_single.tif", 1, False), ("s2_rgb16.tif", 3, False), ("s2_4band_planar.tif", 4, True)):
+    for name, bands, planar in (
+        ("s2_b08_single.tif", 1, False),
+        ("s2_rgb16.tif", 3, False),
+        ("s2_4band_planar.tif", 4, True),
+    ):
         items[name] = photos.import_photo(ctx, inc.id, write_band_tiff(tmp_path / name, bands, planar=planar))
     review.review(ctx, inc.id, "under_review", rationale="two hulls alongside in the band data")
     return case.id, inc.id, items

@@ -54,8 +54,21 @@ def test_geotiff_with_unexpected_extension(shared_data, tmp_path):
 
 
 def test_model_transformation_equals_tiepoint_scale(tmp_path, make_geotiff):
-    tp = make_geotiff(tmp_path / "a.tif", {33550: (10.0, 20.0, 0.0), 33922: (0.0, 0.0, 0.0, 500000.0, 4000000.0, 0.0), 34735: (1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32633)})
-    mt = make_geotiff(tmp_path / "b.tif", {34264: (10.0, 0.0, 0.0, 500000.0, 0.0, -20.0, 0.0, 4000000.0, 0, 0, 0, 0, 0, 0, 0, 1), 34735: (1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32633)})
+    tp = make_geotiff(
+        tmp_path / "a.tif",
+        {
+            33550: (10.0, 20.0, 0.0),
+            33922: (0.0, 0.0, 0.0, 500000.0, 4000000.0, 0.0),
+            34735: (1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32633),
+        },
+    )
+    mt = make_geotiff(
+        tmp_path / "b.tif",
+        {
+            34264: (10.0, 0.0, 0.0, 500000.0, 0.0, -20.0, 0.0, 4000000.0, 0, 0, 0, 0, 0, 0, 0, 1),
+            34735: (1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32633),
+        },
+    )
     a, b = probe_image(tp).georef, probe_image(mt).georef
     assert a.transform == pytest.approx(b.transform)
     assert [c for p in a.footprint for c in p] == pytest.approx([c for p in b.footprint for c in p])
@@ -65,7 +78,11 @@ def test_model_transformation_equals_tiepoint_scale(tmp_path, make_geotiff):
 
 
 def test_geographic_geotiff_and_pixel_is_point(tmp_path, make_geotiff):
-    tags = {33550: (0.01, 0.01, 0.0), 33922: (0.0, 0.0, 0.0, 124.0, 39.0, 0.0), 34735: (1, 1, 0, 3, 1024, 0, 1, 2, 1025, 0, 1, 2, 2048, 0, 1, 4326)}
+    tags = {
+        33550: (0.01, 0.01, 0.0),
+        33922: (0.0, 0.0, 0.0, 124.0, 39.0, 0.0),
+        34735: (1, 1, 0, 3, 1024, 0, 1, 2, 1025, 0, 1, 2, 2048, 0, 1, 4326),
+    }
     g = probe_image(make_geotiff(tmp_path / "g.tif", tags, size=(100, 50))).georef
     assert g.crs == "EPSG:4326"
     west, south, east, north = g.bounds()
@@ -76,7 +93,11 @@ def test_geographic_geotiff_and_pixel_is_point(tmp_path, make_geotiff):
 
 
 def test_user_defined_projection_is_refused_clearly(tmp_path, make_geotiff):
-    tags = {33550: (1.0, 1.0, 0.0), 33922: (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 34735: (1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32767)}
+    tags = {
+        33550: (1.0, 1.0, 0.0),
+        33922: (0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
+        34735: (1, 1, 0, 2, 1024, 0, 1, 1, 3072, 0, 1, 32767),
+    }
     # No projection keys at all: the message names the key that would say the projection.
     with pytest.raises(UserError, match=r"user-defined projected system .* no ProjCoordTransGeoKey \(3075\)") as err:
         probe_image(make_geotiff(tmp_path / "u.tif", tags))
@@ -116,7 +137,12 @@ def test_world_file_projected_needs_crs(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("1\n0\n0\n-1\n5\n", "expected 6"), ("1\n0\n0\nx\n5\n6\n", "line 4"), ("0\n0\n0\n0\n5\n6\n", "zero pixel"), ("1\n0\n0\n-1\nnan\n6\n", "finite")],
+    [
+        ("1\n0\n0\n-1\n5\n", "expected 6"),
+        ("1\n0\n0\nx\n5\n6\n", "line 4"),
+        ("0\n0\n0\n0\n5\n6\n", "zero pixel"),
+        ("1\n0\n0\n-1\nnan\n6\n", "finite"),
+    ],
 )
 def test_bad_world_files(text, message):
     with pytest.raises(UserError, match=message):
@@ -124,7 +150,16 @@ def test_bad_world_files(text, message):
 
 
 def test_exif_gps_south_west_with_bearing():
-    gps = {1: "S", 2: (33.0, 30.0, 0.0), 3: "W", 4: (70.0, 15.0, 36.0), 16: "T", 17: 271.5, 29: "2024:02:29", 7: (23.0, 59.0, 59.0)}
+    gps = {
+        1: "S",
+        2: (33.0, 30.0, 0.0),
+        3: "W",
+        4: (70.0, 15.0, 36.0),
+        16: "T",
+        17: 271.5,
+        29: "2024:02:29",
+        7: (23.0, 59.0, 59.0),
+    }
     g = georef.georef_from_exif_gps(gps, 10, 10)
     assert g.point == pytest.approx((-33.5, -70.26))
     assert g.bearing_deg == 271.5
@@ -153,7 +188,9 @@ def test_manual_placement_centre_and_corners():
     corners = [(39.01, 124.49), (39.01, 124.51), (38.99, 124.51), (38.99, 124.49)]
     h = georef.manual_georef(1000, 1000, corners=corners)
     west, south, east, north = h.bounds()
-    assert (west, south, east, north) == pytest.approx((124.49, 38.99, 124.51, 39.01), abs=1e-5)  # ~1 m: an affine fit in a local plane
+    assert (west, south, east, north) == pytest.approx(
+        (124.49, 38.99, 124.51, 39.01), abs=1e-5
+    )  # ~1 m: an affine fit in a local plane
     with pytest.raises(UserError, match="centre"):
         georef.manual_georef(10, 10, center=(95.0, 0.0), gsd_m=1)
 

@@ -56,7 +56,11 @@ def test_pixel_limit_is_configurable(noise_jpeg):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "not an image"), (b"GIF89a" + bytes(50), "not an image|format is GIF"), (b"\x89PNG\r\n\x1a\n" + bytes(10), "not an image|unreadable")],
+    [
+        (b"", "not an image"),
+        (b"GIF89a" + bytes(50), "not an image|format is GIF"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(10), "not an image|unreadable"),
+    ],
 )
 def test_garbage_files(tmp_path, content, message):
     path = tmp_path / "bad.jpg"

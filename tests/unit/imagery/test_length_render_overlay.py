@@ -53,7 +53,13 @@ def test_polyline_length_and_bad_input():
 
 @pytest.mark.parametrize(
     ("shape", "points", "message"),
-    [("circle", [[0, 0]], "expected one of"), ("box", [[0, 0]], "expected 2"), ("polygon", [[0, 0], [1, 1]], "at least 3"), ("line", [[0, "x"], [1, 1]], "pairs"), ("text", [[1e9, 0]], "far outside")],
+    [
+        ("circle", [[0, 0]], "expected one of"),
+        ("box", [[0, 0]], "expected 2"),
+        ("polygon", [[0, 0], [1, 1]], "at least 3"),
+        ("line", [[0, "x"], [1, 1]], "pairs"),
+        ("text", [[1e9, 0]], "far outside"),
+    ],
 )
 def test_annotation_rules(shape, points, message):
     with pytest.raises(ValidationError, match=message):
@@ -64,8 +70,18 @@ def test_export_annotated_copy_draws_and_leaves_original(shared_data, tmp_path):
     src = shared_data / LANDSAT
     before = hashlib.sha256(src.read_bytes()).hexdigest()
     anns = [
-        {"shape": "box", "points": [[100, 100], [200, 180]], "label": "ship", "style": {"color": "#ff0000", "width": 3}},
-        {"shape": "measurement", "points": [[300, 300], [500, 300]], "length_m": 60000.0, "style": {"color": "#00ff00"}},
+        {
+            "shape": "box",
+            "points": [[100, 100], [200, 180]],
+            "label": "ship",
+            "style": {"color": "#ff0000", "width": 3},
+        },
+        {
+            "shape": "measurement",
+            "points": [[300, 300], [500, 300]],
+            "length_m": 60000.0,
+            "style": {"color": "#00ff00"},
+        },
         {"shape": "arrow", "points": [[600, 600], [520, 500]]},
         {"shape": "polygon", "points": [[50, 600], [150, 650], [100, 700]]},
         {"shape": "text", "points": [[400, 50]], "label": "Bahamas"},

@@ -14,33 +14,56 @@ from sqlalchemy import select
 from evidence_app.services import imports
 from evidence_app.storage.models import AisPosition, VesselIdentity
 
-HEADER = ["MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading", "VesselName", "IMO", "CallSign",
-          "VesselType", "Status", "Length", "Width", "Draft", "Cargo", "TransceiverClass"]
-SETTINGS = settings(max_examples=12, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+HEADER = [
+    "MMSI",
+    "BaseDateTime",
+    "LAT",
+    "LON",
+    "SOG",
+    "COG",
+    "Heading",
+    "VesselName",
+    "IMO",
+    "CallSign",
+    "VesselType",
+    "Status",
+    "Length",
+    "Width",
+    "Draft",
+    "Cargo",
+    "TransceiverClass",
+]
+SETTINGS = settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 
 def imo_numbers() -> st.SearchStrategy[int]:
     def with_check_digit(six: int) -> int:
         digits = f"{six:06d}"
         return int(digits + str(sum(int(d) * w for d, w in zip(digits, range(7, 1, -1), strict=True)) % 10))
+
     return st.integers(100000, 999999).map(with_check_digit)
 
 
 letters = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=12)
-valid_rows = st.fixed_dictionaries({
-    "mmsi": st.integers(200_000_000, 799_999_999),
-    "ts": st.integers(int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()), int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())),
-    "lat": st.integers(-9_000_000, 9_000_000).map(lambda v: v / 100_000),
-    "lon": st.integers(-18_000_000, 18_000_000).map(lambda v: v / 100_000),
-    "sog": st.none() | st.integers(0, 1022).map(lambda v: v / 10),
-    "cog": st.none() | st.integers(0, 3599).map(lambda v: v / 10),
-    "heading": st.none() | st.integers(0, 359),
-    "status": st.none() | st.integers(0, 15),
-    "name": st.just("") | letters,
-    "imo": st.none() | imo_numbers(),
-    "call_sign": st.just("") | letters,
-})
+valid_rows = st.fixed_dictionaries(
+    {
+        "mmsi": st.integers(200_000_000, 799_999_999),
+        "ts": st.integers(
+            int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()), int(datetime(2030, 1, 1, tzinfo=UTC).timestamp())
+        ),
+        "lat": st.integers(-9_000_000, 9_000_000).map(lambda v: v / 100_000),
+        "lon": st.integers(-18_000_000, 18_000_000).map(lambda v: v / 100_000),
+        "sog": st.none() | st.integers(0, 1022).map(lambda v: v / 10),
+        "cog": st.none() | st.integers(0, 3599).map(lambda v: v / 10),
+        "heading": st.none() | st.integers(0, 359),
+        "status": st.none() | st.integers(0, 15),
+        "name": st.just("") | letters,
+        "imo": st.none() | imo_numbers(),
+        "call_sign": st.just("") | letters,
+    }
+)
 
 
 def cell(value: object) -> str:
@@ -49,9 +72,25 @@ def cell(value: object) -> str:
 
 def marinecadastre_row(r: dict) -> list[str]:
     when = datetime.fromtimestamp(r["ts"], UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return [str(r["mmsi"]), when, cell(r["lat"]), cell(r["lon"]), cell(r["sog"]), cell(r["cog"]),
-            cell(r["heading"]), r["name"], f"IMO{r['imo']}" if r["imo"] else "", r["call_sign"], "", cell(r["status"]),
-            "", "", "", "", "A"]
+    return [
+        str(r["mmsi"]),
+        when,
+        cell(r["lat"]),
+        cell(r["lon"]),
+        cell(r["sog"]),
+        cell(r["cog"]),
+        cell(r["heading"]),
+        r["name"],
+        f"IMO{r['imo']}" if r["imo"] else "",
+        r["call_sign"],
+        "",
+        cell(r["status"]),
+        "",
+        "",
+        "",
+        "",
+        "A",
+    ]
 
 
 def write(path, rows: list[list[str]]) -> None:
@@ -70,15 +109,29 @@ def test_valid_rows_are_stored_exactly(fresh_ctx, rows: list[dict]) -> None:
         report = imports.import_ais(ctx, [path])
         assert report.read == len(rows) and report.imported == {"position": len(rows)} and report.skipped == {}
         with ctx.store.read() as s:
-            stored = Counter(tuple(r) for r in s.execute(select(
-                AisPosition.mmsi, AisPosition.ts, AisPosition.lat, AisPosition.lon, AisPosition.sog, AisPosition.cog,
-                AisPosition.heading, AisPosition.nav_status)))
+            stored = Counter(
+                tuple(r)
+                for r in s.execute(
+                    select(
+                        AisPosition.mmsi,
+                        AisPosition.ts,
+                        AisPosition.lat,
+                        AisPosition.lon,
+                        AisPosition.sog,
+                        AisPosition.cog,
+                        AisPosition.heading,
+                        AisPosition.nav_status,
+                    )
+                )
+            )
             identities = {(i.mmsi, i.name, i.imo, i.call_sign) for i in s.scalars(select(VesselIdentity))}
-        expected = Counter((r["mmsi"], r["ts"], r["lat"], r["lon"], r["sog"], r["cog"], r["heading"], r["status"])
-                           for r in rows)
+        expected = Counter(
+            (r["mmsi"], r["ts"], r["lat"], r["lon"], r["sog"], r["cog"], r["heading"], r["status"]) for r in rows
+        )
         assert stored == expected
-        assert identities == {(r["mmsi"], r["name"], r["imo"], r["call_sign"]) for r in rows
-                              if r["name"] or r["imo"] or r["call_sign"]}
+        assert identities == {
+            (r["mmsi"], r["name"], r["imo"], r["call_sign"]) for r in rows if r["name"] or r["imo"] or r["call_sign"]
+        }
 
 
 # Each invalid kind of row and the reason the report must give for it.

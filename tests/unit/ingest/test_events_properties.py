@@ -16,23 +16,36 @@ from sqlalchemy import select
 from evidence_app.services import cases, imports
 from evidence_app.storage.models import Incident, Participant, Vessel
 
-SETTINGS = settings(max_examples=10, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-HEADER = ["fishing_vessel_mmsi", "transshipment_vessel_mmsi", "start_time", "end_time", "mean_latitude",
-          "mean_longitude", "duration_hr", "median_distance_km", "median_speed_knots"]
+SETTINGS = settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+HEADER = [
+    "fishing_vessel_mmsi",
+    "transshipment_vessel_mmsi",
+    "start_time",
+    "end_time",
+    "mean_latitude",
+    "mean_longitude",
+    "duration_hr",
+    "median_distance_km",
+    "median_speed_knots",
+]
 T0 = int(datetime(2012, 1, 1, tzinfo=UTC).timestamp())
 
 # MMSIs as GFW files hold them: mostly nine digits, some malformed (six to eight digits).
 mmsis = st.one_of(st.integers(200_000_000, 799_999_999).map(str), st.integers(100_000, 99_999_999).map(str))
-events = st.fixed_dictionaries({
-    "a": mmsis, "b": mmsis,
-    "start": st.integers(T0, T0 + 86_400 * 3650),
-    "hours": st.integers(1, 480).map(lambda v: v / 4),
-    "lat": st.integers(-8_900_000, 8_900_000).map(lambda v: v / 100_000),
-    "lon": st.integers(-17_900_000, 17_900_000).map(lambda v: v / 100_000),
-    "distance_km": st.integers(1, 5000).map(lambda v: v / 10_000),
-    "speed": st.integers(0, 200).map(lambda v: v / 100),
-}).filter(lambda e: e["a"] != e["b"])
+events = st.fixed_dictionaries(
+    {
+        "a": mmsis,
+        "b": mmsis,
+        "start": st.integers(T0, T0 + 86_400 * 3650),
+        "hours": st.integers(1, 480).map(lambda v: v / 4),
+        "lat": st.integers(-8_900_000, 8_900_000).map(lambda v: v / 100_000),
+        "lon": st.integers(-17_900_000, 17_900_000).map(lambda v: v / 100_000),
+        "distance_km": st.integers(1, 5000).map(lambda v: v / 10_000),
+        "speed": st.integers(0, 200).map(lambda v: v / 100),
+    }
+).filter(lambda e: e["a"] != e["b"])
 
 
 def utc(ts: float) -> str:
@@ -40,8 +53,17 @@ def utc(ts: float) -> str:
 
 
 def row(e: dict) -> list[str]:
-    return [e["a"], e["b"], utc(e["start"]), utc(e["start"] + e["hours"] * 3600), str(e["lat"]), str(e["lon"]),
-            str(e["hours"]), str(e["distance_km"]), str(e["speed"])]
+    return [
+        e["a"],
+        e["b"],
+        utc(e["start"]),
+        utc(e["start"] + e["hours"] * 3600),
+        str(e["lat"]),
+        str(e["lon"]),
+        str(e["hours"]),
+        str(e["distance_km"]),
+        str(e["speed"]),
+    ]
 
 
 def stored(ctx, case_id: str) -> Counter:
@@ -49,19 +71,46 @@ def stored(ctx, case_id: str) -> Counter:
     with ctx.store.read() as s:
         for inc in s.scalars(select(Incident).where(Incident.case_id == case_id)):
             given_mmsis = frozenset(
-                vessel.mmsi_as_given or f"{vessel.mmsi:09d}" for vessel in s.scalars(
-                    select(Vessel).join(Participant, Participant.vessel_id == Vessel.id)
-                    .where(Participant.incident_id == inc.id)))
-            out[(given_mmsis, int(inc.start_utc.timestamp()), int(inc.end_utc.timestamp()), inc.lat, inc.lon,
-                 tuple(sorted(inc.metrics.items())))] += 1
+                vessel.mmsi_as_given or f"{vessel.mmsi:09d}"
+                for vessel in s.scalars(
+                    select(Vessel)
+                    .join(Participant, Participant.vessel_id == Vessel.id)
+                    .where(Participant.incident_id == inc.id)
+                )
+            )
+            out[
+                (
+                    given_mmsis,
+                    int(inc.start_utc.timestamp()),
+                    int(inc.end_utc.timestamp()),
+                    inc.lat,
+                    inc.lon,
+                    tuple(sorted(inc.metrics.items())),
+                )
+            ] += 1
     return out
 
 
 def expected(rows: list[dict]) -> Counter:
-    return Counter((frozenset((e["a"], e["b"])), e["start"], int(e["start"] + e["hours"] * 3600), e["lat"], e["lon"],
-                    tuple(sorted({"distance_m": round(e["distance_km"] * 1000, 3), "duration_h": e["hours"],
-                                  "speed_kn": e["speed"]}.items())))
-                   for e in rows)
+    return Counter(
+        (
+            frozenset((e["a"], e["b"])),
+            e["start"],
+            int(e["start"] + e["hours"] * 3600),
+            e["lat"],
+            e["lon"],
+            tuple(
+                sorted(
+                    {
+                        "distance_m": round(e["distance_km"] * 1000, 3),
+                        "duration_h": e["hours"],
+                        "speed_kn": e["speed"],
+                    }.items()
+                )
+            ),
+        )
+        for e in rows
+    )
 
 
 @SETTINGS
@@ -71,9 +120,21 @@ def test_generated_events_become_equal_incidents(fresh_ctx, rows: list[dict], as
         case = cases.create_case(ctx, "GFW")
         if as_geojson:
             path = folder / "encounters.geojson"
-            path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-                {"type": "Feature", "geometry": {"type": "Point", "coordinates": [e["lon"], e["lat"]]},
-                 "properties": dict(zip(HEADER, row(e), strict=True))} for e in rows]}))
+            path.write_text(
+                json.dumps(
+                    {
+                        "type": "FeatureCollection",
+                        "features": [
+                            {
+                                "type": "Feature",
+                                "geometry": {"type": "Point", "coordinates": [e["lon"], e["lat"]]},
+                                "properties": dict(zip(HEADER, row(e), strict=True)),
+                            }
+                            for e in rows
+                        ],
+                    }
+                )
+            )
         else:
             path = folder / "encounter-events.csv"
             with path.open("w", newline="") as fh:
@@ -108,5 +169,7 @@ def test_every_invalid_row_is_accounted_for(fresh_ctx, rows) -> None:
         report = imports.import_incidents(ctx, path, case.id)
         assert report.read == len(rows) == sum(report.imported.values()) + sum(report.skipped.values())
         assert report.skipped == dict(Counter(bad for _e, bad in rows if bad))
-        assert sorted(int(p.split(":")[1]) for p in report.problems) == [i + 2 for i, (_e, bad) in enumerate(rows) if bad]
+        assert sorted(int(p.split(":")[1]) for p in report.problems) == [
+            i + 2 for i, (_e, bad) in enumerate(rows) if bad
+        ]
         assert stored(ctx, case.id) == expected([e for e, bad in rows if not bad])

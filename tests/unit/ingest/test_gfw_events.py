@@ -19,16 +19,59 @@ from evidence_app.domain.errors import NotFound
 from evidence_app.services import cases, imports, vessels
 from evidence_app.storage.models import Incident, Participant, Vessel
 
-ENCOUNTER_HEADER = ["fishing_vessel_mmsi", "transshipment_vessel_mmsi", "start_time", "end_time",
-                    "mean_latitude", "mean_longitude", "duration_hr", "median_distance_km", "median_speed_knots"]
-LOITERING_HEADER = ["transshipment_mmsi", "starting_latitude", "starting_longitude", "ending_latitude",
-                    "ending_longitude", "starting_timestamp", "ending_timestamp", "median_speed_knots",
-                    "total_event_hours"]
-GAP_HEADER = ["gap_id", "mmsi", "vessel_class", "flag", "vessel_length_m", "vessel_tonnage_gt",
-              "gap_start_timestamp", "gap_start_lat", "gap_start_lon", "gap_start_distance_from_shore_m",
-              "gap_end_timestamp", "gap_end_lat", "gap_end_lon", "gap_end_distance_from_shore_m", "gap_hours"]
-PORT_VISIT_HEADER = ["type", "start", "end", "latitude", "longitude", "vesselId", "vesselName", "vesselFlag",
-                     "vesselType", "portVisitId", "portVisitFlag", "portVisitName"]
+ENCOUNTER_HEADER = [
+    "fishing_vessel_mmsi",
+    "transshipment_vessel_mmsi",
+    "start_time",
+    "end_time",
+    "mean_latitude",
+    "mean_longitude",
+    "duration_hr",
+    "median_distance_km",
+    "median_speed_knots",
+]
+LOITERING_HEADER = [
+    "transshipment_mmsi",
+    "starting_latitude",
+    "starting_longitude",
+    "ending_latitude",
+    "ending_longitude",
+    "starting_timestamp",
+    "ending_timestamp",
+    "median_speed_knots",
+    "total_event_hours",
+]
+GAP_HEADER = [
+    "gap_id",
+    "mmsi",
+    "vessel_class",
+    "flag",
+    "vessel_length_m",
+    "vessel_tonnage_gt",
+    "gap_start_timestamp",
+    "gap_start_lat",
+    "gap_start_lon",
+    "gap_start_distance_from_shore_m",
+    "gap_end_timestamp",
+    "gap_end_lat",
+    "gap_end_lon",
+    "gap_end_distance_from_shore_m",
+    "gap_hours",
+]
+PORT_VISIT_HEADER = [
+    "type",
+    "start",
+    "end",
+    "latitude",
+    "longitude",
+    "vesselId",
+    "vesselName",
+    "vesselFlag",
+    "vesselType",
+    "portVisitId",
+    "portVisitFlag",
+    "portVisitName",
+]
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
@@ -53,12 +96,25 @@ def incidents_of(ctx, case_id: str) -> list[Incident]:
 
 
 def test_gfw_encounter_file_imports_without_map_and_keeps_its_figures(ctx, case_id, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "encounter-events.csv", ENCOUNTER_HEADER, [
-        [412420941, 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1422, 152.8911,
-         6.6667, 0.0362, 0.7761],
-        # GFW's files hold seven-digit MMSIs: 1234567 fails the IMO check digit, 9216470 passes it.
-        [1234567, 9216470, "2017-02-01 01:00:00 UTC", "2017-02-01 05:10:00 UTC", 10.5, 120.25, 4.1667, 0.4, 1.2],
-    ])
+    path = write_csv(
+        tmp_path / "encounter-events.csv",
+        ENCOUNTER_HEADER,
+        [
+            [
+                412420941,
+                416004485,
+                "2017-01-06 07:40:00 UTC",
+                "2017-01-06 14:20:00 UTC",
+                -3.1422,
+                152.8911,
+                6.6667,
+                0.0362,
+                0.7761,
+            ],
+            # GFW's files hold seven-digit MMSIs: 1234567 fails the IMO check digit, 9216470 passes it.
+            [1234567, 9216470, "2017-02-01 01:00:00 UTC", "2017-02-01 05:10:00 UTC", 10.5, 120.25, 4.1667, 0.4, 1.2],
+        ],
+    )
     report = imports.import_incidents(ctx, path, case_id)
     assert report.read == 2 and report.imported == {"event": 2} and report.skipped == {}
     first, second = incidents_of(ctx, case_id)
@@ -78,9 +134,13 @@ def test_gfw_encounter_file_imports_without_map_and_keeps_its_figures(ctx, case_
 
 
 def test_search_by_a_malformed_mmsi_finds_it_and_never_raises(ctx, case_id, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "encounter-events.csv", ENCOUNTER_HEADER, [
-        [1234567, 412420941, "2017-02-01 01:00:00 UTC", "2017-02-01 05:10:00 UTC", 10.5, 120.25, 4.2, 0.4, 1.2],
-    ])
+    path = write_csv(
+        tmp_path / "encounter-events.csv",
+        ENCOUNTER_HEADER,
+        [
+            [1234567, 412420941, "2017-02-01 01:00:00 UTC", "2017-02-01 05:10:00 UTC", 10.5, 120.25, 4.2, 0.4, 1.2],
+        ],
+    )
     imports.import_incidents(ctx, path, case_id)
     vessel = vessels.get_vessel(ctx, "1234567")  # fails the IMO check digit: used to raise
     assert vessel.mmsi == 1234567 and vessel.mmsi_as_given == "1234567"
@@ -98,10 +158,23 @@ def test_search_by_number_looks_in_imo_and_mmsi(ctx) -> None:
 
 
 def test_gfw_loitering_file_makes_single_vessel_incidents(ctx, case_id, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "loitering-events.csv", LOITERING_HEADER, [
-        [416004485, -3.1402, 152.8924, -3.1563, 152.9001, "2017-01-06 05:10:00 UTC", "2017-01-06 16:00:00 UTC",
-         0.4326, 10.8333],
-    ])
+    path = write_csv(
+        tmp_path / "loitering-events.csv",
+        LOITERING_HEADER,
+        [
+            [
+                416004485,
+                -3.1402,
+                152.8924,
+                -3.1563,
+                152.9001,
+                "2017-01-06 05:10:00 UTC",
+                "2017-01-06 16:00:00 UTC",
+                0.4326,
+                10.8333,
+            ],
+        ],
+    )
     report = imports.import_incidents(ctx, path, case_id)
     assert report.imported == {"event": 1}
     (inc,) = incidents_of(ctx, case_id)
@@ -112,11 +185,29 @@ def test_gfw_loitering_file_makes_single_vessel_incidents(ctx, case_id, tmp_path
 
 
 def test_gfw_ais_disabling_file_imports_as_gaps(ctx, case_id, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "ais_disabling_events.csv", GAP_HEADER, [
-        ["a1b2c3d4e5f60718293a4b5c6d7e8f90", 412331038, "squid_jigger", "CHN", 56.2, 712.0,
-         "2018-03-02 11:45:31 UTC", -42.512, -60.871, 371010.0, "2018-03-04 02:11:09 UTC", -44.903, -59.254,
-         402230.0, 38.427],
-    ])
+    path = write_csv(
+        tmp_path / "ais_disabling_events.csv",
+        GAP_HEADER,
+        [
+            [
+                "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+                412331038,
+                "squid_jigger",
+                "CHN",
+                56.2,
+                712.0,
+                "2018-03-02 11:45:31 UTC",
+                -42.512,
+                -60.871,
+                371010.0,
+                "2018-03-04 02:11:09 UTC",
+                -44.903,
+                -59.254,
+                402230.0,
+                38.427,
+            ],
+        ],
+    )
     report = imports.import_incidents(ctx, path, case_id)
     assert report.imported == {"event": 1}, report.problems
     (inc,) = incidents_of(ctx, case_id)
@@ -126,10 +217,26 @@ def test_gfw_ais_disabling_file_imports_as_gaps(ctx, case_id, tmp_path: Path) ->
 
 
 def test_gfw_map_port_visit_download(ctx, case_id, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "port-visits.csv", PORT_VISIT_HEADER, [
-        ["port_visit", "2022-05-03T08:00:00.000Z", "2022-05-05T17:30:00.000Z", 39.0167, 125.7333,
-         "8c7304226-6c71-edbe-0b63-c246734b3c01", "CHON MA SAN", "PRK", "carrier", "prk-nampho", "PRK", "NAMPHO"],
-    ])
+    path = write_csv(
+        tmp_path / "port-visits.csv",
+        PORT_VISIT_HEADER,
+        [
+            [
+                "port_visit",
+                "2022-05-03T08:00:00.000Z",
+                "2022-05-05T17:30:00.000Z",
+                39.0167,
+                125.7333,
+                "8c7304226-6c71-edbe-0b63-c246734b3c01",
+                "CHON MA SAN",
+                "PRK",
+                "carrier",
+                "prk-nampho",
+                "PRK",
+                "NAMPHO",
+            ],
+        ],
+    )
     report = imports.import_incidents(ctx, path, case_id)
     assert report.imported == {"event": 1}, report.problems
     (inc,) = incidents_of(ctx, case_id)
@@ -138,10 +245,24 @@ def test_gfw_map_port_visit_download(ctx, case_id, tmp_path: Path) -> None:
 
 
 def test_a_non_number_in_an_mmsi_column_is_counted_not_renamed(ctx, case_id, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "encounter-events.csv", ENCOUNTER_HEADER, [
-        ["CHON MA SAN", 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1, 152.8, 6.6, 0.03, 0.7],
-        [412420941, 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1, 152.8, "n/a", 0.03, 0.7],
-    ])
+    path = write_csv(
+        tmp_path / "encounter-events.csv",
+        ENCOUNTER_HEADER,
+        [
+            [
+                "CHON MA SAN",
+                416004485,
+                "2017-01-06 07:40:00 UTC",
+                "2017-01-06 14:20:00 UTC",
+                -3.1,
+                152.8,
+                6.6,
+                0.03,
+                0.7,
+            ],
+            [412420941, 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1, 152.8, "n/a", 0.03, 0.7],
+        ],
+    )
     report = imports.import_incidents(ctx, path, case_id)
     assert report.read == 2 and report.skipped == {"bad_mmsi": 1, "bad_number": 1}
     assert "encounter-events.csv:2" in report.problems[0] and "not an MMSI" in report.problems[0]
@@ -153,10 +274,23 @@ def test_a_non_number_in_an_mmsi_column_is_counted_not_renamed(ctx, case_id, tmp
 def test_event_figures_reach_the_list_row_and_the_report(ctx, case_id, tmp_path: Path) -> None:
     from evidence_app.services import casefiles, incidents
 
-    path = write_csv(tmp_path / "encounter-events.csv", ENCOUNTER_HEADER, [
-        [412420941, 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1422, 152.8911,
-         6.6667, 0.0362, 0.7761],
-    ])
+    path = write_csv(
+        tmp_path / "encounter-events.csv",
+        ENCOUNTER_HEADER,
+        [
+            [
+                412420941,
+                416004485,
+                "2017-01-06 07:40:00 UTC",
+                "2017-01-06 14:20:00 UTC",
+                -3.1422,
+                152.8911,
+                6.6667,
+                0.0362,
+                0.7761,
+            ],
+        ],
+    )
     imports.import_incidents(ctx, path, case_id)
     with ctx.store.read() as s:
         (row,) = incidents.fetch_rows(s, incidents.IncidentFilter(case_id=case_id))
@@ -171,8 +305,12 @@ def test_event_figures_reach_the_list_row_and_the_report(ctx, case_id, tmp_path:
 def test_the_desks_column_table_needs_nothing_chosen_for_gfw_files(tmp_path: Path) -> None:
     from evidence_app.ingest.columns import plan_columns
 
-    for name, header in (("encounter-events.csv", ENCOUNTER_HEADER), ("loitering-events.csv", LOITERING_HEADER),
-                         ("gaps.csv", GAP_HEADER), ("port-visits.csv", PORT_VISIT_HEADER)):
+    for name, header in (
+        ("encounter-events.csv", ENCOUNTER_HEADER),
+        ("loitering-events.csv", LOITERING_HEADER),
+        ("gaps.csv", GAP_HEADER),
+        ("port-visits.csv", PORT_VISIT_HEADER),
+    ):
         plan = plan_columns(write_csv(tmp_path / name, header, []), "events")
         assert plan is not None and plan.missing == [], (name, plan.columns)
 
@@ -181,10 +319,23 @@ def test_event_figures_and_malformed_mmsis_travel_in_case_files(ctx, case_id, tm
     from evidence_app.domain.errors import UserError
     from evidence_app.services import casefiles
 
-    path = write_csv(tmp_path / "encounter-events.csv", ENCOUNTER_HEADER, [
-        [1234567, 416004485, "2017-01-06 07:40:00 UTC", "2017-01-06 14:20:00 UTC", -3.1422, 152.8911,
-         6.6667, 0.0362, 0.7761],
-    ])
+    path = write_csv(
+        tmp_path / "encounter-events.csv",
+        ENCOUNTER_HEADER,
+        [
+            [
+                1234567,
+                416004485,
+                "2017-01-06 07:40:00 UTC",
+                "2017-01-06 14:20:00 UTC",
+                -3.1422,
+                152.8911,
+                6.6667,
+                0.0362,
+                0.7761,
+            ],
+        ],
+    )
     imports.import_incidents(ctx, path, case_id)
     out = tmp_path / "gfw.evcase"
     casefiles.export_case(ctx, case_id, out, with_report=False)
@@ -198,6 +349,8 @@ def test_event_figures_and_malformed_mmsis_travel_in_case_files(ctx, case_id, tm
     from evidence_app.casefile.validate import check_record_fields
 
     with pytest.raises(UserError, match="metrics"):
-        check_record_fields("incident", {"id": "9f1c0000-0000-0000-0000-000000000000", "metrics": {"distance_m": [[1]]}}, 0)
+        check_record_fields(
+            "incident", {"id": "9f1c0000-0000-0000-0000-000000000000", "metrics": {"distance_m": [[1]]}}, 0
+        )
     with pytest.raises(UserError, match="mmsi_as_given"):
         check_record_fields("vessel", {"id": "9f1c0000-0000-0000-0000-000000000000", "mmsi_as_given": "<b>1</b>"}, 0)

@@ -23,19 +23,61 @@ from evidence_app.services.verify import verify_store
 from evidence_app.storage.models import AisPosition, Designation, Evidence, Incident, Vessel, VesselIdentity
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 
 # What testers type into fields: infinities, huge and tiny numbers, times no calendar holds,
 # terminal escapes, NUL, separators, very long text.
 NASTY = [
-    "", " ", "inf", "-inf", "nan", "NaN", "1e308", "-1e308", "1e-320", "0", "-0", "-1", "9" * 400, "1" * 40,
-    "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00", "2023-02-30T00:00:00", "2023-01-11T25:61:00",
-    "99/99/9999", "\x1b[2J\x1b]0;x\x07", "\x00", "\ufeff", "\ud800", "é" * 3000, ",", '"', '""', "\n", "\r",
-    "IMO0000000", "IMO9307839", "366999999", "000000000", "1000000000", "-91", "181", "511", "102.3", "360",
+    "",
+    " ",
+    "inf",
+    "-inf",
+    "nan",
+    "NaN",
+    "1e308",
+    "-1e308",
+    "1e-320",
+    "0",
+    "-0",
+    "-1",
+    "9" * 400,
+    "1" * 40,
+    "9999-12-31T23:59:59-05:00",
+    "0001-01-01T00:00:00+01:00",
+    "2023-02-30T00:00:00",
+    "2023-01-11T25:61:00",
+    "99/99/9999",
+    "\x1b[2J\x1b]0;x\x07",
+    "\x00",
+    "\ufeff",
+    "\ud800",
+    "é" * 3000,
+    ",",
+    '"',
+    '""',
+    "\n",
+    "\r",
+    "IMO0000000",
+    "IMO9307839",
+    "366999999",
+    "000000000",
+    "1000000000",
+    "-91",
+    "181",
+    "511",
+    "102.3",
+    "360",
 ]
-field_values = st.one_of(st.sampled_from(NASTY), st.text(max_size=20), st.floats().map(str),
-                         st.integers(min_value=-(10**30), max_value=10**30).map(str))
+field_values = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=20),
+    st.floats().map(str),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+)
 
 
 @st.composite
@@ -66,8 +108,10 @@ def _quote(value: str) -> str:
 
 def _counts(ctx: Context) -> tuple[int, ...]:
     with ctx.store.read() as s:
-        counted = tuple(s.scalar(select(func.count()).select_from(m)) or 0
-                        for m in (AisPosition, Evidence, Vessel, VesselIdentity, Designation, Incident))
+        counted = tuple(
+            s.scalar(select(func.count()).select_from(m)) or 0
+            for m in (AisPosition, Evidence, Vessel, VesselIdentity, Designation, Incident)
+        )
     return counted + (len(list(ctx.store.objects.iter_objects())),)
 
 
@@ -142,17 +186,21 @@ def test_fuzz_ais_nmea(fuzz_ctx: Context, tmp_path: Path, shared_data: Path) -> 
     @FUZZ
     @given(data=bent_nmea())
     def run(data: bytes) -> None:
-        _import_checked(fuzz_ctx, tmp_path, ".nmea", data,
-                        lambda p: imports.import_ais(fuzz_ctx, [p], fmt="nmea", base_time=None))
+        _import_checked(
+            fuzz_ctx, tmp_path, ".nmea", data, lambda p: imports.import_ais(fuzz_ctx, [p], fmt="nmea", base_time=None)
+        )
 
     run()
 
 
-REGISTRY = (["imo", "mmsi", "name", "flag", "vessel_type", "length_m", "beam_m", "gross_tonnage", "owner", "call_sign"], [
-    ["9307839", "636021061", "MSC NAISHA III", "Liberia", "Container", "208", "30", "27000", "MSC", "5LCB4"],
-    ["9123453", "445123000", "CHON MA SAN", "KP", "Tanker", "110", "16", "3000", "Korea Kumbyol", "HMYA"],
-    ["9216470", "352001234", "NEW REGENT", "Panama", "Tanker", "104", "15", "2800", "", ""],
-])
+REGISTRY = (
+    ["imo", "mmsi", "name", "flag", "vessel_type", "length_m", "beam_m", "gross_tonnage", "owner", "call_sign"],
+    [
+        ["9307839", "636021061", "MSC NAISHA III", "Liberia", "Container", "208", "30", "27000", "MSC", "5LCB4"],
+        ["9123453", "445123000", "CHON MA SAN", "KP", "Tanker", "110", "16", "3000", "Korea Kumbyol", "HMYA"],
+        ["9216470", "352001234", "NEW REGENT", "Panama", "Tanker", "104", "15", "2800", "", ""],
+    ],
+)
 
 
 def test_fuzz_registry(fuzz_ctx: Context, tmp_path: Path) -> None:
@@ -164,10 +212,13 @@ def test_fuzz_registry(fuzz_ctx: Context, tmp_path: Path) -> None:
     run()
 
 
-EVENTS = (["start", "end", "lat", "lon", "vessel_a", "vessel_b", "title"], [
-    ["2023-01-11T00:00:00Z", "2023-01-11T02:00:00Z", "36.55", "123.95", "445123000", "352001234", "STS"],
-    ["11/01/2023 03:00", "", "26.09", "-80.04", "IMO9307839", "636021061", "encounter"],
-])
+EVENTS = (
+    ["start", "end", "lat", "lon", "vessel_a", "vessel_b", "title"],
+    [
+        ["2023-01-11T00:00:00Z", "2023-01-11T02:00:00Z", "36.55", "123.95", "445123000", "352001234", "STS"],
+        ["11/01/2023 03:00", "", "26.09", "-80.04", "IMO9307839", "636021061", "encounter"],
+    ],
+)
 
 
 def test_fuzz_events(fuzz_ctx: Context, tmp_path: Path) -> None:

@@ -15,8 +15,25 @@ from evidence_app.ingest import ais_csv, csv_blocks
 from evidence_app.ingest.ais_csv import read_ais_csv
 from evidence_app.ingest.records import IdentityAccumulator, PositionBatch, Tally
 
-HEADER = ["MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading", "VesselName", "IMO", "CallSign",
-          "VesselType", "Status", "Length", "Width", "Draft", "Cargo", "TransceiverClass"]
+HEADER = [
+    "MMSI",
+    "BaseDateTime",
+    "LAT",
+    "LON",
+    "SOG",
+    "COG",
+    "Heading",
+    "VesselName",
+    "IMO",
+    "CallSign",
+    "VesselType",
+    "Status",
+    "Length",
+    "Width",
+    "Draft",
+    "Cargo",
+    "TransceiverClass",
+]
 
 
 def read(data: bytes | str, **kwargs) -> tuple[list[tuple], Tally, IdentityAccumulator]:
@@ -26,7 +43,9 @@ def read(data: bytes | str, **kwargs) -> tuple[list[tuple], Tally, IdentityAccum
     return rows, tally, ids
 
 
-def read_row_by_row(data: bytes | str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple], Tally, IdentityAccumulator]:
+def read_row_by_row(
+    data: bytes | str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[tuple], Tally, IdentityAccumulator]:
     """The reference: numpy never sees a block, every row goes through the row reader."""
     with monkeypatch.context() as patched:
         patched.setattr(ais_csv, "is_plain", lambda block: False)
@@ -37,7 +56,8 @@ def read_row_by_row(data: bytes | str, monkeypatch: pytest.MonkeyPatch) -> tuple
 def same(a: list[tuple], b: list[tuple]) -> bool:
     """Row lists equal value for value (NaN never appears: missing is None)."""
     return len(a) == len(b) and all(
-        x == y and all(type(u) is type(v) for u, v in zip(x, y, strict=True)) for x, y in zip(a, b, strict=True))
+        x == y and all(type(u) is type(v) for u, v in zip(x, y, strict=True)) for x, y in zip(a, b, strict=True)
+    )
 
 
 def csv_text(rows: list[list[str]], line_end: str = "\n") -> str:
@@ -47,21 +67,76 @@ def csv_text(rows: list[list[str]], line_end: str = "\n") -> str:
 
 
 def test_plain_rows_take_the_column_way_and_match(monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = [["367752440", "2023-01-11T00:00:00", "43.07917", "-70.75733", "0.0", "360.0", "95.0", "SAN JOSE", "",
-             "WDI9818", "31", "0.0", "", "", "", "52.0", "A"],
-            ["636021061", "2023-01-11 00:00:01", "26.09241", "-80.04806", "102.3", "272.7", "511", "MSC NAISHA III",
-             "IMO9307839", "5LCB4", "70", "8.0", "208.0", "30.0", "8.0", "70.0", "A"],
-            ["440058000", "1673395202", "32.4042", "-79.54261", "1.5", "0.9", "336.0", "", "", "", "", "",
-             "199", "32", "", "", ""]]
+    rows = [
+        [
+            "367752440",
+            "2023-01-11T00:00:00",
+            "43.07917",
+            "-70.75733",
+            "0.0",
+            "360.0",
+            "95.0",
+            "SAN JOSE",
+            "",
+            "WDI9818",
+            "31",
+            "0.0",
+            "",
+            "",
+            "",
+            "52.0",
+            "A",
+        ],
+        [
+            "636021061",
+            "2023-01-11 00:00:01",
+            "26.09241",
+            "-80.04806",
+            "102.3",
+            "272.7",
+            "511",
+            "MSC NAISHA III",
+            "IMO9307839",
+            "5LCB4",
+            "70",
+            "8.0",
+            "208.0",
+            "30.0",
+            "8.0",
+            "70.0",
+            "A",
+        ],
+        [
+            "440058000",
+            "1673395202",
+            "32.4042",
+            "-79.54261",
+            "1.5",
+            "0.9",
+            "336.0",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "199",
+            "32",
+            "",
+            "",
+            "",
+        ],
+    ]
     text = csv_text(rows)
     calls = []
     real = csv_blocks.read_columns
     monkeypatch.setattr(ais_csv, "read_columns", lambda *a: calls.append(1) or real(*a))
     got, tally, ids = read(text.encode())
     assert calls, "the block was not read column-wise"
-    assert got == [(367752440, 1673395200, 43.07917, -70.75733, 0.0, None, 95, 0),
-                   (636021061, 1673395201, 26.09241, -80.04806, None, 272.7, None, 8),
-                   (440058000, 1673395202, 32.4042, -79.54261, 1.5, 0.9, 336, None)]
+    assert got == [
+        (367752440, 1673395200, 43.07917, -70.75733, 0.0, None, 95, 0),
+        (636021061, 1673395201, 26.09241, -80.04806, None, 272.7, None, 8),
+        (440058000, 1673395202, 32.4042, -79.54261, 1.5, 0.9, 336, None),
+    ]
     monkeypatch.undo()
     ref, ref_tally, ref_ids = read_row_by_row(text, monkeypatch)
     assert same(got, ref) and tally.outcomes == ref_tally.outcomes
@@ -71,9 +146,9 @@ def test_plain_rows_take_the_column_way_and_match(monkeypatch: pytest.MonkeyPatc
 def test_odd_rows_among_plain_ones_keep_file_order_and_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     good = ["123456789", "2023-01-11T00:00:00", "1.5", "2.5", "3", "4", "5", "A", "", "", "", "", "", "", "", "", "A"]
     rows = [list(good) for _ in range(200)]
-    rows[10][2] = "91"                      # position not available
-    rows[50][1] = "11/01/2023 00:00:07"     # a time numpy does not read: the row reader does
-    rows[51][2] = "1_5"                     # a float numpy refuses in the whole block
+    rows[10][2] = "91"  # position not available
+    rows[50][1] = "11/01/2023 00:00:07"  # a time numpy does not read: the row reader does
+    rows[51][2] = "1_5"  # a float numpy refuses in the whole block
     rows[120] = ["123456789", "2023-01-11T00:00:00"]  # short
     rows[150][0] = "+123456789"
     text = csv_text(rows)
@@ -89,7 +164,7 @@ def test_odd_rows_among_plain_ones_keep_file_order_and_lines(monkeypatch: pytest
 def test_small_blocks_quotes_blank_lines_and_line_numbers(monkeypatch: pytest.MonkeyPatch, line_end: str) -> None:
     good = ["123456789", "2023-01-11T00:00:00", "1.5", "2.5", "", "", "", "NAME", "", "", "", "", "", "", "", "", "A"]
     rows = [list(good) for _ in range(300)]
-    rows[77][7] = "TWO\nLINES, QUOTED"       # a quoted field spanning two lines
+    rows[77][7] = "TWO\nLINES, QUOTED"  # a quoted field spanning two lines
     rows[200][2] = "x"
     text = csv_text(rows, line_end)
     text = text.replace(line_end, line_end + line_end, 1)  # a blank line after the header
@@ -106,8 +181,9 @@ def test_small_blocks_quotes_blank_lines_and_line_numbers(monkeypatch: pytest.Mo
 
 def test_long_text_values_are_not_cut_short() -> None:
     name = "A VERY LONG VESSEL NAME THAT GOES ON AND ON AND ON"
-    text = csv_text([["123456789", "2023-01-11T00:00:00", "1", "2", "", "", "", name, "", "", "", "", "", "", "", "",
-                      "A"]])
+    text = csv_text(
+        [["123456789", "2023-01-11T00:00:00", "1", "2", "", "", "", name, "", "", "", "", "", "", "", "", "A"]]
+    )
     _, _, ids = read(text.encode())
     assert [s.name for s in ids.spans()] == [name]
 
@@ -122,8 +198,29 @@ def decimal(low: float, high: float) -> st.SearchStrategy[str]:
 number = st.one_of(
     decimal(-400, 400),
     st.integers(-1000, 1000).map(str),
-    st.sampled_from(["", "91", "181", "102.3", "102.2", "360", "359.9", "511", "15", "15.5", "-0", ".5", "5.", "nan",
-                     "inf", "-inf", "1e3", " 7", "+3"]),
+    st.sampled_from(
+        [
+            "",
+            "91",
+            "181",
+            "102.3",
+            "102.2",
+            "360",
+            "359.9",
+            "511",
+            "15",
+            "15.5",
+            "-0",
+            ".5",
+            "5.",
+            "nan",
+            "inf",
+            "-inf",
+            "1e3",
+            " 7",
+            "+3",
+        ]
+    ),
 )
 # Mostly valid MMSIs, times and positions, so that most rows are taken and their optional
 # fields (sentinels, ranges, whole numbers) are compared too.
@@ -131,29 +228,61 @@ time_text = st.one_of(
     st.datetimes(datetime(1975, 1, 1), datetime(2105, 1, 1)).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S")),
     st.integers(300_000_000, 4_200_000_000).map(str),
     st.integers(300_000_000_000, 4_200_000_000_000).map(str),
-    st.sampled_from(["", "2023-02-30T00:00:00", "2023-01-11T24:00:00", "2023-01-11T23:59:60", "2023-01-11T00:00:00Z",
-                     "2023-01-11 00:00:00", "11/01/2023 00:00", "yesterday", "1979-12-31T23:59:59", "0"]),
+    st.sampled_from(
+        [
+            "",
+            "2023-02-30T00:00:00",
+            "2023-01-11T24:00:00",
+            "2023-01-11T23:59:60",
+            "2023-01-11T00:00:00Z",
+            "2023-01-11 00:00:00",
+            "11/01/2023 00:00",
+            "yesterday",
+            "1979-12-31T23:59:59",
+            "0",
+        ]
+    ),
 )
-mmsi_text = st.one_of(st.integers(1, 999_999_999).map(str), st.integers(-5, 1_100_000_000).map(str),
-                      st.sampled_from(["+123456789", "0123456789", " 5", "0"]))
+mmsi_text = st.one_of(
+    st.integers(1, 999_999_999).map(str),
+    st.integers(-5, 1_100_000_000).map(str),
+    st.sampled_from(["+123456789", "0123456789", " 5", "0"]),
+)
 lat_text = st.one_of(decimal(-90, 90), decimal(-90, 90), number)
 lon_text = st.one_of(decimal(-180, 180), decimal(-180, 180), number)
 word = st.sampled_from(["", "SHIP A", "SHIP B", "IMO9307839", "IMO0000001", "CS1", "naïve"])
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(mmsi_text, time_text, lat_text, lon_text, number, number, number, word, word, word, number,
-                          number, number), min_size=1, max_size=40))
+@given(
+    st.lists(
+        st.tuples(
+            mmsi_text, time_text, lat_text, lon_text, number, number, number, word, word, word, number, number, number
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
 # Found by hypothesis: the same identity twice, beam missing (0) then known (1.0); the
 # column way kept the first row's dimensions only.
-@example([("1", "2000-01-01T00:00:00", "0", "0", "-193.96639", "0", "0", "SHIP A", "", "", "201.0381945", "", "0"),
-          ("1", "2000-01-01T00:00:00", "0", "0", "296.5962", "", "187.223578", "SHIP A", "", "", "", "0", "1.0000000")])
+@example(
+    [
+        ("1", "2000-01-01T00:00:00", "0", "0", "-193.96639", "0", "0", "SHIP A", "", "", "201.0381945", "", "0"),
+        ("1", "2000-01-01T00:00:00", "0", "0", "296.5962", "", "187.223578", "SHIP A", "", "", "", "0", "1.0000000"),
+    ]
+)
 # Found by hypothesis: two identities of one MMSI in a block came out in hash order.
-@example([("1", "2023-01-11T00:00:00Z", "0", "0", "0", "0", "0", "SHIP A", "", "", "0", "0", "0"),
-          ("1", "2023-01-11T00:00:00Z", "0", "0", "0", "0", "0", "SHIP A", "", "SHIP A", "0", "0", "0")])
+@example(
+    [
+        ("1", "2023-01-11T00:00:00Z", "0", "0", "0", "0", "0", "SHIP A", "", "", "0", "0", "0"),
+        ("1", "2023-01-11T00:00:00Z", "0", "0", "0", "0", "0", "SHIP A", "", "SHIP A", "0", "0", "0"),
+    ]
+)
 def test_column_way_equals_row_way(monkeypatch: pytest.MonkeyPatch, rows: list[tuple]) -> None:
-    table = [[m, t, la, lo, s, c, h, name, imo, cs, "70", st_, ln, wd, "", "", "A"]
-             for m, t, la, lo, s, c, h, name, imo, cs, st_, ln, wd in rows]
+    table = [
+        [m, t, la, lo, s, c, h, name, imo, cs, "70", st_, ln, wd, "", "", "A"]
+        for m, t, la, lo, s, c, h, name, imo, cs, st_, ln, wd in rows
+    ]
     text = csv_text(table)
     tables = []
     real = csv_blocks.read_columns

@@ -45,30 +45,43 @@ def test_marinecadastre_sample_imports_all_1000_rows(shared_data: Path) -> None:
 
 
 def test_sentinels_and_out_of_range_rows() -> None:
-    text = HEADER + "\n".join([
-        "123456789,2023-01-11T00:00:00,91,181,102.3,360.0,511.0,,,,,,,,,,A",
-        "123456789,2023-01-11T00:00:01,95.5,10,1,1,1,,,,,,,,,,A",
-        "123456789,2023-01-11T00:00:02,10,10,102.3,360,511,,,,,,,,,,A",
-        "abc,2023-01-11T00:00:03,10,10,1,1,1,,,,,,,,,,A",
-        "123456789,yesterday,10,10,1,1,1,,,,,,,,,,A",
-        "123456789,2023-01-11T00:00:05",
-    ]) + "\n"
+    text = (
+        HEADER
+        + "\n".join(
+            [
+                "123456789,2023-01-11T00:00:00,91,181,102.3,360.0,511.0,,,,,,,,,,A",
+                "123456789,2023-01-11T00:00:01,95.5,10,1,1,1,,,,,,,,,,A",
+                "123456789,2023-01-11T00:00:02,10,10,102.3,360,511,,,,,,,,,,A",
+                "abc,2023-01-11T00:00:03,10,10,1,1,1,,,,,,,,,,A",
+                "123456789,yesterday,10,10,1,1,1,,,,,,,,,,A",
+                "123456789,2023-01-11T00:00:05",
+            ]
+        )
+        + "\n"
+    )
     rows, tally, _ = parse(text)
     assert rows == [(123456789, 1673395202, 10.0, 10.0, None, None, None, None)]
-    assert tally.skipped == {"position_not_available": 1, "bad_position": 1, "bad_mmsi": 1, "bad_time": 1,
-                             "short_row": 1}
+    assert tally.skipped == {
+        "position_not_available": 1,
+        "bad_position": 1,
+        "bad_mmsi": 1,
+        "bad_time": 1,
+        "short_row": 1,
+    }
     assert tally.read == 6
     assert [p.location for p in tally.problems] == ["t.csv:2", "t.csv:3", "t.csv:5", "t.csv:6", "t.csv:7"]
 
 
 def test_generic_headers_and_date_formats() -> None:
-    text = ("Latitude,Longitude,timestamp,mmsi,speed\n"
-            "1.5,2.5,2023-01-11 00:00:00Z,123456789,3\n"
-            "1.5,2.5,1673395201,123456789,3\n"
-            "1.5,2.5,1673395202000,123456789,3\n"
-            "1.5,2.5,11/01/2023 00:00:03,123456789,3\n"
-            "1.5,2.5,11.01.2023 00:00:04,123456789,3\n"
-            "1.5,2.5,2023-01-11T02:00:05+02:00,123456789,3\n")
+    text = (
+        "Latitude,Longitude,timestamp,mmsi,speed\n"
+        "1.5,2.5,2023-01-11 00:00:00Z,123456789,3\n"
+        "1.5,2.5,1673395201,123456789,3\n"
+        "1.5,2.5,1673395202000,123456789,3\n"
+        "1.5,2.5,11/01/2023 00:00:03,123456789,3\n"
+        "1.5,2.5,11.01.2023 00:00:04,123456789,3\n"
+        "1.5,2.5,2023-01-11T02:00:05+02:00,123456789,3\n"
+    )
     rows, tally, _ = parse(text)
     assert [r[1] - 1673395200 for r in rows] == [0, 1, 2, 3, 4, 5]
     assert tally.read == 6 and tally.skipped == {}
@@ -97,16 +110,24 @@ def test_bad_map_arguments_are_user_errors() -> None:
 
 
 def test_identity_history_shows_renames() -> None:
-    text = HEADER + "\n".join([
-        "636021061,2023-01-11T00:00:00,1,1,,,,OLD NAME,IMO9307839,5LCB4,70,,,,,,A",
-        "636021061,2023-01-11T05:00:00,1,1,,,,OLD NAME,IMO9307839,5LCB4,70,,,,,,A",
-        "636021061,2023-01-12T00:00:00,1,1,,,,NEW NAME,IMO9307839,5LCB4,70,,,,,,A",
-        "636021061,2023-01-13T00:00:00,1,1,,,,NEW NAME,IMO9307839,5LCB4,70,,,,,,A",
-    ]) + "\n"
+    text = (
+        HEADER
+        + "\n".join(
+            [
+                "636021061,2023-01-11T00:00:00,1,1,,,,OLD NAME,IMO9307839,5LCB4,70,,,,,,A",
+                "636021061,2023-01-11T05:00:00,1,1,,,,OLD NAME,IMO9307839,5LCB4,70,,,,,,A",
+                "636021061,2023-01-12T00:00:00,1,1,,,,NEW NAME,IMO9307839,5LCB4,70,,,,,,A",
+                "636021061,2023-01-13T00:00:00,1,1,,,,NEW NAME,IMO9307839,5LCB4,70,,,,,,A",
+            ]
+        )
+        + "\n"
+    )
     _, _, ids = parse(text)
     spans = ids.spans()
     assert [(s.name, s.first_seen - 1673395200, s.last_seen - 1673395200) for s in spans] == [
-        ("OLD NAME", 0, 5 * 3600), ("NEW NAME", 86400, 2 * 86400)]
+        ("OLD NAME", 0, 5 * 3600),
+        ("NEW NAME", 86400, 2 * 86400),
+    ]
 
 
 @pytest.mark.parametrize("wrap", ["gz", "zip"])
@@ -134,9 +155,26 @@ def test_chunks_respect_chunk_size() -> None:
 
 cell = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "91", "181", "102.3", "511", "nan", "inf", "-0", "1e309", "2023-13-45T99:99:99",
-                     "IMO0000001", "\ufffd", '"', "1_000", "  5 "]),
-    st.integers(-10**12, 10**12).map(str),
+    st.sampled_from(
+        [
+            "",
+            "91",
+            "181",
+            "102.3",
+            "511",
+            "nan",
+            "inf",
+            "-0",
+            "1e309",
+            "2023-13-45T99:99:99",
+            "IMO0000001",
+            "\ufffd",
+            '"',
+            "1_000",
+            "  5 ",
+        ]
+    ),
+    st.integers(-(10**12), 10**12).map(str),
     st.floats(allow_nan=True).map(str),
 )
 

@@ -31,8 +31,16 @@ def test_unknown_columns_are_reported_missing_and_a_mapping_fills_them(tmp_path:
     plan = plan_columns(f, "ais")
     assert plan is not None and plan.header == ["Schiff", "Zeit", "Breite", "Laenge", "Fahrt"]
     assert plan.missing == ["mmsi", "time", "lat", "lon"]
-    chosen = detect_columns(plan.header, "ais", {"mmsi": "Schiff", "time": "Zeit", "lat": "Breite", "lon": "Laenge", "sog": "Fahrt"})
-    assert {k: v for k, v in chosen.items() if v} == {"mmsi": "Schiff", "time": "Zeit", "lat": "Breite", "lon": "Laenge", "sog": "Fahrt"}
+    chosen = detect_columns(
+        plan.header, "ais", {"mmsi": "Schiff", "time": "Zeit", "lat": "Breite", "lon": "Laenge", "sog": "Fahrt"}
+    )
+    assert {k: v for k, v in chosen.items() if v} == {
+        "mmsi": "Schiff",
+        "time": "Zeit",
+        "lat": "Breite",
+        "lon": "Laenge",
+        "sog": "Fahrt",
+    }
 
 
 def test_events_and_registry_plans(tmp_path: Path):
@@ -44,7 +52,12 @@ def test_events_and_registry_plans(tmp_path: Path):
     reg = tmp_path / "registry.csv"
     reg.write_text("IMO number,Ship name,Flag state,Registered owner\n")
     plan = plan_columns(reg, "vessels")
-    assert plan is not None and plan.mapping() == {"imo": "IMO number", "name": "Ship name", "flag": "Flag state", "owner": "Registered owner"}
+    assert plan is not None and plan.mapping() == {
+        "imo": "IMO number",
+        "name": "Ship name",
+        "flag": "Flag state",
+        "owner": "Registered owner",
+    }
     geo = tmp_path / "events.geojson"
     geo.write_text('{"type": "FeatureCollection", "features": []}')
     assert plan_columns(geo, "events") is None
@@ -55,7 +68,13 @@ def test_mapping_to_a_missing_column_is_refused():
         detect_columns(["a", "b"], "ais", {"lat": "Nope"})
 
 
-@given(st.lists(st.sampled_from(["MMSI", "time", "Lat", "longitude", "SOG", "x", "y", "junk", "IMO", "name"]), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(["MMSI", "time", "Lat", "longitude", "SOG", "x", "y", "junk", "IMO", "name"]),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_detection_agrees_with_the_parser(header):
     """Whatever the header, the plan names exactly the columns the parser resolves."""
     plan = detect_columns(header, "ais")

@@ -33,8 +33,12 @@ def test_aegean_sample_counts(shared_data: Path) -> None:
     rows = [r for c in read_ais_file(path, tally, ids, base_time=BASE) for r in c]
     assert tally.read == 898
     assert tally.accepted == {"position": 758, "static": 2}
-    assert tally.skipped == {"empty_payload": 100, "incomplete_multipart": 20, "non_position": 14,
-                             "position_not_available": 4}
+    assert tally.skipped == {
+        "empty_payload": 100,
+        "incomplete_multipart": 20,
+        "non_position": 14,
+        "position_not_available": 4,
+    }
     assert len(rows) == 758 and all(r[1] == BASE for r in rows)
     empty = [p for p in tally.problems if p.reason == "empty_payload"]
     assert empty[0].location == "nmea_aegean_sample.txt:4"
@@ -78,8 +82,10 @@ def test_messy_timestamped_file(shared_data: Path) -> None:
     assert tally.skipped == {"bad_checksum": 1}
 
 
-TYPE5 = (b"!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C\n"
-         b"!AIVDM,2,2,1,A,88888888880,2*25\n")
+TYPE5 = (
+    b"!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C\n"
+    b"!AIVDM,2,2,1,A,88888888880,2*25\n"
+)
 
 
 def test_two_part_message_assembled_and_orphans_counted() -> None:
@@ -106,9 +112,17 @@ def test_tag_block_time_in_milliseconds_and_vdo() -> None:
 messy_line = st.one_of(
     st.binary(max_size=120),
     st.text(alphabet="!AIVDMO$PGHP,*\\c:0123456789ABCDEF@`;<>?", max_size=100).map(str.encode),
-    st.sampled_from([b"!AIVDM,1,1,,B,,0*25", b"!AIVDM,2,2,1,A,88888888880,2*25", TYPE5.splitlines()[0],
-                     b"$PGHP,1,2008,5,9,0,0,0,10,338,2,,1,09*17", b"\\c:99999999999999*00\\!AIVDM,1,1,,A,1,0*00",
-                     b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23", b"!AIVDM,1,1,,A,1,0*59"]),
+    st.sampled_from(
+        [
+            b"!AIVDM,1,1,,B,,0*25",
+            b"!AIVDM,2,2,1,A,88888888880,2*25",
+            TYPE5.splitlines()[0],
+            b"$PGHP,1,2008,5,9,0,0,0,10,338,2,,1,09*17",
+            b"\\c:99999999999999*00\\!AIVDM,1,1,,A,1,0*00",
+            b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23",
+            b"!AIVDM,1,1,,A,1,0*59",
+        ]
+    ),
 )
 
 

@@ -47,17 +47,23 @@ def test_ofac_sdn_vessels_become_designations(tmp_path: Path) -> None:
 
 
 def test_registry_csv_with_headers(tmp_path: Path) -> None:
-    member = write(tmp_path, "reg.csv", (
-        "IMO Number,MMSI,Vessel Name,Flag,Ship Type,LOA,Registered Owner\n"
-        "9307839,636021061,MSC NAISHA III,Liberia,Container,208.0,MSC\n"
-        "IMO 9203588,,ASIAN DYNASTY,Panama,Bulk,199,\n"
-        "1234568,,BAD CHECK,,,,\n"
-        ",,NO IDS,,,,\n"
-    ))
+    member = write(
+        tmp_path,
+        "reg.csv",
+        (
+            "IMO Number,MMSI,Vessel Name,Flag,Ship Type,LOA,Registered Owner\n"
+            "9307839,636021061,MSC NAISHA III,Liberia,Container,208.0,MSC\n"
+            "IMO 9203588,,ASIAN DYNASTY,Panama,Bulk,199,\n"
+            "1234568,,BAD CHECK,,,,\n"
+            ",,NO IDS,,,,\n"
+        ),
+    )
     tally = Tally()
     vessels = read_vessels(member, tally)
     assert [(v.imo, v.mmsi, v.name, v.length_m) for v in vessels] == [
-        (9307839, 636021061, "MSC NAISHA III", 208.0), (9203588, None, "ASIAN DYNASTY", 199.0)]
+        (9307839, 636021061, "MSC NAISHA III", 208.0),
+        (9203588, None, "ASIAN DYNASTY", 199.0),
+    ]
     assert vessels[0].owner == "MSC" and vessels[0].flag == "Liberia"
     assert tally.skipped == {"bad_imo": 1, "missing_field": 1}
 
@@ -68,8 +74,13 @@ def test_registry_csv_without_identifier_column_is_refused(tmp_path: Path) -> No
 
 
 def test_registry_json(tmp_path: Path) -> None:
-    member = write(tmp_path, "reg.json", json.dumps({"vessels": [
-        {"imo": 9307839, "name": "A", "length": 100}, {"mmsi": "636021061"}, "junk", {"imo": "x"}]}))
+    member = write(
+        tmp_path,
+        "reg.json",
+        json.dumps(
+            {"vessels": [{"imo": 9307839, "name": "A", "length": 100}, {"mmsi": "636021061"}, "junk", {"imo": "x"}]}
+        ),
+    )
     tally = Tally()
     vessels = read_vessels(member, tally)
     assert [(v.imo, v.mmsi) for v in vessels] == [(9307839, None), (None, 636021061)]
@@ -85,12 +96,16 @@ def test_vessel_refs() -> None:
 
 
 def test_events_csv(tmp_path: Path) -> None:
-    member = write(tmp_path, "enc.csv", (
-        "start_time,end_time,mean_latitude,mean_longitude,mmsi_1,mmsi_2,type\n"
-        "2023-01-11T00:00:00Z,2023-01-11T06:00:00Z,38.9,124.1,636021061,IMO 9307839,encounter\n"
-        "2023-01-11T00:00:00Z,2023-01-10T06:00:00Z,38.9,124.1,636021061,445000000,encounter\n"
-        "2023-01-11T00:00:00Z,,91,124.1,636021061,445000000,encounter\n"
-    ))
+    member = write(
+        tmp_path,
+        "enc.csv",
+        (
+            "start_time,end_time,mean_latitude,mean_longitude,mmsi_1,mmsi_2,type\n"
+            "2023-01-11T00:00:00Z,2023-01-11T06:00:00Z,38.9,124.1,636021061,IMO 9307839,encounter\n"
+            "2023-01-11T00:00:00Z,2023-01-10T06:00:00Z,38.9,124.1,636021061,445000000,encounter\n"
+            "2023-01-11T00:00:00Z,,91,124.1,636021061,445000000,encounter\n"
+        ),
+    )
     tally = Tally()
     (event,) = read_events(member, tally)
     assert event.start.isoformat() == "2023-01-11T00:00:00+00:00"
@@ -105,18 +120,30 @@ def test_events_csv_with_map(tmp_path: Path) -> None:
     member = write(tmp_path, "e.csv", text)
     with pytest.raises(UserError, match="--map"):
         read_events(member, Tally())
-    (event,) = read_events(member, Tally(), {"start": "when", "lat": "y_deg", "lon": "x_deg",
-                                             "vessel_a": "ship1", "vessel_b": "ship2"})
+    (event,) = read_events(
+        member, Tally(), {"start": "when", "lat": "y_deg", "lon": "x_deg", "vessel_a": "ship1", "vessel_b": "ship2"}
+    )
     assert event.start.day == 11 and event.start.month == 1 and event.start.hour == 3
 
 
 def test_events_geojson(tmp_path: Path) -> None:
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [124.1, 38.9]},
-         "properties": {"start": "2023-01-11T00:00:00Z", "end": "2023-01-11T02:00:00Z",
-                        "vessel_1": "636021061", "vessel_2": "445000000", "note": "from GFW"}},
-        {"type": "Feature", "geometry": None, "properties": None},
-    ]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [124.1, 38.9]},
+                "properties": {
+                    "start": "2023-01-11T00:00:00Z",
+                    "end": "2023-01-11T02:00:00Z",
+                    "vessel_1": "636021061",
+                    "vessel_2": "445000000",
+                    "note": "from GFW",
+                },
+            },
+            {"type": "Feature", "geometry": None, "properties": None},
+        ],
+    }
     tally = Tally()
     (event,) = read_events(write(tmp_path, "e.geojson", json.dumps(fc)), tally)
     assert (event.lat, event.lon) == (38.9, 124.1) and event.extra.get("note") == "from GFW"

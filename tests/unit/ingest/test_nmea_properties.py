@@ -15,8 +15,9 @@ from sqlalchemy import select
 from evidence_app.services import imports
 from evidence_app.storage.models import AisPosition, VesselIdentity
 
-SETTINGS = settings(max_examples=10, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 START = 1_546_300_800  # 2019-01-01
 
 
@@ -34,35 +35,42 @@ def imo_numbers() -> st.SearchStrategy[int]:
     def with_check_digit(six: int) -> int:
         digits = f"{six:06d}"
         return int(digits + str(sum(int(d) * w for d, w in zip(digits, range(7, 1, -1), strict=True)) % 10))
+
     return st.integers(100000, 999999).map(with_check_digit)
 
 
-positions = st.fixed_dictionaries({
-    "type": st.sampled_from([1, 2, 3]),
-    "mmsi": st.integers(200_000_000, 799_999_999),
-    "ts": st.integers(START, START + 86_400 * 365),
-    "lat": st.integers(-90 * 600_000, 90 * 600_000).map(lambda v: v / 600_000),
-    "lon": st.integers(-180 * 600_000, 180 * 600_000).map(lambda v: v / 600_000),
-    "speed": st.integers(0, 1022).map(lambda v: v / 10),
-    "course": st.integers(0, 3599).map(lambda v: v / 10),
-    "heading": st.integers(0, 359),
-    "status": st.integers(0, 15),
-})
-statics = st.fixed_dictionaries({
-    "type": st.just(5),
-    "mmsi": st.integers(200_000_000, 799_999_999),
-    "ts": st.integers(START, START + 86_400 * 365),
-    "imo": imo_numbers(),
-    "callsign": st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=7),
-    "shipname": st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=20),
-    "ship_type": st.integers(70, 89),
-})
+positions = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from([1, 2, 3]),
+        "mmsi": st.integers(200_000_000, 799_999_999),
+        "ts": st.integers(START, START + 86_400 * 365),
+        "lat": st.integers(-90 * 600_000, 90 * 600_000).map(lambda v: v / 600_000),
+        "lon": st.integers(-180 * 600_000, 180 * 600_000).map(lambda v: v / 600_000),
+        "speed": st.integers(0, 1022).map(lambda v: v / 10),
+        "course": st.integers(0, 3599).map(lambda v: v / 10),
+        "heading": st.integers(0, 359),
+        "status": st.integers(0, 15),
+    }
+)
+statics = st.fixed_dictionaries(
+    {
+        "type": st.just(5),
+        "mmsi": st.integers(200_000_000, 799_999_999),
+        "ts": st.integers(START, START + 86_400 * 365),
+        "imo": imo_numbers(),
+        "callsign": st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=7),
+        "shipname": st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=20),
+        "ship_type": st.integers(70, 89),
+    }
+)
 
 
 def sentences(message: dict) -> list[str]:
     fields = {k: v for k, v in message.items() if k != "ts"}
-    return [tagged(s, message["ts"]) if i == 0 else s
-            for i, s in enumerate(encode_dict(fields, talker_id="AI", sentence_type="VDM"))]
+    return [
+        tagged(s, message["ts"]) if i == 0 else s
+        for i, s in enumerate(encode_dict(fields, talker_id="AI", sentence_type="VDM"))
+    ]
 
 
 @SETTINGS
@@ -77,12 +85,27 @@ def test_generated_messages_are_stored_as_they_decode(fresh_ctx, messages: list[
         assert report.read == len(messages)
         assert report.imported == {k: v for k, v in (("position", n_pos), ("static", n_static)) if v}
         with ctx.store.read() as s:
-            stored = sorted(tuple(r) for r in s.execute(select(
-                AisPosition.mmsi, AisPosition.ts, AisPosition.lat, AisPosition.lon, AisPosition.sog,
-                AisPosition.cog, AisPosition.heading, AisPosition.nav_status)))
+            stored = sorted(
+                tuple(r)
+                for r in s.execute(
+                    select(
+                        AisPosition.mmsi,
+                        AisPosition.ts,
+                        AisPosition.lat,
+                        AisPosition.lon,
+                        AisPosition.sog,
+                        AisPosition.cog,
+                        AisPosition.heading,
+                        AisPosition.nav_status,
+                    )
+                )
+            )
             identities = {(i.mmsi, i.name, i.imo, i.call_sign) for i in s.scalars(select(VesselIdentity))}
-        expected = sorted((m["mmsi"], m["ts"], m["lat"], m["lon"], m["speed"], m["course"], m["heading"], m["status"])
-                          for m in messages if m["type"] != 5)
+        expected = sorted(
+            (m["mmsi"], m["ts"], m["lat"], m["lon"], m["speed"], m["course"], m["heading"], m["status"])
+            for m in messages
+            if m["type"] != 5
+        )
         assert len(stored) == len(expected)
         for got, want in zip(stored, expected, strict=True):
             assert got[:2] == want[:2] and got[6:] == want[6:]

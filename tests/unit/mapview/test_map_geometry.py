@@ -60,8 +60,7 @@ def test_split_polygons_never_cross_and_stay_in_range(points: list[tuple[float, 
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.floats(-50, 50), st.floats(-50, 50)), min_size=2, max_size=60),
-       st.floats(0.001, 5))
+@given(st.lists(st.tuples(st.floats(-50, 50), st.floats(-50, 50)), min_size=2, max_size=60), st.floats(0.001, 5))
 def test_douglas_peucker_keeps_every_point_within_tolerance(points, tolerance) -> None:
     x = np.array([p[0] for p in points])
     y = np.array([p[1] for p in points])
@@ -71,14 +70,19 @@ def test_douglas_peucker_keeps_every_point_within_tolerance(points, tolerance) -
         dx, dy = x[b] - x[a], y[b] - y[a]
         length = np.hypot(dx, dy)
         for i in range(a + 1, b):
-            d = np.hypot(x[i] - x[a], y[i] - y[a]) if length == 0 else abs(dy * (x[i] - x[a]) - dx * (y[i] - y[a])) / length
+            d = (
+                np.hypot(x[i] - x[a], y[i] - y[a])
+                if length == 0
+                else abs(dy * (x[i] - x[a]) - dx * (y[i] - y[a])) / length
+            )
             assert d <= tolerance + 1e-9
 
 
 def test_straight_track_simplifies_to_its_ends_and_keeps_times() -> None:
     n = 1000
-    track = Track(440123456, "STRAIGHT", np.arange(n) * 60 + 1_600_000_000,
-                  np.linspace(34, 35, n), np.linspace(124, 125, n))
+    track = Track(
+        440123456, "STRAIGHT", np.arange(n) * 60 + 1_600_000_000, np.linspace(34, 35, n), np.linspace(124, 125, n)
+    )
     (feature,) = track.features(6)
     assert len(feature["geometry"]["coordinates"]) < 10
     assert feature["properties"]["t"][0] == 1_600_000_000
@@ -87,8 +91,13 @@ def test_straight_track_simplifies_to_its_ends_and_keeps_times() -> None:
 
 
 def test_track_across_the_antimeridian_is_two_lines_with_aligned_times() -> None:
-    track = Track(1, "DATELINE", np.array([0, 10, 20, 30]), np.array([50.0, 50.0, 50.5, 51.0]),
-                  np.array([179.0, 179.5, -179.5, -179.0]))
+    track = Track(
+        1,
+        "DATELINE",
+        np.array([0, 10, 20, 30]),
+        np.array([50.0, 50.0, 50.5, 51.0]),
+        np.array([179.0, 179.5, -179.5, -179.0]),
+    )
     features = track.features(15)
     assert len(features) == 2
     for f in features:
@@ -100,10 +109,19 @@ def test_track_across_the_antimeridian_is_two_lines_with_aligned_times() -> None
 
 def test_map_data_answers_the_page() -> None:
     data = MapData(
-        [IncidentPoint("a", "<b>x</b>", "confirmed", 35.0, 125.0, 500, 100, None),
-         IncidentPoint("b", "unplaced", "suspected", None, None)],
+        [
+            IncidentPoint("a", "<b>x</b>", "confirmed", 35.0, 125.0, 500, 100, None),
+            IncidentPoint("b", "unplaced", "suspected", None, None),
+        ],
         [Track(7, "V", np.array([0, 1, 2]), np.array([34.0, 34.1, 34.2]), np.array([124.0, 124.2, 124.1]))],
-        [Footprint("e", "scene", "photo", {"type": "Polygon", "coordinates": [[[179, 0], [-179, 0], [-179, 1], [179, 1], [179, 0]]]})],
+        [
+            Footprint(
+                "e",
+                "scene",
+                "photo",
+                {"type": "Polygon", "coordinates": [[[179, 0], [-179, 0], [-179, 1], [179, 1], [179, 0]]]},
+            )
+        ],
         [Overlay("o", "photo", b"\x89PNG fake", (34.0, 124.0, 35.0, 125.0))],
     )
     incidents = json.loads(data("/data/incidents.geojson", {}).body)
@@ -112,7 +130,9 @@ def test_map_data_answers_the_page() -> None:
     assert incidents["features"][0]["properties"]["t1"] == 100
     tracks = json.loads(data("/data/tracks.geojson", {"z": "8"}).body)
     assert len(tracks["features"]) == 1
-    away = json.loads(data("/data/tracks.geojson", {"z": "12", "west": "0", "south": "0", "east": "1", "north": "1"}).body)
+    away = json.loads(
+        data("/data/tracks.geojson", {"z": "12", "west": "0", "south": "0", "east": "1", "north": "1"}).body
+    )
     assert away["features"] == []
     footprints = json.loads(data("/data/footprints.geojson", {}).body)
     assert footprints["features"][0]["geometry"]["type"] == "MultiPolygon"
@@ -129,9 +149,10 @@ def _make_mbtiles(path: Path) -> None:
         "CREATE TABLE metadata (name text, value text);"
         "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, tile_data blob);"
     )
-    conn.executemany("INSERT INTO metadata VALUES (?, ?)",
-                     [("name", "Chart <b>"), ("format", "png"), ("minzoom", "0"), ("maxzoom", "1"),
-                      ("bounds", "120,30,130,40")])
+    conn.executemany(
+        "INSERT INTO metadata VALUES (?, ?)",
+        [("name", "Chart <b>"), ("format", "png"), ("minzoom", "0"), ("maxzoom", "1"), ("bounds", "120,30,130,40")],
+    )
     # TMS row 0 at zoom 1 is the *bottom* row: XYZ y = 1.
     conn.execute("INSERT INTO tiles VALUES (1, 0, 0, ?)", (b"bottom-left",))
     conn.execute("INSERT INTO tiles VALUES (1, 0, 1, ?)", (b"top-left",))

@@ -40,8 +40,14 @@ def test_assets_come_from_xstatic_and_our_static_folder() -> None:
 
 
 def test_nothing_outside_the_asset_folders_is_served() -> None:
-    for path in ("/assets/leaflet/../../../__init__.py", "/assets/app/../assets.py",
-                 "/assets/nope/x.js", "/assets/leaflet/", "/etc/passwd", "/assets//etc/passwd"):
+    for path in (
+        "/assets/leaflet/../../../__init__.py",
+        "/assets/app/../assets.py",
+        "/assets/nope/x.js",
+        "/assets/leaflet/",
+        "/etc/passwd",
+        "/assets//etc/passwd",
+    ):
         assert assets.read_asset(path) is None, path
     site = MapSite()
     assert site.handle("/elsewhere", {}) is None

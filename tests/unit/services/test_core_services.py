@@ -45,12 +45,18 @@ def test_mmsi_gives_flag_hint(ctx):
 def test_incident_window_and_position_are_checked(ctx, sample_case):
     case, incident = sample_case
     with pytest.raises(ValidationError, match="before start"):
-        incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, 2, tzinfo=UTC), end_utc=datetime(2019, 3, 1, tzinfo=UTC))
+        incidents.add_incident(
+            ctx, case.id, start_utc=datetime(2019, 3, 2, tzinfo=UTC), end_utc=datetime(2019, 3, 1, tzinfo=UTC)
+        )
     with pytest.raises(ValidationError, match="latitude 95"):
         incidents.update_incident(ctx, incident.id, lat=95.0)
     with pytest.raises(NotFound):
-        incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, 2, tzinfo=UTC),
-                               participants=[incidents.ParticipantSpec("9999993", "supplier")])
+        incidents.add_incident(
+            ctx,
+            case.id,
+            start_utc=datetime(2019, 3, 2, tzinfo=UTC),
+            participants=[incidents.ParticipantSpec("9999993", "supplier")],
+        )
     assert len(incidents.list_incidents(ctx)) == 1  # nothing half-written
 
 
@@ -125,7 +131,10 @@ def test_confirm_flow_with_rules(ctx, sample_case, shared_data):
         review.review(ctx, incident.id, "confirmed")
     assert len(actions(ctx.store)) == n_before  # the implied 'under review' step was rolled back too
     events = review.review(ctx, incident.id, "confirmed", rationale="hulls alongside")
-    assert [(e.from_status, e.to_status) for e in events] == [("suspected", "under_review"), ("under_review", "confirmed")]
+    assert [(e.from_status, e.to_status) for e in events] == [
+        ("suspected", "under_review"),
+        ("under_review", "confirmed"),
+    ]
     assert incidents.get_incident(ctx, incident.id).status == "confirmed"
     with pytest.raises(ValidationError, match="re-opening"):
         review.review(ctx, incident.id, "under_review")
@@ -151,7 +160,9 @@ def test_four_eyes(ctx, shared_data):
 def test_filters(ctx, sample_case):
     case, incident = sample_case
     other_case = cases.create_case(ctx, "Other")
-    far = incidents.add_incident(ctx, other_case.id, start_utc=datetime(2021, 6, 1, tzinfo=UTC), lat=-10, lon=179.5, title="Pacific coal")
+    far = incidents.add_incident(
+        ctx, other_case.id, start_utc=datetime(2021, 6, 1, tzinfo=UTC), lat=-10, lon=179.5, title="Pacific coal"
+    )
     tags.tag_incident(ctx, far.id, " Coal ")
 
     def ids(**kw):

@@ -35,12 +35,16 @@ def test_demo_case_contents(ctx):
         assert flags == ["Sierra Leone", "North Korea"]
         kinds = {e.kind: e for e in session.scalars(select(Evidence))}
         assert set(kinds) == {"ais", "photo"}
-        n_positions = session.scalar(select(func.count()).select_from(AisPosition).where(AisPosition.evidence_id == kinds["ais"].id))
+        n_positions = session.scalar(
+            select(func.count()).select_from(AisPosition).where(AisPosition.evidence_id == kinds["ais"].id)
+        )
         assert n_positions > 500
         photo_path = ctx.store.objects.path_for(kinds["photo"].sha256)
         actions = [e.action for e in audit.iter_entries(session)]
     assert Image.open(photo_path).size == (1280, 960)
-    assert actions.count("incident.create") == 3 and "ais.positions_add" in actions and actions.count("evidence.link") == 3
+    assert (
+        actions.count("incident.create") == 3 and "ais.positions_add" in actions and actions.count("evidence.link") == 3
+    )
     assert verify_store(ctx.store).ok
     # opened again: the same case, nothing added
     assert demo.open_demo_case(ctx) == case_id
@@ -49,8 +53,16 @@ def test_demo_case_contents(ctx):
 
 def test_demo_cli(tmp_path):
     env_db = str(tmp_path / "s.sqlite")
-    run = lambda: subprocess.run([sys.executable, "-m", "evidence_app", "--db", env_db, "--json", "demo"],  # noqa: E731
-                                 capture_output=True, text=True, timeout=120, env={"XDG_DATA_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+
+    def run():
+        return subprocess.run(
+            [sys.executable, "-m", "evidence_app", "--db", env_db, "--json", "demo"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"XDG_DATA_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        )
+
     first = run()
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)

@@ -43,11 +43,19 @@ def test_revert_a_confirmation_records_reverse_steps(ctx, sample_case, tmp_path)
     photo.write_bytes(b"photo bytes")
     evidence.attach_files(ctx, incident.id, [photo])
     review.review(ctx, incident.id, "confirmed", rationale="hulls alongside")
-    events = review.revert(ctx, incident.id, expected_status="confirmed", to_status="suspected", rationale="undo: confirmed")
-    assert [(e.from_status, e.to_status) for e in events] == [("confirmed", "under_review"), ("under_review", "suspected")]
+    events = review.revert(
+        ctx, incident.id, expected_status="confirmed", to_status="suspected", rationale="undo: confirmed"
+    )
+    assert [(e.from_status, e.to_status) for e in events] == [
+        ("confirmed", "under_review"),
+        ("under_review", "suspected"),
+    ]
     hist = review.history(ctx, incident.id)
     assert [(e.from_status, e.to_status) for e in hist] == [
-        ("suspected", "under_review"), ("under_review", "confirmed"), ("confirmed", "under_review"), ("under_review", "suspected"),
+        ("suspected", "under_review"),
+        ("under_review", "confirmed"),
+        ("confirmed", "under_review"),
+        ("under_review", "suspected"),
     ]
     assert incidents.get_incident(ctx, incident.id).status == "suspected"
 
@@ -68,7 +76,11 @@ def test_timeline_counts_per_day_and_status(ctx, sample_case):
     incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 4, 2, 1, tzinfo=UTC))
     review.review(ctx, incident.id, "under_review")
     days = incidents.timeline(ctx, incidents.IncidentFilter(case_id=case.id, since=datetime(2030, 1, 1, tzinfo=UTC)))
-    assert sorted(days) == [("2019-03-11", "suspected", 1), ("2019-03-11", "under_review", 1), ("2019-04-02", "suspected", 1)]
+    assert sorted(days) == [
+        ("2019-03-11", "suspected", 1),
+        ("2019-03-11", "under_review", 1),
+        ("2019-04-02", "suspected", 1),
+    ]
     months = incidents.timeline(ctx, incidents.IncidentFilter(statuses=["suspected"]), bucket="month")
     assert months == [("2019-03", "suspected", 1), ("2019-04", "suspected", 1)]
     first, last = incidents.time_span(ctx, case.id)
@@ -80,7 +92,9 @@ def test_claimed_imo_is_checked_with_expected_digit(ctx, sample_case):
     with pytest.raises(ValidationError, match="expected 3 as the last digit") as err:
         incidents.set_participant(ctx, incident.id, "9123453", "receiver", claimed_imo="9123450")
     assert err.value.field == "claimed_imo"
-    part = incidents.set_participant(ctx, incident.id, "9123453", "receiver", claimed_imo="IMO 9123453", claimed_name=" KUM UN ")
+    part = incidents.set_participant(
+        ctx, incident.id, "9123453", "receiver", claimed_imo="IMO 9123453", claimed_name=" KUM UN "
+    )
     assert part.claimed_imo == 9123453 and part.claimed_name == "KUM UN"
 
 
@@ -102,12 +116,23 @@ def test_thumbnail_of_an_image_and_of_a_document(ctx, tmp_path):
 
 def test_position_of_matches_the_listed_order(ctx, sample_case):
     case, first = sample_case
-    made = [incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, d, tzinfo=UTC), title=t, lat=None if d == 5 else 30.0 + d, lon=None if d == 5 else 120.0)
-            for d, t in ((1, "b"), (20, "a"), (5, "c"), (11, "d"))]
+    made = [
+        incidents.add_incident(
+            ctx,
+            case.id,
+            start_utc=datetime(2019, 3, d, tzinfo=UTC),
+            title=t,
+            lat=None if d == 5 else 30.0 + d,
+            lon=None if d == 5 else 120.0,
+        )
+        for d, t in ((1, "b"), (20, "a"), (5, "c"), (11, "d"))
+    ]
     for order in ("start_utc", "title", "lat"):
         for descending in (False, True):
             flt = incidents.IncidentFilter(case_id=case.id, order=order, descending=descending)
             listed = [r.id for r in incidents.list_incidents(ctx, flt)]
             for inc in [first, *made]:
                 assert incidents.position_of(ctx, flt, inc.id) == listed.index(inc.id), (order, descending)
-    assert incidents.position_of(ctx, incidents.IncidentFilter(case_id=case.id, statuses=["confirmed"]), first.id) is None
+    assert (
+        incidents.position_of(ctx, incidents.IncidentFilter(case_id=case.id, statuses=["confirmed"]), first.id) is None
+    )

@@ -43,8 +43,10 @@ ON_LAND = (60.45, 6.6)
 def _moved(point: tuple[float, float], bearing_deg: float, metres: float) -> tuple[float, float]:
     lat, lon = point
     b = math.radians(bearing_deg)
-    return (lat + math.degrees(metres * math.cos(b) / R),
-            lon + math.degrees(metres * math.sin(b) / R / math.cos(math.radians(lat))))
+    return (
+        lat + math.degrees(metres * math.cos(b) / R),
+        lon + math.degrees(metres * math.sin(b) / R / math.cos(math.radians(lat))),
+    )
 
 
 def _station(mmsi: int, at: tuple[float, float], arrive: datetime, leave: datetime, bearing: float) -> list[tuple]:
@@ -86,21 +88,32 @@ def _exact_two_hours() -> list[tuple]:
 def _pair(first: int, at: tuple[float, float], hours: float, start_hour: float = 2.0) -> list[tuple]:
     arrive = DAY + timedelta(hours=start_hour)
     leave = arrive + timedelta(hours=hours)
-    return (_station(first, at, arrive, leave, 30) + _station(first + 1, _moved(at, 0, 150), arrive, leave, 250))
+    return _station(first, at, arrive, leave, 30) + _station(first + 1, _moved(at, 0, 150), arrive, leave, 250)
 
 
 def _anchorage_crowd() -> list[tuple]:
     rows = []
     offsets = [(0, 0), (0, 20), (45, 120), (100, 210), (180, 320), (270, 260)]  # (bearing, metres) from the centre
     for i, (bearing, metres) in enumerate(offsets):
-        rows += _station(401000001 + i, _moved(ANCHORAGE, bearing, metres), DAY + timedelta(hours=1),
-                         DAY + timedelta(hours=12), i * 60 + 10)
+        rows += _station(
+            401000001 + i,
+            _moved(ANCHORAGE, bearing, metres),
+            DAY + timedelta(hours=1),
+            DAY + timedelta(hours=12),
+            i * 60 + 10,
+        )
     return rows
 
 
 def write_planted_csv(path: Path) -> None:
-    rows = (_exact_two_hours() + _pair(302000001, OPEN_SEA_3H, 3) + _anchorage_crowd()
-            + _pair(501000001, ISLANDS, 3) + _pair(601000001, FJORD, 3) + _pair(701000001, ON_LAND, 3))
+    rows = (
+        _exact_two_hours()
+        + _pair(302000001, OPEN_SEA_3H, 3)
+        + _anchorage_crowd()
+        + _pair(501000001, ISLANDS, 3)
+        + _pair(601000001, FJORD, 3)
+        + _pair(701000001, ON_LAND, 3)
+    )
     rows.sort(key=lambda r: (r[1], r[0]))
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -167,8 +180,9 @@ def test_the_fjord_meeting_is_found_with_a_lower_shore_limit_at_its_true_distanc
     assert 2000 < fjord.metrics["shore_distance_m"] < 3000
     assert (501000001, 501000002) in _pairs(run.detections)  # the islands meeting, 1.6 km out
     assert (701000001, 701000002) in {e.detection.mmsis for e in run.excluded if e.reason == "on_land"}
-    everything = detect.run_detection(planted, "encounters",
-                                      params=detect.EncounterParams(min_shore_m=0, port_radius_m=0))
+    everything = detect.run_detection(
+        planted, "encounters", params=detect.EncounterParams(min_shore_m=0, port_radius_m=0)
+    )
     assert len(everything.detections) == 2 + 15 + 3 and everything.excluded == []
 
 

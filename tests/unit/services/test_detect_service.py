@@ -106,15 +106,21 @@ def test_create_incidents_once_with_report_and_sources(meeting_store):
         assert kinds == ["ais", "document"] and all(link.relation == "supports" for link in links)
         report = next(link.evidence for link in links if link.evidence.kind == "document")
         assert report.meta["detection"]["max_distance_m"] == 400
-        assert report.meta["source_evidence_ids"] == [next(link.evidence_id for link in links if link.evidence.kind == "ais")]
+        assert report.meta["source_evidence_ids"] == [
+            next(link.evidence_id for link in links if link.evidence.kind == "ais")
+        ]
         stored = json.loads(ctx.store.objects.path_for(report.sha256).read_bytes())
         assert stored["detection"]["mmsis"] == [111000001, 222000002]
         assert stored["detection"]["parameters"]["min_hours"] == 2.0
         gap_incident = session.get(Incident, result.created[1])
-        assert gap_incident.indicators == ["ais_off"] and {p.vessel.mmsi for p in gap_incident.participants} == {444000004}
+        assert gap_incident.indicators == ["ais_off"] and {p.vessel.mmsi for p in gap_incident.participants} == {
+            444000004
+        }
         n_audit = session.scalar(select(func.count()).select_from(AuditEntry))
         n_evidence = session.scalar(select(func.count()).select_from(Evidence))
-    again = detect.create_incidents_from_detections(ctx, case.id, detect.run_detection(ctx, "encounters").detections + gaps)
+    again = detect.create_incidents_from_detections(
+        ctx, case.id, detect.run_detection(ctx, "encounters").detections + gaps
+    )
     assert again.created == [] and [e["incident_id"] for e in again.existing] == result.created
     with ctx.store.read() as session:
         assert session.scalar(select(func.count()).select_from(Incident)) == 2
@@ -173,8 +179,10 @@ def test_the_demo_tankers_meeting_is_detected(ctx, tmp_path):
     with ctx.store.read() as session:
         assert session.get(Incident, made.created[0]).indicators == ["ais_off", "loitering"]
     identity = detect.run_detection(ctx, "identity").detections
-    assert any(d.kind == "identity_change" and d.metrics.get("changed", {}).get("name") == ["OCEAN BREEZE 8", "SONGHAE 7"]
-               for d in identity)
+    assert any(
+        d.kind == "identity_change" and d.metrics.get("changed", {}).get("name") == ["OCEAN BREEZE 8", "SONGHAE 7"]
+        for d in identity
+    )
 
 
 def test_sample_marinecadastre_data_runs_through_every_detector(ctx, shared_data):

@@ -20,9 +20,11 @@ def write_csv(path: Path) -> Path:
     lines = [HEADER]
     for i in range(3000):
         name = "OLD NAME" if i < 1500 else "NEW NAME"
-        lines.append(f"{636021061 + i % 3},2023-01-11T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d},"
-                     f"{10 + i / 1e4:.4f},20.5,{'102.3' if i % 7 == 0 else '5.5'},90.0,{'511' if i % 5 else '45'},"
-                     f"{name},IMO9307839,5LCB4,70,0,208.0,30.0\n")
+        lines.append(
+            f"{636021061 + i % 3},2023-01-11T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d},"
+            f"{10 + i / 1e4:.4f},20.5,{'102.3' if i % 7 == 0 else '5.5'},90.0,{'511' if i % 5 else '45'},"
+            f"{name},IMO9307839,5LCB4,70,0,208.0,30.0\n"
+        )
     lines[100] = "636021061,2023-01-11T00:01:39,91,181,,,,,,,,,,\n"
     lines[2000] = "636021061,not a time,1,1,,,,,,,,,,\n"
     path.write_text("".join(lines))
@@ -36,8 +38,12 @@ def import_into(tmp: Path, name: str, data: Path, child: bool, monkeypatch: pyte
         report = imports.import_ais(Context(store, "analyst"), [data])
         with store.read() as s:
             t = AisPosition.__table__.c
-            rows = [tuple(r) for r in s.execute(
-                select(t.mmsi, t.ts, t.lat, t.lon, t.sog, t.cog, t.heading, t.nav_status).order_by(t.id))]
+            rows = [
+                tuple(r)
+                for r in s.execute(
+                    select(t.mmsi, t.ts, t.lat, t.lon, t.sog, t.cog, t.heading, t.nav_status).order_by(t.id)
+                )
+            ]
             identities = sorted((i.name, i.first_seen, i.last_seen) for i in s.scalars(select(VesselIdentity)))
             meta = s.scalars(select(Evidence)).one().meta["import"]
     finally:
@@ -62,8 +68,9 @@ def test_child_reader_gives_what_the_in_process_reader_gives(tmp_path: Path, mon
     assert {k: v for k, v in meta.items() if k != "at"} == {k: v for k, v in here_meta.items() if k != "at"}
 
 
-def test_child_refusal_is_a_located_user_error_and_leaves_nothing(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_child_refusal_is_a_located_user_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "nocols.csv"
     bad.write_text("ship,when,where\n1,2,3\n")
     monkeypatch.setattr(imports, "CHILD_READER_BYTES", 0)

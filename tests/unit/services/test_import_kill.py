@@ -66,8 +66,9 @@ def test_kill_mid_import_leaves_nothing_and_rerun_completes(tmp_path: Path, read
     db = tmp_path / "store.sqlite"
     open_store(db).close()
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
-    proc = subprocess.Popen([sys.executable, "-c", DRIVER, str(db), str(data), reader], stdout=subprocess.PIPE,
-                            env=env, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(db), str(data), reader], stdout=subprocess.PIPE, env=env, text=True
+    )
     assert proc.stdout is not None
     killed_at = None
     for line in proc.stdout:

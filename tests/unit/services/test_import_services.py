@@ -67,14 +67,18 @@ def test_identity_history_records_rename(ctx, tmp_path: Path) -> None:
     a = tmp_path / "a.csv"
     a.write_text(header + "636021061,2023-01-11T00:00:00,1,1,OLD NAME,IMO9307839,5LCB4\n")
     b = tmp_path / "b.csv"
-    b.write_text(header + "636021061,2023-02-11T00:00:00,1,1,NEW NAME,IMO9307839,5LCB4\n"
-                 "636021061,2023-02-12T00:00:00,1,1,NEW NAME,IMO9307839,5LCB4\n")
+    b.write_text(
+        header + "636021061,2023-02-11T00:00:00,1,1,NEW NAME,IMO9307839,5LCB4\n"
+        "636021061,2023-02-12T00:00:00,1,1,NEW NAME,IMO9307839,5LCB4\n"
+    )
     imports.import_ais(ctx, [a])
     imports.import_ais(ctx, [b])
     with ctx.store.read() as s:
         vessel = s.scalars(select(Vessel)).one()
-        names = [(i.name, i.first_seen.day, i.last_seen.day) for i in
-                 s.scalars(select(VesselIdentity).order_by(VesselIdentity.first_seen))]
+        names = [
+            (i.name, i.first_seen.day, i.last_seen.day)
+            for i in s.scalars(select(VesselIdentity).order_by(VesselIdentity.first_seen))
+        ]
     assert names == [("OLD NAME", 11, 11), ("NEW NAME", 11, 12)] and vessel.name == "OLD NAME"
 
 
@@ -90,14 +94,18 @@ def test_track_query(ctx, shared_data: Path) -> None:
     imports.import_ais(ctx, [shared_data / "ais" / "marinecadastre_2023-01-11_sample.csv"])
     track = imports.vessel_track(ctx, 636021061, BASE, datetime(2023, 1, 12, tzinfo=UTC))
     assert track == [(1673395200, 26.09241, -80.04806, 8.8, 272.7, 270, 8)]
-    assert imports.vessel_track(ctx, 636021061, datetime(2023, 1, 12, tzinfo=UTC), datetime(2023, 1, 13, tzinfo=UTC)) == []
+    assert (
+        imports.vessel_track(ctx, 636021061, datetime(2023, 1, 12, tzinfo=UTC), datetime(2023, 1, 13, tzinfo=UTC)) == []
+    )
 
 
 def test_ofac_registry_import(ctx, tmp_path: Path) -> None:
     sdn = tmp_path / "sdn.csv"
-    sdn.write_text('36111,"CHON MA SAN","vessel","DPRK3","-0-","HMYF5","Crude Oil Tanker","-0-","-0-",'
-                   '"Korea, North","-0-","IMO 8660313; Linked To: X."\n'
-                   '36112,"SOMEONE","individual","DPRK2","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\n')
+    sdn.write_text(
+        '36111,"CHON MA SAN","vessel","DPRK3","-0-","HMYF5","Crude Oil Tanker","-0-","-0-",'
+        '"Korea, North","-0-","IMO 8660313; Linked To: X."\n'
+        '36112,"SOMEONE","individual","DPRK2","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\n'
+    )
     report = imports.import_vessels(ctx, sdn)
     assert report.read == 2 and report.imported == {"vessel": 1} and report.skipped == {"not_vessel": 1}
     assert report.created["designations"] == 1
@@ -111,10 +119,12 @@ def test_ofac_registry_import(ctx, tmp_path: Path) -> None:
 def test_incident_import(ctx, sample_case, tmp_path: Path) -> None:
     case_id = sample_case[0].id
     events = tmp_path / "enc.csv"
-    events.write_text("start,end,lat,lon,vessel_1,vessel_2\n"
-                      "2019-03-11T14:00:00Z,2019-03-11T18:00:00Z,36.5,123.9,IMO 9123453,352001234\n"
-                      "2019-03-12T14:00:00Z,,36.5,123.9,445999000,NEW SHIP\n"
-                      "bad,,36.5,123.9,1,2\n")
+    events.write_text(
+        "start,end,lat,lon,vessel_1,vessel_2\n"
+        "2019-03-11T14:00:00Z,2019-03-11T18:00:00Z,36.5,123.9,IMO 9123453,352001234\n"
+        "2019-03-12T14:00:00Z,,36.5,123.9,445999000,NEW SHIP\n"
+        "bad,,36.5,123.9,1,2\n"
+    )
     before = count(ctx, Incident)
     report = imports.import_incidents(ctx, events, case_id)
     assert report.read == 3 and report.imported == {"event": 2} and report.skipped == {"bad_time": 1}
@@ -122,4 +132,9 @@ def test_incident_import(ctx, sample_case, tmp_path: Path) -> None:
     with ctx.store.read() as s:
         new = s.scalars(select(Incident).where(Incident.position_method.like("imported%"))).all()
         assert {i.status for i in new} == {"suspected"}
-        assert s.scalar(select(func.count()).select_from(Participant).where(Participant.incident_id.in_([i.id for i in new]))) == 4
+        assert (
+            s.scalar(
+                select(func.count()).select_from(Participant).where(Participant.incident_id.in_([i.id for i in new]))
+            )
+            == 4
+        )

@@ -48,11 +48,15 @@ def test_a_base_lets_edits_of_different_fields_both_land(ctx, sample_case):
     _, incident = sample_case
     base = incidents.get_incident(ctx, incident.id)
     incidents.update_incident(Context(ctx.store, "bob"), incident.id, expected_version=base.version, title="B")
-    incidents.update_incident(ctx, incident.id, expected_version=base.version, base={"radius_m": base.radius_m}, radius_m=900)
+    incidents.update_incident(
+        ctx, incident.id, expected_version=base.version, base={"radius_m": base.radius_m}, radius_m=900
+    )
     now = incidents.get_incident(ctx, incident.id)
     assert (now.title, now.radius_m) == ("B", 900)
     with pytest.raises(ConflictError):
-        incidents.update_incident(ctx, incident.id, expected_version=base.version, base={"title": base.title}, title="A")
+        incidents.update_incident(
+            ctx, incident.id, expected_version=base.version, base={"title": base.title}, title="A"
+        )
 
 
 def test_review_decisions_based_on_an_old_version_conflict(ctx, sample_case):
@@ -81,11 +85,34 @@ def test_participants_evidence_cases_and_vessels_are_locked_too(ctx, sample_case
     bob = Context(ctx.store, "bob")
     incidents.set_participant(bob, incident.id, "9123453", "supplier")
     with pytest.raises(ConflictError):
-        incidents.set_participant(ctx, incident.id, "9123453", "escort", expected_version=BASE_ONLY,
-                                  base={"role": "receiver", "claimed_name": "", "claimed_flag": "", "claimed_mmsi": None, "claimed_imo": None})
+        incidents.set_participant(
+            ctx,
+            incident.id,
+            "9123453",
+            "escort",
+            expected_version=BASE_ONLY,
+            base={
+                "role": "receiver",
+                "claimed_name": "",
+                "claimed_flag": "",
+                "claimed_mmsi": None,
+                "claimed_imo": None,
+            },
+        )
     with pytest.raises(ConflictError):
-        incidents.remove_participant(ctx, incident.id, "9123453", expected_version=BASE_ONLY,
-                                     base={"role": "receiver", "claimed_name": "", "claimed_flag": "", "claimed_mmsi": None, "claimed_imo": None})
+        incidents.remove_participant(
+            ctx,
+            incident.id,
+            "9123453",
+            expected_version=BASE_ONLY,
+            base={
+                "role": "receiver",
+                "claimed_name": "",
+                "claimed_flag": "",
+                "claimed_mmsi": None,
+                "claimed_imo": None,
+            },
+        )
     path = tmp_path / "note.txt"
     path.write_text("report")
     item = evidence.attach_files(ctx, incident.id, [path]).attached[0]

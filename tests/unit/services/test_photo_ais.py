@@ -25,8 +25,10 @@ R = 6_371_008.8
 
 
 def _offset(north_m: float, east_m: float) -> tuple[float, float]:
-    return (CENTRE[0] + math.degrees(north_m / R),
-            CENTRE[1] + math.degrees(east_m / R / math.cos(math.radians(CENTRE[0]))))
+    return (
+        CENTRE[0] + math.degrees(north_m / R),
+        CENTRE[1] + math.degrees(east_m / R / math.cos(math.radians(CENTRE[0]))),
+    )
 
 
 def _pixel(north_m: float, east_m: float) -> tuple[float, float]:
@@ -102,8 +104,9 @@ def test_recording_the_check_flags_the_incident_once_and_audits_it(ctx, photo_ca
     with ctx.store.read() as session:
         incident = session.get(Incident, incident_id)
         assert "dark_vessel" in incident.indicators
-        updates = session.scalars(select(AuditEntry).where(AuditEntry.action == "incident.update",
-                                                           AuditEntry.entity_id == incident_id)).all()
+        updates = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "incident.update", AuditEntry.entity_id == incident_id)
+        ).all()
         assert len(updates) == 1 and "no AIS within 1,500 m" in updates[0].payload
     info = photos.photo_info(ctx, evidence_id)
     assert info["meta"]["ais_check"]["dark"] == 1

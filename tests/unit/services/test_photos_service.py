@@ -36,7 +36,10 @@ def test_import_landsat_sets_footprint_gsd_and_caches_pyramid(ctx, sample_case, 
     assert info["footprint"]["type"] == "Polygon"
     assert photos.ensure_cache(ctx, ev.id).width == 791
     with ctx.store.read() as s:
-        assert s.scalar(select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.evidence_id == ev.id)) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(IncidentEvidence).where(IncidentEvidence.evidence_id == ev.id))
+            == 1
+        )
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "photo.import")) == 1
 
 
@@ -83,7 +86,11 @@ def test_malformed_images_store_nothing(ctx, sample_case, tmp_path, kind):
         ifd.tagtype[34735] = 3
         Image.new("RGB", (10, 10)).save(path, format="TIFF", tiffinfo=ifd)
         expected = "declares 9 keys"
-    before_rows, before_objects, before_audit = _count(ctx.store, Evidence), _objects(ctx.store), _count(ctx.store, AuditEntry)
+    before_rows, before_objects, before_audit = (
+        _count(ctx.store, Evidence),
+        _objects(ctx.store),
+        _count(ctx.store, AuditEntry),
+    )
     with pytest.raises(UserError, match=expected):
         photos.import_photo(ctx, incident.id, path, max_pixels=1_000_000)
     assert _count(ctx.store, Evidence) == before_rows

@@ -78,10 +78,15 @@ def test_a_reviewer_edited_added_or_deleted_in_the_database_is_named(ctx, sample
     assert [p.split(":")[0] for p in verify_store(ctx.store).problems] == [f"review event {event.id} (under_review)"]
     sql(ctx.store, "DELETE FROM review_events WHERE id = ?", event.id)
     problems = verify_store(ctx.store).problems
-    assert problems == [f"review event {event.id}: gone, but audit entry 5 (incident.review by analyst-a) says it exists: "
-                        "deleted behind the app's back"]
+    assert problems == [
+        f"review event {event.id}: gone, but audit entry 5 (incident.review by analyst-a) says it exists: "
+        "deleted behind the app's back"
+    ]
     sql(ctx.store, "INSERT INTO tags (id, name) VALUES ('forged-tag', 'cleared')")
-    assert "tag forged-tag (cleared): not in the audit log: added behind the app's back" in verify_store(ctx.store).problems
+    assert (
+        "tag forged-tag (cleared): not in the audit log: added behind the app's back"
+        in verify_store(ctx.store).problems
+    )
 
 
 def rewrite_chain(store, change):
@@ -96,8 +101,17 @@ def rewrite_chain(store, change):
                 claims = json.loads(entry.content)
                 entry.content = audit.canonical_json({**claims, **content.current_hashes(session, claims)})
             entry.prev_hash = prev
-            entry.hash = audit.entry_hash(entry.seq, audit._ts_text(entry.ts), entry.actor, entry.action, entry.entity,
-                                          entry.entity_id, entry.payload, entry.prev_hash, entry.content)
+            entry.hash = audit.entry_hash(
+                entry.seq,
+                audit._ts_text(entry.ts),
+                entry.actor,
+                entry.action,
+                entry.entity,
+                entry.entity_id,
+                entry.payload,
+                entry.prev_hash,
+                entry.content,
+            )
             prev = entry.hash
         session.get(StoreMeta, audit.HEAD_KEY).value = f"{entry.seq}:{prev}"
 
@@ -106,7 +120,9 @@ def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint_of_an_export(ctx, 
     case, incident = sample_case
     casefiles.export_case(ctx, case.id, tmp_path / "out.evcase", with_report=False)
     assert verify_store(ctx.store).ok
-    rewrite_chain(ctx.store, lambda: sql(ctx.store, "UPDATE incidents SET status = 'confirmed' WHERE id = ?", incident.id))
+    rewrite_chain(
+        ctx.store, lambda: sql(ctx.store, "UPDATE incidents SET status = 'confirmed' WHERE id = ?", incident.id)
+    )
     assert audit.verify_chain(Session(ctx.store.engine)) == []  # the chain alone is consistent again
     problems = verify_store(ctx.store).problems
     assert len(problems) == 1 and problems[0].startswith("audit entry 5: its hash is not the one analyst-a (key ")

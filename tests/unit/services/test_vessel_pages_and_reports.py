@@ -16,16 +16,77 @@ from evidence_app.storage.models import Designation, Incident, Participant, Vess
 def _bulk(ctx, case_id, n, designated):
     base = datetime(2020, 1, 1, tzinfo=UTC)
     with ctx.store.write() as s:
-        s.execute(insert(Incident), [{"id": f"{i:08d}-0000-0000-0000-000000000000", "case_id": case_id, "title": f"I{i}",
-                                      "start_utc": base + timedelta(hours=i), "status": "suspected", "indicators": [], "evidence_count": 0,
-                                      "version": 1, "local_time_text": "", "position_method": "", "reported_location": "", "cargo_kind": "",
-                                      "cargo_unit": "", "assessment": "", "created_at": base, "updated_at": base} for i in range(n)])
-        s.execute(insert(Vessel), [{"id": f"v{j}", "name": f"SHIP {j}", "flag": "", "call_sign": "", "vessel_type": "", "owner": "",
-                                    "notes": "", "version": 1, "created_at": base, "updated_at": base} for j in range(4)])
-        s.execute(insert(Participant), [{"id": f"p{i}-{j}", "incident_id": f"{i:08d}-0000-0000-0000-000000000000", "vessel_id": f"v{j}",
-                                         "role": "unknown", "claimed_name": "", "claimed_flag": ""} for i in range(n) for j in range(2 if i % 2 else 4)])
-        s.execute(insert(Designation), [{"id": f"d{j}", "vessel_id": f"v{j}", "authority": "OFAC", "program": "DPRK3", "reference": "",
-                                         "remarks": ""} for j in designated])
+        s.execute(
+            insert(Incident),
+            [
+                {
+                    "id": f"{i:08d}-0000-0000-0000-000000000000",
+                    "case_id": case_id,
+                    "title": f"I{i}",
+                    "start_utc": base + timedelta(hours=i),
+                    "status": "suspected",
+                    "indicators": [],
+                    "evidence_count": 0,
+                    "version": 1,
+                    "local_time_text": "",
+                    "position_method": "",
+                    "reported_location": "",
+                    "cargo_kind": "",
+                    "cargo_unit": "",
+                    "assessment": "",
+                    "created_at": base,
+                    "updated_at": base,
+                }
+                for i in range(n)
+            ],
+        )
+        s.execute(
+            insert(Vessel),
+            [
+                {
+                    "id": f"v{j}",
+                    "name": f"SHIP {j}",
+                    "flag": "",
+                    "call_sign": "",
+                    "vessel_type": "",
+                    "owner": "",
+                    "notes": "",
+                    "version": 1,
+                    "created_at": base,
+                    "updated_at": base,
+                }
+                for j in range(4)
+            ],
+        )
+        s.execute(
+            insert(Participant),
+            [
+                {
+                    "id": f"p{i}-{j}",
+                    "incident_id": f"{i:08d}-0000-0000-0000-000000000000",
+                    "vessel_id": f"v{j}",
+                    "role": "unknown",
+                    "claimed_name": "",
+                    "claimed_flag": "",
+                }
+                for i in range(n)
+                for j in range(2 if i % 2 else 4)
+            ],
+        )
+        s.execute(
+            insert(Designation),
+            [
+                {
+                    "id": f"d{j}",
+                    "vessel_id": f"v{j}",
+                    "authority": "OFAC",
+                    "program": "DPRK3",
+                    "reference": "",
+                    "remarks": "",
+                }
+                for j in designated
+            ],
+        )
 
 
 def _queries(ctx, fn):
@@ -44,9 +105,11 @@ def test_sanctioned_participants_come_with_the_page_at_no_extra_query(ctx, sampl
     _bulk(ctx, case.id, 600, designated=[1, 3])
     counts = []
     for offset in (0, 200, 400):
+
         def page(offset=offset):
             with ctx.store.read() as s:
                 return fetch_rows(s, IncidentFilter(case_id=case.id, offset=offset, limit=200))
+
         rows, n = _queries(ctx, page)
         counts.append(n)
         assert len(rows) == 200
@@ -66,10 +129,15 @@ def test_vessel_profile_and_list(ctx, sample_case):
         audit.record(s, ctx.actor, "test.designate", "vessel", v.id)  # every write is audited (or refused)
     profile = vessels.vessel_profile(ctx, "445123000")
     assert profile.vessel.name == "CHON MA SAN" and [d.program for d in profile.designations] == ["DPRK3"]
-    assert [(i.incident_id, i.role, i.case_title) for i in profile.incidents] == [(incident.id, "receiver", "Yellow Sea 2019")]
+    assert [(i.incident_id, i.role, i.case_title) for i in profile.incidents] == [
+        (incident.id, "receiver", "Yellow Sea 2019")
+    ]
     assert profile.flag_hint == "North Korea"
     rows, n = _queries(ctx, lambda: vessels.vessel_rows(ctx))
-    assert n <= 2 and {r.name: (r.sanctioned, r.incidents) for r in rows} == {"CHON MA SAN": (True, 1), "NEW REGENT": (False, 1)}
+    assert n <= 2 and {r.name: (r.sanctioned, r.incidents) for r in rows} == {
+        "CHON MA SAN": (True, 1),
+        "NEW REGENT": (False, 1),
+    }
     assert [r.name for r in vessels.vessel_rows(ctx, "regent")] == ["NEW REGENT"]
 
 

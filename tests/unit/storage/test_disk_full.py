@@ -64,8 +64,11 @@ def read_only_disk(tmp_path: Path):
 def case_with_big_file(cli, tmp_path: Path):
     db = tmp_path / "store.sqlite"
     case = json.loads(cli(db, "--json", "case", "create", "Full disk")[1])
-    inc = json.loads(cli(db, "--json", "incident", "add", "--case", case["id"], "--start", "2020-01-01", "--lat", "1",
-                         "--lon", "1")[1])
+    inc = json.loads(
+        cli(db, "--json", "incident", "add", "--case", case["id"], "--start", "2020-01-01", "--lat", "1", "--lon", "1")[
+            1
+        ]
+    )
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(3_000_000))  # incompressible, larger than the small disk
     code, _out, err = cli(db, "attach", inc["id"], str(big))
@@ -103,8 +106,11 @@ def _objects_and_rows(db: Path) -> tuple[int, int]:
 def test_disk_full_while_storing_an_attachment_is_a_located_error(cli, tmp_path: Path, monkeypatch):
     db = tmp_path / "store.sqlite"
     case = json.loads(cli(db, "--json", "case", "create", "Full disk")[1])
-    inc = json.loads(cli(db, "--json", "incident", "add", "--case", case["id"], "--start", "2020-01-01", "--lat", "1",
-                         "--lon", "1")[1])
+    inc = json.loads(
+        cli(db, "--json", "incident", "add", "--case", case["id"], "--start", "2020-01-01", "--lat", "1", "--lon", "1")[
+            1
+        ]
+    )
     photo = tmp_path / "photo.bin"
     photo.write_bytes(os.urandom(200_000))
     calls = []
@@ -160,8 +166,11 @@ def test_disk_full_during_an_export_leaves_nothing(cli, case_with_big_file, smal
 def test_attaching_to_a_store_on_a_full_disk_keeps_the_store_whole(cli, tmp_path: Path, small_disk: Path):
     db = small_disk / "store.sqlite"
     case = json.loads(cli(db, "--json", "case", "create", "Full disk")[1])
-    inc = json.loads(cli(db, "--json", "incident", "add", "--case", case["id"], "--start", "2020-01-01", "--lat", "1",
-                         "--lon", "1")[1])
+    inc = json.loads(
+        cli(db, "--json", "incident", "add", "--case", case["id"], "--start", "2020-01-01", "--lat", "1", "--lon", "1")[
+            1
+        ]
+    )
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(3_000_000))
     code, _out, err = cli(db, "attach", inc["id"], str(big))

@@ -47,8 +47,14 @@ WRITER = textwrap.dedent("""
 
 def _start_writer(db: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "half", proc.stderr.read() if proc.stderr else ""
     return proc
@@ -175,8 +181,12 @@ def test_objects_pinned_by_a_killed_writer_are_collected_in_one_pass(tmp_path: P
             store.objects.put_stream(io.BytesIO(b"stored, never recorded"))
             os.kill(os.getpid(), signal.SIGKILL)
         """)
-        proc = subprocess.run([sys.executable, "-c", script, str(db)], env={**os.environ, "PYTHONPATH": str(PROJECT)},
-                              capture_output=True, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-c", script, str(db)],
+            env={**os.environ, "PYTHONPATH": str(PROJECT)},
+            capture_output=True,
+            timeout=60,
+        )
         assert proc.returncode == -signal.SIGKILL
         dry = collect_garbage(store, dry_run=True)
         assert len(dry.unreferenced_objects) == 1 and len(dry.stale_temporaries) == 1

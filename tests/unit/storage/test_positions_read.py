@@ -21,8 +21,19 @@ def _store_rows(store, rows):
 
 
 def test_blocks_are_bounded_and_hold_every_row_once(store):
-    rows = [(200000000 + i % 7, 1_700_000_000 + i * 60, 10 + i * 1e-4, 20 - i * 1e-4, None if i % 5 else 3.5, None, None, None)
-            for i in range(100)]
+    rows = [
+        (
+            200000000 + i % 7,
+            1_700_000_000 + i * 60,
+            10 + i * 1e-4,
+            20 - i * 1e-4,
+            None if i % 5 else 3.5,
+            None,
+            None,
+            None,
+        )
+        for i in range(100)
+    ]
     _store_rows(store, rows)
     with store.read() as session:
         blocks = list(position_blocks(session, 0, 1 << 40, block_rows=16))
@@ -33,8 +44,11 @@ def test_blocks_are_bounded_and_hold_every_row_once(store):
         assert sorted(got[:, 4].tolist()) == sorted(-1.0 if r[4] is None else r[4] for r in rows)
         assert sorted(map(tuple, got[:, :4].tolist())) == sorted((float(r[0]), float(r[1]), r[2], r[3]) for r in rows)
         # A time window and a vessel list (more vessels than one statement's batch) narrow it down.
-        some = list(position_blocks(session, 1_700_000_000, 1_700_000_000 + 30 * 60,
-                                    [200000001, 200000003] + list(range(1, 2000))))
+        some = list(
+            position_blocks(
+                session, 1_700_000_000, 1_700_000_000 + 30 * 60, [200000001, 200000003] + list(range(1, 2000))
+            )
+        )
         picked = np.concatenate(some)
         assert set(picked[:, 0].astype(int).tolist()) == {200000001, 200000003}
         assert picked[:, 1].max() <= 1_700_000_000 + 30 * 60

@@ -37,8 +37,12 @@ def test_older_store_is_backed_up_then_upgraded(tmp_path):
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), oldest)
-        conn.execute(text("INSERT INTO cases (id, title, summary, caveat, four_eyes, is_demo, created_at, updated_at, version)"
-                          " VALUES ('c1', 'Old case', '', '', 0, 0, '2020-01-01 00:00:00', '2020-01-01 00:00:00', 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO cases (id, title, summary, caveat, four_eyes, is_demo, created_at, updated_at, version)"
+                " VALUES ('c1', 'Old case', '', '', 0, 0, '2020-01-01 00:00:00', '2020-01-01 00:00:00', 1)"
+            )
+        )
     engine.dispose()
     store = open_store(path)
     store.close()
