@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-core fuzz bench clean system-deps package package-test
+.PHONY: run test test-core fuzz bench clean system-deps system-deps-run package package-test
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version)'
@@ -19,8 +19,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run system-deps-run
 	$(BIN)/evidence-app
+
+# What the desk needs to start on a bare Debian/Ubuntu desktop (Qt's xcb platform, the map's browser).
+system-deps-run:
+	./tools/ensure-system-packages.sh run
 
 system-deps:
 	./tools/ensure-system-packages.sh
