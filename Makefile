@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-core fuzz bench clean system-deps system-deps-run package package-test
+.PHONY: run lint test test-core fuzz bench clean system-deps system-deps-run package package-test
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version)'
@@ -29,8 +29,14 @@ system-deps-run:
 system-deps:
 	./tools/ensure-system-packages.sh
 
-test: $(VENV)/.installed-test system-deps
+# Static checks first: they take seconds and say exactly what is wrong.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 # The longer campaign behind the bounded suites of `make test`: ten processes for a minute
