@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-core fuzz bench clean system-deps package package-test
+.PHONY: run lint test test-core fuzz bench clean system-deps system-deps-run package package-test
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version)'
@@ -19,14 +19,24 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run system-deps-run
 	$(BIN)/evidence-app
+
+# What the desk needs to start on a bare Debian/Ubuntu desktop (Qt's xcb platform, the map's browser).
+system-deps-run:
+	./tools/ensure-system-packages.sh run
 
 system-deps:
 	./tools/ensure-system-packages.sh
 
-test: $(VENV)/.installed-test system-deps
+# Static checks first: they take seconds and say exactly what is wrong.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+test: lint system-deps
 	$(BIN)/python -m pytest
 
 # The longer campaign behind the bounded suites of `make test`: ten processes for a minute

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -103,7 +103,7 @@ def last_entry_of_transaction(session: Session) -> AuditEntry | None:
     return entries[-1] if entries else None
 
 
-def attach_content(session: Session, entry: AuditEntry, hashes: dict[str, str | None]) -> None:
+def attach_content(session: Session, entry: AuditEntry, hashes: Mapping[str, str | None]) -> None:
     """Put the content hashes of the records a transaction changed into its last entry (and its hash).
 
     Called just before commit (``storage/content.py``): nothing has been chained after

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from evidence_app.storage.models import AisPosition
 
-POSITIONS = AisPosition.__table__
+# Declarative models type __table__ as FromClause; ours are plain Tables.
+POSITIONS = cast(Table, AisPosition.__table__)
 # Rebuild indexes when the import adds at least this share of the rows already stored.
 REBUILD_RATIO = 1.0
 _UUID_CHARS = frozenset("0123456789abcdefABCDEF-")

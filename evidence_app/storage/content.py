@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, event, func, select, tuple_
 from sqlalchemy.orm import Mapper, Session, object_session
@@ -41,7 +41,7 @@ from evidence_app.storage.models import (
 )
 
 TOUCHED = "content_touched"
-POSITIONS = AisPosition.__table__.name
+POSITIONS = AisPosition.__tablename__
 # The records whose content the audit log vouches for. Bookkeeping tables (sync state,
 # merge conflicts, imported entries, store meta) are not evidence and are left out.
 TRACKED_MODELS: tuple[type[Base], ...] = (
@@ -59,7 +59,8 @@ TRACKED_MODELS: tuple[type[Base], ...] = (
     IncidentTag,
     EvidenceTag,
 )
-TRACKED: dict[str, Table] = {m.__table__.name: m.__table__ for m in TRACKED_MODELS}  # type: ignore[misc]
+# Declarative models type __table__ as FromClause; ours are plain Tables.
+TRACKED: dict[str, Table] = {m.__tablename__: cast(Table, m.__table__) for m in TRACKED_MODELS}
 _CHUNK = 400
 
 
@@ -179,8 +180,8 @@ def current_hashes(session: Session, keys: Iterable[str]) -> dict[str, str | Non
     """The content hash of each named record as the database holds it now (None: absent)."""
     by_table: dict[str, list[list[str]]] = {}
     for key in keys:
-        table, *pk = key.split("/")
-        by_table.setdefault(table, []).append(pk)
+        table_name, *pk = key.split("/")
+        by_table.setdefault(table_name, []).append(pk)
     out: dict[str, str | None] = {}
     for name, pks in by_table.items():
         if name == POSITIONS:

@@ -322,7 +322,7 @@ class ObjectStore:
         """
         fd, tmp_name = tempfile.mkstemp(dir=self.scratch_dir(), suffix=".part")
         tmp = Path(tmp_name)
-        state = {"copied": 0, "done": False, "error": None}
+        state = _CopyState()
         cond = threading.Condition()
 
         def copier() -> None:
@@ -332,14 +332,14 @@ class ObjectStore:
                     if n == 0:
                         break
                     with cond:
-                        state["copied"] += n
+                        state.copied += n
                         cond.notify()
                 os.fsync(fd)
             except BaseException as exc:  # handed to the hashing thread
-                state["error"] = exc
+                state.error = exc
             finally:
                 with cond:
-                    state["done"] = True
+                    state.done = True
                     cond.notify()
 
         digest = hashlib.sha256()
@@ -352,10 +352,10 @@ class ObjectStore:
                 view = memoryview(buffer)
                 while True:
                     with cond:
-                        while state["copied"] <= hashed and not state["done"]:
+                        while state.copied <= hashed and not state.done:
                             cond.wait()
-                        available = state["copied"] - hashed
-                        finished = state["done"]
+                        available = state.copied - hashed
+                        finished = state.done
                     while available > 0:
                         n = reader.readinto(view[: min(CHUNK, available)])
                         if not n:
@@ -364,11 +364,11 @@ class ObjectStore:
                         hashed += n
                         available -= n
                         progress(hashed, total, "")
-                    if finished and hashed >= state["copied"]:
+                    if finished and hashed >= state.copied:
                         break
                 thread.join()
-            error = state["error"]
-            if isinstance(error, OSError) and error.errno in _NO_KERNEL_COPY and state["copied"] == 0:
+            error = state.error
+            if isinstance(error, OSError) and error.errno in _NO_KERNEL_COPY and state.copied == 0:
                 raise _KernelCopyUnsupported from error
             if error is not None:
                 raise error
@@ -585,3 +585,12 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@dataclass
+class _CopyState:
+    """What the kernel-copy thread hands the hashing thread, guarded by their condition."""
+
+    copied: int = 0
+    done: bool = False
+    error: BaseException | None = None

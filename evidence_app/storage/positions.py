@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from evidence_app.storage.models import AisPosition
@@ -24,7 +25,8 @@ from evidence_app.storage.models import AisPosition
 if TYPE_CHECKING:
     import numpy as np
 
-POSITIONS = AisPosition.__table__
+# Declarative models type __table__ as FromClause; ours are plain Tables.
+POSITIONS = cast(Table, AisPosition.__table__)
 BLOCK_ROWS = 262_144
 COLUMNS = ("mmsi", "ts", "lat", "lon", "sog")  # sog: -1 where not reported
 _MMSI_BATCH = 900  # bound parameters per statement, well under every backend's limit
@@ -42,6 +44,7 @@ def position_blocks(
     conn = session.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     raw = conn.connection.driver_connection
+    assert raw is not None, "a session's open connection always has its driver connection"
     base = f"SELECT mmsi, ts, lat, lon, COALESCE(sog, -1.0) FROM {POSITIONS.name} WHERE ts >= {mark} AND ts <= {mark}"
     statements: list[tuple[str, list[int]]]
     if mmsis is None:

@@ -55,10 +55,11 @@ from evidence_app.workers.tasks import Task, TaskRunner
 STATE_VERSION = 1
 
 
-def default_log_path() -> Path:
-    from evidence_app.storage.db import default_data_dir
+def default_log_path(ctx: Context) -> Path:
+    """The store's own log (beside a SQLite store, else the user's log folder)."""
+    from evidence_app.storage.db import log_path_for
 
-    return default_data_dir() / "logs" / "evidence-app.log"
+    return log_path_for(ctx.store.location)
 
 
 class NewCaseDialog(QDialog):
@@ -130,7 +131,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.settings = settings or QSettings(APP_SLUG, "desk")
-        self.log_path = configure_log_file(log_path or default_log_path())
+        self.log_path = configure_log_file(log_path or default_log_path(ctx))
         self.last_error_box: QMessageBox | QDialog | None = None
         self.desk = Desk(ctx, self.report_error, self)
         self.runner = TaskRunner(self)

@@ -1,6 +1,9 @@
 """Alembic environment: runs migrations on the connection the store hands over."""
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from evidence_app.storage.models import Base, UTCDateTime
 
@@ -10,7 +13,7 @@ if connection is None:
     raise RuntimeError("migrations run through evidence_app.storage.db.migrate(), which passes a connection")
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import model code: render our column types as plain SQLAlchemy ones.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
