@@ -39,7 +39,9 @@ def init(args: argparse.Namespace, ctx: Context) -> Output:
     lines = [f"team database {setup.database} is ready; roles:"]
     lines += [f"  {role:<10} {group}" for role, group in setup.roles.items()]
     lines.append("add reviewers with: evidence-app --db URL team add-reviewer NAME --role analyst|supervisor|auditor")
-    return Output({"database": setup.database, "roles": setup.roles, "objects_dir": setup.objects_dir}, "\n".join(lines))
+    return Output(
+        {"database": setup.database, "roles": setup.roles, "objects_dir": setup.objects_dir}, "\n".join(lines)
+    )
 
 
 def add_reviewer(args: argparse.Namespace, ctx: Context) -> Output:

@@ -190,9 +190,7 @@ def init_team(conn: Connection) -> TeamSetup:
         conn.execute(text(statement))
     _run_script(conn, _RULES_SQL)
     conn.execute(
-        text(
-            "INSERT INTO store_meta (key, value) VALUES (:k, '1') ON CONFLICT (key) DO UPDATE SET value = '1'"
-        ),
+        text("INSERT INTO store_meta (key, value) VALUES (:k, '1') ON CONFLICT (key) DO UPDATE SET value = '1'"),
         {"k": TEAM_KEY},
     )
     return TeamSetup(database, roles)
