@@ -1,4 +1,7 @@
-"""The offline map in a real QWebEngineView: offline, counts, place, drag, undo, escaping."""
+"""The offline map in a real QWebEngineView: offline, counts, what a click or drag reports, escaping.
+
+Placing writes through one route, the desk's ``PlaceCommand``: its tests (store, audit,
+undo) are in ``test_desk_map.py``; here only what the view reports is checked."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from evidence_app.ui.map_view import MapPlacementController, MapView
+from evidence_app.ui.map_view import MapView
 
 pytestmark = pytest.mark.gui
 
@@ -210,26 +213,10 @@ def _mouse(view, kind, x, y, buttons):
     QApplication.sendEvent(target, event)
 
 
-def _audit_actions(ctx, entity_id):
-    from evidence_app.storage.audit import iter_entries
-
-    with ctx.store.read() as session:
-        return [(e.action, json.loads(e.payload)) for e in iter_entries(session, entity_id=entity_id)]
-
-
-def _position(ctx, incident_id):
-    from evidence_app.storage.models import Incident
-
-    with ctx.store.read() as session:
-        incident = session.get(Incident, incident_id)
-        return incident.lat, incident.lon
-
-
-def test_click_in_place_mode_sets_the_position(qtbot, ctx, map_case, map_view):
+def test_click_in_place_mode_reports_the_position(qtbot, map_case, map_view):
     from PySide6.QtCore import Qt
 
     _case, ids, _png = map_case
-    controller = MapPlacementController(ctx, map_view, map_view.data)
     map_view.set_place_mode("incident", ids[1])
     qtbot.waitUntil(lambda: state(qtbot, map_view)["place"] is not None)
     x, y = 200, 500
@@ -243,22 +230,13 @@ def test_click_in_place_mode_sets_the_position(qtbot, ctx, map_case, map_view):
     kind, item_id, lat, lon = picked.args
     assert (kind, item_id) == ("incident", ids[1])
     assert lat == pytest.approx(expected["lat"], abs=1e-3) and lon == pytest.approx(expected["lng"], abs=1e-3)
-    assert _position(ctx, ids[1]) == pytest.approx((lat, lon))
-    action, payload = _audit_actions(ctx, ids[1])[-1]
-    assert action == "incident.update"
-    assert payload["lat"] == [pytest.approx(35.5), pytest.approx(lat)]
-    # The page shows the stored position, and undo puts the old one back (audited too).
-    qtbot.waitUntil(lambda: state(qtbot, map_view)["place"] is None)
-    controller.undo_stack.undo()
-    assert _position(ctx, ids[1]) == pytest.approx((35.5, 124.5))
-    assert len(_audit_actions(ctx, ids[1])) == 3
+    qtbot.waitUntil(lambda: state(qtbot, map_view)["place"] is None)  # one click, then place mode ends
 
 
-def test_dragging_a_marker_moves_the_incident(qtbot, ctx, map_case, map_view):
+def test_dragging_the_selected_marker_reports_where_it_went(qtbot, map_case, map_view):
     from PySide6.QtCore import Qt
 
     _case, ids, _png = map_case
-    MapPlacementController(ctx, map_view, map_view.data)
     map_view.select_incident(ids[2], centre=False)
     qtbot.waitUntil(lambda: state(qtbot, map_view)["selected"] == ids[2])
     x, y = _container_point(qtbot, map_view, 36.0, 125.0)
@@ -272,8 +250,6 @@ def test_dragging_a_marker_moves_the_incident(qtbot, ctx, map_case, map_view):
     item_id, lat, lon = moved.args
     assert item_id == ids[2]
     assert lat < 36.0 and lon > 125.0
-    assert _position(ctx, ids[2]) == pytest.approx((lat, lon))
-    assert _audit_actions(ctx, ids[2])[-1][0] == "incident.update"
 
 
 def _tooltip(qtbot, view):
