@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_app.domain.errors import NotFound, ValidationError
+from evidence_app.domain.errors import NotFound, UserError, ValidationError
 from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES, metric_rows
 from evidence_app.domain.timeparse import parse_utc
-from evidence_app.services import incidents, tags
+from evidence_app.services import incidents, tags, vessels
 from evidence_app.services.records import BASE_ONLY
 from evidence_app.storage.models import Designation, Incident
 from evidence_app.ui.commands import Desk, EditIncidentCommand, ParticipantCommand, TagCommand
@@ -90,6 +90,7 @@ def designation_label(d: Designation) -> str:
 
 class IncidentDetail(QWidget):
     vesselActivated = Signal(str)  # a participant was double-clicked: open its vessel page
+    newVesselRequested = Signal(str, str, str)  # incident id, the unknown vessel typed, role: create it
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -510,6 +511,15 @@ class IncidentDetail(QWidget):
         if not ref or not self.incident_id:
             return
         after = {"role": self.role_combo.currentText()}
+        try:
+            vessels.get_vessel(self.desk.ctx, ref)
+        except vessels.NoSuchVessel:
+            # A counterpart known only by sight: create the vessel, then it joins (ui/vessel_actions.py).
+            self.vessel_entry.clear()
+            self.newVesselRequested.emit(self.incident_id, ref, after["role"])
+            return
+        except UserError:
+            pass  # ambiguous or malformed: the command below names the problem at the field
 
         def invalid(exc: ValidationError) -> None:
             self.vessel_entry.setStyleSheet(ERROR_STYLE)

@@ -50,6 +50,7 @@ from evidence_app.ui.incident_detail import IncidentDetail
 from evidence_app.ui.incident_list import IncidentListPanel
 from evidence_app.ui.review_panel import ReviewPanel
 from evidence_app.ui.reviewer_actions import ReviewerController
+from evidence_app.ui.vessel_actions import VesselController
 from evidence_app.ui.vessel_page import VesselListDialog, VesselPage
 from evidence_app.workers.tasks import Task, TaskRunner
 
@@ -202,6 +203,7 @@ class MainWindow(QMainWindow):
         self.imports = ImportController(self)
         self.casefiles = CaseFileController(self)
         self.reviewers = ReviewerController(self)
+        self.vessels = VesselController(self)
         self.reviewer_label = self.reviewers.label
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.reviewers.actorChanged.connect(self._actor_changed)
@@ -210,6 +212,8 @@ class MainWindow(QMainWindow):
         self.vessel_page: VesselPage | None = None
         self.vessel_list: VesselListDialog | None = None
         self.detail.vesselActivated.connect(self.open_vessel_page)
+        self.detail.newVesselRequested.connect(self.vessels.add_participant_by_sight)
+        self.vessels.vesselCreated.connect(lambda _id: self.vessel_list.reload() if self.vessel_list else None)
 
         self._build_menus()
         self.list_panel.incidentSelected.connect(self.select_incident)
@@ -387,6 +391,12 @@ class MainWindow(QMainWindow):
         )
         self._action(
             tools_menu, "&Vessels…", self.open_vessel_list, tip="Every vessel, with its identity history and sanctions"
+        )
+        self._action(
+            tools_menu,
+            "New V&essel…",
+            lambda: self.vessels.open_dialog(),
+            tip="Add a vessel, also one known only by sight (name or markings, no IMO or MMSI)",
         )
         self._action(
             tools_menu,
@@ -729,6 +739,7 @@ class MainWindow(QMainWindow):
         if self.vessel_list is None:
             self.vessel_list = VesselListDialog(self.ctx, self)
             self.vessel_list.vesselActivated.connect(self.open_vessel_page)
+            self.vessel_list.newVesselRequested.connect(lambda: self.vessels.open_dialog())
         self.vessel_list.reload()
         self.vessel_list.show()
         self.vessel_list.raise_()
