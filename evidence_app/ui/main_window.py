@@ -49,6 +49,7 @@ from evidence_app.ui.import_dialogs import ImportController
 from evidence_app.ui.incident_detail import IncidentDetail
 from evidence_app.ui.incident_list import IncidentListPanel
 from evidence_app.ui.review_panel import ReviewPanel
+from evidence_app.ui.reviewer_actions import ReviewerController
 from evidence_app.ui.vessel_page import VesselListDialog, VesselPage
 from evidence_app.workers.tasks import Task, TaskRunner
 
@@ -129,7 +130,6 @@ class MainWindow(QMainWindow):
         """``case_map`` feeds the map (one is made from ``ctx`` if not given); ``with_map=False``
         keeps the placeholder (no browser process), for tests of the panels alone."""
         super().__init__()
-        self.ctx = ctx
         self.settings = settings or QSettings(APP_SLUG, "desk")
         self.log_path = configure_log_file(log_path or default_log_path(ctx))
         self.last_error_box: QMessageBox | QDialog | None = None
@@ -188,8 +188,6 @@ class MainWindow(QMainWindow):
 
         self.store_label = QLabel(f"Store: {ctx.store.display_name}")
         self.store_label.setAccessibleName("Store path")
-        self.reviewer_label = QLabel(f"Reviewer: {ctx.actor}")
-        self.reviewer_label.setAccessibleName("Reviewer name")
         self.demo_label = QLabel(" DEMO DATA — fictitious ")
         self.demo_label.setObjectName("demoBadge")
         self.demo_label.setStyleSheet(
@@ -198,21 +196,15 @@ class MainWindow(QMainWindow):
         self.demo_label.hide()
         self.statusBar().addPermanentWidget(self.demo_label)
         self.statusBar().addPermanentWidget(self.store_label)
-        self.statusBar().addPermanentWidget(self.reviewer_label)
 
-        # Imports and case files: controllers own their dialogs and worker runs (ui/import_dialogs.py,
-        # ui/casefile_actions.py); the window only gives them its runner, error reporter and case.
-        status = lambda text: self.statusBar().showMessage(text, 8000)  # noqa: E731
-        self.imports = ImportController(
-            ctx,
-            self.runner,
-            self,
-            self.report_error,
-            self.list_panel.current_case_id,
-            lambda: [(r.id, r.title) for r in cases.list_cases(ctx)],
-            status,
-        )
-        self.casefiles = CaseFileController(ctx, self.runner, self, self.report_error, self._current_case_title, status)
+        # Each feature's dialogs and worker runs live in its own controller, which gets the
+        # window as its host (ui/host.py): imports, case files, reviewers.
+        self.imports = ImportController(self)
+        self.casefiles = CaseFileController(self)
+        self.reviewers = ReviewerController(self)
+        self.reviewer_label = self.reviewers.label
+        self.statusBar().addPermanentWidget(self.reviewer_label)
+        self.reviewers.actorChanged.connect(self._actor_changed)
         self.imports.imported.connect(lambda _report: self.refresh())
         self.casefiles.caseImported.connect(lambda case_id: self.list_panel.reload_cases(select_id=case_id or None))
         self.vessel_page: VesselPage | None = None
@@ -241,6 +233,25 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.list_panel.reload_cases()
         self._update_first_run()
+
+    # -- the host of the feature controllers (ui/host.py) ---------------------------------
+    @property
+    def ctx(self) -> Context:
+        """The store and the acting reviewer (File ▸ Switch Reviewer… changes who)."""
+        return self.desk.ctx
+
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def current_case_id(self) -> str | None:
+        return self.list_panel.current_case_id()
+
+    def current_case_title(self) -> tuple[str, str] | None:
+        row = self.list_panel.current_case()
+        return (row.id, row.title) if row else None
+
+    def case_choices(self) -> list[tuple[str, str]]:
+        return [(r.id, r.title) for r in cases.list_cases(self.ctx)]
 
     # -- construction helpers -------------------------------------------------------------
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -322,6 +333,13 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self.add_basemap_action = self._action(
             file_menu, "Add &Basemap…", self.choose_basemap, tip="Add an MBTiles file as an offline basemap of the map"
+        )
+        file_menu.addSeparator()
+        self.switch_reviewer_action = self._action(
+            file_menu,
+            "S&witch Reviewer…",
+            self.reviewers.open_dialog,
+            tip="Act as another reviewer (four eyes at one desk) without restarting",
         )
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -573,6 +591,14 @@ class MainWindow(QMainWindow):
             self.evidence_panel.load(incident_id)
             self.review_panel.load(incident_id)
 
+    def _actor_changed(self, _name: str) -> None:
+        # Windows holding their own context act under the new name too; the review panel
+        # says again whose proposal waits and who may confirm it.
+        for window in (self.vessel_page, self.vessel_list):
+            if window is not None:
+                window.ctx = self.ctx
+        self.review_panel.load(self.current_incident)
+
     def _incidents_changed(self) -> None:
         self.list_panel.reload()
         current = self.current_incident
@@ -714,10 +740,6 @@ class MainWindow(QMainWindow):
             self.list_panel.reload_cases(select_id=case_id)
         self.select_incident(incident_id)
         return self.current_incident == incident_id
-
-    def _current_case_title(self) -> tuple[str, str] | None:
-        row = self.list_panel.current_case()
-        return (row.id, row.title) if row else None
 
     # -- tools and help -------------------------------------------------------------------
     def verify_store(self) -> Task:
