@@ -95,13 +95,6 @@ def without_count(record: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if record is None else {k: v for k, v in record.items() if k != "evidence_count"}
 
 
-@pytest.mark.skip(
-    reason=(
-        "known failure, open in issue 10: with derandomize this property finds a case (four-eyes, two "
-        "incidents; theirs edits a participant's role and removes a participant, ours edits the case summary "
-        "and a title) where the merged participant differs from the expected one (casefile/merge.py:453-455)"
-    )
-)
 @SETTINGS
 @given(plan=case_plans(), ours=edit_lists(), theirs=edit_lists())
 def test_diverged_stores_merge_one_sided_changes_and_conflict_only_on_both_sided_ones(
