@@ -328,6 +328,7 @@ class IncidentDetail(QWidget):
         self.clear_errors()
         if not incident_id:
             self.header.setText("No incident selected")
+            self._show_nothing()
             self.setEnabled(False)
             return
         try:
@@ -372,6 +373,22 @@ class IncidentDetail(QWidget):
             )
             self._show_tags(tags.tags_of_incident(self.desk.ctx, incident_id))
             self.tag_completions.setStringList(tags.all_tags(self.desk.ctx))
+        finally:
+            self._loading = False
+
+    def _show_nothing(self) -> None:
+        """No incident: empty fields, not the last incident's values greyed out (another case's, maybe)."""
+        self._loading = True
+        try:
+            self.values = {}
+            for widget, _parse, _fmt in self.fields.values():
+                self._set_text(widget, "")
+            for check in self.indicator_checks.values():
+                check.setChecked(False)
+            self.assessment.setPlainText("")
+            self.metrics_label.setText("")
+            self.participants.set_rows([])
+            self._show_tags([])
         finally:
             self._loading = False
 

@@ -446,9 +446,14 @@ class MainWindow(QMainWindow):
         self.demo_label.setVisible(bool(row and row.is_demo))
         if row and row.is_demo:
             self.demo_label.setText(f" {row.caveat or 'DEMO DATA'} ")
+        self._update_first_run()  # a case created, imported or opened anywhere ends the welcome page
         self.select_incident(None)
         if self.desk_map is not None:
+            self.desk_map.view.select_incident(None, centre=False)  # the old case's selection ring goes
             self.desk_map.show_case(case_id or None, self.list_panel.model.filter if case_id else None)
+            reset_time = getattr(self.desk_map.view, "reset_time", None)  # the map's time control, if it has one
+            if reset_time is not None:
+                reset_time()
         first = self.list_panel.model.index(0, 0)
         if first.isValid():
             self.select_incident(first.data(self.list_panel.model.IdRole))
@@ -610,6 +615,7 @@ class MainWindow(QMainWindow):
         self.review_panel.load(self.current_incident)
 
     def _incidents_changed(self) -> None:
+        self.list_panel.refresh_case_counts()
         self.list_panel.reload()
         current = self.current_incident
         self.current_incident = None
