@@ -37,12 +37,13 @@ from PySide6.QtWidgets import (
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
 from evidence_app.domain.errors import Cancelled, ConflictError, UserError
-from evidence_app.services import cases, checkpoints, demo, evidence, photos
+from evidence_app.services import cases, checkpoints, evidence, photos
 from evidence_app.services.context import Context
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.casefile_actions import CaseFileController
 from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, PlaceCommand
 from evidence_app.ui.conflicts_dialog import EditConflictDialog
+from evidence_app.ui.demo_actions import DemoController
 from evidence_app.ui.errors import configure_log_file, show_error
 from evidence_app.ui.evidence_panel import EvidencePanel
 from evidence_app.ui.import_dialogs import ImportController
@@ -92,7 +93,8 @@ class WelcomePage(QWidget):
         title = QLabel(f"<h2>Welcome to {APP_NAME}</h2>")
         text = QLabel(
             "This store has no case yet. Create one for your investigation, or open the demo case "
-            "(a fictitious East China Sea scenario, clearly marked as demo data) to look around."
+            "(a fictitious East China Sea scenario, clearly marked as demo data) to look around: it opens "
+            "in a window of its own, on its own store, so nothing of it enters yours."
         )
         text.setWordWrap(True)
         text.setMaximumWidth(520)
@@ -204,6 +206,7 @@ class MainWindow(QMainWindow):
         self.casefiles = CaseFileController(self)
         self.reviewers = ReviewerController(self)
         self.vessels = VesselController(self)
+        self.demo = DemoController(self)
         self.reviewer_label = self.reviewers.label
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.reviewers.actorChanged.connect(self._actor_changed)
@@ -338,6 +341,9 @@ class MainWindow(QMainWindow):
         self.add_basemap_action = self._action(
             file_menu, "Add &Basemap…", self.choose_basemap, tip="Add an MBTiles file as an offline basemap of the map"
         )
+        self._action(
+            file_menu, "Open &Demo", self.open_demo_case, tip="The fictitious demo case, in its own store and window"
+        )
         file_menu.addSeparator()
         self.switch_reviewer_action = self._action(
             file_menu,
@@ -405,7 +411,12 @@ class MainWindow(QMainWindow):
             tip="Resolve conflicts from case-file imports",
         )
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "Open &Demo Case", self.open_demo_case, tip="Open (or create) the fictitious demo case")
+        self._action(
+            help_menu,
+            "Open &Demo Case",
+            self.open_demo_case,
+            tip="The fictitious demo case, in its own store and window",
+        )
         self._action(help_menu, f"&About {APP_NAME}", self.about)
 
     # -- errors ---------------------------------------------------------------------------
@@ -464,30 +475,12 @@ class MainWindow(QMainWindow):
         self.new_incident_action.setEnabled(has_case)
 
     def open_demo_case(self) -> Task | None:
-        """Generate (or find) the demo case on a worker thread, then show it."""
-        progress = QProgressDialog("Generating the demo case…", "Cancel", 0, 7, self)
-        progress.setWindowTitle(APP_NAME)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
+        """Open the demo case in its own store and window (ui/demo_actions.py)."""
+        return self.demo.open_demo()
 
-        def done(case_id: str) -> None:
-            progress.reset()
-            self.list_panel.reload_cases(select_id=case_id)
-            self._update_first_run()
-
-        def failed(exc: BaseException) -> None:
-            progress.reset()
-            self.report_error(exc)
-
-        task = self.runner.run_task(
-            lambda progress, cancel: demo.open_demo_case(self.ctx, progress=progress, cancel=cancel),
-            name="demo case",
-            on_result=done,
-            on_error=failed,
-            on_progress=lambda d, t, m: (progress.setValue(d), progress.setLabelText(f"Demo case: {m}")),
-        )
-        progress.canceled.connect(task.cancel)
-        return task
+    def open_sibling_window(self, ctx: Context) -> MainWindow:
+        """Another desk window on another store (the demo's), with this window's settings and log."""
+        return MainWindow(ctx, settings=self.settings, log_path=self.log_path, with_map=self.desk_map is not None)
 
     # -- incidents ------------------------------------------------------------------------
     def add_incident(self) -> str | None:
