@@ -378,11 +378,18 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.map_toolbar = toolbar
         view_menu = bar.addMenu("&View")
-        for dock in self.docks.values():
+        for dock in self.docks.values():  # a closed panel comes back from here
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.map_toolbar.toggleViewAction())
         view_menu.addSeparator()
         self._action(view_menu, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         self._action(view_menu, "Reset &Layout", self.reset_layout)
+        self._action(
+            view_menu,
+            "&Compact Layout",
+            self.compact_layout,
+            tip="For a small screen: the panels in one column of tabs, the map gets the room",
+        )
         tools_menu = bar.addMenu("&Tools")
         self._action(
             tools_menu,
@@ -817,6 +824,35 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
+
+    def compact_layout(self) -> None:
+        """For a laptop screen (1280 × 800): the panels in one column on the left, the list above
+        the others as tabs, so the map gets most of the window. View ▸ Reset Layout goes back."""
+        size = self.size()  # moving the docks passes through taller layouts: keep the window's size
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        order = ["incidents", "detail", "evidence", "review", "undo"]
+        for name in order:
+            dock = self.docks[name]
+            dock.setFloating(False)
+            self.addDockWidget(left, dock)
+            dock.show()
+        self.splitDockWidget(self.docks["incidents"], self.docks["detail"], Qt.Orientation.Vertical)
+        for name in order[2:]:
+            self.tabifyDockWidget(self.docks["detail"], self.docks[name])
+        self.docks["detail"].raise_()
+        self.resize(size)
+        width = max(340, min(420, self.width() * 3 // 10))
+        self.resizeDocks([self.docks["incidents"]], [width], Qt.Orientation.Horizontal)
+        half = max(200, self.height() // 2 - 60)
+        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [half, half], Qt.Orientation.Vertical)
+
+    def fit_to_screen(self) -> None:
+        """First start on a small screen (no saved layout): the compact layout at the screen's size."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is None or self.settings.value("desk/state") is not None or screen.width() >= 1440:
+            return
+        self.resize(min(self.width(), screen.width()), min(self.height(), screen.height()))
+        self.compact_layout()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A running attach is cancelled and waited for: it rolls back whole (files already
