@@ -9,7 +9,7 @@ CORE_VENV := .venv-core
 CORE_BIN := $(CORE_VENV)/bin
 CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version)'
 
-.PHONY: run lint test test-core fuzz bench clean system-deps package package-test
+.PHONY: run lint test test-core fuzz bench clean system-deps system-deps-run package package-test
 
 $(BIN)/python:
 	$(CHECK_PYTHON)
@@ -32,8 +32,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+run: $(VENV)/.installed-run system-deps-run
 	$(BIN)/evidence-app
+
+# What the desk needs to start on a bare Debian/Ubuntu desktop (Qt's xcb platform, the map's browser).
+system-deps-run:
+	./tools/ensure-system-packages.sh run
 
 system-deps:
 	./tools/ensure-system-packages.sh

@@ -80,19 +80,21 @@ def _accept_json_anywhere(parser: argparse.ArgumentParser) -> None:
                 _accept_json_anywhere(child)
 
 
-def _configure_logging() -> str | None:
+def _configure_logging(db: str | None = None) -> str | None:
     """Send tracebacks of programming errors, and libraries' warnings (Pillow's
-    DecompressionBombWarning...), to a log file in the data folder, never to the terminal."""
-    from evidence_app.storage.db import default_data_dir
+    DecompressionBombWarning...), to the log beside the store in use (``storage.db.log_path_for``), never to the terminal."""
+    from evidence_app.storage.db import log_path_for, resolve_location, user_log_dir
 
     logging.captureWarnings(True)
     warnings_log = logging.getLogger("py.warnings")
     if not warnings_log.handlers:
         warnings_log.addHandler(logging.NullHandler())  # without a log file they are dropped, not shown
     try:
-        log_dir = default_data_dir() / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        path = log_dir / "evidence-app.log"
+        path = log_path_for(resolve_location(db))
+    except Exception:  # a malformed --db is reported by the command itself
+        path = user_log_dir() / "evidence-app.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         return None
@@ -104,9 +106,10 @@ def _configure_logging() -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    log_path = _configure_logging()
+    log_path: str | None = None
     try:
         args = build_parser().parse_args(args_list)
+        log_path = _configure_logging(getattr(args, "db", None))  # beside the store in use
         if not getattr(args, "handler", None):
             build_parser().print_help()
             return EXIT_USER_ERROR

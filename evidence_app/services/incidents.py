@@ -288,13 +288,12 @@ def set_participant(
             session.add(part)
             session.flush()
             audit.record(session, ctx.actor, "participant.add", "incident", incident.id, snapshot(part))
-        else:
-            diff = apply_changes(part, {"role": role, **claimed})
-            if diff:
-                audit.record(
-                    session, ctx.actor, "participant.update", "incident", incident.id, {"participant": part.id, **diff}
-                )
-        incident.version += 1
+            incident.version += 1
+        elif diff := apply_changes(part, {"role": role, **claimed}):
+            audit.record(
+                session, ctx.actor, "participant.update", "incident", incident.id, {"participant": part.id, **diff}
+            )
+            incident.version += 1
     return part
 
 

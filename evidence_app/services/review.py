@@ -205,3 +205,23 @@ def revert(
             events.append(event)
             current = step
     return events
+
+
+def known_reviewers(ctx: Context) -> list[str]:
+    """Everyone who has acted on this store (its audit log and review history), the acting
+    reviewer included: the choices of the desk's Switch Reviewer dialog."""
+    from evidence_app.storage.models import AuditEntry
+
+    with ctx.store.read() as session:
+        names = set(session.scalars(select(AuditEntry.actor).distinct()))
+        names |= set(session.scalars(select(ReviewEvent.reviewer).distinct()))
+    names.add(ctx.actor)
+    return sorted((n for n in names if n and n.strip()), key=str.casefold)
+
+
+def reviewer_name(value: str) -> str:
+    """A reviewer name as typed (desk or ``--reviewer``): one line, not empty."""
+    name = check_name(value.strip(), field="reviewer")
+    if not name:
+        raise ValidationError("a reviewer name is required", field="reviewer")
+    return name

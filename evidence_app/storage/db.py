@@ -53,6 +53,21 @@ class StoreLocation:
     objects_dir: Path
 
 
+def log_path_for(location: StoreLocation) -> Path:
+    """Where the error log of a session on this store goes: beside a SQLite store, in
+    ``logs/evidence-app.log`` (so the default store keeps its log in the data folder and a
+    ``--db`` elsewhere keeps its own), and in the user's log folder for a server database."""
+    if location.sqlite_path is not None:
+        return location.sqlite_path.parent / "logs" / "evidence-app.log"
+    return user_log_dir() / "evidence-app.log"
+
+
+def user_log_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_SLUG, appauthor=False))
+
+
 def resolve_location(
     db: str | os.PathLike[str] | None = None, objects_dir: str | os.PathLike[str] | None = None
 ) -> StoreLocation:

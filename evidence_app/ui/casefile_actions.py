@@ -9,11 +9,10 @@ updated and left alone, and opens the conflicts dialog when records conflict.
 from __future__ import annotations
 
 import html as html_text
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,11 +32,11 @@ from evidence_app.casefile.export import default_out_name
 from evidence_app.casefile.merge import MergeReport
 from evidence_app.domain.errors import Cancelled, UserError, ValidationError
 from evidence_app.services import casefiles
-from evidence_app.services.context import Context
 from evidence_app.ui.background import run_with_progress
 from evidence_app.ui.conflicts_dialog import ConflictsDialog
 from evidence_app.ui.errors import valid_input
-from evidence_app.workers.tasks import Task, TaskRunner
+from evidence_app.ui.host import DeskController, DeskHost
+from evidence_app.workers.tasks import Task
 
 # kind -> (dialog title, [(format key, label, suffix, file filter)])
 EXPORTS: dict[str, tuple[str, list[tuple[str, str, str, str]]]] = {
@@ -240,23 +239,13 @@ class CaseImportSummaryDialog(QDialog):
         }.get(status, f"Key: {status}.")
 
 
-class CaseFileController(QObject):
+class CaseFileController(DeskController):
     """Runs exports and case-file imports for the window; shows summaries, conflicts and refusals."""
 
     caseImported = Signal(str)  # case id, after a merge
 
-    def __init__(
-        self,
-        ctx: Context,
-        runner: TaskRunner,
-        parent_widget: QWidget,
-        report_error: Callable[[BaseException], None],
-        current_case: Callable[[], tuple[str, str] | None],
-        status: Callable[[str], None],
-    ) -> None:
-        super().__init__(parent_widget)
-        self.ctx, self.runner, self.parent_widget = ctx, runner, parent_widget
-        self.report_error, self.current_case, self.status = report_error, current_case, status
+    def __init__(self, host: DeskHost) -> None:
+        super().__init__(host)
         self.task: Task | None = None
         self.dialog: QDialog | None = None  # the last dialog opened (tests drive it)
         self.summary: CaseImportSummaryDialog | None = None
@@ -265,7 +254,7 @@ class CaseFileController(QObject):
 
     # -- exports --------------------------------------------------------------------------
     def open_export(self, kind: str) -> ExportDialog | None:
-        case = self.current_case()
+        case = self.host.current_case_title()
         if case is None:
             self.report_error(UserError("choose a case first"))
             return None

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,7 +49,8 @@ from evidence_app.services import imports
 from evidence_app.services.context import Context
 from evidence_app.ui.background import run_with_progress
 from evidence_app.ui.errors import valid_input
-from evidence_app.workers.tasks import Task, TaskRunner
+from evidence_app.ui.host import DeskController, DeskHost
+from evidence_app.workers.tasks import Task
 
 TITLES = {"ais": "Import AIS positions", "vessels": "Import a vessel registry", "events": "Import detected events"}
 FORMATS = {
@@ -529,31 +530,20 @@ class ImportReportDialog(QDialog):
             self.problems.hide()
 
 
-class ImportController(QObject):
+class ImportController(DeskController):
     """Opens the import dialogs, runs the chosen import on the worker, shows its report."""
 
     imported = Signal(object)  # the ImportReport, after a successful import
 
-    def __init__(
-        self,
-        ctx: Context,
-        runner: TaskRunner,
-        parent_widget: QWidget,
-        report_error: Callable[[BaseException], None],
-        current_case: Callable[[], str | None],
-        cases: Callable[[], list[tuple[str, str]]],
-        status: Callable[[str], None],
-    ) -> None:
-        super().__init__(parent_widget)
-        self.ctx, self.runner, self.parent_widget = ctx, runner, parent_widget
-        self.report_error, self.current_case, self.cases, self.status = report_error, current_case, cases, status
+    def __init__(self, host: DeskHost) -> None:
+        super().__init__(host)
         self.dialog: ImportDialog | None = None
         self.report_dialog: ImportReportDialog | None = None
         self.task: Task | None = None
 
     def open_dialog(self, kind: str) -> ImportDialog:
         """Show the dialog (window-modal, non-blocking); accepting it starts the import."""
-        dialog = ImportDialog(kind, self.cases(), self.current_case(), self.parent_widget)
+        dialog = ImportDialog(kind, self.host.case_choices(), self.host.current_case_id(), self.parent_widget)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.accepted.connect(lambda: self.start(dialog.request()))
         dialog.finished.connect(dialog.deleteLater)

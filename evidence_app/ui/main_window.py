@@ -37,28 +37,32 @@ from PySide6.QtWidgets import (
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
 from evidence_app.domain.errors import Cancelled, ConflictError, UserError
-from evidence_app.services import cases, checkpoints, demo, evidence, photos
+from evidence_app.services import cases, checkpoints, evidence, photos
 from evidence_app.services.context import Context
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.casefile_actions import CaseFileController
 from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, PlaceCommand
 from evidence_app.ui.conflicts_dialog import EditConflictDialog
+from evidence_app.ui.demo_actions import DemoController
 from evidence_app.ui.errors import configure_log_file, show_error
 from evidence_app.ui.evidence_panel import EvidencePanel
 from evidence_app.ui.import_dialogs import ImportController
 from evidence_app.ui.incident_detail import IncidentDetail
 from evidence_app.ui.incident_list import IncidentListPanel
 from evidence_app.ui.review_panel import ReviewPanel
+from evidence_app.ui.reviewer_actions import ReviewerController
+from evidence_app.ui.vessel_actions import VesselController
 from evidence_app.ui.vessel_page import VesselListDialog, VesselPage
 from evidence_app.workers.tasks import Task, TaskRunner
 
 STATE_VERSION = 1
 
 
-def default_log_path() -> Path:
-    from evidence_app.storage.db import default_data_dir
+def default_log_path(ctx: Context) -> Path:
+    """The store's own log (beside a SQLite store, else the user's log folder)."""
+    from evidence_app.storage.db import log_path_for
 
-    return default_data_dir() / "logs" / "evidence-app.log"
+    return log_path_for(ctx.store.location)
 
 
 class NewCaseDialog(QDialog):
@@ -89,7 +93,8 @@ class WelcomePage(QWidget):
         title = QLabel(f"<h2>Welcome to {APP_NAME}</h2>")
         text = QLabel(
             "This store has no case yet. Create one for your investigation, or open the demo case "
-            "(a fictitious East China Sea scenario, clearly marked as demo data) to look around."
+            "(a fictitious East China Sea scenario, clearly marked as demo data) to look around: it opens "
+            "in a window of its own, on its own store, so nothing of it enters yours."
         )
         text.setWordWrap(True)
         text.setMaximumWidth(520)
@@ -128,9 +133,8 @@ class MainWindow(QMainWindow):
         """``case_map`` feeds the map (one is made from ``ctx`` if not given); ``with_map=False``
         keeps the placeholder (no browser process), for tests of the panels alone."""
         super().__init__()
-        self.ctx = ctx
         self.settings = settings or QSettings(APP_SLUG, "desk")
-        self.log_path = configure_log_file(log_path or default_log_path())
+        self.log_path = configure_log_file(log_path or default_log_path(ctx))
         self.last_error_box: QMessageBox | QDialog | None = None
         self.desk = Desk(ctx, self.report_error, self)
         self.runner = TaskRunner(self)
@@ -187,8 +191,6 @@ class MainWindow(QMainWindow):
 
         self.store_label = QLabel(f"Store: {ctx.store.display_name}")
         self.store_label.setAccessibleName("Store path")
-        self.reviewer_label = QLabel(f"Reviewer: {ctx.actor}")
-        self.reviewer_label.setAccessibleName("Reviewer name")
         self.demo_label = QLabel(" DEMO DATA — fictitious ")
         self.demo_label.setObjectName("demoBadge")
         self.demo_label.setStyleSheet(
@@ -197,26 +199,24 @@ class MainWindow(QMainWindow):
         self.demo_label.hide()
         self.statusBar().addPermanentWidget(self.demo_label)
         self.statusBar().addPermanentWidget(self.store_label)
-        self.statusBar().addPermanentWidget(self.reviewer_label)
 
-        # Imports and case files: controllers own their dialogs and worker runs (ui/import_dialogs.py,
-        # ui/casefile_actions.py); the window only gives them its runner, error reporter and case.
-        status = lambda text: self.statusBar().showMessage(text, 8000)  # noqa: E731
-        self.imports = ImportController(
-            ctx,
-            self.runner,
-            self,
-            self.report_error,
-            self.list_panel.current_case_id,
-            lambda: [(r.id, r.title) for r in cases.list_cases(ctx)],
-            status,
-        )
-        self.casefiles = CaseFileController(ctx, self.runner, self, self.report_error, self._current_case_title, status)
+        # Each feature's dialogs and worker runs live in its own controller, which gets the
+        # window as its host (ui/host.py): imports, case files, reviewers.
+        self.imports = ImportController(self)
+        self.casefiles = CaseFileController(self)
+        self.reviewers = ReviewerController(self)
+        self.vessels = VesselController(self)
+        self.demo = DemoController(self)
+        self.reviewer_label = self.reviewers.label
+        self.statusBar().addPermanentWidget(self.reviewer_label)
+        self.reviewers.actorChanged.connect(self._actor_changed)
         self.imports.imported.connect(lambda _report: self.refresh())
         self.casefiles.caseImported.connect(lambda case_id: self.list_panel.reload_cases(select_id=case_id or None))
         self.vessel_page: VesselPage | None = None
         self.vessel_list: VesselListDialog | None = None
         self.detail.vesselActivated.connect(self.open_vessel_page)
+        self.detail.newVesselRequested.connect(self.vessels.add_participant_by_sight)
+        self.vessels.vesselCreated.connect(lambda _id: self.vessel_list.reload() if self.vessel_list else None)
 
         self._build_menus()
         self.list_panel.incidentSelected.connect(self.select_incident)
@@ -240,6 +240,25 @@ class MainWindow(QMainWindow):
         self._restore_layout()
         self.list_panel.reload_cases()
         self._update_first_run()
+
+    # -- the host of the feature controllers (ui/host.py) ---------------------------------
+    @property
+    def ctx(self) -> Context:
+        """The store and the acting reviewer (File ▸ Switch Reviewer… changes who)."""
+        return self.desk.ctx
+
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def current_case_id(self) -> str | None:
+        return self.list_panel.current_case_id()
+
+    def current_case_title(self) -> tuple[str, str] | None:
+        row = self.list_panel.current_case()
+        return (row.id, row.title) if row else None
+
+    def case_choices(self) -> list[tuple[str, str]]:
+        return [(r.id, r.title) for r in cases.list_cases(self.ctx)]
 
     # -- construction helpers -------------------------------------------------------------
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -322,6 +341,16 @@ class MainWindow(QMainWindow):
         self.add_basemap_action = self._action(
             file_menu, "Add &Basemap…", self.choose_basemap, tip="Add an MBTiles file as an offline basemap of the map"
         )
+        self._action(
+            file_menu, "Open &Demo", self.open_demo_case, tip="The fictitious demo case, in its own store and window"
+        )
+        file_menu.addSeparator()
+        self.switch_reviewer_action = self._action(
+            file_menu,
+            "S&witch Reviewer…",
+            self.reviewers.open_dialog,
+            tip="Act as another reviewer (four eyes at one desk) without restarting",
+        )
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         edit_menu = bar.addMenu("&Edit")
@@ -371,12 +400,23 @@ class MainWindow(QMainWindow):
         )
         self._action(
             tools_menu,
+            "New V&essel…",
+            lambda: self.vessels.open_dialog(),
+            tip="Add a vessel, also one known only by sight (name or markings, no IMO or MMSI)",
+        )
+        self._action(
+            tools_menu,
             "Merge &Conflicts…",
             lambda: self.casefiles.open_conflicts(),
             tip="Resolve conflicts from case-file imports",
         )
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "Open &Demo Case", self.open_demo_case, tip="Open (or create) the fictitious demo case")
+        self._action(
+            help_menu,
+            "Open &Demo Case",
+            self.open_demo_case,
+            tip="The fictitious demo case, in its own store and window",
+        )
         self._action(help_menu, f"&About {APP_NAME}", self.about)
 
     # -- errors ---------------------------------------------------------------------------
@@ -417,9 +457,14 @@ class MainWindow(QMainWindow):
         self.demo_label.setVisible(bool(row and row.is_demo))
         if row and row.is_demo:
             self.demo_label.setText(f" {row.caveat or 'DEMO DATA'} ")
+        self._update_first_run()  # a case created, imported or opened anywhere ends the welcome page
         self.select_incident(None)
         if self.desk_map is not None:
+            self.desk_map.view.select_incident(None, centre=False)  # the old case's selection ring goes
             self.desk_map.show_case(case_id or None, self.list_panel.model.filter if case_id else None)
+            reset_time = getattr(self.desk_map.view, "reset_time", None)  # the map's time control, if it has one
+            if reset_time is not None:
+                reset_time()
         first = self.list_panel.model.index(0, 0)
         if first.isValid():
             self.select_incident(first.data(self.list_panel.model.IdRole))
@@ -430,30 +475,12 @@ class MainWindow(QMainWindow):
         self.new_incident_action.setEnabled(has_case)
 
     def open_demo_case(self) -> Task | None:
-        """Generate (or find) the demo case on a worker thread, then show it."""
-        progress = QProgressDialog("Generating the demo case…", "Cancel", 0, 7, self)
-        progress.setWindowTitle(APP_NAME)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
+        """Open the demo case in its own store and window (ui/demo_actions.py)."""
+        return self.demo.open_demo()
 
-        def done(case_id: str) -> None:
-            progress.reset()
-            self.list_panel.reload_cases(select_id=case_id)
-            self._update_first_run()
-
-        def failed(exc: BaseException) -> None:
-            progress.reset()
-            self.report_error(exc)
-
-        task = self.runner.run_task(
-            lambda progress, cancel: demo.open_demo_case(self.ctx, progress=progress, cancel=cancel),
-            name="demo case",
-            on_result=done,
-            on_error=failed,
-            on_progress=lambda d, t, m: (progress.setValue(d), progress.setLabelText(f"Demo case: {m}")),
-        )
-        progress.canceled.connect(task.cancel)
-        return task
+    def open_sibling_window(self, ctx: Context) -> MainWindow:
+        """Another desk window on another store (the demo's), with this window's settings and log."""
+        return MainWindow(ctx, settings=self.settings, log_path=self.log_path, with_map=self.desk_map is not None)
 
     # -- incidents ------------------------------------------------------------------------
     def add_incident(self) -> str | None:
@@ -572,7 +599,16 @@ class MainWindow(QMainWindow):
             self.evidence_panel.load(incident_id)
             self.review_panel.load(incident_id)
 
+    def _actor_changed(self, _name: str) -> None:
+        # Windows holding their own context act under the new name too; the review panel
+        # says again whose proposal waits and who may confirm it.
+        for window in (self.vessel_page, self.vessel_list):
+            if window is not None:
+                window.ctx = self.ctx
+        self.review_panel.load(self.current_incident)
+
     def _incidents_changed(self) -> None:
+        self.list_panel.refresh_case_counts()
         self.list_panel.reload()
         current = self.current_incident
         self.current_incident = None
@@ -702,6 +738,7 @@ class MainWindow(QMainWindow):
         if self.vessel_list is None:
             self.vessel_list = VesselListDialog(self.ctx, self)
             self.vessel_list.vesselActivated.connect(self.open_vessel_page)
+            self.vessel_list.newVesselRequested.connect(lambda: self.vessels.open_dialog())
         self.vessel_list.reload()
         self.vessel_list.show()
         self.vessel_list.raise_()
@@ -713,10 +750,6 @@ class MainWindow(QMainWindow):
             self.list_panel.reload_cases(select_id=case_id)
         self.select_incident(incident_id)
         return self.current_incident == incident_id
-
-    def _current_case_title(self) -> tuple[str, str] | None:
-        row = self.list_panel.current_case()
-        return (row.id, row.title) if row else None
 
     # -- tools and help -------------------------------------------------------------------
     def verify_store(self) -> Task:

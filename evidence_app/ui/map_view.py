@@ -26,7 +26,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import (
     QWebEnginePage,
@@ -41,14 +40,10 @@ from PySide6.QtWebEngineCore import (
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
-from evidence_app.domain.errors import UserError
+from evidence_app.domain.antimeridian import wrap_lon
 from evidence_app.mapview.assets import HOST, SCHEME
-from evidence_app.mapview.layers import MapData, incident_feature
 from evidence_app.mapview.mbtiles import MBTiles
 from evidence_app.mapview.server import PAGE_PATH, PAGE_URL, DataProvider, MapSite
-from evidence_app.services import placement as placement_svc
-from evidence_app.services.context import Context
-from evidence_app.services.placement import Placement
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +116,10 @@ class MapBridge(QObject):
 
     The page calls the ``notify...`` slots; a slot must not share its name with a
     signal, or the page sees the signal object instead of a callable.
+
+    Longitudes are brought into -180..180 here as well as in the page: after a pan across
+    the antimeridian Leaflet reports the world copy in view (e.g. -231.3 for 128.7), and
+    the store refuses those.
     """
 
     incidentClicked = Signal(str)  # noqa: N815 (Qt naming)
@@ -134,11 +133,11 @@ class MapBridge(QObject):
 
     @Slot(str, str, float, float)
     def notifyPositionPicked(self, kind: str, item_id: str, lat: float, lon: float) -> None:
-        self.positionPicked.emit(kind, item_id, lat, lon)
+        self.positionPicked.emit(kind, item_id, lat, wrap_lon(lon))
 
     @Slot(str, float, float)
     def notifyMarkerMoved(self, incident_id: str, lat: float, lon: float) -> None:
-        self.markerMoved.emit(incident_id, lat, lon)
+        self.markerMoved.emit(incident_id, lat, wrap_lon(lon))
 
     @Slot(str)
     def notifyLayersReady(self, state_json: str) -> None:
@@ -319,84 +318,3 @@ class MapView(QWebEngineView):
     def reload_layer(self, what: str) -> None:
         """Fetch one layer again ('incidents' | 'tracks' | 'footprints') after the data changed."""
         self._call("reload", what)
-
-
-class _PlaceCommand(QUndoCommand):
-    """Undo/redo of one placement; the first redo is the placement already made."""
-
-    def __init__(self, controller: MapPlacementController, placement: Placement) -> None:
-        super().__init__(f"Place {placement.kind} on map")
-        self._controller = controller
-        self._placement = placement
-        self._done = True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            return
-        self._controller._apply(self._placement, undo=False)
-
-    def undo(self) -> None:
-        self._controller._apply(self._placement, undo=True)
-
-
-class MapPlacementController(QObject):
-    """Turns the map's clicks and drags into audited placements, with undo.
-
-    The view reports what the analyst did; this writes it through the placement service,
-    then tells the page the stored position (or the old one, when the write is refused).
-    """
-
-    failed = Signal(str)  # a user-facing message
-
-    def __init__(self, ctx: Context, view: MapView, data: MapData, undo_stack: QUndoStack | None = None) -> None:
-        super().__init__(view)
-        self.ctx = ctx
-        self.view = view
-        self.data = data
-        self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
-        view.positionPicked.connect(self._on_picked)
-        view.markerMoved.connect(lambda item_id, lat, lon: self._on_picked("incident", item_id, lat, lon))
-
-    def _on_picked(self, kind: str, item_id: str, lat: float, lon: float) -> None:
-        try:
-            if kind == "incident":
-                placement = placement_svc.place_incident(self.ctx, item_id, lat, lon)
-            elif kind == "evidence":
-                placement = placement_svc.place_evidence(self.ctx, item_id, lat, lon)
-            else:
-                raise UserError(f"cannot place a {kind!r} on the map; expected incident or evidence")
-        except UserError as exc:
-            self._show_stored(kind, item_id)
-            self.failed.emit(str(exc))
-            return
-        self._show(placement, undo=False)
-        self.undo_stack.push(_PlaceCommand(self, placement))
-
-    def _apply(self, placement: Placement, *, undo: bool) -> None:
-        try:
-            placement_svc.restore(self.ctx, placement, undo=undo)
-        except UserError as exc:
-            self.failed.emit(str(exc))
-        self._show(placement, undo=undo)
-
-    def _show(self, placement: Placement, *, undo: bool) -> None:
-        if placement.kind != "incident":
-            self.view.reload_layer("footprints")
-            return
-        values = placement.previous if undo else placement.current
-        incident = self.data.incidents.get(placement.item_id)
-        if incident is None:
-            self.view.reload_layer("incidents")
-            return
-        lat = values.get("lat", incident.lat)
-        lon = values.get("lon", incident.lon)
-        feature = self.data.move_incident(placement.item_id, lat, lon)  # type: ignore[arg-type]
-        if feature is not None:
-            self.view.update_incident(feature)
-
-    def _show_stored(self, kind: str, item_id: str) -> None:
-        incident = self.data.incidents.get(item_id) if kind == "incident" else None
-        feature = incident_feature(incident) if incident is not None else None
-        if feature is not None:
-            self.view.update_incident(feature)

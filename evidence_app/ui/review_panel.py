@@ -122,10 +122,14 @@ class ReviewPanel(QWidget):
         )
         if self.four_eyes:
             if incident.confirmation_proposed_by:
-                mine = incident.confirmation_proposed_by == self.desk.ctx.actor
+                proposer, acting = incident.confirmation_proposed_by, self.desk.ctx.actor
                 self.four_eyes_label.setText(
-                    f"Four-eyes case: confirmation proposed by {incident.confirmation_proposed_by};"
-                    + (" a different reviewer must confirm it." if mine else " you can confirm it as second reviewer.")
+                    f"Four-eyes case: {proposer}'s proposal to confirm is waiting for a second reviewer. "
+                    + (
+                        f"You are acting as {acting}: another reviewer must confirm it (File ▸ Switch Reviewer…)."
+                        if proposer == acting
+                        else f"You are acting as {acting} and can confirm it as second reviewer."
+                    )
                 )
             else:
                 self.four_eyes_label.setText("Four-eyes case: a confirmation needs a second reviewer.")

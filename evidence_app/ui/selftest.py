@@ -114,8 +114,15 @@ def run_self_test(out: TextIO = sys.stdout, screenshot: Path | None = None) -> i
             shown_at = seconds_since_process_start()
             if not _wait_until(app, lambda: window.list_panel.model.rowCount() > 0, 30):
                 raise StepFailed("the incident list stayed empty")
+            # On a real display (xcb, wayland) the window must be mapped by the display server,
+            # not only drawn into a buffer: that is what a missing platform library breaks.
+            if not _wait_until(
+                app, lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), 30
+            ):
+                raise StepFailed(f"the window was never shown on the {app.platformName()} display")
             started = f", shown {shown_at:.2f} s after the process started" if shown_at is not None else ""
-            return f"main window open, {window.list_panel.model.rowCount()} incidents listed{started}"
+            rows = window.list_panel.model.rowCount()
+            return f"main window open on platform {app.platformName()}, {rows} incidents listed{started}"
 
         step("window", open_window)
 

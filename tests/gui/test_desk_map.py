@@ -245,6 +245,84 @@ def test_place_on_map_then_undo_and_redo(qtbot, demo_window, ctx, settle_map):
     assert window.desk.undo_stack.count() == 2
 
 
+def drag(view, x, y, dx, dy, qtbot):
+    target = view.focusProxy()
+
+    def send(kind, px, py, button, buttons):
+        local = QPointF(px, py)
+        QApplication.sendEvent(
+            target, QMouseEvent(kind, local, target.mapToGlobal(local), button, buttons, Qt.KeyboardModifier.NoModifier)
+        )
+
+    send(QEvent.Type.MouseMove, x, y, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+    send(QEvent.Type.MouseButtonPress, x, y, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+    for step in range(1, 11):
+        send(
+            QEvent.Type.MouseMove,
+            x + dx * step / 10,
+            y + dy * step / 10,
+            Qt.MouseButton.NoButton,
+            Qt.MouseButton.LeftButton,
+        )
+        qtbot.wait(10)
+    send(QEvent.Type.MouseButtonRelease, x + dx, y + dy, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+
+
+def test_dragging_the_selected_marker_is_an_undoable_placement(qtbot, demo_window, ctx, settle_map):
+    window = demo_window
+    second = demo_incidents(ctx, window.case_id)["Second meeting off Yangshan"]
+    window.select_incident(second.id)
+    qtbot.waitUntil(lambda: state(qtbot, window)["selected"] == second.id, timeout=5000)
+    js(qtbot, window, f"{MAP}.setView([{second.lat}, {second.lon}], 9, {{animate: false}}); 1")
+    x, y = container_point(qtbot, window, second.lat, second.lon, settle_map)
+    start = audit_head(ctx)
+    drag(window.desk_map.view, x, y, 80, 50, qtbot)
+    qtbot.waitUntil(lambda: incidents.get_incident(ctx, second.id).lat != second.lat, timeout=5000)
+    moved = incidents.get_incident(ctx, second.id)
+    assert moved.lat < second.lat and moved.lon > second.lon and moved.position_method == "placed on map"
+    assert window.desk.undo_stack.undoText() == "Place incident on map"
+    assert [(a, e) for a, e, _p in audit_since(ctx, start)] == [("incident.update", second.id)]
+    window.undo_action.trigger()
+    back = incidents.get_incident(ctx, second.id)
+    assert (back.lat, back.lon) == pytest.approx((second.lat, second.lon))
+    qtbot.waitUntil(
+        lambda: highlight_position(qtbot, window) == pytest.approx((second.lat, second.lon), abs=1e-6), timeout=5000
+    )
+
+
+def test_placing_after_panning_across_the_dateline_stores_a_longitude_in_range(qtbot, demo_window, ctx, settle_map):
+    window = demo_window
+    transfer = demo_incidents(ctx, window.case_id)["STS transfer east of Zhoushan"]
+    window.select_incident(transfer.id)
+    qtbot.waitUntil(lambda: state(qtbot, window)["selected"] == transfer.id, timeout=5000)
+    settle_map(window)
+    # Westward across 180°: the same sea, one world copy to the west (Leaflet says -236.4).
+    west = 123.6 - 360.0
+    js(qtbot, window, f"{MAP}.setView([30.35, {west}], 8, {{animate: false}}); 1")
+    settle_map(window)
+    # What the case holds is drawn on this side, once: the tracks and the ring are here too.
+    qtbot.waitUntil(lambda: json.loads(js(qtbot, window, "EvidenceMap.stats()"))["trackLines"] == 2, timeout=5000)
+    assert json.loads(js(qtbot, window, "EvidenceMap.stats()"))["incidentsDrawn"] == 3
+    ring = highlight_position(qtbot, window)
+    assert ring == pytest.approx((transfer.lat, transfer.lon - 360.0), abs=1e-6)
+    window.place_action.trigger()
+    qtbot.waitUntil(lambda: state(qtbot, window)["place"] is not None, timeout=5000)
+    x, y = container_point(qtbot, window, 30.35, west, settle_map)
+    target = json.loads(js(qtbot, window, f"JSON.stringify({MAP}.containerPointToLatLng([{x}, {y}]))"))
+    assert target["lng"] < -180  # the click lands in the western copy
+    click(window.desk_map.view, x, y)
+    qtbot.waitUntil(lambda: incidents.get_incident(ctx, transfer.id).lat != transfer.lat, timeout=5000)
+    placed = incidents.get_incident(ctx, transfer.id)
+    assert -180.0 <= placed.lon <= 180.0
+    assert (placed.lat, placed.lon) == pytest.approx((target["lat"], target["lng"] + 360.0), abs=1e-3)
+    assert window.last_error_box is None
+    # The ring stays on the side in view, at the stored place.
+    qtbot.waitUntil(
+        lambda: highlight_position(qtbot, window) == pytest.approx((placed.lat, placed.lon - 360.0), abs=1e-6),
+        timeout=5000,
+    )
+
+
 def test_place_an_evidence_item_and_undo(qtbot, demo_window, ctx):
     window = demo_window
     transfer = demo_incidents(ctx, window.case_id)["STS transfer east of Zhoushan"]

@@ -64,5 +64,7 @@ def test_library_warnings_go_to_the_log_not_the_terminal(tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    log = (tmp_path / "xdg" / "evidence-review" / "logs" / "evidence-app.log").read_text()
+    # The log lives beside the store in use (EVIDENCE_APP_DB here), not in the default data folder.
+    assert not (tmp_path / "xdg" / "evidence-review" / "logs").exists()
+    log = (tmp_path / "logs" / "evidence-app.log").read_text()
     assert "DecompressionBombWarning" in log and "exceeds limit" in log

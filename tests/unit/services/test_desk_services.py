@@ -136,3 +136,15 @@ def test_position_of_matches_the_listed_order(ctx, sample_case):
     assert (
         incidents.position_of(ctx, incidents.IncidentFilter(case_id=case.id, statuses=["confirmed"]), first.id) is None
     )
+
+
+def test_setting_a_participant_to_what_it_already_is_changes_nothing(ctx, sample_case, store):
+    """A repeated edit (the same role twice, as a second click or a merged file gives) is a no-op:
+    no audit entry, no version bump. It used to bump the version unaudited and crash the commit."""
+    _, incident = sample_case
+    incidents.set_participant(ctx, incident.id, "9123453", "receiver")
+    with store.read() as s:
+        before = (len(list(audit.iter_entries(s))), incidents.get_incident(ctx, incident.id).version)
+    incidents.set_participant(ctx, incident.id, "9123453", "receiver")
+    with store.read() as s:
+        assert (len(list(audit.iter_entries(s))), incidents.get_incident(ctx, incident.id).version) == before
