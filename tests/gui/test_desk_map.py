@@ -290,6 +290,39 @@ def test_dragging_the_selected_marker_is_an_undoable_placement(qtbot, demo_windo
     )
 
 
+def test_placing_after_panning_across_the_dateline_stores_a_longitude_in_range(qtbot, demo_window, ctx, settle_map):
+    window = demo_window
+    transfer = demo_incidents(ctx, window.case_id)["STS transfer east of Zhoushan"]
+    window.select_incident(transfer.id)
+    qtbot.waitUntil(lambda: state(qtbot, window)["selected"] == transfer.id, timeout=5000)
+    settle_map(window)
+    # Westward across 180°: the same sea, one world copy to the west (Leaflet says -236.4).
+    west = 123.6 - 360.0
+    js(qtbot, window, f"{MAP}.setView([30.35, {west}], 8, {{animate: false}}); 1")
+    settle_map(window)
+    # What the case holds is drawn on this side, once: the tracks and the ring are here too.
+    qtbot.waitUntil(lambda: json.loads(js(qtbot, window, "EvidenceMap.stats()"))["trackLines"] == 2, timeout=5000)
+    assert json.loads(js(qtbot, window, "EvidenceMap.stats()"))["incidentsDrawn"] == 3
+    ring = highlight_position(qtbot, window)
+    assert ring == pytest.approx((transfer.lat, transfer.lon - 360.0), abs=1e-6)
+    window.place_action.trigger()
+    qtbot.waitUntil(lambda: state(qtbot, window)["place"] is not None, timeout=5000)
+    x, y = container_point(qtbot, window, 30.35, west, settle_map)
+    target = json.loads(js(qtbot, window, f"JSON.stringify({MAP}.containerPointToLatLng([{x}, {y}]))"))
+    assert target["lng"] < -180  # the click lands in the western copy
+    click(window.desk_map.view, x, y)
+    qtbot.waitUntil(lambda: incidents.get_incident(ctx, transfer.id).lat != transfer.lat, timeout=5000)
+    placed = incidents.get_incident(ctx, transfer.id)
+    assert -180.0 <= placed.lon <= 180.0
+    assert (placed.lat, placed.lon) == pytest.approx((target["lat"], target["lng"] + 360.0), abs=1e-3)
+    assert window.last_error_box is None
+    # The ring stays on the side in view, at the stored place.
+    qtbot.waitUntil(
+        lambda: highlight_position(qtbot, window) == pytest.approx((placed.lat, placed.lon - 360.0), abs=1e-6),
+        timeout=5000,
+    )
+
+
 def test_place_an_evidence_item_and_undo(qtbot, demo_window, ctx):
     window = demo_window
     transfer = demo_incidents(ctx, window.case_id)["STS transfer east of Zhoushan"]

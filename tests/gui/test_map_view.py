@@ -301,3 +301,88 @@ def test_page_cannot_navigate_away(qtbot, map_view):
     qtbot.wait(500)
     assert map_view.url().toString() == "evmap://local/index.html"
     assert js(qtbot, map_view, "typeof EvidenceMap") == "object"
+
+
+def test_the_bridge_brings_longitudes_into_range(qtbot):
+    from evidence_app.ui.map_view import MapBridge
+
+    bridge = MapBridge()
+    with qtbot.waitSignal(bridge.positionPicked) as picked:
+        bridge.notifyPositionPicked("incident", "a", 30.0, -231.3)
+    assert picked.args[3] == pytest.approx(128.7)
+    with qtbot.waitSignal(bridge.markerMoved) as moved:
+        bridge.notifyMarkerMoved("a", 30.0, 190.0)
+    assert moved.args[2] == pytest.approx(-170.0)
+
+
+@pytest.fixture
+def dateline_view(qtbot):
+    """Two incidents either side of 180°, a track across it and a photo footprint on it."""
+    import numpy as np
+
+    from evidence_app.mapview.layers import Footprint, IncidentPoint, MapData, Track
+
+    data = MapData(
+        incidents=[
+            IncidentPoint("east", "East", "suspected", 10.0, 179.9),
+            IncidentPoint("west", "West", "confirmed", 10.05, -179.9),
+        ],
+        tracks=[
+            Track(
+                445000001,
+                "CROSSER",
+                np.array([1_600_000_000 + 600 * i for i in range(20)]),
+                np.full(20, 10.02),
+                np.array([179.5 + 0.05 * i if 179.5 + 0.05 * i <= 180 else 179.5 + 0.05 * i - 360 for i in range(20)]),
+            )
+        ],
+        footprints=[
+            Footprint(
+                "fp",
+                "Photo",
+                "photo",
+                {"type": "Polygon", "coordinates": [[[-179.95, 9.9], [-179.8, 9.9], [-179.8, 10.0], [-179.95, 9.9]]]},
+            )
+        ],
+    )
+    view = MapView(data, center=(10.0, 180.0), zoom=9)
+    view.resize(900, 700)
+    qtbot.addWidget(view)
+    view.show()
+    with qtbot.waitSignal(view.layersReady, timeout=20000):
+        view.load_map()
+    return view
+
+
+def _drawn_lngs(qtbot, view):
+    """Longitudes of every vector drawn (track vertices, footprint corners)."""
+    return json.loads(
+        js(
+            qtbot,
+            view,
+            f"""(() => {{ const out = [];
+        window.{_map_name(qtbot, view)}.eachLayer(l => {{
+            if (l.getLatLngs && !l.getLayers) out.push(...l.getLatLngs().flat(3).map(p => p.lng));
+        }});
+        return JSON.stringify(out); }})()""",
+        )
+    )
+
+
+@pytest.mark.parametrize("centre", [180.0, -180.0, 540.0])
+def test_near_the_antimeridian_everything_is_drawn_once_on_the_side_in_view(qtbot, dateline_view, centre):
+    view = dateline_view
+    name = _map_name(qtbot, view)
+    js(qtbot, view, f"window.{name}.setView([10.0, {centre}], 9, {{animate: false}}); 1")
+    qtbot.waitUntil(lambda: stats(qtbot, view)["incidentsDrawn"] == 2, timeout=5000)
+    # Both incidents are drawn within half a turn of the view's centre, each exactly once.
+    for lng in (179.9, -179.9):
+        near = lng + round((centre - lng) / 360) * 360
+        assert pixel(qtbot, view, 10.0 if lng > 0 else 10.05, near)[3] == 255
+    assert stats(qtbot, view)["trackLines"] == 2  # the track's two parts, joined at the meridian
+    lngs = _drawn_lngs(qtbot, view)
+    assert lngs and all(abs(v - centre) < 1.0 for v in lngs), lngs
+    # Zoomed out so that two world copies fit: still one symbol per incident.
+    js(qtbot, view, f"window.{name}.setView([10.0, {centre}], 2, {{animate: false}}); 1")
+    qtbot.waitUntil(lambda: state(qtbot, view)["zoom"] == 2, timeout=5000)
+    qtbot.waitUntil(lambda: stats(qtbot, view)["incidentsDrawn"] == 2, timeout=5000)

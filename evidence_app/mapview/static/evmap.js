@@ -28,7 +28,7 @@
     footprints: null, photos: null, overlays: new Map(), photoPanel: null,
     naturalEarth: null, land: null, graticule: null,
     window: null, extent: null, slider: null,
-    place: null, selected: null, highlight: null,
+    place: null, selected: null, highlight: null, ref: null, footprintData: null,
     measure: null, measureLayer: null, measureReadout: null, modeLine: null,
     loaded: { land: false, incidents: false, tracks: false, footprints: false, overlays: false },
     ready: false, readyMs: null, errors: [], marks: {},
@@ -41,6 +41,25 @@
 
   /** Milliseconds since navigation start at which a loading step finished (for the benchmark). */
   function mark(name) { S.marks[name] = Math.round(performance.now()); }
+
+  // ---------------------------------------------------------------- the side of the antimeridian in view
+  /* Leaflet does not wrap: after a pan across 180° the view looks at another world copy and
+   * reports longitudes such as -231.3. What the case holds (stored in -180..180) is drawn once,
+   * in the copy nearest the view: every longitude is shifted by whole turns into
+   * [S.ref - 180, S.ref + 180). S.ref follows the view's centre in 30° steps, and only once the
+   * centre is 60° away, so a pan rarely redraws and the seam stays out of sight from zoom 3. */
+  function wrapLng(lng) { return L.Util.wrapNum(lng, [-180, 180], true); }
+  function sideShift(lng) { return S.ref === null ? 0 : Math.round((S.ref - lng) / 360) * 360; }
+  function sideLng(lng) { return lng + sideShift(lng); }
+
+  function updateSide() {
+    var c = S.map.getCenter().lng;
+    if (S.ref !== null && Math.abs(c - S.ref) <= 60) return false;
+    var ref = Math.round(c / 30) * 30;
+    if (ref === S.ref) return false;
+    S.ref = ref;
+    return true;
+  }
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -153,6 +172,11 @@
     initialize: function (draw, options) {
       this._drawTile = draw;
       L.GridLayer.prototype.initialize.call(this, options);
+    },
+    /** Tiles of case data see their own world copy (unwrapped x) and draw only what is on the
+     * view's side; the basemap keeps Leaflet's wrapping and repeats in every copy. */
+    _wrapCoords: function (coords) {
+      return this.options.ownCopy ? coords : L.GridLayer.prototype._wrapCoords.call(this, coords);
     },
     createTile: function (coords) {  // one argument: Leaflet treats the tile as ready at once
       var tile = newTileCanvas(this);
@@ -333,7 +357,8 @@
       var step = gratStep(S.map.getZoom()), size = S.map.getSize();
       var b = S.map.getBounds();
       var south = Math.max(-85, b.getSouth()), north = Math.min(85, b.getNorth());
-      var west = Math.max(-180, b.getWest()), east = Math.min(180, b.getEast());
+      var mid = S.map.getCenter().lng;
+      var west = Math.max(mid - 180, b.getWest()), east = Math.min(mid + 180, b.getEast());
       var place = function (text, x, y) {
         var label = box.children[used] || box.appendChild(el('span', null, 'evmap-grat-label'));
         if (label.textContent !== text) label.textContent = text;
@@ -343,7 +368,7 @@
       };
       var lon, lat;
       for (lon = Math.ceil(west / step) * step; lon <= east + 1e-9 && used < 200; lon += step) {
-        place(fmtDegrees(lon, 'E', 'W'), S.map.latLngToContainerPoint([north, lon]).x + 3, 3);
+        place(fmtDegrees(wrapLng(lon), 'E', 'W'), S.map.latLngToContainerPoint([north, lon]).x + 3, 3);
       }
       for (lat = Math.ceil(south / step) * step; lat <= north + 1e-9 && used < 200; lat += step) {
         var y = S.map.latLngToContainerPoint([lat, west]).y;
@@ -488,20 +513,41 @@
     }
   }
 
+  /** Like ``around`` for a tile of any world copy (tx unwrapped): each list comes with the pixel
+   * shift of the copy its tile lies in; ``onSide`` says whether a point belongs to the view's side. */
+  function aroundCopies(map, tx, ty, reach, zoom, visit) {
+    var n = Math.pow(2, zoom), worldPx = TILE * n;
+    for (var dx = -reach; dx <= reach; dx++) {
+      var ux = tx + dx, copy = Math.floor(ux / n);
+      for (var dy = -reach; dy <= reach; dy++) {
+        var list = map.get(tileKey(ux - copy * n, ty + dy));
+        if (list) visit(list, copy * worldPx);
+      }
+    }
+  }
+
+  /** Whether a point at global pixel x (of this zoom, in whichever copy) is in the view's side. */
+  function onSide(x, zoom) {
+    if (S.ref === null) return true;
+    var worldPx = TILE * Math.pow(2, zoom), refPx = mercX(S.ref) * Math.pow(2, zoom);
+    return x >= refPx - worldPx / 2 && x < refPx + worldPx / 2;
+  }
+
   function drawCircles(ctx, coords, size) {
     var layout = layoutFor(coords.z), k = Math.pow(2, coords.z);
     var ox = coords.x * size, oy = coords.y * size, byColour = [];
-    around(layout.points, coords.x, coords.y, layout.circleReach, function (list) {
+    aroundCopies(layout.points, coords.x, coords.y, layout.circleReach, coords.z, function (list, shift) {
       list.forEach(function (i) {
-        if (!INC.r[i]) return;
-        (byColour[INC.colour[i]] = byColour[INC.colour[i]] || []).push(i);
+        if (!INC.r[i] || !onSide(INC.x[i] * k + shift, coords.z)) return;
+        (byColour[INC.colour[i]] = byColour[INC.colour[i]] || []).push([i, shift]);
       });
     });
     byColour.forEach(function (list, c) {
       if (!list) return;
       ctx.beginPath();
-      list.forEach(function (i) {
-        var x = INC.x[i] * k - ox, y = INC.y[i] * k - oy, r = INC.r[i] / metresPerPixel(INC.lat[i], coords.z);
+      list.forEach(function (entry) {
+        var i = entry[0];
+        var x = INC.x[i] * k + entry[1] - ox, y = INC.y[i] * k - oy, r = INC.r[i] / metresPerPixel(INC.lat[i], coords.z);
         if (x + r < 0 || y + r < 0 || x - r > size || y - r > size) return;
         ctx.moveTo(x + r, y);
         ctx.arc(x, y, r, 0, 2 * Math.PI);
@@ -523,8 +569,11 @@
     var layout = layoutFor(coords.z), size = tile.width;
     var ox = coords.x * size, oy = coords.y * size;
     var singles = [], clusters = [], owned = [];
-    around(layout.symbols, coords.x, coords.y, 1, function (list) {
+    aroundCopies(layout.symbols, coords.x, coords.y, 1, coords.z, function (list, shift) {
       list.forEach(function (s) {
+        if (!onSide(s.x + shift, coords.z)) return;
+        // A symbol drawn in another world copy: a shifted stand-in (none made for copy 0).
+        if (shift) s = { x: s.x + shift, y: s.y, n: s.n, i: s.i, r: s.r, counts: s.counts };
         var x = s.x - ox, y = s.y - oy;
         if (x + s.r < -2 || y + s.r < -2 || x - s.r > size + 2 || y - s.r > size + 2) return;
         (s.n === 1 ? singles : clusters).push(s);
@@ -581,19 +630,22 @@
     });
   }
 
-  /** The incident symbol under a map position (the nearest one within reach), or null. */
+  /** The incident symbol under a map position (the nearest one within reach), or null. Its
+   * ``shift`` is the zoom-0 offset of the world copy it is drawn in. */
   function incidentAt(latlng) {
     if (!S.map.hasLayer(S.incidentTiles) || !INC.n) return null;
-    var zoom = Math.round(S.map.getZoom());
+    var zoom = Math.round(S.map.getZoom()), k = Math.pow(2, zoom);
     var layout = layoutFor(zoom), p = S.map.project(latlng, zoom);
-    var best = null, bestD = Infinity;
-    around(layout.symbols, Math.floor(p.x / TILE), Math.floor(p.y / TILE), 1, function (list) {
+    var best = null, bestD = Infinity, bestShift = 0;
+    aroundCopies(layout.symbols, Math.floor(p.x / TILE), Math.floor(p.y / TILE), 1, zoom, function (list, shift) {
       list.forEach(function (s) {
-        var d = Math.sqrt((s.x - p.x) * (s.x - p.x) + (s.y - p.y) * (s.y - p.y));
-        if (d <= s.r + 2 && d <= bestD) { best = s; bestD = d; }
+        var sx = s.x + shift;
+        if (!onSide(sx, zoom)) return;
+        var d = Math.sqrt((sx - p.x) * (sx - p.x) + (s.y - p.y) * (s.y - p.y));
+        if (d <= s.r + 2 && d <= bestD) { best = s; bestD = d; bestShift = shift / k; }
       });
     });
-    return best;
+    return best ? L.extend({}, best, { shift: bestShift }) : null;
   }
 
   function incidentTip(i) {
@@ -646,7 +698,8 @@
     S.map.getContainer().classList.toggle('evmap-hit', !!hit);
     if (hit) {
       showTip(hit.n === 1 ? incidentTip(hit.i) : clusterTip(hit),
-        hit.n === 1 ? L.latLng(INC.lat[hit.i], INC.lng[hit.i]) : S.map.unproject([hit.x, hit.y], Math.round(S.map.getZoom())));
+        hit.n === 1 ? L.latLng(INC.lat[hit.i], sideLng(INC.lng[hit.i])) :
+          S.map.unproject([hit.x + hit.shift * Math.pow(2, Math.round(S.map.getZoom())), hit.y], Math.round(S.map.getZoom())));
     } else if (S.hoverTrack) {
       showTip(trackTip(S.hoverTrack.line, S.hoverTrack.latlng), S.hoverTrack.latlng);
     } else {
@@ -665,7 +718,13 @@
     var key = null;
     if (zoom >= BBOX_TRACKS_MIN_ZOOM) {
       var b = S.map.getBounds().pad(0.5);
-      query += '&west=' + b.getWest() + '&south=' + b.getSouth() + '&east=' + b.getEast() + '&north=' + b.getNorth();
+      // The store's longitudes are in -180..180: ask in those terms, and for every track when
+      // the view straddles the antimeridian (a box cannot say "both ends").
+      var west = b.getWest(), east = b.getEast(), turn = Math.floor((west + 180) / 360) * 360;
+      west -= turn; east -= turn;
+      if (east <= 180) {
+        query += '&west=' + west + '&south=' + b.getSouth() + '&east=' + east + '&north=' + b.getNorth();
+      }
     } else {
       key = zoom;
     }
@@ -757,9 +816,11 @@
     S.trackFeatures.forEach(function (f) {
       var coords = f.geometry.coordinates, times = f.properties.t;
       var latlngs = [], kept = [];
+      // Parts are cut at ±180° by the server: each part moves whole to the view's side.
+      var shift = coords.length ? sideShift(coords[coords.length >> 1][0]) : 0;
       for (var i = 0; i < coords.length; i++) {
         if (!S.window || (times[i] >= S.window[0] && times[i] <= S.window[1])) {
-          latlngs.push([coords[i][1], coords[i][0]]);
+          latlngs.push([coords[i][1], coords[i][0] + shift]);
           kept.push(times[i]);
         }
       }
@@ -790,11 +851,36 @@
 
   function loadFootprints() {
     return getJSON('/data/footprints.geojson').then(function (data) {
-      S.footprints.clearLayers();
-      S.footprints.addData(data);
+      S.footprintData = data;
+      drawFootprints();
       S.counts.footprints = data.features.length;
       S.loaded.footprints = true;
     });
+  }
+
+  function firstLng(coords) { return typeof coords[0] === 'number' ? coords[0] : firstLng(coords[0]); }
+
+  function shiftCoords(coords, dx) {
+    if (typeof coords[0] === 'number') return [coords[0] + dx].concat(coords.slice(1));
+    return coords.map(function (c) { return shiftCoords(c, dx); });
+  }
+
+  /** The footprints, each moved whole to the view's side of the antimeridian. */
+  function drawFootprints() {
+    S.footprints.clearLayers();
+    if (!S.footprintData) return;
+    S.footprints.addData(S.footprintData.features.map(function (f) {
+      var g = f.geometry;
+      if (!g || !g.coordinates || !g.coordinates.length) return f;
+      var dx = sideShift(firstLng(g.coordinates));
+      if (!dx) return f;
+      return L.extend({}, f, { geometry: { type: g.type, coordinates: shiftCoords(g.coordinates, dx) } });
+    }));
+  }
+
+  function overlayBounds(bounds) {
+    var dx = sideShift((bounds[0][1] + bounds[1][1]) / 2);
+    return [[bounds[0][0], bounds[0][1] + dx], [bounds[1][0], bounds[1][1] + dx]];
   }
 
   function ensurePhotoPanel() {
@@ -809,7 +895,7 @@
   function addOverlay(desc) {
     var old = S.overlays.get(desc.id);
     if (old) S.photos.removeLayer(old.layer);
-    var layer = L.imageOverlay(desc.url, desc.bounds, { opacity: desc.opacity, interactive: false });
+    var layer = L.imageOverlay(desc.url, overlayBounds(desc.bounds), { opacity: desc.opacity, interactive: false });
     S.photos.addLayer(layer);
     var row = old ? old.row : el('label');
     row.textContent = '';
@@ -821,7 +907,7 @@
     slider.addEventListener('input', function () { layer.setOpacity(Number(slider.value) / 100); });
     row.appendChild(slider);
     if (!old) ensurePhotoPanel().appendChild(row);
-    S.overlays.set(desc.id, { layer: layer, row: row, slider: slider });
+    S.overlays.set(desc.id, { layer: layer, row: row, slider: slider, bounds: desc.bounds });
     S.counts.overlays = S.overlays.size;
   }
 
@@ -904,7 +990,7 @@
     if (S.place) {
       var target = S.place;
       EvidenceMap.setPlaceMode(null, null);
-      callBridge('notifyPositionPicked', target.kind, target.id, ev.latlng.lat, ev.latlng.lng);
+      callBridge('notifyPositionPicked', target.kind, target.id, ev.latlng.lat, wrapLng(ev.latlng.lng));
       return;
     }
     if (S.measure) {
@@ -914,7 +1000,7 @@
   }
 
   function zoomToCluster(s) {
-    var sw = S.map.unproject([s.x0, s.y1], 0), ne = S.map.unproject([s.x1, s.y0], 0);
+    var sw = S.map.unproject([s.x0 + s.shift, s.y1], 0), ne = S.map.unproject([s.x1 + s.shift, s.y0], 0);
     var bounds = L.latLngBounds(sw, ne);
     var zoom = Math.min(S.map.getBoundsZoom(bounds.pad(0.1)), CLUSTER_MAX_ZOOM);
     S.map.setView(bounds.getCenter(), Math.max(zoom, Math.round(S.map.getZoom()) + 1));
@@ -965,6 +1051,16 @@
     });
   }
 
+  /** The view moved to another side of the antimeridian: draw the case's layers there. */
+  function sideChanged() {
+    S.incidentTiles.redraw();
+    drawTracks();
+    drawFootprints();
+    S.overlays.forEach(function (o) { o.layer.setBounds(L.latLngBounds(overlayBounds(o.bounds))); });
+    var i = S.selected !== null ? INC.byId.get(S.selected) : undefined;
+    if (S.highlight && i !== undefined) S.highlight.setLatLng([INC.lat[i], sideLng(INC.lng[i])]);
+  }
+
   function clearHighlight() {
     if (S.highlight) { S.map.removeLayer(S.highlight); S.highlight = null; }
     S.selected = null;
@@ -1006,7 +1102,7 @@
       S.graticule = L.layerGroup().addTo(map);  // its lines are drawn in the land tiles, its labels here
       S.naturalEarth = L.layerGroup([S.land]).addTo(map);
       S.circles = L.layerGroup().addTo(map);  // a switch: the circles are drawn in the incident tiles
-      S.incidentTiles = new DrawnTiles(drawIncidentTile, L.extend({ pane: 'evmapIncidents' }, tiles)).addTo(map);
+      S.incidentTiles = new DrawnTiles(drawIncidentTile, L.extend({ pane: 'evmapIncidents', ownCopy: true }, tiles)).addTo(map);
       S.tip = L.tooltip({ direction: 'top', offset: [0, -8], opacity: 0.95 });
       S.trackGroup = L.layerGroup().addTo(map);
       S.footprints = L.geoJSON(null, {
@@ -1046,6 +1142,8 @@
         if (ev.layer === S.graticule) { drawGraticuleLabels(); S.land.redraw(); }
         if (ev.layer === S.circles) S.incidentTiles.redraw();
       });
+      updateSide();
+      map.on('moveend', function () { if (updateSide()) sideChanged(); });
       map.on('zoomend', function () { if (S.loaded.tracks) loadTracks().catch(fail); });
       map.on('moveend', function () { if (S.loaded.tracks && trackZoom() >= BBOX_TRACKS_MIN_ZOOM) loadTracks().catch(fail); });
 
@@ -1074,14 +1172,14 @@
       var i = INC.byId.get(id);
       if (i === undefined) return false;
       S.selected = id;
-      var at = L.latLng(INC.lat[i], INC.lng[i]);
+      var at = L.latLng(INC.lat[i], sideLng(INC.lng[i]));
       S.highlight = L.marker(at, {
         icon: L.divIcon({ className: 'evmap-selected', iconSize: [26, 26] }),
         draggable: true, keyboard: false, zIndexOffset: 1000, autoPan: false
       }).addTo(S.map);
       S.highlight.on('dragend', function () {
         var p = S.highlight.getLatLng();
-        callBridge('notifyMarkerMoved', id, p.lat, p.lng);
+        callBridge('notifyMarkerMoved', id, p.lat, wrapLng(p.lng));
       });
       S.highlight.on('click', function (ev) { L.DomEvent.stopPropagation(ev); callBridge('notifyIncidentClicked', id); });
       if (centre !== false) S.map.setView(at, Math.max(S.map.getZoom(), 8));
@@ -1095,7 +1193,7 @@
       if (i === undefined) { i = INC.n; INC.n += 1; }
       setIncident(i, p.id, p.title, p.status, p.colour, c[1], c[0], p.radius_m, p.t0, p.t1);
       incidentsChanged();
-      if (S.selected === p.id && S.highlight) S.highlight.setLatLng([c[1], c[0]]);
+      if (S.selected === p.id && S.highlight) S.highlight.setLatLng([c[1], sideLng(c[0])]);
       return true;
     },
 
