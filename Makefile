@@ -4,15 +4,28 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+# The core's tests run here, without Qt: proof that everything but ui/ and workers/ works headless.
+CORE_VENV := .venv-core
+CORE_BIN := $(CORE_VENV)/bin
+CHECK_PYTHON = $(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version)'
 
 .PHONY: run lint test test-core fuzz bench clean system-deps system-deps-run package package-test
 
 $(BIN)/python:
-	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version)'
+	$(CHECK_PYTHON)
 	$(PYTHON) -m venv $(VENV)
 
+$(CORE_BIN)/python:
+	$(CHECK_PYTHON)
+	$(PYTHON) -m venv $(CORE_VENV)
+
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+	$(PIP) install -e '.[gui]'
+	touch $@
+
+$(CORE_VENV)/.installed-test-core: pyproject.toml | $(CORE_BIN)/python
+	$(CORE_BIN)/python -m pip --disable-pip-version-check -q install -e '.[test-core]'
+	$(CORE_BIN)/python -c 'import importlib.util, sys; sys.exit("Qt got into $(CORE_VENV)" if importlib.util.find_spec("PySide6") or importlib.util.find_spec("pytestqt") else 0)'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
@@ -36,8 +49,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint system-deps
-	$(BIN)/python -m pytest
+# Each test runs once: the core's in the venv without Qt, the desk's (marked gui, see
+# tests/conftest.py) in the venv with it.
+test: lint system-deps $(CORE_VENV)/.installed-test-core
+	$(CORE_BIN)/python -m pytest -m "not gui"
+	$(BIN)/python -m pytest -m gui
 
 # The longer campaign behind the bounded suites of `make test`: ten processes for a minute
 # on one store, and many more fuzzed inputs per importer (docs/reliability.md).
@@ -45,8 +61,8 @@ fuzz: $(VENV)/.installed-test system-deps
 	HYPOTHESIS_PROFILE=fuzz STRESS_PROCESSES=10 STRESS_SECONDS=60 FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:randomly \
 		tests/e2e/test_concurrent_cli.py tests/unit/ingest/test_importer_fuzz.py -s
 
-test-core: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -m "not gui"
+test-core: $(CORE_VENV)/.installed-test-core system-deps
+	$(CORE_BIN)/python -m pytest -m "not gui"
 
 # The installable application: a one-folder build and its archive in dist/.
 VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' evidence_app/__init__.py)
@@ -70,4 +86,4 @@ bench: $(VENV)/.installed-test system-deps
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(CORE_VENV) build dist *.egg-info

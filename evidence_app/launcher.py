@@ -19,8 +19,23 @@ def only_store_options(args: Sequence[str]) -> bool:
     return True
 
 
+def gui_missing() -> str | None:
+    """Why the desk cannot start here (Qt is the optional `gui` extra), or None when it can."""
+    import importlib.util
+
+    if importlib.util.find_spec("PySide6") is None:
+        return (
+            "evidence-app: the desk needs Qt (PySide6), which is not installed here; "
+            "install evidence-app[gui], or give a command (evidence-app --help)"
+        )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if (args[:1] == ["--self-test"] or only_store_options(args)) and (reason := gui_missing()):
+        print(reason, file=sys.stderr)
+        return 1
     if args[:1] == ["--self-test"]:
         parser = argparse.ArgumentParser(prog="evidence-app --self-test")
         parser.add_argument("--self-test", action="store_true")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+import traceback
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,83 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+GUI_TESTS = Path(__file__).resolve().parent / "gui"
+
+# -- the core suite runs without Qt ------------------------------------------------------
+# `make test` runs the tests not marked gui in .venv-core, which has no PySide6 and no
+# pytest-qt: that proves the core (everything but ui/ and workers/) works without Qt.
+# EVIDENCE_APP_TESTS_WITHOUT_QT=1 (with -p no:pytest-qt) does the same in a venv that has Qt.
+QT_FIXTURES = {"qtbot", "qapp", "qapp_args", "qapp_cls", "qtmodeltester", "qtlog"}
+QT_MODULES = ("PySide6", "shiboken6", "pytestqt")
+WITHOUT_QT = importlib.util.find_spec("PySide6") is None or os.environ.get("EVIDENCE_APP_TESTS_WITHOUT_QT") == "1"
+
+
+class _QtBlocker:
+    """Refuses every Qt import in the core suite and remembers who tried, so the run fails loudly.
+
+    An ImportError alone could be swallowed (``pytest.importorskip``, ``except ImportError``)
+    and turn a Qt dependency in the core into a quiet skip.
+    """
+
+    def __init__(self) -> None:
+        self.attempts: list[str] = []
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.split(".")[0] not in QT_MODULES:
+            return None
+        where = "".join(traceback.format_stack(limit=12)[:-1])
+        self.attempts.append(f"import {name}\n{where}")
+        raise ImportError(f"{name} imported in the core suite, which runs without Qt (mark the test gui)")
+
+
+QT_BLOCKER = _QtBlocker()
+# The gui folder's modules import Qt at module level: they run in the Qt venv only.
+collect_ignore = ["gui"] if WITHOUT_QT else []
+if WITHOUT_QT:
+    sys.meta_path.insert(0, QT_BLOCKER)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    if WITHOUT_QT:  # pytest-qt's settings in pyproject.toml, known here so --strict-config accepts them
+        parser.addini("qt_log_level_fail", "pytest-qt (not installed in the core venv)")
+        parser.addini("qt_log_ignore", "pytest-qt (not installed in the core venv)", type="linelist")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses Qt is marked gui: by pytest-qt's fixtures or by living in tests/gui.
+
+    Runs first, so ``-m gui`` and ``-m "not gui"`` select on these marks.
+    """
+    for item in items:
+        if QT_FIXTURES & set(getattr(item, "fixturenames", ())) or GUI_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.gui)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if WITHOUT_QT:
+        gui = [item.nodeid for item in session.items if item.get_closest_marker("gui")]
+        if gui:
+            raise pytest.UsageError(f"the core suite runs without Qt: select with -m 'not gui' (gui tests: {gui[:3]})")
+
+
+@pytest.fixture(autouse=True)
+def _no_qt_in_core_tests():
+    """In the core suite, a test that tried to import Qt fails, naming the import and its caller."""
+    before = len(QT_BLOCKER.attempts)
+    yield
+    if QT_BLOCKER.attempts[before:]:
+        pytest.fail("a core test imported Qt:\n" + QT_BLOCKER.attempts[before], pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Qt imported at collection or in a fixture outside any test still fails the core run."""
+    if QT_BLOCKER.attempts and session.exitstatus == 0:
+        sys.stderr.write(
+            f"\nthe core suite imported Qt {len(QT_BLOCKER.attempts)} time(s); first:\n{QT_BLOCKER.attempts[0]}\n"
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -83,7 +83,17 @@ class ReportData:
 
 
 def grading(item: dict[str, Any]) -> str:
-    return f"{item.get('reliability') or '?'}{item.get('credibility') or '?'}"
+    """An Admiralty grading for a table cell: ``B2``, ``B?`` when half given, ``–`` when not graded."""
+    reliability, credibility = item.get("reliability"), item.get("credibility")
+    if not reliability and not credibility:
+        return "–"
+    return f"{reliability or '?'}{credibility or '?'}"
+
+
+def grading_phrase(item: dict[str, Any]) -> str:
+    """The grading in a sentence: ``graded B2`` or ``not graded``."""
+    cell = grading(item)
+    return "not graded" if cell == "–" else f"graded {cell}"
 
 
 def fmt_time(value: str | None, missing: str = "–") -> str:

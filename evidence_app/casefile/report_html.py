@@ -16,6 +16,7 @@ from evidence_app.casefile.report_data import (
     annotation_text,
     fmt_time,
     grading,
+    grading_phrase,
     metres,
     status_colour,
 )
@@ -187,7 +188,7 @@ def render_html(data: ReportData) -> str:
         for photo in sec.photos:
             caption = (
                 f"{_e(photo.evidence['original_name'])}, captured {_e(fmt_time(photo.evidence.get('capture_time'), 'unknown'))},"
-                f" grading {_e(grading(photo.evidence))}."
+                f" {_e(grading_phrase(photo.evidence))}."
             )
             notes = "".join(f"<li>{_e(annotation_text(a))}</li>" for a in photo.annotations)
             body = _img(photo.png, photo.evidence["original_name"]) if photo.png else f"<p>{_e(photo.note)}</p>"

@@ -13,6 +13,7 @@ from evidence_app.casefile.report_data import (
     annotation_text,
     fmt_time,
     grading,
+    grading_phrase,
     metres,
     status_colour,
 )
@@ -372,7 +373,7 @@ def render_pdf(data: ReportData) -> bytes:
             else Paragraph("No evidence attached.", base)
         )
         for photo in sec.photos:
-            caption = f"{_t(photo.evidence['original_name'])}, captured {_t(fmt_time(photo.evidence.get('capture_time'), 'unknown'))}, grading {_t(grading(photo.evidence))}."
+            caption = f"{_t(photo.evidence['original_name'])}, captured {_t(fmt_time(photo.evidence.get('capture_time'), 'unknown'))}, {_t(grading_phrase(photo.evidence))}."
             notes = " ".join(f"[{i}] {_t(annotation_text(a))}" for i, a in enumerate(photo.annotations, start=1))
             parts: list[Any] = [CondPageBreak(60 * mm), Spacer(1, 2 * mm)]
             parts.append(image(photo.png, usable * 0.8, 95 * mm) if photo.png else Paragraph(_t(photo.note), base))

@@ -41,6 +41,8 @@ def register(sub: Any) -> None:
     p.add_argument("--type", dest="vessel_type")
     p.add_argument("--length-m", type=str)
     p.add_argument("--call-sign")
+    p.add_argument("--markings", help="what was read on the hull, for a vessel known only by sight")
+    p.add_argument("--notes")
     p.set_defaults(handler=vessel_add)
     vessel.add_parser("list", help="list vessels").set_defaults(handler=vessel_list)
     p = vessel.add_parser("show", help="show a vessel with its identity history and designations")
@@ -179,10 +181,11 @@ def vessel_add(args: argparse.Namespace, ctx: Context) -> Output:
             "vessel_type": args.vessel_type,
             "length_m": args.length_m,
             "call_sign": args.call_sign,
+            "notes": args.notes,
         }.items()
         if v is not None
     }
-    vessel = vessels.add_vessel(ctx, **fields)
+    vessel = vessels.add_vessel(ctx, markings=args.markings or "", **fields)
     label = vessel.name or (f"IMO {vessel.imo}" if vessel.imo else f"MMSI {vessel.mmsi}")
     return Output(snapshot(vessel), f"added vessel {vessel.id}  {label}")
 

@@ -11,16 +11,31 @@ from evidence_app.services.context import Context
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="create the demo case (fictitious East China Sea scenario) if the store has none")
+    p = sub.add_parser(
+        "demo",
+        help="create the demo case (fictitious East China Sea scenario) in its own store beside yours, if not there yet",
+    )
     p.set_defaults(handler=demo_command)
 
 
 def demo_command(args: argparse.Namespace, ctx: Context) -> Output:
-    existed = demo.find_demo_case(ctx) is not None
-    case_id = demo.open_demo_case(ctx, progress=StderrProgress("demo"))
-    row = next(r for r in cases.list_cases(ctx) if r.id == case_id)
-    verb = "already present" if existed else "created"
+    """The demo lives in its own store (``services.demo.demo_store_path``): nothing of it enters yours."""
+    opened = demo.open_demo_store(ctx.store.location, ctx.actor, progress=StderrProgress("demo"))
+    try:
+        row = next(r for r in cases.list_cases(opened.ctx) if r.id == opened.case_id)
+    finally:
+        opened.ctx.store.close()
+    path = demo.demo_store_path(ctx.store.location)
+    verb = "created" if opened.created else "already present"
     return Output(
-        {"id": case_id, "title": row.title, "incidents": row.incidents, "created": not existed, "caveat": row.caveat},
-        f"demo case {verb}: {row.title} ({row.incidents} incidents), id {case_id}\n{row.caveat}",
+        {
+            "id": opened.case_id,
+            "title": row.title,
+            "incidents": row.incidents,
+            "created": opened.created,
+            "caveat": row.caveat,
+            "store": str(path),
+        },
+        f"demo case {verb}: {row.title} ({row.incidents} incidents), id {opened.case_id}\n{row.caveat}\n"
+        f"it lives in its own store: evidence-app --db {path} ...",
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +96,9 @@ def overlay_png(
     out = np.concatenate([rgb, alpha[:, None]], axis=1).reshape(out_h, out_w, 4).astype(np.uint8)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".part")
+    # A name of its own per writer: the map and the photo viewer may build the same overlay at
+    # once on two threads, and a shared ".part" lets one writer rename the other's file away.
+    tmp = out_path.with_name(f"{out_path.name}.{os.getpid()}.{threading.get_ident()}.part")
     Image.fromarray(out, "RGBA").save(tmp, "PNG")
     os.replace(tmp, out_path)
     return Overlay(out_path, south, west, north, east, out_w, out_h)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress,
 from evidence_app.services import cases, evidence, incidents, photos, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.storage import audit
+from evidence_app.storage.db import StoreLocation, default_data_dir, open_store
 from evidence_app.storage.models import AisPosition, Case, Incident, Vessel, VesselIdentity
 
 DEMO_TITLE = "DEMO — East China Sea tanker transfers"
@@ -65,6 +67,43 @@ MEET_LAT, MEET_LON = 31.021, 123.482
 def find_demo_case(ctx: Context) -> str | None:
     with ctx.store.read() as session:
         return session.scalar(select(Case.id).where(Case.is_demo.is_(True)).order_by(Case.created_at).limit(1))
+
+
+def demo_store_path(location: StoreLocation) -> Path:
+    """The demo's own store, beside the store in use (``store.sqlite`` → ``store.demo.sqlite``), or in
+    the data folder for a server store. The demo's fictitious AIS and vessels never enter the
+    user's store, so real detections never meet the demo tankers."""
+    if location.sqlite_path is not None:
+        return location.sqlite_path.with_name(location.sqlite_path.stem + ".demo.sqlite")
+    return default_data_dir() / "demo.sqlite"
+
+
+def open_demo_store(
+    location: StoreLocation,
+    actor: str,
+    *,
+    progress: Progress = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+) -> DemoStore:
+    """Open (creating if needed) the demo store beside ``location`` and its demo case.
+
+    The caller closes ``result.ctx.store``.
+    """
+    store = open_store(demo_store_path(location))
+    try:
+        ctx = Context(store, actor)
+        created = find_demo_case(ctx) is None
+        return DemoStore(ctx, open_demo_case(ctx, progress=progress, cancel=cancel), created)
+    except BaseException:
+        store.close()
+        raise
+
+
+@dataclass(frozen=True)
+class DemoStore:
+    ctx: Context  # on the demo's own store
+    case_id: str
+    created: bool  # generated now (not found from an earlier run)
 
 
 def open_demo_case(ctx: Context, *, progress: Progress = no_progress, cancel: CancelToken = NEVER_CANCELLED) -> str:

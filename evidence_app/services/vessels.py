@@ -85,11 +85,28 @@ def _check_unique_imo(session: Session, imo: int | None, own_id: str | None = No
         )
 
 
-def add_vessel(ctx: Context, **fields: Any) -> Vessel:
+MARKINGS_PREFIX = "Observed markings: "
+
+
+def add_vessel(ctx: Context, *, markings: str = "", **fields: Any) -> Vessel:
+    """Add a vessel: the desk (Tools ▸ Vessels, the participant field) and ``vessel add`` alike.
+
+    A counterpart known only by sight ("small tanker marked MIN NING DE YOU 078, flag
+    unknown") is a vessel with a name or markings and no IMO or MMSI; ``markings`` (what
+    was read on the hull) opens its notes. An empty flag means the flag was not seen.
+    """
     check_fields(fields, EDITABLE, "a vessel")
+    markings = limits.check_name(str(markings or "").strip(), field="markings")
+    if markings:
+        notes = str(fields.get("notes") or "").strip()
+        fields["notes"] = MARKINGS_PREFIX + markings + ("\n" + notes if notes else "")
+        if not str(fields.get("name") or "").strip():
+            fields["name"] = markings  # the only name a sighted hull has
     values = _normalise(fields)
     if not any(values.get(k) for k in ("imo", "mmsi", "name")):
-        raise ValidationError("a vessel needs at least an IMO number, an MMSI or a name", field="imo")
+        raise ValidationError(
+            "a vessel needs at least a name or observed markings, an IMO number or an MMSI", field="name"
+        )
     if values.get("mmsi") and not values.get("flag"):
         values["flag"] = mmsi_flag_hint(values["mmsi"]) or ""
     with ctx.store.write() as session:
@@ -148,8 +165,12 @@ def find_vessel(session: Session, ref: str) -> Vessel:
             except NotFound:
                 found = None
     if found is None:
-        raise NotFound(f"no vessel matches {ref!r} (by IMO, MMSI, name or id)")
+        raise NoSuchVessel(f"no vessel matches {ref!r} (by IMO, MMSI, name or id)")
     return found
+
+
+class NoSuchVessel(NotFound):
+    """No vessel at all matches the reference (not: several do); the desk offers to create it."""
 
 
 def vessel_ids_matching(session: Session, ref: str) -> list[str]:

@@ -253,7 +253,7 @@ class ParticipantCommand(IncidentCommand):
     ) -> None:
         text = "Add participant" if before is None else "Remove participant" if after is None else "Edit participant"
         super().__init__(desk, text, incident_id)
-        self.vessel_ref, self.before, self.after = vessel_ref, before, after
+        self.vessel_ref, self.before, self.after = vessel_ref, _whole(before), _whole(after)
 
     def _set(self, values: dict[str, Any] | None, base: dict[str, Any] | None) -> None:
         # Each direction expects the participant as the other one left it (None: absent).
@@ -271,6 +271,21 @@ class ParticipantCommand(IncidentCommand):
 
     def revert(self) -> None:
         self._set(self.before, self.after)
+
+
+# A participant as the store compares it; an add given only a role claims no other identity,
+# and its undo expects exactly that (a partial base never matches and the undo is refused).
+_NEW_PARTICIPANT = {
+    "role": "unknown",
+    "claimed_name": "",
+    "claimed_flag": "",
+    "claimed_mmsi": None,
+    "claimed_imo": None,
+}
+
+
+def _whole(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if state is None else {**_NEW_PARTICIPANT, **state}
 
 
 class TagCommand(DeskCommand):

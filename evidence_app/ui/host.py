@@ -8,7 +8,7 @@ everywhere at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
@@ -37,6 +37,8 @@ class DeskHost(Protocol):
     def current_case_title(self) -> tuple[str, str] | None: ...
 
     def case_choices(self) -> list[tuple[str, str]]: ...
+
+    def open_sibling_window(self, ctx: Context) -> Any: ...  # another desk window (the demo's store)
 
 
 class DeskController(QObject):

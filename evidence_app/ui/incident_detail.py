@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from evidence_app.domain.errors import NotFound, ValidationError
+from evidence_app.domain.errors import NotFound, UserError, ValidationError
 from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES, metric_rows
 from evidence_app.domain.timeparse import parse_utc
-from evidence_app.services import incidents, tags
+from evidence_app.services import incidents, tags, vessels
 from evidence_app.services.records import BASE_ONLY
 from evidence_app.storage.models import Designation, Incident
 from evidence_app.ui.commands import Desk, EditIncidentCommand, ParticipantCommand, TagCommand
@@ -90,6 +90,7 @@ def designation_label(d: Designation) -> str:
 
 class IncidentDetail(QWidget):
     vesselActivated = Signal(str)  # a participant was double-clicked: open its vessel page
+    newVesselRequested = Signal(str, str, str)  # incident id, the unknown vessel typed, role: create it
 
     def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -327,6 +328,7 @@ class IncidentDetail(QWidget):
         self.clear_errors()
         if not incident_id:
             self.header.setText("No incident selected")
+            self._show_nothing()
             self.setEnabled(False)
             return
         try:
@@ -371,6 +373,22 @@ class IncidentDetail(QWidget):
             )
             self._show_tags(tags.tags_of_incident(self.desk.ctx, incident_id))
             self.tag_completions.setStringList(tags.all_tags(self.desk.ctx))
+        finally:
+            self._loading = False
+
+    def _show_nothing(self) -> None:
+        """No incident: empty fields, not the last incident's values greyed out (another case's, maybe)."""
+        self._loading = True
+        try:
+            self.values = {}
+            for widget, _parse, _fmt in self.fields.values():
+                self._set_text(widget, "")
+            for check in self.indicator_checks.values():
+                check.setChecked(False)
+            self.assessment.setPlainText("")
+            self.metrics_label.setText("")
+            self.participants.set_rows([])
+            self._show_tags([])
         finally:
             self._loading = False
 
@@ -510,6 +528,15 @@ class IncidentDetail(QWidget):
         if not ref or not self.incident_id:
             return
         after = {"role": self.role_combo.currentText()}
+        try:
+            vessels.get_vessel(self.desk.ctx, ref)
+        except vessels.NoSuchVessel:
+            # A counterpart known only by sight: create the vessel, then it joins (ui/vessel_actions.py).
+            self.vessel_entry.clear()
+            self.newVesselRequested.emit(self.incident_id, ref, after["role"])
+            return
+        except UserError:
+            pass  # ambiguous or malformed: the command below names the problem at the field
 
         def invalid(exc: ValidationError) -> None:
             self.vessel_entry.setStyleSheet(ERROR_STYLE)

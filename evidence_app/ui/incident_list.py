@@ -171,6 +171,7 @@ class IncidentListPanel(QWidget):
         self.view.filesDropped.connect(self.filesDropped)
         self.timeline.rangeSelected.connect(self._timeline_range)
         self._timeline_key: tuple | None = None
+        self._shown_case: str | None = None  # the case the filter fields were last set for
         self._timeline_pending: IncidentFilter | None = None
         self._span_case: str | None = None
         self._bucket = "day"
@@ -204,6 +205,19 @@ class IncidentListPanel(QWidget):
         self.case_combo.blockSignals(False)
         self._case_changed(self.case_combo.currentIndex())
 
+    def refresh_case_counts(self) -> None:
+        """Re-read the cases' incident counts (after adds, detections, imports); the selection stays."""
+        from evidence_app.services import cases
+
+        current = self.current_case_id()
+        self.case_combo.blockSignals(True)
+        self.cases.set_rows(cases.list_cases(self.desk.ctx))
+        row = self.cases.row_of(current) if current else -1
+        self.case_combo.setCurrentIndex(row)
+        self.case_combo.blockSignals(False)
+        if self.current_case_id() != current:  # the case went away: follow what the combo shows now
+            self._case_changed(self.case_combo.currentIndex())
+
     def current_case_id(self) -> str | None:
         row = self.cases.case_at(self.case_combo.currentIndex())
         return row.id if row else None
@@ -214,8 +228,15 @@ class IncidentListPanel(QWidget):
     def _case_changed(self, _index: int) -> None:
         self._timeline_key = None
         self._span_case = None
-        self.apply_filter()
         case_id = self.current_case_id()
+        if case_id != self._shown_case:
+            # A time range belongs to the case it was drawn on: the next case starts whole.
+            self._shown_case = case_id
+            for edit in (self.since_edit, self.until_edit):
+                edit.blockSignals(True)
+                edit.clear()
+                edit.blockSignals(False)
+        self.apply_filter()
         self.caseSelected.emit(case_id or "")
 
     # -- filtering ------------------------------------------------------------------------

@@ -37,12 +37,13 @@ from PySide6.QtWidgets import (
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
 from evidence_app.domain.errors import Cancelled, ConflictError, UserError
-from evidence_app.services import cases, checkpoints, demo, evidence, photos
+from evidence_app.services import cases, checkpoints, evidence, photos
 from evidence_app.services.context import Context
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.casefile_actions import CaseFileController
 from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, PlaceCommand
 from evidence_app.ui.conflicts_dialog import EditConflictDialog
+from evidence_app.ui.demo_actions import DemoController
 from evidence_app.ui.errors import configure_log_file, show_error
 from evidence_app.ui.evidence_panel import EvidencePanel
 from evidence_app.ui.import_dialogs import ImportController
@@ -50,6 +51,7 @@ from evidence_app.ui.incident_detail import IncidentDetail
 from evidence_app.ui.incident_list import IncidentListPanel
 from evidence_app.ui.review_panel import ReviewPanel
 from evidence_app.ui.reviewer_actions import ReviewerController
+from evidence_app.ui.vessel_actions import VesselController
 from evidence_app.ui.vessel_page import VesselListDialog, VesselPage
 from evidence_app.workers.tasks import Task, TaskRunner
 
@@ -91,7 +93,8 @@ class WelcomePage(QWidget):
         title = QLabel(f"<h2>Welcome to {APP_NAME}</h2>")
         text = QLabel(
             "This store has no case yet. Create one for your investigation, or open the demo case "
-            "(a fictitious East China Sea scenario, clearly marked as demo data) to look around."
+            "(a fictitious East China Sea scenario, clearly marked as demo data) to look around: it opens "
+            "in a window of its own, on its own store, so nothing of it enters yours."
         )
         text.setWordWrap(True)
         text.setMaximumWidth(520)
@@ -204,6 +207,8 @@ class MainWindow(QMainWindow):
         self.imports = ImportController(self)
         self.casefiles = CaseFileController(self)
         self.reviewers = ReviewerController(self)
+        self.vessels = VesselController(self)
+        self.demo = DemoController(self)
         self.reviewer_label = self.reviewers.label
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.reviewers.actorChanged.connect(self._actor_changed)
@@ -212,6 +217,8 @@ class MainWindow(QMainWindow):
         self.vessel_page: VesselPage | None = None
         self.vessel_list: VesselListDialog | None = None
         self.detail.vesselActivated.connect(self.open_vessel_page)
+        self.detail.newVesselRequested.connect(self.vessels.add_participant_by_sight)
+        self.vessels.vesselCreated.connect(lambda _id: self.vessel_list.reload() if self.vessel_list else None)
 
         self._build_menus()
         self.list_panel.incidentSelected.connect(self.select_incident)
@@ -342,6 +349,9 @@ class MainWindow(QMainWindow):
         self.add_basemap_action = self._action(
             file_menu, "Add &Basemap…", self.choose_basemap, tip="Add an MBTiles file as an offline basemap of the map"
         )
+        self._action(
+            file_menu, "Open &Demo", self.open_demo_case, tip="The fictitious demo case, in its own store and window"
+        )
         file_menu.addSeparator()
         self.switch_reviewer_action = self._action(
             file_menu,
@@ -376,11 +386,18 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.map_toolbar = toolbar
         view_menu = bar.addMenu("&View")
-        for dock in self.docks.values():
+        for dock in self.docks.values():  # a closed panel comes back from here
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.map_toolbar.toggleViewAction())
         view_menu.addSeparator()
         self._action(view_menu, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         self._action(view_menu, "Reset &Layout", self.reset_layout)
+        self._action(
+            view_menu,
+            "&Compact Layout",
+            self.compact_layout,
+            tip="For a small screen: the panels in one column of tabs, the map gets the room",
+        )
         tools_menu = bar.addMenu("&Tools")
         self._action(
             tools_menu,
@@ -398,12 +415,23 @@ class MainWindow(QMainWindow):
         )
         self._action(
             tools_menu,
+            "New V&essel…",
+            lambda: self.vessels.open_dialog(),
+            tip="Add a vessel, also one known only by sight (name or markings, no IMO or MMSI)",
+        )
+        self._action(
+            tools_menu,
             "Merge &Conflicts…",
             lambda: self.casefiles.open_conflicts(),
             tip="Resolve conflicts from case-file imports",
         )
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "Open &Demo Case", self.open_demo_case, tip="Open (or create) the fictitious demo case")
+        self._action(
+            help_menu,
+            "Open &Demo Case",
+            self.open_demo_case,
+            tip="The fictitious demo case, in its own store and window",
+        )
         self._action(help_menu, f"&About {APP_NAME}", self.about)
 
     # -- errors ---------------------------------------------------------------------------
@@ -444,9 +472,14 @@ class MainWindow(QMainWindow):
         self.demo_label.setVisible(bool(row and row.is_demo))
         if row and row.is_demo:
             self.demo_label.setText(f" {row.caveat or 'DEMO DATA'} ")
+        self._update_first_run()  # a case created, imported or opened anywhere ends the welcome page
         self.select_incident(None)
         if self.desk_map is not None:
+            self.desk_map.view.select_incident(None, centre=False)  # the old case's selection ring goes
             self.desk_map.show_case(case_id or None, self.list_panel.model.filter if case_id else None)
+            reset_time = getattr(self.desk_map.view, "reset_time", None)  # the map's time control, if it has one
+            if reset_time is not None:
+                reset_time()
         first = self.list_panel.model.index(0, 0)
         if first.isValid():
             self.select_incident(first.data(self.list_panel.model.IdRole))
@@ -457,30 +490,12 @@ class MainWindow(QMainWindow):
         self.new_incident_action.setEnabled(has_case)
 
     def open_demo_case(self) -> Task | None:
-        """Generate (or find) the demo case on a worker thread, then show it."""
-        progress = QProgressDialog("Generating the demo case…", "Cancel", 0, 7, self)
-        progress.setWindowTitle(APP_NAME)
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(300)
+        """Open the demo case in its own store and window (ui/demo_actions.py)."""
+        return self.demo.open_demo()
 
-        def done(case_id: str) -> None:
-            progress.reset()
-            self.list_panel.reload_cases(select_id=case_id)
-            self._update_first_run()
-
-        def failed(exc: BaseException) -> None:
-            progress.reset()
-            self.report_error(exc)
-
-        task = self.runner.run_task(
-            lambda progress, cancel: demo.open_demo_case(self.ctx, progress=progress, cancel=cancel),
-            name="demo case",
-            on_result=done,
-            on_error=failed,
-            on_progress=lambda d, t, m: (progress.setValue(d), progress.setLabelText(f"Demo case: {m}")),
-        )
-        progress.canceled.connect(task.cancel)
-        return task
+    def open_sibling_window(self, ctx: Context) -> MainWindow:
+        """Another desk window on another store (the demo's), with this window's settings and log."""
+        return MainWindow(ctx, settings=self.settings, log_path=self.log_path, with_map=self.desk_map is not None)
 
     # -- incidents ------------------------------------------------------------------------
     def add_incident(self) -> str | None:
@@ -608,6 +623,7 @@ class MainWindow(QMainWindow):
         self.review_panel.load(self.current_incident)
 
     def _incidents_changed(self) -> None:
+        self.list_panel.refresh_case_counts()
         self.list_panel.reload()
         current = self.current_incident
         self.current_incident = None
@@ -737,6 +753,7 @@ class MainWindow(QMainWindow):
         if self.vessel_list is None:
             self.vessel_list = VesselListDialog(self.ctx, self)
             self.vessel_list.vesselActivated.connect(self.open_vessel_page)
+            self.vessel_list.newVesselRequested.connect(lambda: self.vessels.open_dialog())
         self.vessel_list.reload()
         self.vessel_list.show()
         self.vessel_list.raise_()
@@ -815,6 +832,35 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
+
+    def compact_layout(self) -> None:
+        """For a laptop screen (1280 × 800): the panels in one column on the left, the list above
+        the others as tabs, so the map gets most of the window. View ▸ Reset Layout goes back."""
+        size = self.size()  # moving the docks passes through taller layouts: keep the window's size
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        order = ["incidents", "detail", "evidence", "review", "undo"]
+        for name in order:
+            dock = self.docks[name]
+            dock.setFloating(False)
+            self.addDockWidget(left, dock)
+            dock.show()
+        self.splitDockWidget(self.docks["incidents"], self.docks["detail"], Qt.Orientation.Vertical)
+        for name in order[2:]:
+            self.tabifyDockWidget(self.docks["detail"], self.docks[name])
+        self.docks["detail"].raise_()
+        self.resize(size)
+        width = max(340, min(420, self.width() * 3 // 10))
+        self.resizeDocks([self.docks["incidents"]], [width], Qt.Orientation.Horizontal)
+        half = max(200, self.height() // 2 - 60)
+        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [half, half], Qt.Orientation.Vertical)
+
+    def fit_to_screen(self) -> None:
+        """First start on a small screen (no saved layout): the compact layout at the screen's size."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is None or self.settings.value("desk/state") is not None or screen.width() >= 1440:
+            return
+        self.resize(min(self.width(), screen.width()), min(self.height(), screen.height()))
+        self.compact_layout()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A running attach is cancelled and waited for: it rolls back whole (files already

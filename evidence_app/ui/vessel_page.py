@@ -415,6 +415,7 @@ class VesselListDialog(QDialog):
     """Tools ▸ Vessels…: every vessel, filterable; double-click opens its page."""
 
     vesselActivated = Signal(str)
+    newVesselRequested = Signal()  # "New vessel…": the window's VesselController opens the dialog
 
     def __init__(self, ctx: Context, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -432,6 +433,9 @@ class VesselListDialog(QDialog):
         self.count_label = QLabel()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.new_button = buttons.addButton("New vessel…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.new_button.setAccessibleName("New vessel")
+        self.new_button.clicked.connect(self.newVesselRequested)
         layout = QVBoxLayout(self)
         layout.addWidget(self.filter_edit)
         layout.addWidget(self.view, 1)

@@ -25,16 +25,17 @@ def test_screenshot_of_the_demo_case(qtbot, ctx, tmp_path, scheme, settle_map):
     old_style, old_palette = app.style().name(), app.palette()
     apply_theme(app, scheme)
     try:
-        window = MainWindow(
+        home = MainWindow(
             ctx,
             settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
             log_path=tmp_path / "desk.log",
         )
-        qtbot.addWidget(window)
+        qtbot.addWidget(home)
+        task = home.open_demo_case()  # the demo opens in its own window, on its own store
+        qtbot.waitUntil(lambda: task.done and home.demo.window is not None, timeout=20000)
+        window = home.demo.window
         window.resize(1600, 1000)
-        window.show()
-        task = window.open_demo_case()
-        qtbot.waitUntil(lambda: task.done and window.list_panel.model.rowCount() == 3, timeout=20000)
+        qtbot.waitUntil(lambda: window.list_panel.model.rowCount() == 3, timeout=20000)
         window.select_incident(
             next(
                 window.list_panel.model.index(r, 0).data(window.list_panel.model.IdRole)
@@ -78,4 +79,5 @@ def test_screenshot_of_the_demo_case(qtbot, ctx, tmp_path, scheme, settle_map):
     finally:
         app.setStyle(old_style)
         app.setPalette(old_palette)
-        window.runner.shutdown()
+        window.close()
+        home.runner.shutdown()

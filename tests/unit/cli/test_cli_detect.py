@@ -18,6 +18,7 @@ def test_detect_commands_on_the_demo_store(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("EVIDENCE_APP_REVIEWER", "analyst")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert run(capsys, "demo")[0] == 0
+    monkeypatch.setenv("EVIDENCE_APP_DB", str(tmp_path / "store.demo.sqlite"))  # the demo's own store
     code, out, err = run(capsys, "detect", "encounters", "--since", "2024-05-14", "--until", "2024-05-16")
     assert code == 0, err
     # The window is refined on the reports: they come within 500 m at 23:38, on the last approach.
@@ -89,6 +90,7 @@ def test_what_the_place_rules_left_out_is_printed(tmp_path, capsys, monkeypatch)
     monkeypatch.setenv("EVIDENCE_APP_REVIEWER", "analyst")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert run(capsys, "demo")[0] == 0
+    monkeypatch.setenv("EVIDENCE_APP_DB", str(tmp_path / "store.demo.sqlite"))  # the demo's own store
     code, out, err = run(capsys, "detect", "encounters", "--exclude-zone", "120,25,130,35=Zhoushan box")
     assert code == 0, err
     assert out.startswith("0 encounters detection(s)")

@@ -33,7 +33,7 @@ def test_duplicate_imo_is_refused(ctx, sample_case):
 
 
 def test_vessel_needs_an_identifier(ctx):
-    with pytest.raises(ValidationError, match="at least an IMO"):
+    with pytest.raises(ValidationError, match="at least a name or observed markings, an IMO number or an MMSI"):
         vessels.add_vessel(ctx, flag="Togo")
 
 

@@ -67,4 +67,39 @@ def test_demo_cli(tmp_path):
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
     assert data["created"] is True and data["incidents"] == 3
+    assert data["store"] == str(tmp_path / "s.demo.sqlite")
+    listed = subprocess.run(
+        [sys.executable, "-m", "evidence_app", "--db", env_db, "--json", "case", "list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"XDG_DATA_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert json.loads(listed.stdout) == []  # nothing of the demo in the store named by --db
     assert json.loads(run().stdout)["created"] is False
+
+
+def test_the_demo_lives_in_its_own_store_and_the_users_store_is_untouched(ctx, store):
+    from sqlalchemy import func, select
+
+    from evidence_app.storage.models import AisPosition, AuditEntry, Vessel
+
+    def contents(s):
+        with s.read() as session:
+            return tuple(session.scalar(select(func.count()).select_from(t)) for t in (AuditEntry, Vessel, AisPosition))
+
+    cases.create_case(ctx, "Real work")
+    before = contents(store)
+    opened = demo.open_demo_store(store.location, "analyst-a")
+    try:
+        assert opened.created
+        assert opened.ctx.store.location.sqlite_path == store.location.sqlite_path.with_name("store.demo.sqlite")
+        assert [c.is_demo for c in cases.list_cases(opened.ctx)] == [True]
+        assert contents(opened.ctx.store)[2] > 500  # the demo's AIS is in the demo store
+    finally:
+        opened.ctx.store.close()
+    assert contents(store) == before
+    assert [c.title for c in cases.list_cases(ctx)] == ["Real work"]
+    again = demo.open_demo_store(store.location, "analyst-a")
+    again.ctx.store.close()
+    assert not again.created and again.case_id == opened.case_id
