@@ -130,9 +130,9 @@
     return end >= S.window[0] && t0 <= S.window[1];
   }
 
-  /** A control box with a header that folds its body away; ``build(body, box)`` fills it (what
-   * must stay visible even when folded goes in ``box`` before the header). The folded state is
-   * reported to Python, which remembers it and hands it back in the page options. */
+  /** A control box with a header line that folds its body away; ``build(body, top, box)`` fills
+   * it (what must stay in reach when folded goes on the header line ``top``, or in ``box``). The
+   * folded state is reported to Python, which remembers it and hands it back in the page options. */
   function panel(position, name, title, build) {
     var Control = L.Control.extend({
       options: { position: position },
@@ -141,14 +141,16 @@
         box.setAttribute('data-panel', name);
         L.DomEvent.disableClickPropagation(box);
         L.DomEvent.disableScrollPropagation(box);
+        var top = el('div', null, 'evmap-panel-top');
         var head = el('button', title, 'evmap-panel-head');
         head.type = 'button';
+        top.appendChild(head);
         var body = el('div', null, 'evmap-panel-body');
-        box.appendChild(head);
+        box.appendChild(top);
         box.appendChild(body);
         head.addEventListener('click', function () { setCollapsed(name, !S.collapsed[name], true); });
         S.panels[name] = box;
-        build(body, box);
+        build(body, top, box);
         setCollapsed(name, !!S.collapsed[name], false);
         return box;
       }
@@ -986,9 +988,8 @@
   function buildTimeSlider() {
     computeExtent();
     if (S.slider) return;
-    panel('bottomright', 'time', 'Time window (UTC)', function (body, box) {
-      // Playback stays in reach when the sliders are folded away.
-      var row = el('div', null, 'evmap-play');
+    panel('bottomright', 'time', 'Time', function (body, row, box) {
+      // Playback stays in reach (on the header line) when the sliders are folded away.
       var button = el('button', '\u25b6 Play');
       button.type = 'button';
       button.addEventListener('click', function () { if (S.play.playing) EvidenceMap.pause(); else EvidenceMap.play(); });
@@ -1003,11 +1004,11 @@
       speed.addEventListener('change', function () { S.play.speed = Number(speed.value); });
       var cursor = el('span', '', 'evmap-cursor');
       row.appendChild(button); row.appendChild(speed); row.appendChild(cursor);
-      box.insertBefore(row, box.firstChild);
       var from = el('input'), to = el('input'), label = el('div');
       [from, to].forEach(function (input) { input.type = 'range'; input.min = '0'; input.max = '1000'; body.appendChild(input); });
       from.value = '0'; to.value = '1000';
       from.title = 'From'; to.title = 'To';
+      label.title = 'Time window (UTC)';
       body.appendChild(label);
       S.slider = { box: box, from: from, to: to, label: label, button: button, speed: speed, cursor: cursor };
       function onInput() {
@@ -1320,9 +1321,8 @@
   }
 
   function buildToolPanel() {
-    panel('topright', 'legend', 'Legend', function (legend, box) {
+    panel('topright', 'legend', 'Legend', function (legend, tools, box) {
       // Measuring and the place-mode line stay visible when the legend is folded away.
-      var tools = el('div');
       var measureButton = el('button', 'Measure');
       measureButton.type = 'button';
       measureButton.addEventListener('click', function () { EvidenceMap.setMeasureMode(!S.measure); });
@@ -1332,8 +1332,7 @@
       var mode = el('div', null, 'evmap-hidden');
       S.modeLine = el('span');
       mode.appendChild(S.modeLine);
-      tools.appendChild(mode);
-      box.insertBefore(tools, box.firstChild);
+      box.insertBefore(mode, legend);
       STATUS_LABELS.forEach(function (s) {
         var row = el('div');
         var swatch = el('span', null, 'evmap-legend-swatch');
