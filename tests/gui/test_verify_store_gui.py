@@ -46,16 +46,19 @@ def test_cancel_stops_verify(qtbot, ctx, window, monkeypatch):
     checked = []
     real_verify = ctx.store.objects.verify
 
+    started = {}
+
     def slow_verify(digest):
         checked.append(digest)
-        for _ in range(1000):  # waits for the Cancel press, however busy the machine is
-            if window.store_check.task is None or window.store_check.task.progress_dialog.wasCanceled():
+        for _ in range(1000):  # waits for the Cancel press to reach the task, however busy the machine is
+            task = started.get("task")
+            if task is not None and task.token.cancelled:
                 break
             time.sleep(0.01)
         return real_verify(digest)
 
     monkeypatch.setattr(ctx.store.objects, "verify", slow_verify)
-    task = window.verify_store()
+    task = started["task"] = window.verify_store()
     qtbot.waitUntil(lambda: bool(checked), timeout=10000)
     task.progress_dialog.findChild(QPushButton).click()  # what the analyst presses
     qtbot.waitUntil(lambda: task.done and window.store_check.task is None, timeout=10000)
