@@ -18,3 +18,15 @@ def contains_ignoring_case(session: Session, column: Any, text: str) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return column.contains(text, autoescape=True)
     return column.icontains(text, autoescape=True)
+
+
+def sqlite_null_order(session: Session, column: Any, *, descending: bool) -> Any:
+    """``column`` ordered with NULLs where SQLite puts them (first ascending, last descending).
+
+    PostgreSQL's default is the reverse; without this the list and the row numbers the
+    desk jumps to (``position_of``) disagree on rows without a value. SQLite gets the bare
+    column so its planner still walks the index.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return column.desc() if descending else column
+    return column.desc().nulls_last() if descending else column.asc().nulls_first()
