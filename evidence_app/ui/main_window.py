@@ -166,7 +166,9 @@ class MainWindow(QMainWindow):
         if with_map:
             from evidence_app.ui.desk_map import DeskMap
 
-            self.desk_map = DeskMap(self.desk, case_map or CaseMap(ctx), self, runner=self.runner)
+            self.desk_map = DeskMap(
+                self.desk, case_map or CaseMap(ctx), self, runner=self.runner, settings=self.settings
+            )
             self.set_map_widget(self.desk_map.view)
         self.welcome = WelcomePage()
         self.centre = QStackedWidget()
@@ -232,6 +234,12 @@ class MainWindow(QMainWindow):
             self.list_panel.filterChanged.connect(self.desk_map.apply_filter)
             self.desk_map.incidentClicked.connect(self.select_incident)
             self.desk_map.placeRequested.connect(self._placed_on_map)
+            self.vesselTrackRequested.connect(
+                lambda mmsi: (
+                    self.desk_map.show_track(mmsi)
+                    or self.statusBar().showMessage(f"No AIS positions stored for MMSI {mmsi}.", 8000)
+                )
+            )
         self.welcome.create_button.clicked.connect(self.new_case_dialog)
         self.welcome.demo_button.clicked.connect(self.open_demo_case)
         self.desk.incidentChanged.connect(self._incident_changed)
