@@ -46,6 +46,7 @@ from evidence_app.storage.models import (
     Vessel,
     VesselIdentity,
 )
+from evidence_app.storage.queries import incident_tag_names
 
 # Record types in the order a merge must apply them (parents before children).
 RECORD_TYPES: dict[str, type[Base]] = {
@@ -228,13 +229,7 @@ def merge_order(records: CaseRecords) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def incident_dict(session: Session, incident: Incident) -> dict[str, Any]:
     data = to_dict(incident)
-    data["tags"] = sorted(
-        session.scalars(
-            select(Tag.name)
-            .join(IncidentTag, IncidentTag.tag_id == Tag.id)
-            .where(IncidentTag.incident_id == incident.id)
-        )
-    )
+    data["tags"] = incident_tag_names(session, incident.id)
     return data
 
 
