@@ -6,6 +6,7 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -126,12 +127,100 @@ def isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     return folder
 
 
+# Tests marked `backends` run once on SQLite and once on PostgreSQL (a server started for
+# the run, one database per test cloned from a migrated template). Unmarked tests use
+# SQLite, or the backend EVIDENCE_TEST_BACKEND names (to try a whole folder on PostgreSQL).
+BACKENDS = ("sqlite", "postgresql")
+ENV_TEST_BACKEND = "EVIDENCE_TEST_BACKEND"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def store(tmp_path: Path):
-    """A fresh, migrated SQLite store in a temporary folder."""
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database the test's store lives in: ``sqlite`` or ``postgresql``."""
+    return getattr(request, "param", None) or os.environ.get(ENV_TEST_BACKEND) or "sqlite"
+
+
+def _pg_tools():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pg_test_server", PROJECT_ROOT / "tools" / "pg_test_server.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TEMPLATE_DB = "evidence_template"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory):
+    """One PostgreSQL server for the whole run, with a migrated template database; stopped at the end."""
+    from sqlalchemy import create_engine, text
+
     from evidence_app.storage.db import open_store
 
-    opened = open_store(tmp_path / "store.sqlite")
+    server = _pg_tools().PgTestServer()
+    try:
+        server.start()
+        admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+        admin.dispose()
+        template = open_store(server.url(TEMPLATE_DB), objects_dir=tmp_path_factory.mktemp("template-objects"))
+        with template.write() as session:  # clones get their own evidence folder
+            session.execute(text("DELETE FROM store_meta WHERE key = 'objects_dir'"))
+        template.close()
+        yield server
+    finally:
+        server.close()
+
+
+_pg_counter = iter(range(1, 1_000_000))
+
+
+@pytest.fixture
+def pg_url(pg_server) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test (a clone of the template), dropped after it."""
+    from sqlalchemy import create_engine, text
+
+    name = f"t{os.getpid()}_{next(_pg_counter)}"
+    admin = create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB} STRATEGY FILE_COPY"))
+        yield pg_server.url(name)
+        if pg_server.running:
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def store_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where the test's store is: a SQLite file path, or a PostgreSQL URL.
+
+    For PostgreSQL the evidence folder is set in the environment too, so CLI runs and
+    child processes find the same one.
+    """
+    if backend == "sqlite":
+        return str(tmp_path / "store.sqlite")
+    monkeypatch.setenv("EVIDENCE_APP_OBJECTS", str(tmp_path / "store.objects"))
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(store_url: str):
+    """A fresh, migrated store (SQLite file in a temporary folder, or a PostgreSQL database)."""
+    from evidence_app.storage.db import open_store
+
+    opened = open_store(store_url)
     yield opened
     opened.close()
 

@@ -43,6 +43,9 @@ if [ "$mode" != run ]; then
   check_cmd desktop-file-validate desktop-file-utils  # validates the .desktop entry (tests/unit/test_desktop_metadata.py)
   check_cmd appstreamcli appstream                   # validates the AppStream metainfo
   check_cmd unshare util-linux                       # the frozen self-test runs without a network (make package-test)
+  # A throw-away PostgreSQL server for the store suites on the second backend (tools/pg_test_server.py);
+  # Debian keeps initdb out of PATH, in /usr/lib/postgresql/<version>/bin.
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || need+=(postgresql)
 fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 echo "installing system packages: ${need[*]}"

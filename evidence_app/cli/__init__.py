@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "evidence_app.cli.keys",
     "evidence_app.cli.basemap",
     "evidence_app.cli.maintenance",
+    "evidence_app.cli.team",
 ]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_INTERNAL = 0, 1, 2

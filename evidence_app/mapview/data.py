@@ -24,10 +24,28 @@ def _epoch(value: object) -> float | None:
     return value.timestamp() if value is not None else None  # type: ignore[attr-defined]
 
 
+def participant_mmsis(
+    session: Session, case_id: str | None = None, incident_id: str | None = None
+) -> dict[str, tuple[int, ...]]:
+    """Per incident, the MMSIs of its participants (the vessel's, and one claimed in a report)."""
+    query = select(Participant.incident_id, Vessel.mmsi, Participant.claimed_mmsi).join(
+        Vessel, Vessel.id == Participant.vessel_id
+    )
+    if incident_id is not None:
+        query = query.where(Participant.incident_id == incident_id)
+    elif case_id is not None:
+        query = query.join(Incident, Incident.id == Participant.incident_id).where(Incident.case_id == case_id)
+    found: dict[str, set[int]] = {}
+    for incident, mmsi, claimed in session.execute(query):
+        found.setdefault(incident, set()).update(m for m in (mmsi, claimed) if m is not None)
+    return {k: tuple(sorted(v)) for k, v in found.items()}
+
+
 def incident_points(session: Session, case_id: str | None = None) -> list[IncidentPoint]:
     query = select(Incident)
     if case_id is not None:
         query = query.where(Incident.case_id == case_id)
+    mmsis = participant_mmsis(session, case_id)
     return [
         IncidentPoint(
             id=i.id,
@@ -38,6 +56,7 @@ def incident_points(session: Session, case_id: str | None = None) -> list[Incide
             radius_m=i.radius_m,
             start=_epoch(i.start_utc),
             end=_epoch(i.end_utc),
+            mmsis=mmsis.get(i.id, ()),
         )
         for i in session.scalars(query)
     ]

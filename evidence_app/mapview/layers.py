@@ -52,6 +52,7 @@ class IncidentPoint:
     radius_m: float | None = None
     start: float | None = None
     end: float | None = None
+    mmsis: tuple[int, ...] = ()  # the participants' MMSIs: their vessels are highlighted with the incident
 
 
 @dataclass
@@ -148,6 +149,7 @@ def incident_feature(incident: IncidentPoint) -> dict[str, Any] | None:
             "radius_m": incident.radius_m,
             "t0": incident.start,
             "t1": incident.end if incident.end is not None else incident.start,
+            "mmsis": list(incident.mmsis),
         },
         "geometry": {"type": "Point", "coordinates": [incident.lon, incident.lat]},
     }
@@ -180,6 +182,7 @@ def incidents_columns(incidents: Iterable[IncidentPoint]) -> dict[str, Any]:
         "radius_m": [i.radius_m for i in placed],
         "t0": [i.start for i in placed],
         "t1": [i.end if i.end is not None else i.start for i in placed],
+        "mmsis": [list(i.mmsis) for i in placed],
     }
 
 

@@ -41,6 +41,7 @@ class MapSite:
         self.center = center
         self.zoom = zoom
         self.basemaps: list[MBTiles] = []
+        self.panel_state: dict[str, bool] = {}  # folded control panels, kept across page loads
 
     def add_mbtiles(self, tiles: MBTiles) -> dict[str, Any]:
         """Serve ``tiles`` as an extra basemap; its descriptor for the page's layer switcher."""
@@ -60,7 +61,10 @@ class MapSite:
         }
 
     def page_html(self) -> str:
-        options = {"basemaps": [self.basemap_descriptor(i) for i in range(len(self.basemaps))]}
+        options = {
+            "basemaps": [self.basemap_descriptor(i) for i in range(len(self.basemaps))],
+            "collapsed": dict(self.panel_state),
+        }
         return build_page(center=self.center, zoom=self.zoom, options=options)
 
     def handle(self, path: str, query: Mapping[str, str]) -> Asset | None:

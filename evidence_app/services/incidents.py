@@ -46,7 +46,7 @@ from evidence_app.storage.models import (
     Tag,
     Vessel,
 )
-from evidence_app.storage.queries import contains_ignoring_case, incident_tag_names
+from evidence_app.storage.queries import contains_ignoring_case, incident_tag_names, sqlite_null_order
 
 EDITABLE = frozenset(
     {
@@ -567,7 +567,7 @@ def fetch_rows(session: Session, flt: IncidentFilter) -> list[IncidentRow]:
             Incident.confirmation_proposed_by,
             Incident.metrics,
         )
-        .order_by(order_col.desc() if flt.descending else order_col, Incident.id)
+        .order_by(sqlite_null_order(session, order_col, descending=flt.descending), Incident.id)
         .offset(flt.offset)
     )
     if flt.limit is not None:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from evidence_app.domain.errors import UserError
 from evidence_app.mapview.assets import Asset
-from evidence_app.mapview.data import footprints, incident_points, load_map_data
-from evidence_app.mapview.layers import IncidentPoint, MapData, Overlay, incident_feature
+from evidence_app.mapview.data import footprints, incident_points, load_map_data, participant_mmsis, tracks
+from evidence_app.mapview.layers import IncidentPoint, MapData, Overlay, Track, incident_feature
 from evidence_app.services import photos
 from evidence_app.services.context import Context
 from evidence_app.services.incidents import IncidentFilter, filtered_query
@@ -144,6 +144,7 @@ class CaseMap:
                 radius_m=found.radius_m,
                 start=found.start_utc.timestamp() if found.start_utc else None,
                 end=found.end_utc.timestamp() if found.end_utc else None,
+                mmsis=participant_mmsis(session, incident_id=incident_id).get(incident_id, ()),
             )
         self.all_incidents[incident_id] = point
         if incident_id not in self.data.incidents:
@@ -159,6 +160,18 @@ class CaseMap:
             self.data.footprints = footprints(session, self.case_id)
         self.data.overlays = {o.id: o for o in self.photo_overlays()}
         return [MapData.overlay_descriptor(o) for o in self.data.overlays.values()]
+
+    def track_of(self, mmsi: int) -> Track | None:
+        """One vessel's AIS track: the case's copy, or read from the store (a vessel outside the case)."""
+        for track in self.data.tracks:
+            if track.mmsi == mmsi:
+                return track
+        with self.ctx.store.read() as session:
+            found = tracks(session, [mmsi])
+        if not found:
+            return None
+        self.data.tracks.append(found[0])
+        return found[0]
 
     def overlay_descriptors(self) -> list[dict[str, Any]]:
         return [MapData.overlay_descriptor(o) for o in self.data.overlays.values()]

@@ -85,6 +85,17 @@ def stored_position_count(session: Session) -> int:
     return session.scalar(select(func.max(POSITIONS.c.id))) or 0
 
 
+def _may_drop_indexes(conn: Any) -> bool:
+    """Only a table's owner may drop its indexes: on a team database an analyst's import keeps them."""
+    if conn.dialect.name != "postgresql":
+        return True
+    owner = conn.exec_driver_sql(
+        "SELECT pg_has_role(current_user, tableowner, 'MEMBER') FROM pg_tables WHERE tablename = %(t)s",
+        {"t": POSITIONS.name},
+    ).scalar()
+    return bool(owner)
+
+
 @contextmanager
 def bulk_positions(session: Session, expected_rows: int) -> Iterator[None]:
     """Prepare the current transaction for a large position load, and restore it after.
@@ -94,7 +105,11 @@ def bulk_positions(session: Session, expected_rows: int) -> Iterator[None]:
     """
     conn = session.connection()
     is_sqlite = conn.dialect.name == "sqlite"
-    rebuild = expected_rows >= 100_000 and expected_rows >= REBUILD_RATIO * stored_position_count(session)
+    rebuild = (
+        expected_rows >= 100_000
+        and expected_rows >= REBUILD_RATIO * stored_position_count(session)
+        and _may_drop_indexes(conn)
+    )
     old_cache = None
     if is_sqlite:
         old_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()

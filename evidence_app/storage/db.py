@@ -14,12 +14,12 @@ import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +51,7 @@ class StoreLocation:
     url: str
     sqlite_path: Path | None
     objects_dir: Path
+    objects_explicit: bool = False  # given by the caller or EVIDENCE_APP_OBJECTS, not a default
 
 
 def log_path_for(location: StoreLocation) -> Path:
@@ -74,7 +75,8 @@ def resolve_location(
     """Turn a path or URL (or nothing: the default store) into a database URL and objects folder.
 
     For a SQLite file the objects live beside it in ``<stem>.objects/``; for a server
-    database they live in ``EVIDENCE_APP_OBJECTS`` or the user's data folder.
+    database they live in ``EVIDENCE_APP_OBJECTS``, else where the database records
+    (``shared_objects_dir``), else in the user's data folder.
     """
     raw = str(db) if db is not None else default_db_location()
     if "://" in raw:
@@ -84,6 +86,7 @@ def resolve_location(
     else:
         sqlite_path = Path(raw).expanduser().resolve()
         url_text = f"sqlite:///{sqlite_path}"
+    explicit = True
     if objects_dir is not None:
         objects = Path(objects_dir).expanduser().resolve()
     elif os.environ.get(ENV_OBJECTS):
@@ -91,8 +94,50 @@ def resolve_location(
     elif sqlite_path is not None:
         objects = sqlite_path.with_name(sqlite_path.stem + ".objects")
     else:
+        explicit = False
         objects = default_data_dir() / "objects"
-    return StoreLocation(url_text, sqlite_path, objects)
+    return StoreLocation(url_text, sqlite_path, objects, explicit)
+
+
+OBJECTS_KEY = "objects_dir"
+
+
+def record_objects_dir(conn: Connection, folder: str) -> None:
+    """Record (or change) a server store's shared evidence folder."""
+    conn.execute(
+        text("INSERT INTO store_meta (key, value) VALUES (:k, :v) ON CONFLICT (key) DO UPDATE SET value = :v"),
+        {"k": OBJECTS_KEY, "v": folder},
+    )
+
+
+def shared_objects_dir(engine: Engine, location: StoreLocation) -> StoreLocation:
+    """A server store records its evidence folder, so every client that connects uses the same one.
+
+    The first client that names a folder (``--objects`` or EVIDENCE_APP_OBJECTS; ``team
+    init`` does) records it; later clients that name none use the recorded one. A client
+    that names another folder uses its own (the same share mounted elsewhere) and is logged.
+    """
+    if location.sqlite_path is not None:
+        return location
+    with engine.connect() as conn:
+        recorded = conn.execute(text("SELECT value FROM store_meta WHERE key = :k"), {"k": OBJECTS_KEY}).scalar()
+        if recorded is None:
+            if location.objects_explicit:
+                try:
+                    conn.execute(
+                        text("INSERT INTO store_meta (key, value) VALUES (:k, :v) ON CONFLICT (key) DO NOTHING"),
+                        {"k": OBJECTS_KEY, "v": str(location.objects_dir)},
+                    )
+                    conn.commit()
+                except DBAPIError as exc:  # a read-only login (auditor) cannot record it: use it anyway
+                    conn.rollback()
+                    log.info("could not record the evidence folder in the store: %s", exc.orig)
+            return location
+    if location.objects_explicit:
+        if Path(recorded) != location.objects_dir:
+            log.info("evidence folder %s given; the store records %s", location.objects_dir, recorded)
+        return location
+    return replace(location, objects_dir=Path(recorded))
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -119,6 +164,12 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# The PostgreSQL writer lock (an advisory lock key, "EVID") and how long a writer waits
+# for it before giving up with "busy" (SQLite's busy_timeout is the same 30 s).
+WRITER_LOCK_KEY = 0x45564944
+WRITER_WAIT_SECONDS = 30
+
+
 class Store:
     """An open store: database engine, session factories and the evidence object store."""
 
@@ -126,6 +177,8 @@ class Store:
         self.location = location
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self.is_postgresql = engine.dialect.name == "postgresql"
+        self._team_login: str | None | bool = False  # not looked up yet
         write_bind = engine.execution_options(sqlite_immediate=True) if self.is_sqlite else engine
         self._read_factory = sessionmaker(bind=engine, expire_on_commit=False)
         self._write_factory = sessionmaker(bind=write_bind, expire_on_commit=False)
@@ -145,11 +198,33 @@ class Store:
             else make_url(self.url).render_as_string(hide_password=True)
         )
 
+    @property
+    def team_login(self) -> str | None:
+        """On a team database (PostgreSQL, ``team init``), the login that acts; else None."""
+        if self._team_login is False:
+            from evidence_app.storage import team
+
+            try:
+                self._team_login = team.acting_login(self.engine)
+            except DBAPIError as exc:
+                known = _known_store_error(exc, self.location)
+                raise known from exc
+        return self._team_login  # type: ignore[return-value]
+
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        Writers take turns, on every backend: SQLite's ``BEGIN IMMEDIATE`` takes the write
+        lock up front, and on PostgreSQL the transaction first takes the store's writer lock
+        (a transaction-scoped advisory lock). A check made inside the block (the optimistic
+        locking's version check, "is this file already stored") then still holds at commit.
+        """
         session = self._write_factory()
         try:
+            if self.is_postgresql:
+                session.execute(text(f"SET LOCAL lock_timeout = '{WRITER_WAIT_SECONDS}s'"))
+                session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
             yield session
             session.commit()
         except DBAPIError as exc:
@@ -198,9 +273,28 @@ class Store:
         self.engine.dispose()
 
 
+# PostgreSQL error classes a user can act on (SQLSTATE): refused by the server's rules,
+# connection lost or server shutting down, and a write that lost a race to another client.
+_PG_REFUSED = ("42501",)
+_PG_CONNECTION = ("08", "57P")
+_PG_RETRY = ("40001", "40P01", "55P03")
+
+
 def _known_store_error(exc: DBAPIError, location: StoreLocation | None = None) -> Exception:
     message = str(exc.orig) if exc.orig is not None else str(exc)
     lowered = message.lower()
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    first_line = message.strip().splitlines()[0] if message.strip() else message
+    if sqlstate in _PG_REFUSED:
+        return StoreError(f"the database server refused this for your login: {first_line}")
+    if sqlstate.startswith(_PG_CONNECTION) or exc.connection_invalidated or "server closed the connection" in lowered:
+        where = make_url(location.url).render_as_string(hide_password=True) if location else "the database server"
+        return StoreError(
+            f"the connection to {where} was lost ({first_line}); nothing of this change was saved."
+            " Try again when the server is back."
+        )
+    if sqlstate in _PG_RETRY:
+        return StoreError(f"another reviewer was writing the same records; nothing was saved, try again ({first_line})")
     if any(word in lowered for word in DAMAGE_WORDS):
         return damaged_store_error(location, message)
     if "locked" in lowered or "busy" in lowered:
@@ -297,7 +391,7 @@ def open_store(
         except OSError as exc:
             raise StoreError(f"cannot create the store folder {location.sqlite_path.parent}: {exc.strerror}") from exc
         header_looks_off = _check_sqlite_header(location.sqlite_path)
-    engine = create_engine(location.url, future=True)
+    engine = create_engine(location.url, future=True, pool_pre_ping=not location.url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     try:
@@ -307,6 +401,8 @@ def open_store(
                 raise damaged_store_error(location, problem)
         if migrate_schema:
             migrate(engine, location)
+        if current_revision(engine) is not None:
+            location = shared_objects_dir(engine, location)
     except DBAPIError as exc:
         engine.dispose()
         known = _known_store_error(exc, location)

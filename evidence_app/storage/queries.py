@@ -32,3 +32,15 @@ def incident_tag_names(session: Session, incident_id: str) -> list[str]:
             .where(IncidentTag.incident_id == incident_id)
         )
     )
+
+
+def sqlite_null_order(session: Session, column: Any, *, descending: bool) -> Any:
+    """``column`` ordered with NULLs where SQLite puts them (first ascending, last descending).
+
+    PostgreSQL's default is the reverse; without this the list and the row numbers the
+    desk jumps to (``position_of``) disagree on rows without a value. SQLite gets the bare
+    column so its planner still walks the index.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return column.desc() if descending else column
+    return column.desc().nulls_last() if descending else column.asc().nulls_first()

@@ -78,6 +78,7 @@ def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
         return 1
     ctx = Context(store, (reviewer or default_actor()).strip())
     window = MainWindow(ctx, case_map=CaseMap(ctx))
+    window.fit_to_screen()  # a laptop's first start: the compact layout
     window.show()
     try:
         return app.exec()

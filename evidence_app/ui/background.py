@@ -47,16 +47,22 @@ def run_with_progress(
             dialog.setLabelText(f"{label}\n{message}")
 
     def finished(value: Any) -> None:
-        dialog.reset()
-        dialog.hide()
+        _close(dialog)
         on_result(value)
 
     def failed(exc: BaseException) -> None:
-        dialog.reset()
-        dialog.hide()
+        _close(dialog)
         on_error(exc)
 
     task = runner.run_task(func, name=name or title, on_result=finished, on_error=failed, on_progress=progress)
     dialog.canceled.connect(task.cancel)
     task.progress_dialog = dialog  # type: ignore[attr-defined]
     return task
+
+
+def _close(dialog: QProgressDialog) -> None:
+    dialog.reset()
+    # Only a dialog that was shown is hidden: hiding a window-modal dialog that never appeared
+    # (a short task) takes the keyboard focus from its window, and Ctrl+Z no longer reaches it.
+    if dialog.isVisible():
+        dialog.hide()

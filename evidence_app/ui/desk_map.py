@@ -9,17 +9,24 @@ turns into ``select_incident`` or a ``PlaceCommand`` on the window's undo stack.
 Time: the list filter (and the timeline strip that sets it) is the one source of truth.
 Its from/to window limits both the incidents the map shows and the map's time window
 (tracks too). The map's own time slider narrows only what the map draws, inside that
-window, and never changes the list; the next filter change resets it.
+window, and never changes the list; the next filter change resets it, and so does a case
+switch (``show_case`` → ``MapView.reset_time``: the sliders span the new case's data, playback
+stops). The desk may also set the window itself (``set_time_range``) or go back to the
+filter's (``reset_time_range``).
+
+Folded control panels are remembered in the desk's settings (``map/collapsed``) when given.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtWidgets import QTabWidget, QWidget
 
 from evidence_app.services.incidents import IncidentFilter
 from evidence_app.services.map_data import CaseMap
@@ -41,7 +48,12 @@ class DeskMap(QObject):
     placeRequested = Signal(str, str, float, float)  # noqa: N815 - kind, id, lat, lon (click in place mode, or a drag)
 
     def __init__(
-        self, desk: Desk, case_map: CaseMap, parent: QObject | None = None, runner: TaskRunner | None = None
+        self,
+        desk: Desk,
+        case_map: CaseMap,
+        parent: QObject | None = None,
+        runner: TaskRunner | None = None,
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.desk = desk
@@ -61,6 +73,10 @@ class DeskMap(QObject):
         self._filter_timer.timeout.connect(self._start_filter)
         self.view = MapView(case_map)
         self.view.setAccessibleName("Map of the case")
+        self.settings = settings
+        self.view.site.panel_state = _folded_panels(settings)
+        self.view.panelsChanged.connect(self._panels_changed)
+        self._pending_track: int | None = None
         # The user's own basemaps (evidence-app basemap add / File ▸ Add Basemap…); one that
         # cannot be opened is noted, never a reason for the map not to start.
         from evidence_app.services import basemaps
@@ -120,6 +136,7 @@ class DeskMap(QObject):
         if self.ready:
             for layer in ("incidents", "tracks", "footprints"):
                 self.view.reload_layer(layer)
+            self.view.reset_time()
             self._sync_overlays()
             self._after_data_change()
 
@@ -175,10 +192,65 @@ class DeskMap(QObject):
         self._fit_pending = False
         if self.selected:
             self.view.select_incident(self.selected, centre=False)
+        if self._pending_track is not None:
+            mmsi, self._pending_track = self._pending_track, None
+            self.show_track(mmsi)
 
     def _send_window(self) -> None:
         start, end = self._window or (None, None)
         self.view.set_time_window(start, end)
+
+    # -- time, for the desk ------------------------------------------------------------------
+    def set_time_range(self, start: datetime | None, end: datetime | None) -> None:
+        """Show only what happened between start and end on the map (open ends allowed); the
+        sliders then span that range. The next filter change or case switch replaces it."""
+        if start is None and end is None:
+            self._window = None
+        else:
+            self._window = (_epoch(start) if start else _EARLIEST, _epoch(end) if end else _LATEST)
+        if self.ready:
+            self._send_window()
+
+    def reset_time_range(self) -> None:
+        """Back to the list filter's window, sliders spanning it, playback stopped."""
+        flt = self.case_map.filter or self._latest_filter
+        self._window = _window_of(flt) if flt is not None else None
+        if self.ready:
+            self.view.reset_time()
+            self._send_window()
+
+    # -- a vessel's track ---------------------------------------------------------------------
+    def show_track(self, mmsi: int) -> bool:
+        """Bring the map forward, centred on the vessel's AIS track, highlighted; False without AIS."""
+        known = any(t.mmsi == mmsi for t in self.case_map.data.tracks)
+        track = self.case_map.track_of(mmsi)
+        if track is None or not len(track.lat):
+            return False
+        self._bring_forward()
+        if not self.ready:
+            self._pending_track = mmsi
+            return True
+        if not known:
+            self.view.reload_layer("tracks")  # a vessel outside the case: its track joins the layer
+        west, south, east, north = track.bbox
+        self.view.show_track(mmsi, (south, west, north, east))
+        return True
+
+    def _bring_forward(self) -> None:
+        """Make the map the visible tab of whatever tab widgets hold it."""
+        chain: list[QWidget] = [self.view]
+        parent = self.view.parentWidget()
+        while parent is not None:
+            if isinstance(parent, QTabWidget):
+                for widget in chain:
+                    if parent.indexOf(widget) >= 0:
+                        parent.setCurrentWidget(widget)
+            chain.append(parent)
+            parent = parent.parentWidget()
+
+    def _panels_changed(self, state: dict[str, bool]) -> None:
+        if self.settings is not None:
+            self.settings.setValue("map/collapsed", json.dumps(state))
 
     def _layers_ready(self, _state: dict[str, Any]) -> None:
         first = not self.ready
@@ -271,6 +343,16 @@ class DeskMap(QObject):
                     d["url"], (south, west, north, east), d["opacity"], title=d["title"], overlay_id=overlay_id
                 )
         self._shown_overlays = set(wanted)
+
+
+def _folded_panels(settings: QSettings | None) -> dict[str, bool]:
+    if settings is None:
+        return {}
+    try:
+        state = json.loads(str(settings.value("map/collapsed", "{}")))
+    except ValueError:
+        return {}
+    return {str(k): bool(v) for k, v in state.items()} if isinstance(state, dict) else {}
 
 
 def _window_of(flt: IncidentFilter) -> tuple[float, float] | None:

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QStackedWidget,
     QTabWidget,
@@ -37,11 +36,12 @@ from PySide6.QtWidgets import (
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
 from evidence_app.domain.errors import Cancelled, ConflictError, UserError
-from evidence_app.services import cases, checkpoints, evidence, photos
+from evidence_app.services import cases, checkpoints, photos
 from evidence_app.services.context import Context
 from evidence_app.services.map_data import CaseMap
+from evidence_app.ui.attach_actions import AttachController
 from evidence_app.ui.casefile_actions import CaseFileController
-from evidence_app.ui.commands import AddIncidentCommand, AttachCommand, Desk, PlaceCommand
+from evidence_app.ui.commands import AddIncidentCommand, Desk, PlaceCommand
 from evidence_app.ui.conflicts_dialog import EditConflictDialog
 from evidence_app.ui.demo_actions import DemoController
 from evidence_app.ui.errors import configure_log_file, show_error
@@ -51,6 +51,7 @@ from evidence_app.ui.incident_detail import IncidentDetail
 from evidence_app.ui.incident_list import IncidentListPanel
 from evidence_app.ui.review_panel import ReviewPanel
 from evidence_app.ui.reviewer_actions import ReviewerController
+from evidence_app.ui.store_actions import StoreCheckController
 from evidence_app.ui.vessel_actions import VesselController
 from evidence_app.ui.vessel_page import VesselListDialog, VesselPage
 from evidence_app.workers.tasks import Task, TaskRunner
@@ -138,7 +139,6 @@ class MainWindow(QMainWindow):
         self.last_error_box: QMessageBox | QDialog | None = None
         self.desk = Desk(ctx, self.report_error, self)
         self.runner = TaskRunner(self)
-        self.attach_task: Task | None = None
         self.current_incident: str | None = None
         self.setWindowTitle(f"{APP_NAME} — {ctx.store.display_name}")
         self.setObjectName("mainWindow")
@@ -166,7 +166,9 @@ class MainWindow(QMainWindow):
         if with_map:
             from evidence_app.ui.desk_map import DeskMap
 
-            self.desk_map = DeskMap(self.desk, case_map or CaseMap(ctx), self, runner=self.runner)
+            self.desk_map = DeskMap(
+                self.desk, case_map or CaseMap(ctx), self, runner=self.runner, settings=self.settings
+            )
             self.set_map_widget(self.desk_map.view)
         self.welcome = WelcomePage()
         self.centre = QStackedWidget()
@@ -207,6 +209,8 @@ class MainWindow(QMainWindow):
         self.reviewers = ReviewerController(self)
         self.vessels = VesselController(self)
         self.demo = DemoController(self)
+        self.attach = AttachController(self)
+        self.store_check = StoreCheckController(self)
         self.reviewer_label = self.reviewers.label
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.reviewers.actorChanged.connect(self._actor_changed)
@@ -230,6 +234,12 @@ class MainWindow(QMainWindow):
             self.list_panel.filterChanged.connect(self.desk_map.apply_filter)
             self.desk_map.incidentClicked.connect(self.select_incident)
             self.desk_map.placeRequested.connect(self._placed_on_map)
+            self.vesselTrackRequested.connect(
+                lambda mmsi: (
+                    self.desk_map.show_track(mmsi)
+                    or self.statusBar().showMessage(f"No AIS positions stored for MMSI {mmsi}.", 8000)
+                )
+            )
         self.welcome.create_button.clicked.connect(self.new_case_dialog)
         self.welcome.demo_button.clicked.connect(self.open_demo_case)
         self.desk.incidentChanged.connect(self._incident_changed)
@@ -378,11 +388,18 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.map_toolbar = toolbar
         view_menu = bar.addMenu("&View")
-        for dock in self.docks.values():
+        for dock in self.docks.values():  # a closed panel comes back from here
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.map_toolbar.toggleViewAction())
         view_menu.addSeparator()
         self._action(view_menu, "&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
         self._action(view_menu, "Reset &Layout", self.reset_layout)
+        self._action(
+            view_menu,
+            "&Compact Layout",
+            self.compact_layout,
+            tip="For a small screen: the panels in one column of tabs, the map gets the room",
+        )
         tools_menu = bar.addMenu("&Tools")
         self._action(
             tools_menu,
@@ -651,72 +668,17 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Basemap {entry.name!r} added: choose it in the map's layer switcher.", 8000)
         return True
 
-    # -- attaching ------------------------------------------------------------------------
+    # -- attaching (ui/attach_actions.py) -------------------------------------------------
     def choose_files_to_attach(self) -> None:
-        if not self.current_incident:
-            return
-        paths, _ = QFileDialog.getOpenFileNames(self, "Attach files to the incident")
-        if paths:
-            self.attach_files(self.current_incident, paths)
+        self.attach.choose_files(self.current_incident)
 
     def attach_files(self, incident_id: str, paths: list[str]) -> Task | None:
         """Store and attach files on a worker, with a cancellable progress dialog; then one undoable command."""
-        if self.attach_task is not None:
-            self.report_error(UserError("another attach is still running: wait for it or cancel it"))
-            return None
-        names = [Path(p).name for p in paths]
-        dialog = QProgressDialog(
-            f"Attaching {names[0] if len(names) == 1 else f'{len(names)} files'}…", "Cancel", 0, 1000, self
-        )
-        dialog.setWindowTitle("Attach evidence")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(400)
-        dialog.setAutoReset(False)
+        return self.attach.attach_files(incident_id, paths)
 
-        def progress(done: int, total: object, message: str) -> None:
-            if isinstance(total, int) and total > 0:
-                dialog.setValue(min(999, int(done * 1000 / total)))
-            if message:
-                dialog.setLabelText(f"Attaching {message}")
-
-        def finished(result: evidence.AttachResult) -> None:
-            dialog.reset()
-            self.attach_task = None
-            if result.attached:
-                self.desk.perform(AttachCommand(self.desk, incident_id, result.attached, names), already_done=True)
-                self.desk.incidentChanged.emit(incident_id)
-            extra = f"; {len(result.already_linked)} already attached" if result.already_linked else ""
-            self.statusBar().showMessage(f"Attached {len(result.attached)} item(s){extra}.", 8000)
-
-        def failed(exc: BaseException) -> None:
-            dialog.reset()
-            self.attach_task = None
-            if isinstance(exc, Cancelled):
-                self.statusBar().showMessage("Attach cancelled: nothing was attached.", 8000)
-            elif self.isVisible():
-                self.report_error(exc)
-
-        def attach(progress, cancel) -> evidence.AttachResult:  # noqa: ANN001 - on the worker
-            # Images go through photo import (georeferencing, capture time, pyramid); the rest
-            # attach as plain files; all in one all-or-nothing transaction.
-            result = photos.attach_files(self.ctx, incident_id, paths, progress=progress, cancel=cancel)
-            for evidence_id in result.attached:
-                try:
-                    photos.overlay_for(self.ctx, evidence_id)  # warm the map overlay here, not on the GUI thread
-                except UserError:
-                    pass  # not an imported photo: no overlay
-            return result
-
-        task = self.runner.run_task(
-            attach,
-            name=f"attach {len(paths)} file(s)",
-            on_result=finished,
-            on_error=failed,
-            on_progress=progress,
-        )
-        dialog.canceled.connect(task.cancel)
-        self.attach_task = task
-        return task
+    @property
+    def attach_task(self) -> Task | None:
+        return self.attach.task
 
     # -- vessels --------------------------------------------------------------------------
     def open_vessel_page(self, vessel_ref: str) -> VesselPage | None:
@@ -753,30 +715,8 @@ class MainWindow(QMainWindow):
 
     # -- tools and help -------------------------------------------------------------------
     def verify_store(self) -> Task:
-        from evidence_app.services.verify import verify_store
-
-        def shown(report) -> None:  # noqa: ANN001
-            text = (
-                "The store verifies: every evidence file matches its hash and the audit chain is intact."
-                if report.ok
-                else "\n".join(report.problems[:20])
-            )
-            box = QMessageBox(
-                QMessageBox.Icon.Information if report.ok else QMessageBox.Icon.Warning,
-                "Verify store",
-                text,
-                QMessageBox.StandardButton.Ok,
-                self,
-            )
-            box.open()
-            self.last_error_box = None if report.ok else box
-
-        return self.runner.run_task(
-            lambda progress, cancel: verify_store(self.ctx.store, progress=progress, cancel=cancel),
-            name="verify store",
-            on_result=shown,
-            on_error=self.report_error,
-        )
+        """Re-hash every evidence file and check the audit chain, with progress and cancel (ui/store_actions.py)."""
+        return self.store_check.verify()
 
     def about(self) -> None:
         QMessageBox.about(
@@ -817,6 +757,35 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
+
+    def compact_layout(self) -> None:
+        """For a laptop screen (1280 × 800): the panels in one column on the left, the list above
+        the others as tabs, so the map gets most of the window. View ▸ Reset Layout goes back."""
+        size = self.size()  # moving the docks passes through taller layouts: keep the window's size
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        order = ["incidents", "detail", "evidence", "review", "undo"]
+        for name in order:
+            dock = self.docks[name]
+            dock.setFloating(False)
+            self.addDockWidget(left, dock)
+            dock.show()
+        self.splitDockWidget(self.docks["incidents"], self.docks["detail"], Qt.Orientation.Vertical)
+        for name in order[2:]:
+            self.tabifyDockWidget(self.docks["detail"], self.docks[name])
+        self.docks["detail"].raise_()
+        self.resize(size)
+        width = max(340, min(420, self.width() * 3 // 10))
+        self.resizeDocks([self.docks["incidents"]], [width], Qt.Orientation.Horizontal)
+        half = max(200, self.height() // 2 - 60)
+        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [half, half], Qt.Orientation.Vertical)
+
+    def fit_to_screen(self) -> None:
+        """First start on a small screen (no saved layout): the compact layout at the screen's size."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is None or self.settings.value("desk/state") is not None or screen.width() >= 1440:
+            return
+        self.resize(min(self.width(), screen.width()), min(self.height(), screen.height()))
+        self.compact_layout()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A running attach is cancelled and waited for: it rolls back whole (files already

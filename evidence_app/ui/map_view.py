@@ -126,6 +126,7 @@ class MapBridge(QObject):
     positionPicked = Signal(str, str, float, float)  # noqa: N815
     markerMoved = Signal(str, float, float)  # noqa: N815
     layersReady = Signal(str)  # noqa: N815
+    panelsChanged = Signal(str)  # noqa: N815
 
     @Slot(str)
     def notifyIncidentClicked(self, incident_id: str) -> None:
@@ -142,6 +143,10 @@ class MapBridge(QObject):
     @Slot(str)
     def notifyLayersReady(self, state_json: str) -> None:
         self.layersReady.emit(state_json)
+
+    @Slot(str)
+    def notifyPanelsChanged(self, state_json: str) -> None:
+        self.panelsChanged.emit(state_json)
 
 
 class MapPage(QWebEnginePage):
@@ -200,6 +205,7 @@ class MapView(QWebEngineView):
     positionPicked = Signal(str, str, float, float)  # kind, id, lat, lon  # noqa: N815
     markerMoved = Signal(str, float, float)  # noqa: N815
     layersReady = Signal(dict)  # noqa: N815
+    panelsChanged = Signal(dict)  # the map's control panels, name -> folded  # noqa: N815
 
     def __init__(
         self,
@@ -230,6 +236,7 @@ class MapView(QWebEngineView):
         self.bridge.positionPicked.connect(self.positionPicked)
         self.bridge.markerMoved.connect(self.markerMoved)
         self.bridge.layersReady.connect(lambda text: self.layersReady.emit(json.loads(text)))
+        self.bridge.panelsChanged.connect(self._panels_changed)
 
     # -- loading -------------------------------------------------------------------------
 
@@ -314,6 +321,42 @@ class MapView(QWebEngineView):
             "(function () { var box = document.querySelector('.folium-map'); var map = box && window[box.id];"
             f" if (map) map.fitBounds({corners}, {{padding: [40, 40], maxZoom: {int(max_zoom)}}}); }})();"
         )
+
+    # -- control panels, time and playback -----------------------------------------------------
+
+    def _panels_changed(self, text: str) -> None:
+        try:
+            state = json.loads(text)
+        except ValueError:
+            return
+        if isinstance(state, dict):
+            self.site.panel_state = {str(k): bool(v) for k, v in state.items()}
+            self.panelsChanged.emit(dict(self.site.panel_state))
+
+    def set_collapsed_panels(self, state: Mapping[str, bool]) -> None:
+        """Fold ('legend', 'time', 'photos') panels; kept for the next page load too."""
+        self.site.panel_state = {str(k): bool(v) for k, v in state.items()}
+        self._call("setCollapsed", self.site.panel_state)
+
+    def reset_time(self) -> None:
+        """Another case: the sliders span its data again, playback stops."""
+        self._call("resetTime")
+
+    def play(self, speed: float | None = None) -> None:
+        """Play the tracks through the time window; ``speed`` in data seconds per second."""
+        self._call("play", speed)
+
+    def pause(self) -> None:
+        self._call("pause")
+
+    def set_play_time(self, when: datetime | float | None) -> None:
+        """Show the vessels where they were at ``when``; None puts them at their last position."""
+        self._call("setPlayTime", _epoch(when))
+
+    def show_track(self, mmsi: int, bounds: tuple[float, float, float, float] | None) -> None:
+        """Highlight one vessel's track and fit ``bounds`` = (south, west, north, east) in view."""
+        box = None if bounds is None else [float(v) for v in bounds]
+        self._call("showTrack", int(mmsi), box)
 
     def reload_layer(self, what: str) -> None:
         """Fetch one layer again ('incidents' | 'tracks' | 'footprints') after the data changed."""

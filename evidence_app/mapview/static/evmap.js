@@ -29,6 +29,9 @@
     naturalEarth: null, land: null, graticule: null,
     window: null, extent: null, slider: null,
     place: null, selected: null, highlight: null, ref: null, footprintData: null,
+    panels: {}, collapsed: {}, outer: null, frac: [0, 1],
+    play: { playing: false, t: null, speed: 21600, last: null }, vessels: new Map(), vesselLayer: null,
+    drawnVessels: [], participants: new Set(), focusTrack: null,
     measure: null, measureLayer: null, measureReadout: null, modeLine: null,
     loaded: { land: false, incidents: false, tracks: false, footprints: false, overlays: false },
     ready: false, readyMs: null, errors: [], marks: {},
@@ -95,10 +98,9 @@
     return (Math.atan2(y, x) / rad + 360) % 360;
   }
 
-  function trackColour(mmsi) {
-    var hue = (Number(mmsi) * 2654435761 % 360 + 360) % 360;
-    return 'hsl(' + hue + ', 85%, 32%)';
-  }
+  function trackHue(mmsi) { return (Number(mmsi) * 2654435761 % 360 + 360) % 360; }
+
+  function trackColour(mmsi) { return 'hsl(' + trackHue(mmsi) + ', 85%, 32%)'; }
 
   function callBridge(name) {
     var args = Array.prototype.slice.call(arguments, 1);
@@ -128,18 +130,44 @@
     return end >= S.window[0] && t0 <= S.window[1];
   }
 
-  function panel(position, build) {
+  /** A control box with a header line that folds its body away; ``build(body, top, box)`` fills
+   * it (what must stay in reach when folded goes on the header line ``top``, or in ``box``). The
+   * folded state is reported to Python, which remembers it and hands it back in the page options. */
+  function panel(position, name, title, build) {
     var Control = L.Control.extend({
       options: { position: position },
       onAdd: function () {
         var box = el('div', null, 'evmap-panel leaflet-control');
+        box.setAttribute('data-panel', name);
         L.DomEvent.disableClickPropagation(box);
         L.DomEvent.disableScrollPropagation(box);
-        build(box);
+        var top = el('div', null, 'evmap-panel-top');
+        var head = el('button', title, 'evmap-panel-head');
+        head.type = 'button';
+        top.appendChild(head);
+        var body = el('div', null, 'evmap-panel-body');
+        box.appendChild(top);
+        box.appendChild(body);
+        head.addEventListener('click', function () { setCollapsed(name, !S.collapsed[name], true); });
+        S.panels[name] = box;
+        build(body, top, box);
+        setCollapsed(name, !!S.collapsed[name], false);
         return box;
       }
     });
     return new Control().addTo(S.map);
+  }
+
+  function setCollapsed(name, folded, tell) {
+    S.collapsed[name] = !!folded;
+    var box = S.panels[name];
+    if (box) {
+      box.classList.toggle('evmap-collapsed', !!folded);
+      var head = box.querySelector('.evmap-panel-head');
+      head.setAttribute('aria-expanded', String(!folded));
+      head.title = folded ? 'Show' : 'Hide';
+    }
+    if (tell) callBridge('notifyPanelsChanged', JSON.stringify(S.collapsed));
   }
 
   // ---------------------------------------------------------------- projection and tiles
@@ -388,7 +416,7 @@
   var CLUSTER_RADIUS = 40;   // screen pixels, as MarkerCluster's maxClusterRadius
   var POINT_R = 6;
   var INC = { n: 0, id: [], title: [], status: [], colour: [], lat: [], lng: [], x: [], y: [],
-    r: [], t0: [], t1: [], shown: [], byId: new Map(), palette: [], paletteStatus: [] };
+    r: [], t0: [], t1: [], shown: [], mmsis: [], byId: new Map(), palette: [], paletteStatus: [] };
 
   function paletteIndex(colour, status) {
     var i = INC.palette.indexOf(colour);
@@ -396,7 +424,8 @@
     return i;
   }
 
-  function setIncident(i, id, title, status, colour, lat, lng, r, t0, t1) {
+  function setIncident(i, id, title, status, colour, lat, lng, r, t0, t1, mmsis) {
+    INC.mmsis[i] = mmsis || [];
     INC.id[i] = id; INC.title[i] = title; INC.status[i] = status; INC.colour[i] = paletteIndex(colour, status);
     INC.lat[i] = lat; INC.lng[i] = lng; INC.x[i] = mercX(lng); INC.y[i] = mercY(lat);
     INC.r[i] = r; INC.t0[i] = t0; INC.t1[i] = (t1 === null || t1 === undefined) ? t0 : t1;
@@ -406,10 +435,10 @@
 
   function loadIncidentColumns(c) {
     INC.n = 0; INC.byId.clear();
-    ['id', 'title', 'status', 'colour', 'lat', 'lng', 'x', 'y', 'r', 't0', 't1', 'shown'].forEach(function (k) { INC[k] = []; });
+    ['id', 'title', 'status', 'colour', 'lat', 'lng', 'x', 'y', 'r', 't0', 't1', 'shown', 'mmsis'].forEach(function (k) { INC[k] = []; });
     for (var i = 0; i < c.id.length; i++) {
       setIncident(i, c.id[i], c.title[i], c.statuses[c.status[i]], c.colours[c.status[i]],
-        c.lat[i], c.lon[i], c.radius_m[i], c.t0[i], c.t1[i]);
+        c.lat[i], c.lon[i], c.radius_m[i], c.t0[i], c.t1[i], c.mmsis ? c.mmsis[i] : []);
     }
     INC.n = c.id.length;
     incidentsChanged();
@@ -676,6 +705,7 @@
     return getJSON('/data/incidents.json').then(function (columns) {
       mark('incidentsFetched');
       loadIncidentColumns(columns);
+      computeExtent();
       S.loaded.incidents = true;
       mark('incidentsDrawn');
       // A selection asked for before these incidents arrived (a case still loading).
@@ -737,6 +767,7 @@
       mark('tracksFetched');
       S.trackFeatures = data.features;
       drawTracks();
+      computeExtent();
       S.loaded.tracks = true;
       mark('tracksDrawn');
     });
@@ -802,7 +833,7 @@
         ctx.lineTo(cx - ux * 4 + uy * 4, cy - uy * 4 - ux * 4);
         ctx.closePath();
       });
-      ctx.globalAlpha = 0.95;
+      ctx.globalAlpha = Math.min(0.95, this.options.opacity + 0.1);  // faded with its line
       ctx.fillStyle = this.options.color;
       ctx.fill();
       ctx.globalAlpha = 1;
@@ -839,6 +870,8 @@
     });
     S.counts.tracks = lines;
     S.counts.trackVertices = vertices;
+    buildVessels();
+    restyleTracks();
   }
 
   function arrowCount() {
@@ -885,10 +918,7 @@
 
   function ensurePhotoPanel() {
     if (S.photoPanel) return S.photoPanel;
-    panel('bottomleft', function (box) {
-      box.appendChild(el('div', 'Photo opacity', 'evmap-tip-title'));
-      S.photoPanel = box;
-    });
+    panel('bottomleft', 'photos', 'Photo opacity', function (body) { S.photoPanel = body; });
     return S.photoPanel;
   }
 
@@ -930,43 +960,307 @@
       if (t.length) { lo = Math.min(lo, t[0]); hi = Math.max(hi, t[t.length - 1]); }
     });
     S.extent = isFinite(lo) ? [lo, hi] : null;
+    if (S.slider) S.slider.box.classList.toggle('evmap-hidden', !S.extent);
+    showWindowLabel();
   }
+
+  /** What the sliders span: the desk's window (the list filter) within the data's extent. */
+  function timeRange() {
+    var e = S.extent, o = S.outer;
+    if (!e || !o) return e || o;
+    var lo = Math.max(e[0], o[0]), hi = Math.min(e[1], o[1]);
+    return lo <= hi ? [lo, hi] : o;
+  }
+
+  function sliderWindow() {
+    var r = timeRange();
+    if (!r || (S.frac[0] === 0 && S.frac[1] === 1)) return S.outer;
+    return [r[0] + (r[1] - r[0]) * S.frac[0], r[0] + (r[1] - r[0]) * S.frac[1]];
+  }
+
+  function resetSliders() {
+    S.frac = [0, 1];
+    if (S.slider) { S.slider.from.value = '0'; S.slider.to.value = '1000'; }
+  }
+
+  var SPEEDS = [['1 h/s', 3600], ['6 h/s', 21600], ['1 day/s', 86400], ['1 week/s', 604800]];
 
   function buildTimeSlider() {
     computeExtent();
-    if (!S.extent || S.slider) return;
-    panel('bottomright', function (box) {
-      box.appendChild(el('div', 'Time window (UTC)', 'evmap-tip-title'));
+    if (S.slider) return;
+    panel('bottomright', 'time', 'Time', function (body, row, box) {
+      // Playback stays in reach (on the header line) when the sliders are folded away.
+      var button = el('button', '\u25b6 Play');
+      button.type = 'button';
+      button.addEventListener('click', function () { if (S.play.playing) EvidenceMap.pause(); else EvidenceMap.play(); });
+      var speed = el('select');
+      speed.title = 'Playback speed';
+      SPEEDS.forEach(function (sp) {
+        var option = el('option', sp[0]);
+        option.value = String(sp[1]);
+        speed.appendChild(option);
+      });
+      speed.value = String(S.play.speed);
+      speed.addEventListener('change', function () { S.play.speed = Number(speed.value); });
+      var cursor = el('span', '', 'evmap-cursor');
+      row.appendChild(button); row.appendChild(speed); row.appendChild(cursor);
       var from = el('input'), to = el('input'), label = el('div');
-      [from, to].forEach(function (input) { input.type = 'range'; input.min = '0'; input.max = '1000'; box.appendChild(input); });
+      [from, to].forEach(function (input) { input.type = 'range'; input.min = '0'; input.max = '1000'; body.appendChild(input); });
       from.value = '0'; to.value = '1000';
-      box.appendChild(label);
-      S.slider = { from: from, to: to, label: label };
+      from.title = 'From'; to.title = 'To';
+      label.title = 'Time window (UTC)';
+      body.appendChild(label);
+      S.slider = { box: box, from: from, to: to, label: label, button: button, speed: speed, cursor: cursor };
       function onInput() {
         var a = Number(from.value), b = Number(to.value);
         if (a > b) { var swap = a; a = b; b = swap; }
-        var span = S.extent[1] - S.extent[0];
-        var w = (a === 0 && b === 1000) ? null : [S.extent[0] + span * a / 1000, S.extent[0] + span * b / 1000];
-        applyWindow(w);
+        S.frac = [a / 1000, b / 1000];
+        applyWindow(sliderWindow());
       }
       from.addEventListener('input', onInput);
       to.addEventListener('input', onInput);
-      showWindowLabel();
     });
+    computeExtent();
   }
 
   function showWindowLabel() {
     if (!S.slider) return;
-    var w = S.window || S.extent;
+    var w = S.window || timeRange();
     S.slider.label.textContent = w ? fmtTime(w[0]) + ' \u2013 ' + fmtTime(w[1]) : '';
+    S.slider.button.textContent = S.play.playing ? 'Pause' : '\u25b6 Play';
+    S.slider.cursor.textContent = S.play.t !== null ? fmtTime(Math.round(S.play.t)).slice(0, 16) + 'Z' : '';
   }
 
   function applyWindow(w) {
     S.window = w;
     for (var i = 0; i < INC.n; i++) INC.shown[i] = inWindow(INC.t0[i], INC.t1[i]);
+    if (S.play.t !== null && w && (S.play.t < w[0] || S.play.t > w[1])) S.play.t = Math.max(w[0], Math.min(w[1], S.play.t));
     incidentsChanged();
     drawTracks();
     showWindowLabel();
+  }
+
+  // ---------------------------------------------------------------- vessels and playback
+
+  /* Each vessel is drawn as a marker pointing along its course, at the playback time (or, when
+   * nothing plays, at its last position in the time window), with its name or MMSI from
+   * LABEL_MIN_ZOOM (always for highlighted vessels). While playing, the last TRAIL seconds of
+   * each track are drawn bright and the older track is faded. Markers, trails and labels are
+   * one canvas, redrawn per playback frame and after each move. */
+  var LABEL_MIN_ZOOM = 7;
+  var MAX_LABELS = 300;
+  var TRAIL_FRACTION = 0.15;  // of the time range: the bright part of the trail
+
+  function buildVessels() {
+    var byMmsi = new Map();
+    S.trackFeatures.forEach(function (f) {
+      var c = f.geometry.coordinates, t = f.properties.t;
+      if (!c.length) return;
+      var shift = sideShift(c[c.length >> 1][0]);
+      var v = byMmsi.get(f.properties.mmsi);
+      if (!v) { v = { mmsi: f.properties.mmsi, name: f.properties.name || '', parts: [] }; byMmsi.set(v.mmsi, v); }
+      var lat = new Float64Array(c.length), lng = new Float64Array(c.length);
+      for (var i = 0; i < c.length; i++) { lat[i] = c[i][1]; lng[i] = c[i][0] + shift; }
+      v.parts.push({ lat: lat, lng: lng, t: t });
+    });
+    byMmsi.forEach(function (v) { v.parts.sort(function (a, b) { return a.t[0] - b.t[0]; }); });
+    S.vessels = byMmsi;
+  }
+
+  /** Index of the last vertex at or before time t in a part (-1 when t is before it). */
+  function lastAtOrBefore(times, t) {
+    var lo = 0, hi = times.length - 1;
+    if (t < times[0]) return -1;
+    while (lo < hi) {
+      var mid = (lo + hi + 1) >> 1;
+      if (times[mid] <= t) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Where a vessel is at time t: {lat, lng, part, i, f} or null before its first fix or when
+   * its last fix is older than ``since``. */
+  function vesselAt(v, t, since) {
+    for (var p = v.parts.length - 1; p >= 0; p--) {
+      var part = v.parts[p], i = lastAtOrBefore(part.t, t);
+      if (i < 0) continue;
+      if (i === part.t.length - 1) {
+        if (since !== null && part.t[i] < since) return null;
+        return { lat: part.lat[i], lng: part.lng[i], part: part, i: i, f: 0 };
+      }
+      var span = part.t[i + 1] - part.t[i], f = span > 0 ? (t - part.t[i]) / span : 0;
+      return { lat: part.lat[i] + (part.lat[i + 1] - part.lat[i]) * f, lng: part.lng[i] + (part.lng[i + 1] - part.lng[i]) * f,
+        part: part, i: i, f: f };
+    }
+    return null;
+  }
+
+  function cursorTime() {
+    if (S.play.t !== null) return S.play.t;
+    var r = S.window || timeRange();
+    return r ? r[1] : Infinity;
+  }
+
+  var VesselLayer = L.Layer.extend({
+    onAdd: function (map) {
+      this._canvas = L.DomUtil.create('canvas', 'evmap-vessels leaflet-zoom-hide');
+      map.getPane('evmapVessels').appendChild(this._canvas);
+      map.on('moveend zoomend resize viewreset', this.redraw, this);
+      this.redraw();
+    },
+    onRemove: function (map) {
+      L.DomUtil.remove(this._canvas);
+      map.off('moveend zoomend resize viewreset', this.redraw, this);
+    },
+    redraw: function () {
+      var map = this._map;
+      if (!map) return;
+      var size = map.getSize(), pad = 0.3;
+      var topLeft = map.containerPointToLayerPoint([-size.x * pad, -size.y * pad]).round();
+      var w = Math.round(size.x * (1 + 2 * pad)), h = Math.round(size.y * (1 + 2 * pad));
+      var canvas = this._canvas;
+      if (canvas.width !== w) canvas.width = w;
+      if (canvas.height !== h) canvas.height = h; else canvas.getContext('2d').clearRect(0, 0, w, h);
+      L.DomUtil.setPosition(canvas, topLeft);
+      drawVessels(canvas.getContext('2d'), topLeft, w, h);
+    }
+  });
+
+  function drawVessels(ctx, origin, w, h) {
+    var map = S.map, t = cursorTime(), range = S.window || timeRange();
+    var since = S.play.t !== null ? null : (range ? range[0] : null);
+    var trail = range ? (range[1] - range[0]) * TRAIL_FRACTION : 0;
+    var zoom = map.getZoom(), labels = zoom >= LABEL_MIN_ZOOM, taken = [], drawn = [];
+    var highlighted = highlightedMmsis();
+    function px(lat, lng) { var p = map.latLngToLayerPoint([lat, lng]); return [p.x - origin.x, p.y - origin.y]; }
+    S.vessels.forEach(function (v) {
+      var at = vesselAt(v, t, since);
+      if (!at) return;
+      var here = px(at.lat, at.lng);
+      if (here[0] < -20 || here[1] < -20 || here[0] > w + 20 || here[1] > h + 20) return;
+      var hot = highlighted.has(v.mmsi), colour = trackColour(v.mmsi);
+      // Course: from the segment the vessel is on (or the last one it sailed).
+      var part = at.part, i = at.i, j = Math.min(i + 1, part.t.length - 1);
+      if (j === i && i > 0) i -= 1;
+      var a = px(part.lat[i], part.lng[i]), b = px(part.lat[j], part.lng[j]);
+      var heading = (a[0] === b[0] && a[1] === b[1]) ? 0 : Math.atan2(b[0] - a[0], a[1] - b[1]);
+      if (S.play.t !== null && trail > 0) drawTrail(ctx, at, t - trail, t, px, v.mmsi, hot);
+      drawMarker(ctx, here[0], here[1], heading, colour, hot);
+      var label = v.name || ('MMSI ' + v.mmsi);
+      var labelled = (labels || hot) && drawLabel(ctx, label, here[0] + 9, here[1] - 9, taken, hot);
+      drawn.push({ mmsi: v.mmsi, lat: at.lat, lng: at.lng, heading: Math.round((heading * 180 / Math.PI + 360) % 360),
+        label: labelled ? label : null, highlighted: hot });
+    });
+    S.drawnVessels = drawn;
+  }
+
+  /** The track behind a vessel back to time ``from``, bright at the vessel and fading with age. */
+  function drawTrail(ctx, at, from, t, px, mmsi, hot) {
+    var part = at.part, span = t - from, pts = [[at.lat, at.lng, t]];
+    var i = at.i;
+    for (; i >= 0 && part.t[i] >= from; i--) pts.push([part.lat[i], part.lng[i], part.t[i]]);
+    if (i >= 0) {  // cut the older segment where the trail begins
+      var newer = pts[pts.length - 1], f = (from - part.t[i]) / ((newer[2] - part.t[i]) || 1);
+      pts.push([part.lat[i] + (newer[0] - part.lat[i]) * f, part.lng[i] + (newer[1] - part.lng[i]) * f, from]);
+    }
+    if (pts.length < 2) return;
+    var hue = trackHue(mmsi);
+    ctx.lineCap = 'round';
+    ctx.lineWidth = hot ? 5 : 3.5;
+    for (var k = 1; k < pts.length; k++) {
+      var a = px(pts[k - 1][0], pts[k - 1][1]), b = px(pts[k][0], pts[k][1]);
+      var gradient = ctx.createLinearGradient(a[0], a[1], b[0], b[1]);
+      gradient.addColorStop(0, 'hsla(' + hue + ', 85%, 38%, ' + (1 - 0.85 * (t - pts[k - 1][2]) / span).toFixed(3) + ')');
+      gradient.addColorStop(1, 'hsla(' + hue + ', 85%, 38%, ' + (1 - 0.85 * (t - pts[k][2]) / span).toFixed(3) + ')');
+      ctx.strokeStyle = gradient;
+      ctx.beginPath();
+      ctx.moveTo(a[0], a[1]);
+      ctx.lineTo(b[0], b[1]);
+      ctx.stroke();
+    }
+  }
+
+  function drawMarker(ctx, x, y, heading, colour, hot) {
+    ctx.save();
+    ctx.translate(x, y);
+    if (hot) {
+      ctx.beginPath();
+      ctx.arc(0, 0, 13, 0, 2 * Math.PI);
+      ctx.fillStyle = 'rgba(0, 229, 255, 0.35)';
+      ctx.fill();
+      ctx.lineWidth = 2.5;
+      ctx.strokeStyle = '#00e5ff';
+      ctx.stroke();
+    }
+    ctx.rotate(heading);
+    var k = hot ? 1.3 : 1;
+    ctx.beginPath();
+    ctx.moveTo(0, -9 * k);
+    ctx.lineTo(5.5 * k, 6 * k);
+    ctx.lineTo(0, 3 * k);
+    ctx.lineTo(-5.5 * k, 6 * k);
+    ctx.closePath();
+    ctx.fillStyle = colour;
+    ctx.fill();
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = '#ffffff';
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  /** A label unless it would overlap one already drawn; whether it was drawn. */
+  function drawLabel(ctx, text, x, y, taken, hot) {
+    ctx.font = (hot ? 'bold ' : '') + '11px sans-serif';
+    var wdt = ctx.measureText(text).width, box = [x - 2, y - 10, x + wdt + 2, y + 3];
+    if (!hot) {
+      if (taken.length >= MAX_LABELS) return false;
+      for (var i = 0; i < taken.length; i++) {
+        var o = taken[i];
+        if (box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]) return false;
+      }
+    }
+    taken.push(box);
+    ctx.textBaseline = 'alphabetic';
+    ctx.textAlign = 'left';
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = 'rgba(255, 255, 255, 0.9)';
+    ctx.strokeText(text, x, y);
+    ctx.fillStyle = hot ? '#003a40' : '#1b1b1b';
+    ctx.fillText(text, x, y);
+    return true;
+  }
+
+  function redrawVessels() { if (S.vesselLayer) S.vesselLayer.redraw(); }
+
+  function highlightedMmsis() {
+    var out = new Set(S.participants);
+    if (S.focusTrack !== null) out.add(S.focusTrack);
+    return out;
+  }
+
+  /** Highlighted tracks (the selected incident's participants, the vessel asked for) stand out. */
+  function restyleTracks() {
+    var hot = highlightedMmsis(), any = hot.size > 0, playing = S.play.t !== null;
+    S.trackGroup.eachLayer(function (line) {
+      var on = hot.has(line.evmapMmsi);
+      // While playing, whole tracks are a faint route; the recent trail is drawn bright over them.
+      line.setStyle({ weight: on ? 4.5 : 2, opacity: playing ? (on ? 0.3 : 0.15) : (on ? 1 : (any ? 0.45 : 0.85)) });
+      if (on) line.bringToFront();
+    });
+    redrawVessels();
+  }
+
+  function tick(ts) {
+    var play = S.play;
+    if (!play.playing) return;
+    var r = S.window || timeRange();
+    if (!r) { EvidenceMap.pause(); return; }
+    if (play.last !== null) play.t += (ts - play.last) / 1000 * play.speed;
+    play.last = ts;
+    if (play.t >= r[1]) { play.t = r[1]; EvidenceMap.pause(); }
+    redrawVessels();
+    showWindowLabel();
+    if (play.playing) requestAnimationFrame(tick);
   }
 
   // ---------------------------------------------------------------- place, drag, measure
@@ -1027,18 +1321,18 @@
   }
 
   function buildToolPanel() {
-    panel('topright', function (box) {
+    panel('topright', 'legend', 'Legend', function (legend, tools, box) {
+      // Measuring and the place-mode line stay visible when the legend is folded away.
       var measureButton = el('button', 'Measure');
       measureButton.type = 'button';
       measureButton.addEventListener('click', function () { EvidenceMap.setMeasureMode(!S.measure); });
-      box.appendChild(measureButton);
+      tools.appendChild(measureButton);
       S.measureReadout = el('span');
-      box.appendChild(S.measureReadout);
+      tools.appendChild(S.measureReadout);
       var mode = el('div', null, 'evmap-hidden');
       S.modeLine = el('span');
       mode.appendChild(S.modeLine);
-      box.appendChild(mode);
-      var legend = el('div');
+      box.insertBefore(mode, legend);
       STATUS_LABELS.forEach(function (s) {
         var row = el('div');
         var swatch = el('span', null, 'evmap-legend-swatch');
@@ -1047,7 +1341,6 @@
         row.appendChild(el('span', s[1]));
         legend.appendChild(row);
       });
-      box.appendChild(legend);
     });
   }
 
@@ -1064,6 +1357,7 @@
   function clearHighlight() {
     if (S.highlight) { S.map.removeLayer(S.highlight); S.highlight = null; }
     S.selected = null;
+    if (S.participants.size) { S.participants = new Set(); restyleTracks(); }
   }
 
   // ---------------------------------------------------------------- ready
@@ -1093,7 +1387,9 @@
       map.setMinZoom(S.options.minZoom || 2);
       // Panes, bottom to top: land and graticule 250, vectors (overlayPane) 400,
       // incidents with their uncertainty circles 450, the selected marker (markerPane) 600.
-      [['evmapLand', 250], ['evmapIncidents', 450]].forEach(function (p) {
+      S.collapsed = L.extend({}, S.options.collapsed || {});
+      // Vessels (markers, trails, names) sit between the tracks and the incidents.
+      [['evmapLand', 250], ['evmapVessels', 440], ['evmapIncidents', 450]].forEach(function (p) {
         map.createPane(p[0]).style.zIndex = p[1];
       });
       S.renderer = new LazyCanvas({ padding: 0.5 });
@@ -1118,6 +1414,7 @@
         }
       }).addTo(map);
       S.photos = L.layerGroup().addTo(map);
+      S.vesselLayer = new VesselLayer().addTo(map);
       S.measureLayer = L.layerGroup().addTo(map);
 
       var bases = { 'Natural Earth (offline)': S.naturalEarth };
@@ -1127,7 +1424,7 @@
         bases[escapeHtml(b.name)] = L.tileLayer(b.url, layerOptions);
       });
       L.control.layers(bases, {
-        'Incidents': S.incidentTiles, 'Position uncertainty': S.circles, 'AIS tracks': S.trackGroup,
+        'Incidents': S.incidentTiles, 'Position uncertainty': S.circles, 'AIS tracks': S.trackGroup, 'Vessels': S.vesselLayer,
         'Photo footprints': S.footprints, 'Photos': S.photos, 'Graticule': S.graticule
       }, { collapsed: true }).addTo(map);
       buildToolPanel();
@@ -1162,6 +1459,8 @@
         ready: S.ready, readyMs: S.readyMs, loaded: S.loaded, counts: S.counts, errors: S.errors,
         marks: S.marks, perf: S.perf,
         selected: S.selected, place: S.place, window: S.window, zoom: S.map ? S.map.getZoom() : null,
+        extent: S.extent, playing: S.play.playing, playTime: S.play.t, collapsed: S.collapsed,
+        focusTrack: S.focusTrack, highlighted: Array.from(highlightedMmsis()),
         measureMetres: S.measure ? measuredMetres(S.measure) : null
       });
     },
@@ -1172,6 +1471,8 @@
       var i = INC.byId.get(id);
       if (i === undefined) return false;
       S.selected = id;
+      S.participants = new Set(INC.mmsis[i] || []);
+      restyleTracks();
       var at = L.latLng(INC.lat[i], sideLng(INC.lng[i]));
       S.highlight = L.marker(at, {
         icon: L.divIcon({ className: 'evmap-selected', iconSize: [26, 26] }),
@@ -1191,14 +1492,17 @@
       var p = feature.properties, c = feature.geometry.coordinates;
       var i = INC.byId.get(p.id);
       if (i === undefined) { i = INC.n; INC.n += 1; }
-      setIncident(i, p.id, p.title, p.status, p.colour, c[1], c[0], p.radius_m, p.t0, p.t1);
+      setIncident(i, p.id, p.title, p.status, p.colour, c[1], c[0], p.radius_m, p.t0, p.t1, p.mmsis);
       incidentsChanged();
       if (S.selected === p.id && S.highlight) S.highlight.setLatLng([c[1], sideLng(c[0])]);
       return true;
     },
 
+    /** The desk's window (the list's time filter): the sliders go back to spanning all of it. */
     setTimeWindow: function (start, end) {
-      applyWindow(start === null || end === null ? null : [start, end]);
+      S.outer = start === null || end === null ? null : [start, end];
+      resetSliders();
+      applyWindow(S.outer);
       return true;
     },
 
@@ -1235,6 +1539,82 @@
       if (what === 'footprints') return loadFootprints().catch(fail);
       return loadIncidents().catch(fail);
     },
+
+    /** The desk's case changed: the sliders span the new data, playback stops, nothing is folded open. */
+    resetTime: function () {
+      EvidenceMap.pause();
+      S.play.t = null;
+      resetSliders();
+      computeExtent();
+      applyWindow(S.outer);
+      restyleTracks();
+      return true;
+    },
+
+    play: function (speed) {
+      if (speed) {
+        S.play.speed = speed;
+        if (S.slider) {
+          if (!SPEEDS.some(function (sp) { return sp[1] === speed; })) {
+            var option = el('option', (speed / 3600).toFixed(speed % 3600 ? 2 : 0) + ' h/s');
+            option.value = String(speed);
+            S.slider.speed.appendChild(option);
+          }
+          S.slider.speed.value = String(speed);
+        }
+      }
+      var r = S.window || timeRange();
+      if (!r) return false;
+      if (S.play.t === null || S.play.t >= r[1]) S.play.t = r[0];
+      S.play.playing = true;
+      S.play.last = null;
+      restyleTracks();
+      showWindowLabel();
+      requestAnimationFrame(tick);
+      return true;
+    },
+
+    pause: function () {
+      S.play.playing = false;
+      S.play.last = null;
+      showWindowLabel();
+      return true;
+    },
+
+    /** Playback time (epoch seconds), or null to show every vessel at its last position again. */
+    setPlayTime: function (t) {
+      S.play.t = t;
+      if (t === null) S.play.playing = false;
+      restyleTracks();
+      showWindowLabel();
+      return true;
+    },
+
+    /** Centre on one vessel's track and make it stand out (the vessel page's "Show track on map"). */
+    showTrack: function (mmsi, bounds) {
+      S.focusTrack = mmsi;
+      if (bounds) {
+        var dx = sideShift((bounds[1] + bounds[3]) / 2);
+        S.map.fitBounds([[bounds[0], bounds[1] + dx], [bounds[2], bounds[3] + dx]], { padding: [40, 40], maxZoom: 11, animate: false });
+      }
+      restyleTracks();
+      return true;
+    },
+
+    setCollapsed: function (folded) {
+      Object.keys(folded || {}).forEach(function (name) { setCollapsed(name, folded[name], false); });
+      return true;
+    },
+
+    /** Line width of each drawn track by MMSI, as a JSON string (for tests). */
+    trackWeights: function () {
+      var out = {};
+      S.trackGroup.eachLayer(function (line) { out[line.evmapMmsi] = Math.max(out[line.evmapMmsi] || 0, line.options.weight); });
+      return JSON.stringify(out);
+    },
+
+    /** The vessel markers drawn now, as a JSON string (for tests). */
+    vessels: function () { return JSON.stringify(S.drawnVessels); },
 
     /** What is drawn now, counted from the drawn tiles (not from the data), as a JSON string. */
     stats: function () {

@@ -182,11 +182,15 @@ def sample_photo(shared_data: Path) -> Path:
 
 
 @pytest.fixture
-def workstation(tmp_path: Path, sample_photo: Path):
+def workstation(tmp_path: Path, sample_photo: Path, backend: str, request: pytest.FixtureRequest):
+    """The office store (SQLite, or a PostgreSQL database in tests marked ``backends``)."""
     from evidence_app.services.context import Context
     from evidence_app.storage.db import open_store
 
-    store = open_store(tmp_path / "workstation" / "store.sqlite")
+    if backend == "sqlite":
+        store = open_store(tmp_path / "workstation" / "store.sqlite")
+    else:
+        store = open_store(request.getfixturevalue("pg_url"), objects_dir=tmp_path / "workstation" / "objects")
     ctx = Context(store, "analyst-a")
     files = tmp_path / "files"
     files.mkdir()

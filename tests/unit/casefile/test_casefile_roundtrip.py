@@ -6,6 +6,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from evidence_app.services import casefiles, evidence, incidents, review, vessels
@@ -27,6 +28,7 @@ def count(ctx, model) -> int:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
 
+@pytest.mark.backends
 def test_field_round_trip_merges_changes_and_reports_the_conflict(workstation, new_store, png_maker, tmp_path: Path):
     ws, ids = workstation
     f1 = tmp_path / "to-field.evcase"

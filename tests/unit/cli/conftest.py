@@ -6,8 +6,8 @@ from evidence_app.cli import main
 
 
 @pytest.fixture
-def run(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("EVIDENCE_APP_DB", str(tmp_path / "store.sqlite"))
+def run(tmp_path, capsys, monkeypatch, store_url):
+    monkeypatch.setenv("EVIDENCE_APP_DB", store_url)
     monkeypatch.setenv("EVIDENCE_APP_REVIEWER", "analyst")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
 

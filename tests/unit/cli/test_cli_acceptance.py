@@ -1,7 +1,6 @@
 """The command line, end to end, as the core issue's acceptance list describes it."""
 
 import json
-import sqlite3
 
 import pytest
 
@@ -9,8 +8,8 @@ from evidence_app.cli import main
 
 
 @pytest.fixture
-def cli(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("EVIDENCE_APP_DB", str(tmp_path / "store.sqlite"))
+def cli(tmp_path, capsys, monkeypatch, store_url):
+    monkeypatch.setenv("EVIDENCE_APP_DB", store_url)
     monkeypatch.setenv("EVIDENCE_APP_REVIEWER", "analyst")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
 
@@ -28,7 +27,8 @@ def cli(tmp_path, capsys, monkeypatch):
     return run
 
 
-def test_acceptance_flow(cli, shared_data, tmp_path):
+@pytest.mark.backends
+def test_acceptance_flow(cli, shared_data, tmp_path, store_url):
     case = cli.json("case", "create", "Yellow Sea 2019", "--caveat", "OFFICIAL")
     code, _, err = cli("vessel", "add", "--imo", "9123456", "--name", "BAD")
     assert code == 1
@@ -76,13 +76,19 @@ def test_acceptance_flow(cli, shared_data, tmp_path):
     code, out, _ = cli("verify")
     assert code == 0 and "OK" in out
 
-    db = tmp_path / "store.sqlite"
-    with sqlite3.connect(db) as conn:
-        conn.execute("""UPDATE audit_entries SET payload = '{"forged":true}' WHERE seq = 5""")
+    from evidence_app.storage.db import open_store
+
+    store = open_store(store_url)
+    raw = store.engine.raw_connection()  # an edit behind the app's back, with the database's own driver
+    raw.cursor().execute("""UPDATE audit_entries SET payload = '{"forged":true}' WHERE seq = 5""")
+    raw.commit()
+    raw.close()
+    store.close()
     code, out, _ = cli("verify")
     assert code == 1 and "audit entry 5" in out
 
 
+@pytest.mark.backends
 def test_incident_list_filters(cli):
     case = cli.json("case", "create", "C")
     cli.json("vessel", "add", "--mmsi", "445123000", "--name", "A")

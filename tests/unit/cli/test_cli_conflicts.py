@@ -10,11 +10,11 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[3]
 
 
-def launch(tmp_path: Path, reviewer: str, *args: str) -> subprocess.Popen[str]:
+def launch(tmp_path: Path, db: str, reviewer: str, *args: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT),
-        "EVIDENCE_APP_DB": str(tmp_path / "store.sqlite"),
+        "EVIDENCE_APP_DB": db,
         "EVIDENCE_APP_REVIEWER": reviewer,
         "XDG_DATA_HOME": str(tmp_path / "xdg"),
         "EVIDENCE_APP_CONFIG": str(tmp_path / "config"),
@@ -29,11 +29,11 @@ def launch(tmp_path: Path, reviewer: str, *args: str) -> subprocess.Popen[str]:
 
 
 @pytest.fixture
-def shown(tmp_path, monkeypatch, capsys):
+def shown(tmp_path, monkeypatch, capsys, store_url):
     """``incident show`` in this process, on the store the child processes use."""
     from evidence_app.cli import main
 
-    monkeypatch.setenv("EVIDENCE_APP_DB", str(tmp_path / "store.sqlite"))
+    monkeypatch.setenv("EVIDENCE_APP_DB", store_url)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
 
     def show(incident_id: str) -> str:
@@ -43,6 +43,7 @@ def shown(tmp_path, monkeypatch, capsys):
     return show
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize(
     "command",
     [
@@ -50,7 +51,7 @@ def shown(tmp_path, monkeypatch, capsys):
         ("incident", "edit", "{id}", "--title", "{value}", "--expected-version", "{version}"),
     ],
 )
-def test_two_processes_setting_one_field_the_second_gets_a_conflict(tmp_path, shown, command):
+def test_two_processes_setting_one_field_the_second_gets_a_conflict(tmp_path, shown, command, store_url):
     from datetime import UTC, datetime
 
     from evidence_app.services import cases, incidents
@@ -58,7 +59,7 @@ def test_two_processes_setting_one_field_the_second_gets_a_conflict(tmp_path, sh
     from evidence_app.storage import audit
     from evidence_app.storage.db import open_store
 
-    store = open_store(tmp_path / "store.sqlite")
+    store = open_store(store_url)
     lead = Context(store, "lead")
     case = cases.create_case(lead, "Yellow Sea")
     incident_id = incidents.add_incident(
@@ -69,7 +70,9 @@ def test_two_processes_setting_one_field_the_second_gets_a_conflict(tmp_path, sh
         {"alice": "under_review", "bob": "rejected"} if command[0] == "review" else {"alice": "Alice", "bob": "Bob"}
     )
     procs = {
-        who: launch(tmp_path, who, *(a.format(id=incident_id, value=values[who], version=1) for a in command))
+        who: launch(
+            tmp_path, store_url, who, *(a.format(id=incident_id, value=values[who], version=1) for a in command)
+        )
         for who in values
     }
     results = {who: (p.wait(timeout=120), *p.communicate()) for who, p in procs.items()}

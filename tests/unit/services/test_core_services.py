@@ -20,6 +20,7 @@ def actions(store):
         return [e.action for e in audit.iter_entries(session)]
 
 
+@pytest.mark.backends
 def test_sample_case_is_audited(ctx, sample_case):
     assert actions(ctx.store) == ["case.create", "vessel.create", "vessel.create", "incident.create"]
     _, incident = sample_case
@@ -69,6 +70,7 @@ def test_update_returns_diff_and_bumps_version(ctx, sample_case):
     assert actions(ctx.store)[-1] == "incident.update"
 
 
+@pytest.mark.backends
 def test_attach_same_file_twice_is_stored_once(ctx, sample_case, shared_data, tmp_path):
     case, incident = sample_case
     other = incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 4, 1, tzinfo=UTC), lat=37.0, lon=124.0)
@@ -89,6 +91,7 @@ def test_attach_same_file_twice_is_stored_once(ctx, sample_case, shared_data, tm
     assert incidents.get_incident(ctx, incident.id).evidence_count == 1
 
 
+@pytest.mark.backends
 def test_cancelled_attach_writes_nothing(ctx, sample_case, tmp_path):
     _, incident = sample_case
     files = []
@@ -121,6 +124,7 @@ def test_attach_missing_file_writes_nothing(ctx, sample_case, tmp_path):
         assert session.scalar(select(func.count()).select_from(Evidence)) == 0
 
 
+@pytest.mark.backends
 def test_confirm_flow_with_rules(ctx, sample_case, shared_data):
     _, incident = sample_case
     with pytest.raises(ValidationError, match="supporting evidence"):
@@ -142,6 +146,7 @@ def test_confirm_flow_with_rules(ctx, sample_case, shared_data):
     assert [e.to_status for e in review.history(ctx, incident.id)] == ["under_review", "confirmed", "under_review"]
 
 
+@pytest.mark.backends
 def test_four_eyes(ctx, shared_data):
     case = cases.create_case(ctx, "Four eyes", four_eyes=True)
     inc = incidents.add_incident(ctx, case.id, start_utc=datetime(2020, 1, 1, tzinfo=UTC), lat=30, lon=125)
@@ -157,6 +162,7 @@ def test_four_eyes(ctx, shared_data):
     assert incidents.get_incident(ctx, inc.id).status == "confirmed"
 
 
+@pytest.mark.backends
 def test_filters(ctx, sample_case):
     case, incident = sample_case
     other_case = cases.create_case(ctx, "Other")
@@ -206,6 +212,7 @@ def test_actor_is_recorded(store):
         assert session.scalars(select(AuditEntry.actor)).all() == ["alice"]
 
 
+@pytest.mark.backends
 def test_text_filter_ignores_case_and_treats_wildcards_literally(ctx, sample_case):
     case, incident = sample_case
     incidents.update_incident(ctx, incident.id, assessment="100% match on hull form")

@@ -114,6 +114,7 @@ def test_thumbnail_of_an_image_and_of_a_document(ctx, tmp_path):
     assert thumbnail_png(ctx, text.sha256, text.media_type) is None
 
 
+@pytest.mark.backends
 def test_position_of_matches_the_listed_order(ctx, sample_case):
     case, first = sample_case
     made = [

@@ -29,6 +29,7 @@ def count(ctx, model) -> int:
         return s.scalar(select(func.count()).select_from(model))
 
 
+@pytest.mark.backends
 def test_marinecadastre_import_and_reimport(ctx, shared_data: Path) -> None:
     path = shared_data / "ais" / "marinecadastre_2023-01-11_sample.csv"
     audit_before = count(ctx, AuditEntry)
@@ -82,6 +83,7 @@ def test_identity_history_records_rename(ctx, tmp_path: Path) -> None:
     assert names == [("OLD NAME", 11, 11), ("NEW NAME", 11, 12)] and vessel.name == "OLD NAME"
 
 
+@pytest.mark.backends
 def test_failing_second_file_rolls_back_the_first(ctx, tmp_path: Path, shared_data: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("nothing,useful\n1,2\n")

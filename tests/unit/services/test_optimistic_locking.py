@@ -10,6 +10,8 @@ from evidence_app.services.context import Context
 from evidence_app.services.records import BASE_ONLY
 from evidence_app.storage import audit
 
+pytestmark = pytest.mark.backends
+
 
 def entries(store, entity_id):
     with store.read() as session:

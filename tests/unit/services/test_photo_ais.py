@@ -135,4 +135,4 @@ def test_cli_photo_vessels(ctx, photo_case, capsys):
 
 
 def _db_path(ctx):
-    return ctx.store.location.sqlite_path
+    return ctx.store.url

@@ -1,12 +1,12 @@
 """verify proves the store, not only the chain: files, records against the log, and the signed head.
 
 Each test plays the adversary with the tools one has outside the app: chmod, ln -s, the
-sqlite3 shell, a script that recomputes the whole chain.
+database's own shell (sqlite3, psql), a script that recomputes the whole chain. They run on
+SQLite and on PostgreSQL.
 """
 
 import json
 import shutil
-import sqlite3
 
 import pytest
 from sqlalchemy import select
@@ -30,10 +30,18 @@ def attached(ctx, sample_case, tmp_path):
     return incident, item
 
 
+pytestmark = pytest.mark.backends
+
+
 def sql(store, statement, *params):
-    """An edit behind the app's back, as the sqlite3 shell would make it."""
-    with sqlite3.connect(store.location.sqlite_path) as db:
-        db.execute(statement, params)
+    """An edit behind the app's back, as the sqlite3 shell or psql would make it (no app code runs)."""
+    raw = store.engine.raw_connection()
+    try:
+        mark = "?" if store.is_sqlite else "%s"
+        raw.cursor().execute(statement.replace("?", mark), params)
+        raw.commit()
+    finally:
+        raw.close()
 
 
 def test_a_writable_evidence_file_is_named(ctx, attached):

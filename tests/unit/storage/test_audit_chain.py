@@ -1,9 +1,21 @@
 """The hash-chained audit log: appends, verification and tamper detection."""
 
-import sqlite3
+import pytest
 
 from evidence_app.storage import audit
 from evidence_app.storage.models import AuditEntry
+
+pytestmark = pytest.mark.backends
+
+
+def _sql(store, statement):
+    """An edit behind the app's back, through the database's own driver."""
+    raw = store.engine.raw_connection()
+    try:
+        raw.cursor().execute(statement)
+        raw.commit()
+    finally:
+        raw.close()
 
 
 def _append(store, n):
@@ -24,8 +36,7 @@ def test_chain_links_every_entry(store):
 
 def test_edited_payload_names_the_first_broken_entry(store):
     _append(store, 6)
-    with sqlite3.connect(store.location.sqlite_path) as db:
-        db.execute("""UPDATE audit_entries SET payload = '{"i":99}' WHERE seq = 3""")
+    _sql(store, """UPDATE audit_entries SET payload = '{"i":99}' WHERE seq = 3""")
     with store.read() as session:
         problems = audit.verify_chain(session)
     assert len(problems) == 1 and problems[0].seq == 3
@@ -34,8 +45,7 @@ def test_edited_payload_names_the_first_broken_entry(store):
 
 def test_deleted_tail_is_detected(store):
     _append(store, 4)
-    with sqlite3.connect(store.location.sqlite_path) as db:
-        db.execute("DELETE FROM audit_entries WHERE seq = 4")
+    _sql(store, "DELETE FROM audit_entries WHERE seq = 4")
     with store.read() as session:
         problems = audit.verify_chain(session)
     assert problems and "removed" in problems[0].message
@@ -43,8 +53,7 @@ def test_deleted_tail_is_detected(store):
 
 def test_deleted_middle_entry_is_a_gap(store):
     _append(store, 4)
-    with sqlite3.connect(store.location.sqlite_path) as db:
-        db.execute("DELETE FROM audit_entries WHERE seq = 2")
+    _sql(store, "DELETE FROM audit_entries WHERE seq = 2")
     with store.read() as session:
         problems = audit.verify_chain(session)
     assert problems[0].seq == 3 and "gap" in problems[0].message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from evidence_app.services import detect
 from evidence_app.storage import audit
@@ -20,6 +21,7 @@ def _store_rows(store, rows):
         audit.record(session, "tester", "evidence.add", "evidence", evidence.id, {"rows": len(rows)})
 
 
+@pytest.mark.backends
 def test_blocks_are_bounded_and_hold_every_row_once(store):
     rows = [
         (

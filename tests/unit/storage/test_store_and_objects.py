@@ -22,6 +22,7 @@ def test_new_store_is_wal_with_foreign_keys(store):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
 
 
+@pytest.mark.backends
 def test_migrations_match_the_models(store):
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
@@ -76,6 +77,7 @@ def test_not_a_database_is_refused(tmp_path):
         open_store(path)
 
 
+@pytest.mark.backends
 def test_objects_are_content_addressed_read_only_and_deduplicated(store, tmp_path):
     src = tmp_path / "photo.bin"
     src.write_bytes(b"x" * 3_000_000)
@@ -110,6 +112,7 @@ def test_missing_file_error_names_it(store, tmp_path):
     assert "nope.jpg" in str(err.value) and "not found" in str(err.value)
 
 
+@pytest.mark.backends
 def test_failed_write_transaction_rolls_back(store):
     from evidence_app.storage.models import Case
 
