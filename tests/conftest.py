@@ -188,9 +188,11 @@ _pg_counter = iter(range(1, 1_000_000))
 def pg_url(pg_server) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test (a clone of the template), dropped after it."""
     from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
 
     name = f"t{os.getpid()}_{next(_pg_counter)}"
-    admin = create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
+    # No pooled connection: a test may restart the server in between.
+    admin = create_engine(pg_server.url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB} STRATEGY FILE_COPY"))

@@ -49,6 +49,7 @@ STATUS_COLOURS = {
     "confirmed": "#c0001a",
     "rejected": "#7f7f7f",
     "inconclusive": "#2f6db5",
+    "dismissed": "#b0b0b0",
 }
 
 

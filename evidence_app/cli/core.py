@@ -114,10 +114,20 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("review", help="change an incident's status")
     p.add_argument("incident_id")
-    p.add_argument("--status", required=True, help="suspected, under_review, confirmed, rejected, inconclusive")
+    p.add_argument(
+        "--status", required=True, help="suspected, under_review, confirmed, rejected, inconclusive, dismissed"
+    )
     p.add_argument("--rationale", default="")
     _expected_version_option(p)
     p.set_defaults(handler=do_review)
+    p = inc.add_parser(
+        "dismiss",
+        help="triage a detection as a false positive: hidden from the default list, never re-created by detection",
+    )
+    p.add_argument("incident", help="incident id (or unique prefix)")
+    p.add_argument("--reason", required=True, help="anchorage, port, fishing, duplicate or other")
+    p.add_argument("--note", default="", help="what the analyst saw")
+    p.set_defaults(handler=do_dismiss)
 
     p = sub.add_parser("audit", help="list audit log entries")
     p.add_argument("--entity", metavar="ID", help="only entries about this record id")
@@ -348,6 +358,15 @@ def attach(args: argparse.Namespace, ctx: Context) -> Output:
     if result.already_linked:
         text += f"; {len(result.already_linked)} already attached"
     return Output(result.as_dict(), text)
+
+
+def do_dismiss(args: argparse.Namespace, ctx: Context) -> Output:
+    events = review.dismiss_detection(ctx, args.incident, args.reason, note=args.note)
+    done = events[-1]
+    return Output(
+        {"incident": done.incident_id, "status": done.to_status, "rationale": done.rationale},
+        f"dismissed {done.incident_id[:8]} ({done.rationale}); list it with --status dismissed",
+    )
 
 
 def do_review(args: argparse.Namespace, ctx: Context) -> Output:

@@ -14,6 +14,9 @@ class Status(StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     INCONCLUSIVE = "inconclusive"
+    # A machine detection triaged as a false positive, with a reason; hidden from the default
+    # list and never re-created by a later detection run (services/detect._existing_incident).
+    DISMISSED = "dismissed"
 
     @property
     def label(self) -> str:
@@ -22,8 +25,12 @@ class Status(StrEnum):
 
 DECISIONS = frozenset({Status.CONFIRMED, Status.REJECTED, Status.INCONCLUSIVE})
 
+# Why a detection is dismissed (Skylight-style triage); the first word of the rationale.
+DISMISS_REASONS = ("anchorage", "port", "fishing", "duplicate", "other")
+
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.SUSPECTED: frozenset({Status.UNDER_REVIEW}),
+    Status.SUSPECTED: frozenset({Status.UNDER_REVIEW, Status.DISMISSED}),
+    Status.DISMISSED: frozenset({Status.SUSPECTED}),
     Status.UNDER_REVIEW: DECISIONS | {Status.SUSPECTED},
     Status.CONFIRMED: frozenset({Status.UNDER_REVIEW}),
     Status.REJECTED: frozenset({Status.UNDER_REVIEW}),
@@ -97,6 +104,10 @@ def judge_step(ctx: ReviewContext, target: Status, reviewer: str, rationale: str
         raise ValidationError(f"re-opening a {ctx.current.label} incident needs a rationale", field="rationale")
     if target in DECISIONS and not has_rationale:
         raise ValidationError(f"marking an incident {target.label} needs a rationale", field="rationale")
+    if target == Status.DISMISSED:
+        dismissal_reason(rationale)  # the rationale starts with one of DISMISS_REASONS
+    if ctx.current == Status.DISMISSED and not has_rationale:
+        raise ValidationError("restoring a dismissed detection needs a rationale", field="rationale")
     if target == Status.CONFIRMED:
         if ctx.supporting_evidence < 1:
             raise ValidationError(
@@ -113,3 +124,24 @@ def judge_step(ctx: ReviewContext, target: Status, reviewer: str, rationale: str
                     field="reviewer",
                 )
     return Verdict(target)
+
+
+def dismissal_rationale(reason: str, note: str = "") -> str:
+    """The rationale recorded for a dismissal: ``"<reason>: <note>"`` (the reason checked)."""
+    reason = reason.strip().lower()
+    if reason not in DISMISS_REASONS:
+        raise ValidationError(
+            f"unknown dismissal reason {reason!r}: expected one of {', '.join(DISMISS_REASONS)}", field="reason"
+        )
+    note = note.strip()
+    return f"{reason}: {note}" if note else reason
+
+
+def dismissal_reason(rationale: str) -> str:
+    """The reason a dismissal's rationale starts with; refuses a rationale without one."""
+    head = rationale.strip().split(":", 1)[0].strip().lower()
+    if head not in DISMISS_REASONS:
+        raise ValidationError(
+            f"dismissing a detection needs a reason: one of {', '.join(DISMISS_REASONS)}", field="reason"
+        )
+    return head

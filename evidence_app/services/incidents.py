@@ -17,7 +17,7 @@ from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.geo import validate_lat_lon
 from evidence_app.domain.identifiers import validate_imo, validate_mmsi
 from evidence_app.domain.incident import validate_indicators, validate_role
-from evidence_app.domain.review import parse_status
+from evidence_app.domain.review import Status, parse_status
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services.context import Context
 from evidence_app.services.records import (
@@ -428,6 +428,8 @@ def filter_conditions(session: Session, flt: IncidentFilter) -> list[Any]:
         conditions.append(Incident.case_id == resolve(session, Case, flt.case_id, "case").id)
     if flt.statuses:
         conditions.append(Incident.status.in_([parse_status(s).value for s in flt.statuses]))
+    else:  # dismissed detections are shown only when asked for by status
+        conditions.append(Incident.status != Status.DISMISSED.value)
     if flt.since is not None:
         conditions.append(func.coalesce(Incident.end_utc, Incident.start_utc) >= flt.since)
     if flt.until is not None:

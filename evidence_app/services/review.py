@@ -10,6 +10,7 @@ from evidence_app.domain.review import (
     TRANSITIONS,
     ReviewContext,
     Status,
+    dismissal_rationale,
     judge_step,
     parse_status,
     path_to,
@@ -225,3 +226,21 @@ def reviewer_name(value: str) -> str:
     if not name:
         raise ValidationError("a reviewer name is required", field="reviewer")
     return name
+
+
+def dismiss_detection(
+    ctx: Context, incident_id: str, reason: str, *, note: str = "", expected_version: int | None = None
+) -> list[ReviewEvent]:
+    """Triage a suspected incident as a false positive (anchorage, port, fishing, duplicate, other).
+
+    It stays in the store, audited like every review step, hidden from the default list; a
+    later detection run finds it (same vessels, overlapping time) and does not add it again.
+    ``review(..., "suspected")`` with a rationale restores it.
+    """
+    return review(
+        ctx,
+        incident_id,
+        Status.DISMISSED.value,
+        rationale=dismissal_rationale(reason, note),
+        expected_version=expected_version,
+    )

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence_app import APP_SLUG
@@ -256,6 +256,18 @@ class Store:
             # may keep reading what they fetched; a rollback() would expire them.
             session.close()
 
+    def change_marker(self) -> str:
+        """A value that changes whenever any client commits a write (every write appends to the audit log).
+
+        One primary-key read of the chain head, cheap enough to poll every few seconds:
+        a desk compares it with the last value it saw to know that others changed the store.
+        """
+        from evidence_app.storage.models import StoreMeta
+
+        with self.read() as session:
+            head = session.get(StoreMeta, "audit_head")
+            return head.value if head is not None else ""
+
     def referenced_objects(self, digests: Iterable[str]) -> set[str]:
         """Which of ``digests`` an evidence record refers to (the only table that names objects)."""
         from evidence_app.storage.models import Evidence
@@ -287,7 +299,10 @@ def _known_store_error(exc: DBAPIError, location: StoreLocation | None = None) -
     first_line = message.strip().splitlines()[0] if message.strip() else message
     if sqlstate in _PG_REFUSED:
         return StoreError(f"the database server refused this for your login: {first_line}")
-    if sqlstate.startswith(_PG_CONNECTION) or exc.connection_invalidated or "server closed the connection" in lowered:
+    server = location is not None and location.sqlite_path is None
+    # A server store's OperationalError without a SQLSTATE is the client failing to reach the server.
+    unreachable = server and not sqlstate and isinstance(exc, OperationalError)
+    if sqlstate.startswith(_PG_CONNECTION) or exc.connection_invalidated or unreachable:
         where = make_url(location.url).render_as_string(hide_password=True) if location else "the database server"
         return StoreError(
             f"the connection to {where} was lost ({first_line}); nothing of this change was saved."

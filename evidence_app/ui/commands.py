@@ -356,6 +356,18 @@ class ReviewCommand(IncidentCommand):
             )
 
 
+class DismissCommand(ReviewCommand):
+    """Dismiss a detection (or undo that): the incident leaves (or rejoins) the default list."""
+
+    def __init__(self, desk: Desk, incident_id: str, from_status: str, rationale: str) -> None:
+        super().__init__(desk, incident_id, from_status, "dismissed", rationale)
+        self.setText("Dismiss detection")
+
+    def notify(self) -> None:
+        super().notify()
+        self.desk.incidentsChanged.emit()
+
+
 class PlaceCommand(DeskCommand):
     """A position set on the map (a click in place mode, or a dragged marker).
 

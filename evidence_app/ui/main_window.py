@@ -478,10 +478,8 @@ class MainWindow(QMainWindow):
         self.select_incident(None)
         if self.desk_map is not None:
             self.desk_map.view.select_incident(None, centre=False)  # the old case's selection ring goes
+            # The map's time control spans the new case once its data lands (DeskMap.show_case).
             self.desk_map.show_case(case_id or None, self.list_panel.model.filter if case_id else None)
-            reset_time = getattr(self.desk_map.view, "reset_time", None)  # the map's time control, if it has one
-            if reset_time is not None:
-                reset_time()
         first = self.list_panel.model.index(0, 0)
         if first.isValid():
             self.select_incident(first.data(self.list_panel.model.IdRole))

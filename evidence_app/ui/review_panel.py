@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QTableView,
@@ -15,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from evidence_app.domain.errors import NotFound, ValidationError
-from evidence_app.domain.review import DECISIONS, Status, allowed_next
+from evidence_app.domain.review import DECISIONS, DISMISS_REASONS, Status, allowed_next, dismissal_rationale
 from evidence_app.services import incidents
-from evidence_app.ui.commands import Desk, ReviewCommand
+from evidence_app.ui.commands import Desk, DismissCommand, ReviewCommand
 from evidence_app.ui.models.detail_models import ReviewHistoryModel, ReviewItem
 from evidence_app.ui.style import STATUS_COLOURS
 
@@ -27,7 +32,35 @@ ACTION_LABELS = {
     Status.REJECTED: "Reject",
     Status.INCONCLUSIVE: "Inconclusive",
     Status.SUSPECTED: "Back to suspected",
+    Status.DISMISSED: "Dismiss detection…",
 }
+
+
+class DismissDialog(QDialog):
+    """Why a detection is a false positive: a reason from the list, and a note."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Dismiss detection")
+        self.reason = QComboBox()
+        self.reason.setAccessibleName("Reason for dismissing")
+        for reason in DISMISS_REASONS:
+            self.reason.addItem(reason, reason)
+        self.note = QLineEdit()
+        self.note.setAccessibleName("Note on the dismissal")
+        self.note.setPlaceholderText("optional: what you saw (e.g. both at Ningbo anchorage)")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Dismiss")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow(QLabel("Hidden from the list (status filter: dismissed), never re-created by detection."))
+        form.addRow("Reason", self.reason)
+        form.addRow("Note", self.note)
+        form.addRow(buttons)
+
+    def rationale(self) -> str:
+        return dismissal_rationale(self.reason.currentData(), self.note.text())
 
 
 def next_steps(current: Status) -> list[Status]:
@@ -45,6 +78,7 @@ class ReviewPanel(QWidget):
         self.incident_id: str | None = None
         self.status: Status | None = None
         self.four_eyes = False
+        self.dismiss_dialog: DismissDialog | None = None
         self.status_label = QLabel()
         self.status_label.setObjectName("reviewStatus")
         self.status_label.setAccessibleName("Review status")
@@ -156,6 +190,8 @@ class ReviewPanel(QWidget):
     def decide(self, target: Status) -> bool:
         if not self.incident_id or self.status is None:
             return False
+        if target == Status.DISMISSED:
+            return self.dismiss()
         rationale = self.rationale.toPlainText().strip()
         if (target in DECISIONS or self.status in DECISIONS) and not rationale:
             self._invalid(ValidationError("a rationale is required for this decision", field="rationale"))
@@ -165,6 +201,23 @@ class ReviewPanel(QWidget):
             self.rationale.clear()
             return True
         return False
+
+    def dismiss(self) -> bool:
+        """Ask for the reason (window-modal, non-blocking); the dismissal is one undoable step."""
+        if not self.incident_id or self.status is None:
+            return False
+        dialog = DismissDialog(self)
+        incident_id, status = self.incident_id, self.status.value
+        self.dismiss_dialog = dialog
+
+        def accepted() -> None:
+            command = DismissCommand(self.desk, incident_id, status, dialog.rationale())
+            self.desk.perform(command, on_invalid=self._invalid)
+
+        dialog.accepted.connect(accepted)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return True
 
     def _invalid(self, exc: ValidationError) -> None:
         self.rationale_error.setText(exc.message)

@@ -16,6 +16,7 @@ STATUS_COLOURS = {
     Status.CONFIRMED.value: "#c8382d",  # red: a confirmed illicit transfer
     Status.REJECTED.value: "#7d8790",  # grey: no transfer
     Status.INCONCLUSIVE.value: "#8a5cc2",  # purple: could not tell
+    Status.DISMISSED.value: "#b0b0b0",  # light grey: triaged away as a false positive
 }
 
 

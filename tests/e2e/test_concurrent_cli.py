@@ -1,5 +1,5 @@
-"""Several processes attach, add incidents, tag and review on one SQLite store through the CLI
-at the same time: no failures (a clear lock/conflict message is the only acceptable exit 1),
+"""Several processes attach, add incidents, tag and review on one store (SQLite, and a
+PostgreSQL database) through the CLI at the same time: no failures (a clear lock/conflict message is the only acceptable exit 1),
 the store's counts equal the successful operations, one audit chain, `verify` passes.
 
 Bounded here (``STRESS_PROCESSES`` processes for ``STRESS_SECONDS``); `make fuzz` runs it
@@ -85,7 +85,7 @@ WORKER = textwrap.dedent("""
 """)
 
 
-def _cli(db: Path, *args: str) -> dict:
+def _cli(db: str, *args: str) -> dict:
     import contextlib
     import io
 
@@ -95,9 +95,8 @@ def _cli(db: Path, *args: str) -> dict:
     return json.loads(out.getvalue())
 
 
-def run_stress(tmp_path: Path, processes: int, seconds: float) -> dict:
+def run_stress(tmp_path: Path, processes: int, seconds: float, db: str) -> dict:
     """Run the workers; check the store against their logs; return the figures."""
-    db = tmp_path / "store.sqlite"
     case = _cli(db, "case", "create", "Concurrency")
     seed = _cli(db, "incident", "add", "--case", case["id"], "--start", "2020-01-01", "--lat", "1", "--lon", "1")
     files = tmp_path / "files"
@@ -177,9 +176,11 @@ def run_stress(tmp_path: Path, processes: int, seconds: float) -> dict:
     }
 
 
-def test_processes_working_on_one_store_lose_nothing(tmp_path: Path) -> None:
+@pytest.mark.backends
+def test_processes_working_on_one_store_lose_nothing(tmp_path: Path, store_url: str, backend: str) -> None:
     started = time.monotonic()
-    figures = run_stress(tmp_path, PROCESSES, SECONDS)
+    figures = run_stress(tmp_path, PROCESSES, SECONDS, store_url)
+    figures["backend"] = backend
     figures["wall_seconds"] = round(time.monotonic() - started, 1)
     print("concurrency figures:", json.dumps(figures))
     assert figures["by_op"].get("attach", 0) > 0 and figures["by_op"].get("add", 0) > 0

@@ -39,11 +39,13 @@ DRIVER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("kill_at", [0.2, 0.8])
-def test_kill_during_attach_leaves_it_whole_or_absent(tmp_path: Path, kill_at: float) -> None:
+@pytest.mark.parametrize(
+    ("backend", "kill_at"), [("sqlite", 0.2), ("sqlite", 0.8), ("postgresql", 0.5)], indirect=["backend"]
+)
+def test_kill_during_attach_leaves_it_whole_or_absent(tmp_path: Path, kill_at: float, store_url: str) -> None:
     from datetime import UTC, datetime
 
-    store_path = tmp_path / "store.sqlite"
+    store_path = store_url
     store = open_store(store_path)
     ctx = Context(store, "kill-test")
     case = cases.create_case(ctx, "Kill test")

@@ -27,9 +27,7 @@ def test_the_desk_at_1280_by_800(qtbot, ctx, tmp_path, settle_map):
     assert window.minimumSizeHint().width() <= 1000  # was 1324: the window would not fit the screen
 
     window.compact_layout()
-    collapse = getattr(window.desk_map.view, "set_collapsed_panels", None)
-    if collapse is not None:  # the map's own controls folded away
-        collapse({"legend": True, "time": True, "photos": True})
+    window.desk_map.view.set_collapsed_panels({"legend": True, "time": True, "photos": True})
     qtbot.waitUntil(lambda: window.desk_map.ready, timeout=30000)
     map_widget = window.desk_map.view
 

@@ -330,9 +330,14 @@ def dateline_view(qtbot):
     """Two incidents either side of 180°, a track across it and a photo footprint on it."""
     import numpy as np
 
-    from evidence_app.mapview.layers import Footprint, IncidentPoint, MapData, Track
+    from PIL import Image
 
+    from evidence_app.mapview.layers import Footprint, IncidentPoint, MapData, Overlay, Track
+
+    png = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(png, format="PNG")
     data = MapData(
+        overlays=[Overlay("photo", "Photo", png.getvalue(), (9.9, -179.95, 10.0, -179.8))],
         incidents=[
             IncidentPoint("east", "East", "suspected", 10.0, 179.9),
             IncidentPoint("west", "West", "confirmed", 10.05, -179.9),
@@ -392,6 +397,16 @@ def test_near_the_antimeridian_everything_is_drawn_once_on_the_side_in_view(qtbo
     assert stats(qtbot, view)["trackLines"] == 2  # the track's two parts, joined at the meridian
     lngs = _drawn_lngs(qtbot, view)
     assert lngs and all(abs(v - centre) < 1.0 for v in lngs), lngs
+    photo = json.loads(
+        js(
+            qtbot,
+            view,
+            f"""(() => {{ let at = null;
+        window.{name}.eachLayer(l => {{ if (l._url && l.getBounds) at = l.getBounds().getCenter(); }});
+        return JSON.stringify(at); }})()""",
+        )
+    )
+    assert abs(photo["lng"] - centre) < 1.0, photo
     # Zoomed out so that two world copies fit: still one symbol per incident.
     js(qtbot, view, f"window.{name}.setView([10.0, {centre}], 2, {{animate: false}}); 1")
     qtbot.waitUntil(lambda: state(qtbot, view)["zoom"] == 2, timeout=5000)

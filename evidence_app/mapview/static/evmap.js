@@ -49,15 +49,17 @@
   /* Leaflet does not wrap: after a pan across 180° the view looks at another world copy and
    * reports longitudes such as -231.3. What the case holds (stored in -180..180) is drawn once,
    * in the copy nearest the view: every longitude is shifted by whole turns into
-   * [S.ref - 180, S.ref + 180). S.ref follows the view's centre in 30° steps, and only once the
-   * centre is 60° away, so a pan rarely redraws and the seam stays out of sight from zoom 3. */
+   * [S.ref - 180, S.ref + 180). S.ref follows the view's centre in 30° steps, and only when the
+   * seam (S.ref ± 180) comes within half a view of the visible edge: zoomed in, a pan across a
+   * whole ocean redraws nothing; at zoom 2, where two copies are in view, the seam is visible. */
   function wrapLng(lng) { return L.Util.wrapNum(lng, [-180, 180], true); }
   function sideShift(lng) { return S.ref === null ? 0 : Math.round((S.ref - lng) / 360) * 360; }
   function sideLng(lng) { return lng + sideShift(lng); }
 
   function updateSide() {
-    var c = S.map.getCenter().lng;
-    if (S.ref !== null && Math.abs(c - S.ref) <= 60) return false;
+    var c = S.map.getCenter().lng, b = S.map.getBounds();
+    var limit = Math.max(15, 180 - 0.75 * (b.getEast() - b.getWest()));
+    if (S.ref !== null && Math.abs(c - S.ref) <= limit) return false;
     var ref = Math.round(c / 30) * 30;
     if (ref === S.ref) return false;
     S.ref = ref;
@@ -1105,12 +1107,23 @@
     onAdd: function (map) {
       this._canvas = L.DomUtil.create('canvas', 'evmap-vessels leaflet-zoom-hide');
       map.getPane('evmapVessels').appendChild(this._canvas);
-      map.on('moveend zoomend resize viewreset', this.redraw, this);
+      map.on('moveend zoomend resize viewreset', this._moved, this);
       this.redraw();
     },
     onRemove: function (map) {
       L.DomUtil.remove(this._canvas);
-      map.off('moveend zoomend resize viewreset', this.redraw, this);
+      map.off('moveend zoomend resize viewreset', this._moved, this);
+    },
+    /** After a move: nothing to do while the view is still inside the padded area last drawn
+     * (the canvas moves with the map), as the track renderer does. */
+    _moved: function (ev) {
+      var map = this._map;
+      if (ev && ev.type === 'moveend' && this._painted && this._zoom === map.getZoom() &&
+          this._origin && this._origin.equals(map.getPixelOrigin())) {
+        var view = L.bounds(map.containerPointToLayerPoint([0, 0]), map.containerPointToLayerPoint(map.getSize()));
+        if (this._painted.contains(view)) return;
+      }
+      this.redraw();
     },
     redraw: function () {
       var map = this._map;
@@ -1122,6 +1135,9 @@
       if (canvas.width !== w) canvas.width = w;
       if (canvas.height !== h) canvas.height = h; else canvas.getContext('2d').clearRect(0, 0, w, h);
       L.DomUtil.setPosition(canvas, topLeft);
+      this._painted = L.bounds(topLeft, topLeft.add([w, h]));
+      this._zoom = map.getZoom();
+      this._origin = map.getPixelOrigin();
       drawVessels(canvas.getContext('2d'), topLeft, w, h);
     }
   });

@@ -43,13 +43,16 @@ def shown(tmp_path, monkeypatch, capsys, store_url):
     return show
 
 
-@pytest.mark.backends
+REVIEW = ("review", "{id}", "--status", "{value}", "--rationale", "seen", "--expected-version", "{version}")
+EDIT = ("incident", "edit", "{id}", "--title", "{value}", "--expected-version", "{version}")
+
+
+# Two clients of a PostgreSQL team database run the edit case (the review case takes the same path).
 @pytest.mark.parametrize(
-    "command",
-    [
-        ("review", "{id}", "--status", "{value}", "--rationale", "seen", "--expected-version", "{version}"),
-        ("incident", "edit", "{id}", "--title", "{value}", "--expected-version", "{version}"),
-    ],
+    ("backend", "command"),
+    [("sqlite", REVIEW), ("sqlite", EDIT), ("postgresql", EDIT)],
+    indirect=["backend"],
+    ids=["sqlite-review", "sqlite-edit", "postgresql-edit"],
 )
 def test_two_processes_setting_one_field_the_second_gets_a_conflict(tmp_path, shown, command, store_url):
     from datetime import UTC, datetime

@@ -195,3 +195,35 @@ def test_sample_marinecadastre_data_runs_through_every_detector(ctx, shared_data
     # One row per vessel: no pair can stay together two hours, nobody can go dark.
     assert detect.run_detection(ctx, "encounters").detections == []
     assert detect.run_detection(ctx, "gaps").detections == []
+
+
+def test_a_dismissed_detection_is_hidden_audited_and_never_created_again(meeting_store):
+    from evidence_app.services import incidents, review
+    from evidence_app.storage import audit
+
+    ctx = meeting_store
+    case = cases.create_case(ctx, "Triage")
+    encounter = detect.run_detection(ctx, "encounters").detections
+    [made] = detect.create_incidents_from_detections(ctx, case.id, encounter).created
+    with pytest.raises(ValidationError, match="unknown dismissal reason"):
+        review.dismiss_detection(ctx, made, "weather")
+    review.dismiss_detection(ctx, made, "anchorage", note="both waiting at the outer anchorage")
+
+    default = incidents.IncidentFilter(case_id=case.id)
+    assert [r.id for r in incidents.list_incidents(ctx, default)] == []  # hidden by default
+    asked = incidents.IncidentFilter(case_id=case.id, statuses=["dismissed"])
+    assert [r.id for r in incidents.list_incidents(ctx, asked)] == [made]
+    with ctx.store.read() as session:
+        [entry] = [e for e in audit.iter_entries(session) if e.entity_id == made and "dismissed" in e.payload]
+    assert entry.actor == "analyst-a" and "anchorage: both waiting" in entry.payload
+
+    # A later run over the same vessels and an overlapping window: nothing new.
+    later = detect.run_detection(ctx, "encounters", since=START + timedelta(hours=7)).detections
+    again = detect.create_incidents_from_detections(ctx, case.id, later)
+    assert again.created == [] and [e["incident_id"] for e in again.existing] == [made]
+    assert incidents.get_incident(ctx, made).status == "dismissed"
+    # Restoring needs a rationale, and brings it back to the list.
+    with pytest.raises(ValidationError, match="restoring a dismissed detection needs a rationale"):
+        review.review(ctx, made, "suspected")
+    review.review(ctx, made, "suspected", rationale="the anchorage polygon was wrong")
+    assert [r.id for r in incidents.list_incidents(ctx, default)] == [made]

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from evidence_app.services import imports
 from evidence_app.services.context import Context
@@ -23,6 +23,8 @@ PROJECT = Path(__file__).resolve().parents[3]
 # The child reader runs a few batches ahead of the writer: its file is larger, so that the
 # child is still reading when the parent is killed.
 ROWS = {"in-process": 300_000, "child": 800_000}
+# On PostgreSQL a smaller file still puts the kill among the positions being written (>= 100,000).
+POSTGRESQL_ROWS = 160_000
 
 DRIVER = textwrap.dedent("""
     import sys
@@ -56,14 +58,20 @@ def reader_processes(data: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("reader", ["in-process", "child"])
-def test_kill_mid_import_leaves_nothing_and_rerun_completes(tmp_path: Path, reader: str) -> None:
+@pytest.mark.parametrize(
+    ("backend", "reader"),
+    [("sqlite", "in-process"), ("sqlite", "child"), ("postgresql", "in-process")],
+    indirect=["backend"],
+)
+def test_kill_mid_import_leaves_nothing_and_rerun_completes(
+    tmp_path: Path, reader: str, store_url: str, backend: str
+) -> None:
     sys.path.insert(0, str(PROJECT))
     from bench.ais_data import generate_marinecadastre
 
-    rows = ROWS[reader]
+    rows = ROWS[reader] if backend == "sqlite" else POSTGRESQL_ROWS
     data = generate_marinecadastre(tmp_path / "big_ais.csv", rows, vessels=500)
-    db = tmp_path / "store.sqlite"
+    db = store_url
     open_store(db).close()
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     proc = subprocess.Popen(
@@ -98,7 +106,7 @@ def test_kill_mid_import_leaves_nothing_and_rerun_completes(tmp_path: Path, read
         with store.read() as s:
             assert s.scalar(select(func.count()).select_from(AisPosition)) == rows
             # The dropped-and-rebuilt indexes are back.
-            indexes = {row[1] for row in s.connection().exec_driver_sql("PRAGMA index_list(ais_positions)")}
+            indexes = {index["name"] for index in inspect(s.connection()).get_indexes("ais_positions")}
             assert {"ix_ais_positions_mmsi_ts", "ix_ais_positions_evidence"} <= indexes
     finally:
         store.close()

@@ -135,3 +135,18 @@ def test_stream_path_matches_kernel_copy_path(store, tmp_path):
     from_stream = store.objects.put_stream(io.BytesIO(payload), total=len(payload))
     assert from_stream.sha256 == from_file.sha256 == hashlib.sha256(payload).hexdigest()
     assert from_stream.already_present and from_file.size == len(payload)
+
+
+@pytest.mark.backends
+def test_another_clients_write_changes_the_change_marker(store, store_url):
+    from evidence_app.services import cases
+    from evidence_app.services.context import Context
+
+    other = open_store(store_url)
+    try:
+        seen = store.change_marker()
+        assert other.change_marker() == seen  # nothing written: a poll finds nothing new
+        cases.create_case(Context(other, "colleague"), "Their case")
+        assert store.change_marker() != seen
+    finally:
+        other.close()
