@@ -329,7 +329,6 @@ def test_the_bridge_brings_longitudes_into_range(qtbot):
 def dateline_view(qtbot):
     """Two incidents either side of 180°, a track across it and a photo footprint on it."""
     import numpy as np
-
     from PIL import Image
 
     from evidence_app.mapview.layers import Footprint, IncidentPoint, MapData, Overlay, Track
