@@ -478,7 +478,7 @@ def iter_case_audit(
 ) -> Iterator[dict[str, Any]]:
     """The audit entries about the case's records: this store's own, then those it imported
     (with ``with_attestation``, each imported one also names the attestation that vouched for it)."""
-    from evidence_app.storage.audit import _ts_text
+    from evidence_app.storage.audit import ts_text
 
     ids = sorted(set(entity_ids))
     own: list[AuditEntry] = []
@@ -489,7 +489,7 @@ def iter_case_audit(
         yield {
             "origin_store_id": own_store_id,
             "seq": e.seq,
-            "ts": _ts_text(e.ts),
+            "ts": ts_text(e.ts),
             "actor": e.actor,
             "action": e.action,
             "entity": e.entity,
