@@ -40,3 +40,37 @@ def add_reviewer(ctx: Context, name: str, role: str, *, password: str | None = N
 def list_reviewers(ctx: Context) -> list[tuple[str, str]]:
     with ctx.store.engine.connect() as conn:
         return team.reviewers(conn)
+
+
+def team_database_url(text: str) -> str:
+    """Check a team database URL a user typed (File ▸ Open Team Database…); the URL to open.
+
+    ``postgresql://`` is taken as ``postgresql+psycopg://`` (the driver the application ships).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from evidence_app.domain.errors import ValidationError
+
+    raw = text.strip()
+    expected = "expected postgresql+psycopg://LOGIN@HOST/DATABASE"
+    if not raw:
+        raise ValidationError(f"no database URL given; {expected}", field="url")
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ValidationError(f"{raw!r} is not a database URL; {expected}", field="url") from None
+    if url.get_backend_name() != "postgresql":
+        raise ValidationError(f"{url.get_backend_name()!r} is not a team database; {expected}", field="url")
+    if url.get_driver_name() not in ("psycopg", "psycopg2") or url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    if not url.database:
+        raise ValidationError(f"the URL names no database; {expected}", field="url")
+    return url.render_as_string(hide_password=False)
+
+
+def url_to_remember(url: str) -> str:
+    """The URL without its password: what the desk remembers between sessions."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url)._replace(password=None).render_as_string(hide_password=False)

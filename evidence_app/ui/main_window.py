@@ -53,6 +53,7 @@ from evidence_app.ui.live_refresh import LiveRefreshController
 from evidence_app.ui.review_panel import ReviewPanel
 from evidence_app.ui.reviewer_actions import ReviewerController
 from evidence_app.ui.store_actions import StoreCheckController
+from evidence_app.ui.team_database import TeamDatabaseController
 from evidence_app.ui.vessel_actions import VesselController
 from evidence_app.ui.vessel_page import VesselListDialog, VesselPage
 from evidence_app.workers.tasks import Task, TaskRunner
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
         self.store_check = StoreCheckController(self)
         self.reviewer_label = self.reviewers.label
         self.statusBar().addPermanentWidget(self.reviewer_label)
+        self.team_db = TeamDatabaseController(self)  # File ▸ Open Team Database… (ui/team_database.py)
         self.live = LiveRefreshController(self)  # others' changes appear; a lost server is said (ui/live_refresh.py)
         self.statusBar().addPermanentWidget(self.live.label)
         self.reviewers.actorChanged.connect(self._actor_changed)
@@ -356,6 +358,9 @@ class MainWindow(QMainWindow):
         )
         self._action(
             file_menu, "Open &Demo", self.open_demo_case, tip="The fictitious demo case, in its own store and window"
+        )
+        self._action(  # ui/team_database.py
+            file_menu, "Open &Team Database…", lambda: self.team_db.choose(), tip="A shared PostgreSQL database"
         )
         file_menu.addSeparator()
         self.switch_reviewer_action = self._action(
