@@ -123,6 +123,7 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
         review.Status.CONFIRMED,
         review.Status.REJECTED,
         review.Status.INCONCLUSIVE,
+        review.Status.DISMISSED,  # a suspected incident (a detection) may be triaged away
     }
     assert not window.review_panel.decide(review.Status.CONFIRMED)
     assert "rationale" in window.review_panel.rationale_error.text()
