@@ -68,18 +68,18 @@ def step(name: str, image: Path, cache: Path) -> dict[str, float]:
         with Image.open(image) as im:
             im.load()
     elif name == "cold":
-        from evidence_app.ingest.images import probe_image
-        from evidence_app.ingest.pyramid import build_preview
+        from evidence_app.imagery.images import probe_image
+        from evidence_app.imagery.pyramid import build_preview
 
         probe_image(image)
         with Image.open(build_preview(image, cache)) as p:
             p.load()
     elif name == "pyramid":
-        from evidence_app.ingest.pyramid import build_pyramid
+        from evidence_app.imagery.pyramid import build_pyramid
 
         build_pyramid(image, cache)
     elif name == "warm":
-        from evidence_app.ingest.pyramid import open_pyramid
+        from evidence_app.imagery.pyramid import open_pyramid
 
         pyr = open_pyramid(cache)
         assert pyr is not None

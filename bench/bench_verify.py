@@ -46,7 +46,7 @@ def bench_verify(tmp: Path) -> list[dict[str, Any]]:
             payload = audit.canonical_json({"title": "bulk"})
             claim = audit.canonical_json({key: hashes[key]})
             digest = audit.entry_hash(
-                seq, audit._ts_text(ts), "bench", "incident.create", "incident", key[10:], payload, prev, claim
+                seq, audit.ts_text(ts), "bench", "incident.create", "incident", key[10:], payload, prev, claim
             )
             rows.append(
                 {

@@ -46,6 +46,7 @@ from evidence_app.storage.models import (
     Vessel,
     VesselIdentity,
 )
+from evidence_app.storage.queries import incident_tag_names
 
 # Record types in the order a merge must apply them (parents before children).
 RECORD_TYPES: dict[str, type[Base]] = {
@@ -228,13 +229,7 @@ def merge_order(records: CaseRecords) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def incident_dict(session: Session, incident: Incident) -> dict[str, Any]:
     data = to_dict(incident)
-    data["tags"] = sorted(
-        session.scalars(
-            select(Tag.name)
-            .join(IncidentTag, IncidentTag.tag_id == Tag.id)
-            .where(IncidentTag.incident_id == incident.id)
-        )
-    )
+    data["tags"] = incident_tag_names(session, incident.id)
     return data
 
 
@@ -483,7 +478,7 @@ def iter_case_audit(
 ) -> Iterator[dict[str, Any]]:
     """The audit entries about the case's records: this store's own, then those it imported
     (with ``with_attestation``, each imported one also names the attestation that vouched for it)."""
-    from evidence_app.storage.audit import _ts_text
+    from evidence_app.storage.audit import ts_text
 
     ids = sorted(set(entity_ids))
     own: list[AuditEntry] = []
@@ -494,7 +489,7 @@ def iter_case_audit(
         yield {
             "origin_store_id": own_store_id,
             "seq": e.seq,
-            "ts": _ts_text(e.ts),
+            "ts": ts_text(e.ts),
             "actor": e.actor,
             "action": e.action,
             "entity": e.entity,

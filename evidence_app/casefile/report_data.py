@@ -130,7 +130,7 @@ ImageLoader = Callable[..., Any]  # (path, *, max_side) -> displayable Pillow im
 class ReportHelpers:
     """What the report needs from the layers beside this one, passed in by the services.
 
-    ``open_image(path, max_side=)``: the app's one display stretch (``ingest.display``), so
+    ``open_image(path, max_side=)``: the app's one display stretch (``imagery.display``), so
     16-bit and multi-band scenes show in the report as in the viewer.
     ``shore_distance(lat, lon)``: metres from the coast (``analysis.shore``).
     """
@@ -157,7 +157,7 @@ def render_photo(
     """A PNG preview with annotations drawn on it, or (None, why not)."""
     from PIL import Image, ImageDraw, UnidentifiedImageError
 
-    from evidence_app.casefile.staticmap import _font
+    from evidence_app.casefile.staticmap import label_font
 
     try:
         shown = (open_image or _plain_open)(path, max_side=width * 2)
@@ -170,7 +170,7 @@ def render_photo(
         img = img.resize((round(img.size[0] * scale), round(img.size[1] * scale)), Image.Resampling.LANCZOS)
     k = img.size[0] / full_w  # annotation pixels are in the original's coordinates
     draw = ImageDraw.Draw(img, "RGBA")
-    font = _font(max(12, img.size[0] // 45))
+    font = label_font(max(12, img.size[0] // 45))
     for n, note in enumerate(annotations, start=1):
         pts = [
             (float(p[0]) * k, float(p[1]) * k)

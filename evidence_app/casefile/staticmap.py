@@ -51,7 +51,7 @@ class MapSpec:
     marker: bool = True  # the incident's own marker at (lat, lon); an overview of many has none
 
 
-def _font(size: int):  # type: ignore[no-untyped-def]
+def label_font(size: int):  # type: ignore[no-untyped-def]
     from PIL import ImageFont
 
     for candidate in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",):
@@ -226,8 +226,8 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
             pts = _visible_part(ring, cx, cy, coslat * px_per_deg, px_per_deg, width, height)
             if len(pts) >= 3:
                 draw.polygon(pts, fill=LAND, outline=COAST, width=2)
-    font = _font(11 * scale)
-    small = _font(10 * scale)
+    font = label_font(11 * scale)
+    small = label_font(10 * scale)
     pad = 3 * scale
     labels = LabelPlacer(width, height, pad)
     # The furniture is placed first, so graticule and feature labels keep clear of it.
@@ -310,10 +310,10 @@ def render_map(spec: MapSpec, *, land: Sequence[Ring] | None = None, size: tuple
     if spec.label and spec.marker:
         # The incident's own label first: it matters most, so it gets the best place.
         pending.insert(0, ((px, py), spec.label, font, spec.colour, 13 * scale))
-    for anchor, text, label_font, colour, gap in pending:
-        at = labels.place(draw, anchor, text, label_font, gap)
+    for anchor, text, pending_font, colour, gap in pending:
+        at = labels.place(draw, anchor, text, pending_font, gap)
         if at is not None:
-            _draw_label(draw, at, text, label_font, colour, pad)
+            _draw_label(draw, at, text, pending_font, colour, pad)
     _draw_scale_bar(draw, bar, small, scale)
     _north_arrow(draw, width, scale, small)
     if attribution:

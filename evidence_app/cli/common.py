@@ -7,9 +7,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from evidence_app.domain.errors import UserError, ValidationError
+from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.limits import printable
-from evidence_app.services.context import Context, default_actor
+from evidence_app.services.context import Context, context_for
 
 
 @dataclass
@@ -20,26 +20,14 @@ class Output:
 
 
 def make_context(args: argparse.Namespace) -> Context:
-    from evidence_app.domain.limits import check_name
     from evidence_app.storage.db import open_store
 
     store = open_store(args.db)
-    login = store.team_login
-    if login is not None:
-        # A team database vouches for who acts: the login, never a typed name.
-        if args.reviewer and args.reviewer.strip() != login:
-            store.close()
-            raise UserError(
-                f"--reviewer {args.reviewer!r}: on a team database you act as your database login ({login});"
-                " connect as the other reviewer instead"
-            )
-        return Context(store, login)
     try:
-        actor = check_name((args.reviewer or default_actor()).strip(), field="--reviewer")
+        return context_for(store, args.reviewer)
     except BaseException:
         store.close()
         raise
-    return Context(store, actor)
 
 
 def table(rows: list[list[Any]], headers: list[str]) -> str:

@@ -10,12 +10,11 @@ from evidence_app.cli.common import Output, StderrProgress, parse_float, table
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.geo import parse_bbox
 from evidence_app.domain.timeparse import format_utc, parse_utc
-from evidence_app.services import cases, incidents, review, tags, vessels
+from evidence_app.services import audit_log, cases, incidents, review, tags, vessels
 from evidence_app.services.context import Context
-from evidence_app.services.records import plain, snapshot
+from evidence_app.services.records import snapshot
 from evidence_app.services.verify import leftovers_line, verify_store
-from evidence_app.storage import audit
-from evidence_app.storage.models import Case, Incident, Vessel
+from evidence_app.storage.models import Vessel
 
 
 def register(sub: Any) -> None:
@@ -310,9 +309,7 @@ def incident_list(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
-    with ctx.store.read() as session:
-        inc = incidents.load_incident(session, args.id)
-        data = incidents.describe(inc, incidents.incident_tags(session, inc.id))
+    data = incidents.incident_view(ctx, args.id).as_dict()
     lines = [
         f"{data['title'] or '(untitled)'}  [{data['status']}]  id {data['id']}  version {data['version']}",
         f"  case: {data['case_title']}",
@@ -386,37 +383,25 @@ def do_review(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def audit_list(args: argparse.Namespace, ctx: Context) -> Output:
-    with ctx.store.read() as session:
-        entity_id = None
-        if args.entity:
-            entity_id = _resolve_any(session, args.entity)
-        entries = [] if args.imported else list(audit.iter_entries(session, entity_id=entity_id))
-    if args.imported or entity_id is not None:
-        imported = _imported_audit(ctx, entity_id, args.limit if args.imported else None)
-        if args.imported:
-            return imported
-    if args.limit:
-        entries = entries[-args.limit :]
-    data = [
-        {
-            **{
-                k: plain(getattr(e, k))
-                for k in ("seq", "ts", "actor", "action", "entity", "entity_id", "prev_hash", "hash")
-            },
-            "payload": json.loads(e.payload),
-        }
-        for e in entries
-    ]
+    entity_id = audit_log.record_id(ctx, args.entity) if args.entity else None
+    if args.imported:
+        return _imported_audit(ctx, entity_id, args.limit)
+    entries = audit_log.entries(ctx, entity_id=entity_id, limit=args.limit)
+    data = [e.as_dict() for e in entries]
     text = table(
         [
-            [e.seq, format_utc(e.ts), e.actor, e.action, f"{e.entity} {e.entity_id[:8]}", _short(e.payload)]
+            [e.seq, format_utc(e.ts), e.actor, e.action, f"{e.entity} {e.entity_id[:8]}", _short(e.payload_text)]
             for e in entries
         ],
         ["SEQ", "TIME", "ACTOR", "ACTION", "ENTITY", "CHANGE"],
     )
-    if entity_id is not None and imported.data:
-        # The same record's history as other stores wrote it: listed apart, each marked.
-        return Output({"entries": data, "imported": imported.data}, f"{text}\n\nfrom other stores:\n{imported.text}")
+    if entity_id is not None:
+        imported = _imported_audit(ctx, entity_id, None)
+        if imported.data:
+            # The same record's history as other stores wrote it: listed apart, each marked.
+            return Output(
+                {"entries": data, "imported": imported.data}, f"{text}\n\nfrom other stores:\n{imported.text}"
+            )
     return Output(data, text)
 
 
@@ -447,18 +432,6 @@ def _imported_audit(ctx: Context, entity_id: str | None, limit: int | None) -> O
 
 def _short(payload: str, width: int = 70) -> str:
     return payload if len(payload) <= width else payload[: width - 1] + "…"
-
-
-def _resolve_any(session: Any, ref: str) -> str:
-    from evidence_app.services.records import resolve
-    from evidence_app.storage.models import Evidence
-
-    for model, label in ((Incident, "incident"), (Case, "case"), (Vessel, "vessel"), (Evidence, "evidence")):
-        try:
-            return resolve(session, model, ref, label).id  # type: ignore[arg-type]
-        except UserError:
-            continue
-    return ref
 
 
 def verify(args: argparse.Namespace, ctx: Context) -> Output:

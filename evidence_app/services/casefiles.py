@@ -48,7 +48,7 @@ def report_helpers() -> Any:
     """The report's helpers from the layers beside the case-file one: display stretch, distance from shore."""
     from evidence_app.analysis.shore import distance_from_shore_m
     from evidence_app.casefile.report_data import ReportHelpers
-    from evidence_app.ingest.display import open_for_display
+    from evidence_app.imagery.display import open_for_display
 
     return ReportHelpers(open_image=open_for_display, shore_distance=distance_from_shore_m)
 

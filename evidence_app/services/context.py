@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from evidence_app.domain.errors import UserError
 from evidence_app.storage.db import Store
 
 ENV_REVIEWER = "EVIDENCE_APP_REVIEWER"
@@ -29,9 +30,37 @@ def default_actor() -> str:
 class Context:
     store: Store
     actor: str
+    # On a team database the actor is the database login the server vouches for: no other name.
+    login_bound: bool = False
 
     def as_actor(self, actor: str | None) -> Context:
-        return self if not actor or actor == self.actor else Context(self.store, actor)
+        if not actor or actor == self.actor:
+            return self
+        if self.login_bound:
+            raise UserError(
+                f"reviewer {actor!r}: on a team database you act as your database login ({self.actor});"
+                " connect as that reviewer instead"
+            )
+        return Context(self.store, actor)
+
+
+def context_for(store: Store, reviewer: str | None = None) -> Context:
+    """Who acts on ``store``: its database login on a team database, else the named or configured reviewer.
+
+    On a team database a ``reviewer`` other than the login is refused (the store is left open
+    for the caller to close).
+    """
+    from evidence_app.domain.limits import check_name
+
+    login = store.team_login
+    if login is not None:
+        if reviewer and reviewer.strip() != login:
+            raise UserError(
+                f"reviewer {reviewer.strip()!r}: on a team database you act as your database login ({login});"
+                " connect as that reviewer instead"
+            )
+        return Context(store, login, login_bound=True)
+    return Context(store, check_name((reviewer or default_actor()).strip(), field="--reviewer"))
 
 
 P = ParamSpec("P")

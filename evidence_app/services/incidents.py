@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from evidence_app.casefile.records import bury
@@ -20,6 +22,7 @@ from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services.context import Context
 from evidence_app.services.records import (
     ANY_BASE,
+    SKIP_IN_SNAPSHOT,
     Changes,
     apply_changes,
     check_fields,
@@ -43,7 +46,7 @@ from evidence_app.storage.models import (
     Tag,
     Vessel,
 )
-from evidence_app.storage.queries import contains_ignoring_case, sqlite_null_order
+from evidence_app.storage.queries import contains_ignoring_case, incident_tag_names, sqlite_null_order
 
 EDITABLE = frozenset(
     {
@@ -351,7 +354,7 @@ def delete_incident(ctx: Context, incident_id: str) -> dict[str, Any]:
             )
         before = snapshot(incident)
         before["participants"] = [snapshot(p) for p in incident.participants]
-        before["tags"] = incident_tags(session, incident.id)
+        before["tags"] = incident_tag_names(session, incident.id)
         bury(session, "incident", incident, ctx.actor)
         session.delete(incident)
         audit.record(session, ctx.actor, "incident.delete", "incident", before["id"], before)
@@ -639,62 +642,198 @@ def load_incident(session: Session, incident_id: str) -> Incident:
     ).one()
 
 
-def incident_tags(session: Session, incident_id: str) -> list[str]:
-    return sorted(
-        session.scalars(
-            select(Tag.name)
-            .join(IncidentTag, IncidentTag.tag_id == Tag.id)
-            .where(IncidentTag.incident_id == incident_id)
-        )
+# -- the one picture of an incident: the desk's detail, `incident show` and its JSON -------
+@dataclass(frozen=True)
+class DesignationView:
+    authority: str
+    program: str
+    reference: str
+
+    @property
+    def listing(self) -> str:
+        """'OFAC DPRK3': authority and programme."""
+        return f"{self.authority} {self.program}".strip()
+
+    @property
+    def label(self) -> str:
+        """'OFAC DPRK3 (SDN 12345)': one sanctions designation in a line."""
+        return self.listing + (f" ({self.reference})" if self.reference else "")
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    """A vessel's part in an incident: its assessed identity and the one it claimed."""
+
+    vessel_id: str
+    role: str
+    name: str
+    imo: int | None
+    mmsi: int | None
+    flag: str
+    length_m: float | None
+    claimed_name: str
+    claimed_flag: str
+    claimed_mmsi: int | None
+    claimed_imo: int | None
+    designations: tuple[DesignationView, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "designations"}
+        return {**data, "designations": [d.listing for d in self.designations]}
+
+
+@dataclass(frozen=True)
+class EvidenceLinkView:
+    """An evidence item as attached to an incident."""
+
+    evidence_id: str
+    relation: str
+    note: str
+    kind: str
+    original_name: str
+    sha256: str
+    size: int
+    capture_time: datetime | None
+    reliability: str | None
+    credibility: str | None
+
+    @property
+    def grading(self) -> str:
+        """'B2': source reliability and information credibility, '?' where not graded."""
+        return f"{self.reliability or '?'}{self.credibility or '?'}"
+
+    def as_dict(self) -> dict[str, Any]:
+        keys = ("evidence_id", "relation", "note", "kind", "original_name", "sha256", "size")
+        return {
+            **{k: getattr(self, k) for k in keys},
+            "capture_time": plain(self.capture_time),
+            "grading": self.grading,
+        }
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    from_status: str
+    to_status: str
+    kind: str
+    reviewer: str
+    rationale: str
+    at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.from_status,
+            "to": self.to_status,
+            "kind": self.kind,
+            "reviewer": self.reviewer,
+            "rationale": self.rationale,
+            "at": plain(self.at),
+        }
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    """One incident in full, read in one session: no lazy loading, nothing tied to a session.
+
+    ``columns`` holds every column as stored (datetimes stay datetimes; bookkeeping
+    columns left out as in ``snapshot``); ``version`` is what an edit based on this view
+    expects.
+    """
+
+    columns: Mapping[str, Any]
+    version: int
+    case_title: str
+    participants: tuple[ParticipantView, ...]
+    evidence: tuple[EvidenceLinkView, ...]
+    reviews: tuple[ReviewView, ...]
+    tags: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.columns["id"]
+
+    @property
+    def title(self) -> str:
+        return self.columns["title"]
+
+    @property
+    def status(self) -> str:
+        return self.columns["status"]
+
+    @property
+    def indicators(self) -> list[str]:
+        return list(self.columns["indicators"] or [])
+
+    @property
+    def assessment(self) -> str:
+        return self.columns["assessment"]
+
+    @property
+    def metrics(self) -> dict[str, Any] | None:
+        return self.columns["metrics"]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of `incident show`: every column, then the related records."""
+        return {
+            **{k: plain(v) for k, v in self.columns.items()},
+            "version": self.version,
+            "case_title": self.case_title,
+            "participants": [p.as_dict() for p in self.participants],
+            "evidence": [e.as_dict() for e in self.evidence],
+            "reviews": [r.as_dict() for r in self.reviews],
+            "tags": list(self.tags),
+        }
+
+
+def view_of(session: Session, incident: Incident) -> IncidentView:
+    """The view of a loaded incident (``load_incident``), with its tags."""
+    mapper = inspect(Incident)
+    columns = {a.key: getattr(incident, a.key) for a in mapper.column_attrs if a.key not in SKIP_IN_SNAPSHOT}
+    return IncidentView(
+        columns=MappingProxyType(columns),
+        version=incident.version,
+        case_title=incident.case.title,
+        participants=tuple(
+            ParticipantView(
+                vessel_id=p.vessel_id,
+                role=p.role,
+                name=p.vessel.name,
+                imo=p.vessel.imo,
+                mmsi=p.vessel.mmsi,
+                flag=p.vessel.flag,
+                length_m=p.vessel.length_m,
+                claimed_name=p.claimed_name,
+                claimed_flag=p.claimed_flag,
+                claimed_mmsi=p.claimed_mmsi,
+                claimed_imo=p.claimed_imo,
+                designations=tuple(DesignationView(d.authority, d.program, d.reference) for d in p.vessel.designations),
+            )
+            for p in incident.participants
+        ),
+        evidence=tuple(
+            EvidenceLinkView(
+                evidence_id=link.evidence_id,
+                relation=link.relation,
+                note=link.note,
+                kind=link.evidence.kind,
+                original_name=link.evidence.original_name,
+                sha256=link.evidence.sha256,
+                size=link.evidence.size,
+                capture_time=link.evidence.capture_time,
+                reliability=link.evidence.reliability,
+                credibility=link.evidence.credibility,
+            )
+            for link in incident.links
+        ),
+        reviews=tuple(
+            ReviewView(r.from_status, r.to_status, r.kind, r.reviewer, r.rationale, r.created_at)
+            for r in incident.reviews
+        ),
+        tags=tuple(incident_tag_names(session, incident.id)),
     )
 
 
-def describe(incident: Incident, tags: list[str] | None = None) -> dict[str, Any]:
-    """A full, JSON-friendly picture of an incident for `incident show` and exports."""
-    data = snapshot(incident)
-    data["version"] = incident.version  # what an edit based on this picture expects (--expected-version)
-    data["case_title"] = incident.case.title
-    data["participants"] = [
-        {
-            "vessel_id": p.vessel_id,
-            "role": p.role,
-            "name": p.vessel.name,
-            "imo": p.vessel.imo,
-            "mmsi": p.vessel.mmsi,
-            "flag": p.vessel.flag,
-            "length_m": p.vessel.length_m,
-            "claimed_name": p.claimed_name,
-            "claimed_flag": p.claimed_flag,
-            "claimed_mmsi": p.claimed_mmsi,
-            "claimed_imo": p.claimed_imo,
-            "designations": [f"{d.authority} {d.program}".strip() for d in p.vessel.designations],
-        }
-        for p in incident.participants
-    ]
-    data["evidence"] = [
-        {
-            "evidence_id": link.evidence_id,
-            "relation": link.relation,
-            "note": link.note,
-            "kind": link.evidence.kind,
-            "original_name": link.evidence.original_name,
-            "sha256": link.evidence.sha256,
-            "size": link.evidence.size,
-            "capture_time": plain(link.evidence.capture_time),
-            "grading": f"{link.evidence.reliability or '?'}{link.evidence.credibility or '?'}",
-        }
-        for link in incident.links
-    ]
-    data["reviews"] = [
-        {
-            "from": r.from_status,
-            "to": r.to_status,
-            "kind": r.kind,
-            "reviewer": r.reviewer,
-            "rationale": r.rationale,
-            "at": plain(r.created_at),
-        }
-        for r in incident.reviews
-    ]
-    data["tags"] = tags or []
-    return data
+def incident_view(ctx: Context, incident_id: str) -> IncidentView:
+    """One incident in full (id or unique prefix): participants, evidence, reviews, tags."""
+    with ctx.store.read() as session:
+        return view_of(session, load_incident(session, incident_id))

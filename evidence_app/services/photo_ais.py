@@ -90,11 +90,11 @@ def _bearing(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def _pixel_of(g: Any, lon: float, lat: float) -> tuple[float | None, float | None]:
     """The photo pixel of a WGS 84 position (None where the photo has no map transform)."""
-    from evidence_app.ingest.georef import _transformer, apply_affine, invert_affine
+    from evidence_app.imagery.georef import apply_affine, crs_transformer, invert_affine
 
     if g.transform is None or g.crs is None:
         return None, None
-    mx, my = _transformer(g.crs).transform(lon, lat, direction="INVERSE")
+    mx, my = crs_transformer(g.crs).transform(lon, lat, direction="INVERSE")
     x, y = apply_affine(invert_affine(g.transform), mx, my)
     return round(float(x), 1), round(float(y), 1)
 
@@ -107,13 +107,13 @@ def check_photo(
     import shapely
 
     from evidence_app.analysis.tracks import chord_to_m, lat_lon, prepare_tracks, unit_vectors
-    from evidence_app.ingest.georef import pixel_to_lonlat
-    from evidence_app.services.photos import _photo, georef_of
+    from evidence_app.imagery.georef import pixel_to_lonlat
+    from evidence_app.services.photos import georef_of, resolve_photo
     from evidence_app.storage.models import Vessel
     from evidence_app.storage.positions import position_blocks
 
     with ctx.store.read() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         g = georef_of(ev)
         if ev.capture_time is None:
             raise ValidationError(
@@ -198,12 +198,12 @@ def check_photo(
 
 def flag_dark_vessels(ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_RADIUS_M) -> PhotoAisCheck:
     """Run ``check_photo`` and record it: the check kept with the photo, ``dark_vessel`` on its incidents when a hull is dark."""
-    from evidence_app.services.photos import _photo
+    from evidence_app.services.photos import resolve_photo
     from evidence_app.services.records import apply_changes
 
     check = check_photo(ctx, evidence_id, dark_radius_m=dark_radius_m)
     with ctx.store.write() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         ev.meta = {**(ev.meta or {}), "ais_check": check.as_dict()}
         ev.version += 1
         audit.record(

@@ -26,11 +26,11 @@ from evidence_app.domain.annotations import normalise_points
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.incident import validate_evidence_kind, validate_relation
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.ingest.georef import Georef, manual_georef
-from evidence_app.ingest.images import DEFAULT_MAX_PIXELS, ImageInfo, probe_image
-from evidence_app.ingest.overlay import Overlay, overlay_png
-from evidence_app.ingest.pyramid import Pyramid, build_preview, build_pyramid, open_pyramid
-from evidence_app.ingest.render import export_annotated_png
+from evidence_app.imagery.georef import Georef, manual_georef
+from evidence_app.imagery.images import DEFAULT_MAX_PIXELS, ImageInfo, probe_image
+from evidence_app.imagery.overlay import Overlay, overlay_png
+from evidence_app.imagery.pyramid import Pyramid, build_preview, build_pyramid, open_pyramid
+from evidence_app.imagery.render import export_annotated_png
 from evidence_app.services import evidence as evidence_svc
 from evidence_app.services.context import Context, leaves_no_unused_objects
 from evidence_app.services.records import plain, resolve, snapshot
@@ -274,7 +274,8 @@ def _fields_from_info(info: ImageInfo) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reading
 
 
-def _photo(session: Any, evidence_id: str) -> Evidence:
+def resolve_photo(session: Any, evidence_id: str) -> Evidence:
+    """The imported photo an id (or unique prefix) names; other evidence kinds are refused."""
     ev = resolve(session, Evidence, evidence_id, "evidence")
     if ev.kind != "photo" or "image" not in (ev.meta or {}):
         raise ValidationError(f"evidence {ev.id[:8]} is a {ev.kind}, not an imported photo", field="evidence")
@@ -308,7 +309,7 @@ def georef_of(ev: Evidence) -> Georef | None:
 
 def photo_info(ctx: Context, evidence_id: str) -> dict[str, Any]:
     with ctx.store.read() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         anns = [annotation_dict(a) for a in ev.annotations]
         data = {**snapshot(ev), "annotations": anns}
     g = georef_of(ev)
@@ -321,7 +322,7 @@ def ensure_cache(
 ) -> Pyramid:
     """The photo's pyramid, rebuilt from the stored original if the cache was cleared."""
     with ctx.store.read() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         sha = ev.sha256
     root = cache_dir(ctx, sha)
     original = ctx.store.objects.path_for(sha)
@@ -338,7 +339,7 @@ def set_capture_time(ctx: Context, evidence_id: str, when: datetime | None) -> d
     if when is not None and when.tzinfo is None:
         raise ValidationError("capture time needs a time zone", field="capture_time")
     with ctx.store.write() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         before = ev.capture_time
         if before == when:
             return {}
@@ -365,7 +366,7 @@ def place_by_hand(
     limits.check_optional_number(gsd_m, limits.GSD_M, field="gsd_m")
     limits.check_number(rotation_deg, limits.Range(-360.0, 360.0, "°"), field="rotation_deg")
     with ctx.store.write() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         image = dict(ev.meta["image"])
         g = manual_georef(
             int(image["width"]),
@@ -437,7 +438,7 @@ def add_annotation(
 ) -> dict[str, Any]:
     """Store one annotation (a measurement gets its length in metres when the GSD is known)."""
     with ctx.store.write() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         img = ev.meta["image"]
         pts = normalise_points(shape, points, width=int(img["width"]), height=int(img["height"]))
         gsd = _gsd(ev, gsd_m)
@@ -483,7 +484,7 @@ def update_annotation(
 ) -> dict[str, Any]:
     with ctx.store.write() as session:
         a = resolve(session, Annotation, annotation_id, "annotation")
-        ev = _photo(session, a.evidence_id)
+        ev = resolve_photo(session, a.evidence_id)
         before = annotation_dict(a)
         if points is not None:
             img = ev.meta["image"]
@@ -514,7 +515,7 @@ def delete_annotation(ctx: Context, annotation_id: str) -> dict[str, Any]:
 
 def list_annotations(ctx: Context, evidence_id: str) -> list[dict[str, Any]]:
     with ctx.store.read() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         rows = session.scalars(
             select(Annotation).where(Annotation.evidence_id == ev.id).order_by(Annotation.created_at)
         ).all()
@@ -547,7 +548,7 @@ def length_check(
     """Length of a line on the photo, compared with the registry length of the incident's vessels
     (of ``incident_id`` only, when given; else of every incident the photo is attached to)."""
     with ctx.store.read() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         gsd = _gsd(ev, gsd_m)
         vessels = participant_vessels(session, ev.id, incident_id)
     if gsd is None:
@@ -573,7 +574,7 @@ def measure(
 def export_annotated(ctx: Context, evidence_id: str, *, cancel: CancelToken = NEVER_CANCELLED) -> Evidence:
     """Store a PNG with the annotations drawn in, as evidence derived from the original, in the same incidents."""
     with ctx.store.read() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
         anns = [annotation_dict(a) for a in ev.annotations]
         incident_links = [(link.incident_id, link.relation) for link in ev.links]
         sha, name = ev.sha256, ev.original_name
@@ -634,7 +635,7 @@ def overlay_for(ctx: Context, evidence_id: str) -> Overlay | None:
     from PIL import Image
 
     with ctx.store.read() as session:
-        ev = _photo(session, evidence_id)
+        ev = resolve_photo(session, evidence_id)
     g = georef_of(ev)
     if g is None or g.transform is None or g.footprint is None:
         return None
@@ -682,7 +683,7 @@ class PhotoHandle:
     def __init__(self, ctx: Context, evidence_id: str, incident_id: str | None = None) -> None:
         self.ctx = ctx
         with ctx.store.read() as session:
-            ev = _photo(session, evidence_id)
+            ev = resolve_photo(session, evidence_id)
         self.evidence_id = ev.id
         self.incident_id = incident_id  # the length check compares with this incident's vessels
         self.title = ev.original_name

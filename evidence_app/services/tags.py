@@ -13,6 +13,7 @@ from evidence_app.services.context import Context
 from evidence_app.services.records import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Evidence, EvidenceTag, Incident, IncidentTag, Tag
+from evidence_app.storage.queries import incident_tag_names
 
 
 def normalise_tag(name: str) -> str:
@@ -113,10 +114,4 @@ def tags_of_evidence(ctx: Context, evidence_ids: list[str]) -> dict[str, list[st
 
 def tags_of_incident(ctx: Context, incident_id: str) -> list[str]:
     with ctx.store.read() as session:
-        return sorted(
-            session.scalars(
-                select(Tag.name)
-                .join(IncidentTag, IncidentTag.tag_id == Tag.id)
-                .where(IncidentTag.incident_id == incident_id)
-            )
-        )
+        return incident_tag_names(session, incident_id)

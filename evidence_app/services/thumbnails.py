@@ -11,7 +11,7 @@ def thumbnail_png(ctx: Context, sha256: str, media_type: str, *, size: int = 96)
     """A PNG at most ``size`` pixels on its longer side, or None when the item is not a readable image."""
     if not media_type.startswith("image/"):
         return None
-    from evidence_app.ingest.display import open_for_display
+    from evidence_app.imagery.display import open_for_display
 
     path = ctx.store.objects.path_for(sha256)
     try:

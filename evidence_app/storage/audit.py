@@ -58,7 +58,8 @@ def entry_hash(
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def _ts_text(ts: datetime) -> str:
+def ts_text(ts: datetime) -> str:
+    """An audit timestamp as it is hashed: UTC, microseconds, a Z."""
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -80,7 +81,7 @@ def record(
     # Microsecond precision, stored and hashed identically on every backend.
     ts = datetime.now(UTC)
     payload_text = canonical_json(payload or {})
-    digest = entry_hash(seq, _ts_text(ts), actor, action, entity, entity_id, payload_text, prev_hash)
+    digest = entry_hash(seq, ts_text(ts), actor, action, entity, entity_id, payload_text, prev_hash)
     entry = AuditEntry(
         seq=seq,
         ts=ts,
@@ -112,7 +113,7 @@ def attach_content(session: Session, entry: AuditEntry, hashes: Mapping[str, str
     entry.content = canonical_json(hashes)
     entry.hash = entry_hash(
         entry.seq,
-        _ts_text(entry.ts),
+        ts_text(entry.ts),
         entry.actor,
         entry.action,
         entry.entity,
@@ -150,7 +151,7 @@ def verify_chain(session: Session, *, batch: int = 5000) -> list[ChainProblem]:
             return problems
         recomputed = entry_hash(
             entry.seq,
-            _ts_text(entry.ts),
+            ts_text(entry.ts),
             entry.actor,
             entry.action,
             entry.entity,

@@ -1,10 +1,13 @@
-"""Query pieces whose best SQL differs by backend; services use these instead of dialect checks."""
+"""Query pieces read by more than one layer, and those whose best SQL differs by backend (used instead of dialect checks)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from evidence_app.storage.models import IncidentTag, Tag
 
 
 def contains_ignoring_case(session: Session, column: Any, text: str) -> Any:
@@ -18,6 +21,17 @@ def contains_ignoring_case(session: Session, column: Any, text: str) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return column.contains(text, autoescape=True)
     return column.icontains(text, autoescape=True)
+
+
+def incident_tag_names(session: Session, incident_id: str) -> list[str]:
+    """An incident's tags, sorted: as the desk, `incident show` and case files list them."""
+    return sorted(
+        session.scalars(
+            select(Tag.name)
+            .join(IncidentTag, IncidentTag.tag_id == Tag.id)
+            .where(IncidentTag.incident_id == incident_id)
+        )
+    )
 
 
 def sqlite_null_order(session: Session, column: Any, *, descending: bool) -> Any:

@@ -65,7 +65,7 @@ def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
     from PySide6.QtWidgets import QMessageBox
 
     from evidence_app import APP_NAME
-    from evidence_app.services.context import Context, default_actor
+    from evidence_app.services.context import context_for
     from evidence_app.services.map_data import CaseMap
     from evidence_app.storage.db import open_store
     from evidence_app.ui.main_window import MainWindow
@@ -76,7 +76,12 @@ def run_gui(db: str | None = None, reviewer: str | None = None) -> int:
     except UserError as exc:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
-    ctx = Context(store, (reviewer or default_actor()).strip())
+    try:
+        ctx = context_for(store, reviewer)  # on a team database: the login, never a typed name
+    except UserError as exc:
+        store.close()
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return 1
     window = MainWindow(ctx, case_map=CaseMap(ctx))
     window.fit_to_screen()  # a laptop's first start: the compact layout
     window.show()

@@ -33,8 +33,8 @@ from evidence_app.domain.errors import NotFound, UserError, ValidationError
 from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES, metric_rows
 from evidence_app.domain.timeparse import parse_utc
 from evidence_app.services import incidents, tags, vessels
+from evidence_app.services.incidents import IncidentView
 from evidence_app.services.records import BASE_ONLY
-from evidence_app.storage.models import Designation, Incident
 from evidence_app.ui.commands import Desk, EditIncidentCommand, ParticipantCommand, TagCommand
 from evidence_app.ui.models.detail_models import ParticipantItem, ParticipantModel
 
@@ -80,12 +80,6 @@ def _fmt_number(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:g}"
-
-
-def designation_label(d: Designation) -> str:
-    """'OFAC DPRK3 (SDN 12345)': one sanctions designation in a line."""
-    ref = f" ({d.reference})" if d.reference else ""
-    return f"{d.authority} {d.program}".strip() + ref
 
 
 class IncidentDetail(QWidget):
@@ -332,7 +326,7 @@ class IncidentDetail(QWidget):
             self.setEnabled(False)
             return
         try:
-            incident: Incident = incidents.get_incident(self.desk.ctx, incident_id)
+            incident: IncidentView = incidents.incident_view(self.desk.ctx, incident_id)
         except NotFound:
             self.load(None)
             return
@@ -340,12 +334,12 @@ class IncidentDetail(QWidget):
         try:
             self.setEnabled(True)
             self.header.setText(incident.title or "(untitled incident)")
-            self.values = {name: getattr(incident, name) for name in (*self.fields, "indicators", "assessment")}
+            self.values = {name: incident.columns[name] for name in (*self.fields, "indicators", "assessment")}
             self.version = incident.version  # what an edit from this panel is based on
             for name, (widget, _parse, fmt) in self.fields.items():
                 self._set_text(widget, fmt(self.values[name]))
             for key, check in self.indicator_checks.items():
-                check.setChecked(key in (incident.indicators or []))
+                check.setChecked(key in incident.indicators)
             self.assessment.setPlainText(incident.assessment or "")
             rows = metric_rows(incident.metrics)
             self.metrics_label.setText("; ".join(f"{label}: {text}" for label, text in rows))
@@ -355,23 +349,23 @@ class IncidentDetail(QWidget):
                     ParticipantItem(
                         p.vessel_id,
                         p.role,
-                        p.vessel.name,
-                        p.vessel.imo,
-                        p.vessel.mmsi,
-                        p.vessel.flag,
+                        p.name,
+                        p.imo,
+                        p.mmsi,
+                        p.flag,
                         p.claimed_name,
                         p.claimed_flag,
                         p.claimed_imo,
                         p.claimed_mmsi,
-                        tuple(designation_label(d) for d in p.vessel.designations),
+                        tuple(d.label for d in p.designations),
                     )
                     for p in sorted(
                         incident.participants,
-                        key=lambda p: (ROLES.index(p.role) if p.role in ROLES else 9, p.vessel.name),
+                        key=lambda p: (ROLES.index(p.role) if p.role in ROLES else 9, p.name),
                     )
                 ]
             )
-            self._show_tags(tags.tags_of_incident(self.desk.ctx, incident_id))
+            self._show_tags(list(incident.tags))
             self.tag_completions.setStringList(tags.all_tags(self.desk.ctx))
         finally:
             self._loading = False

@@ -51,9 +51,9 @@ from PySide6.QtWidgets import (
 
 from evidence_app.analysis.length import LengthCheck
 from evidence_app.domain.errors import UserError
-from evidence_app.ingest.georef import Georef, pixel_to_lonlat
-from evidence_app.ingest.pyramid import Pyramid
-from evidence_app.ingest.render import DEFAULT_COLOURS
+from evidence_app.imagery.georef import Georef, pixel_to_lonlat
+from evidence_app.imagery.pyramid import Pyramid
+from evidence_app.imagery.render import DEFAULT_COLOURS
 
 MAX_TILES = 96  # 96 × 512² × 4 bytes ≈ 100 MB of pixmaps at most
 ZOOM_STEP = 1.25

@@ -64,7 +64,8 @@ def test_screenshot_of_the_demo_case(qtbot, ctx, tmp_path, scheme, settle_map):
         )
         qtbot.waitUntil(lambda: "n" in ringed, timeout=5000)
         assert ringed["n"] == 1
-        qtbot.wait(300)  # the incident tiles redraw after the last zoom step
+        # the incident tiles redraw after the last zoom step
+        qtbot.waitUntil(lambda: _variety(window.grab().toImage()) > 200, timeout=10000)
         assert window.demo_label.isVisible()
         assert window.evidence_panel.model.rowCount() == 2
         assert window.review_panel.history.rowCount() == 1

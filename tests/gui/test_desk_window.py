@@ -70,10 +70,13 @@ def type_into(qtbot, widget, text):
     widget.editingFinished.emit()
 
 
-def test_first_run_offers_create_and_demo(make_window):
+def test_first_run_offers_create_and_demo(qtbot, make_window):
     window = make_window()
+    window.show()
+    qtbot.waitExposed(window)
     assert window.centre.currentWidget() is window.welcome
-    assert window.welcome.create_button.isVisible() or window.welcome.create_button.accessibleName() == "Create a case"
+    for button in (window.welcome.create_button, window.welcome.demo_button):
+        assert button.isVisible() and button.isEnabled(), button.text()
     assert not window.new_incident_action.isEnabled()
     assert window.ctx.store.display_name in window.store_label.text()
     assert "analyst-a" in window.reviewer_label.text()

@@ -121,6 +121,9 @@ def test_playback_moves_the_vessels_along_their_tracks(qtbot, demo_window, ctx, 
     qtbot.waitUntil(lambda: vessels(qtbot, window)[SUPPLIER] == paused, timeout=5000)
     # Playback narrows nothing: every incident is still drawn, the older track faded, not gone.
     assert json.loads(js(qtbot, window, "EvidenceMap.stats()"))["trackLines"] == 2
+    # And asks for nothing outside the map's own scheme.
+    assert list(window.desk_map.view.guard.blocked) == []
+    assert all(url.startswith("evmap://local/") for url in window.desk_map.view.guard.seen)
 
 
 def test_vessel_names_show_from_a_useful_zoom(qtbot, demo_window, settle_map):
@@ -183,7 +186,7 @@ def test_map_controls_fold_and_stay_folded_at_1280_by_800(qtbot, ctx, tmp_path, 
             js(qtbot, window, f"document.querySelector('[data-panel={name}] .evmap-panel-head').click(); 1")
         qtbot.waitUntil(lambda: state(qtbot, window)["collapsed"] == dict.fromkeys(("legend", "time", "photos"), True))
         folded_cover = _control_cover(qtbot, window)
-        _save(window.grab().toImage(), tmp_path, "desk_1280x800.png")
+        _save(window.grab().toImage(), tmp_path, "map-folded-1280x800.png")
         assert folded_cover < open_cover / 2 and folded_cover < 0.15, (open_cover, folded_cover)
         # Remembered by the desk's settings: the next window opens with them folded.
         qtbot.waitUntil(lambda: window.settings.value("map/collapsed") is not None, timeout=5000)

@@ -103,7 +103,16 @@ def test_no_request_leaves_the_scheme(qtbot, map_view):
         map_view,
         "fetch('https://example.com/x').catch(() => 0); new Image().src = 'http://example.com/y.png'; 1",
     )
-    qtbot.wait(500)
+    # Each attempt is stopped by one of two defences: the page's Content-Security-Policy (the
+    # browser refuses it and says so on the console) or, behind it, the request guard. Wait
+    # until both were stopped, so the checks below look at attempts that really happened.
+    attempts = ("https://example.com/x", "http://example.com/y.png")
+
+    def stopped(url: str) -> bool:
+        refused = any(url in line and "Content Security Policy" in line for line in map_view.map_page.console)
+        return refused or url in map_view.guard.blocked
+
+    qtbot.waitUntil(lambda: all(stopped(u) for u in attempts), timeout=5000)
     seen = list(map_view.guard.seen)
     paths = {u.split("?")[0] for u in seen}
     for expected in (
@@ -296,9 +305,10 @@ def test_user_text_is_shown_as_text(qtbot, map_case, map_view):
     assert map_view.map_page.alerts == []
 
 
-def test_page_cannot_navigate_away(qtbot, map_view):
+def test_page_cannot_navigate_away(qtbot, map_view, caplog):
     js(qtbot, map_view, "window.location.href = 'https://example.com/'; 1")
-    qtbot.wait(500)
+    # The page asked to leave and was refused (MapPage.acceptNavigationRequest says so in the log).
+    qtbot.waitUntil(lambda: "tried to navigate to https://example.com/; blocked" in caplog.text, timeout=5000)
     assert map_view.url().toString() == "evmap://local/index.html"
     assert js(qtbot, map_view, "typeof EvidenceMap") == "object"
 
@@ -319,10 +329,14 @@ def test_the_bridge_brings_longitudes_into_range(qtbot):
 def dateline_view(qtbot):
     """Two incidents either side of 180°, a track across it and a photo footprint on it."""
     import numpy as np
+    from PIL import Image
 
-    from evidence_app.mapview.layers import Footprint, IncidentPoint, MapData, Track
+    from evidence_app.mapview.layers import Footprint, IncidentPoint, MapData, Overlay, Track
 
+    png = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(png, format="PNG")
     data = MapData(
+        overlays=[Overlay("photo", "Photo", png.getvalue(), (9.9, -179.95, 10.0, -179.8))],
         incidents=[
             IncidentPoint("east", "East", "suspected", 10.0, 179.9),
             IncidentPoint("west", "West", "confirmed", 10.05, -179.9),
@@ -382,6 +396,16 @@ def test_near_the_antimeridian_everything_is_drawn_once_on_the_side_in_view(qtbo
     assert stats(qtbot, view)["trackLines"] == 2  # the track's two parts, joined at the meridian
     lngs = _drawn_lngs(qtbot, view)
     assert lngs and all(abs(v - centre) < 1.0 for v in lngs), lngs
+    photo = json.loads(
+        js(
+            qtbot,
+            view,
+            f"""(() => {{ let at = null;
+        window.{name}.eachLayer(l => {{ if (l._url && l.getBounds) at = l.getBounds().getCenter(); }});
+        return JSON.stringify(at); }})()""",
+        )
+    )
+    assert abs(photo["lng"] - centre) < 1.0, photo
     # Zoomed out so that two world copies fit: still one symbol per incident.
     js(qtbot, view, f"window.{name}.setView([10.0, {centre}], 2, {{animate: false}}); 1")
     qtbot.waitUntil(lambda: state(qtbot, view)["zoom"] == 2, timeout=5000)

@@ -11,7 +11,7 @@ from evidence_app.casefile.staticmap import (
     LabelPlacer,
     MapSpec,
     MapTrack,
-    _font,
+    label_font,
     load_land,
     render_map,
 )
@@ -36,7 +36,7 @@ def test_a_map_near_the_coast_shows_land():
 
 def test_labels_of_track_ends_a_few_pixels_apart_do_not_overlap():
     draw = ImageDraw.Draw(Image.new("RGB", (1800, 1120)))
-    font = _font(22)
+    font = label_font(22)
     placer = LabelPlacer(1800, 1120, 6)
     placer.reserve((890, 550, 910, 570))  # the end markers themselves
     first = placer.place(draw, (900, 560), "SONGHAE 7 (receiver)", font, 20)

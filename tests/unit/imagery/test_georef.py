@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from evidence_app.domain.errors import UserError
-from evidence_app.ingest import georef
-from evidence_app.ingest.images import probe_image
+from evidence_app.imagery import georef
+from evidence_app.imagery.images import probe_image
 
 LANDSAT = "imagery/landsat7_bahamas_utm18n.tif"
 EXIF_PHOTO = "imagery/exif_gps_photo.jpg"

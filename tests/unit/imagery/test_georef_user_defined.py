@@ -8,8 +8,8 @@ import pytest
 from pyproj import Transformer
 
 from evidence_app.domain.errors import UserError
-from evidence_app.ingest.georef import pixel_to_lonlat
-from evidence_app.ingest.images import probe_image
+from evidence_app.imagery.georef import pixel_to_lonlat
+from evidence_app.imagery.images import probe_image
 
 # The keys as GDAL writes a custom Transverse Mercator on WGS 84 (no EPSG code for the
 # projected system): the projection by its parameters, in GeoDoubleParams.

@@ -9,8 +9,8 @@ from PIL import Image, ImageChops
 
 from evidence_app.domain.errors import Cancelled, UserError
 from evidence_app.domain.progress import CancelToken
-from evidence_app.ingest.images import probe_image
-from evidence_app.ingest.pyramid import build_preview, build_pyramid, open_pyramid, read_region
+from evidence_app.imagery.images import probe_image
+from evidence_app.imagery.pyramid import build_preview, build_pyramid, open_pyramid, read_region
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from pyproj import Geod
 from evidence_app.analysis.length import check_length, pixel_length
 from evidence_app.domain.annotations import normalise_points
 from evidence_app.domain.errors import UserError, ValidationError
-from evidence_app.ingest.georef import pixel_to_lonlat
-from evidence_app.ingest.images import probe_image
-from evidence_app.ingest.overlay import overlay_png
-from evidence_app.ingest.render import export_annotated_png
+from evidence_app.imagery.georef import pixel_to_lonlat
+from evidence_app.imagery.images import probe_image
+from evidence_app.imagery.overlay import overlay_png
+from evidence_app.imagery.render import export_annotated_png
 
 LANDSAT = "imagery/landsat7_bahamas_utm18n.tif"
 

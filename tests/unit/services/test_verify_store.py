@@ -111,7 +111,7 @@ def rewrite_chain(store, change):
             entry.prev_hash = prev
             entry.hash = audit.entry_hash(
                 entry.seq,
-                audit._ts_text(entry.ts),
+                audit.ts_text(entry.ts),
                 entry.actor,
                 entry.action,
                 entry.entity,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -164,3 +166,38 @@ def test_four_eyes_through_the_services_records_both_logins(team_db, tmp_path):
     assert verify.verify_store(supervisor.store).ok
     analyst.store.close()
     supervisor.store.close()
+
+
+def test_team_commands_set_up_reviewers_and_the_cli_acts_as_the_login(pg_server, pg_url, tmp_path, monkeypatch, capsys):
+    from evidence_app.cli import main
+
+    database = make_url(pg_url).database
+    monkeypatch.delenv("EVIDENCE_APP_OBJECTS", raising=False)
+    monkeypatch.setenv("EVIDENCE_APP_DB", pg_url)  # the administrator
+    shared = tmp_path / "shared-evidence"
+    assert main(["team", "init", "--objects", str(shared)]) == 0
+    dora = f"dora_{database}"
+    assert main(["team", "add-reviewer", dora, "--role", "analyst"]) == 0
+    capsys.readouterr()
+    assert main(["--json", "team", "list"]) == 0
+    assert {"name": dora, "role": "analyst"} in json.loads(capsys.readouterr().out)
+
+    analyst = pg_server.url(database, user=dora)
+    assert main(["--db", analyst, "--json", "case", "create", "Shared case"]) == 0
+    case_id = json.loads(capsys.readouterr().out)["id"]
+    assert main(["--db", analyst, "--reviewer", "somebody-else", "case", "list"]) == 1
+    assert "on a team database you act as your database login" in capsys.readouterr().err
+    assert main(["--db", analyst, "--json", "audit", "--entity", case_id]) == 0
+    assert [e["actor"] for e in json.loads(capsys.readouterr().out)] == [dora]
+    # The evidence folder comes from the database: a client that names none uses it.
+    store = open_store(analyst)
+    assert store.objects.root == shared.resolve()
+    store.close()
+
+
+def test_team_init_needs_postgresql(tmp_path, monkeypatch, capsys):
+    from evidence_app.cli import main
+
+    monkeypatch.setenv("EVIDENCE_APP_DB", str(tmp_path / "store.sqlite"))
+    assert main(["team", "init"]) == 1
+    assert "team mode needs a PostgreSQL store" in capsys.readouterr().err

@@ -47,7 +47,7 @@ def stretch(array: Any, nodata: float | None = None) -> Any:
     return out[..., 0] if a.ndim == 2 else out
 
 
-def _wide_tiff(im: Any) -> bool:
+def wide_tiff(im: Any) -> bool:
     """A TIFF whose samples are wider than 8 bits and that Pillow would narrow or refuse (several samples per pixel)."""
     if getattr(im, "format", None) != "TIFF":
         return False
@@ -99,7 +99,7 @@ def to_display(
     ``path`` lets a wide multi-band TIFF be re-read at full depth (Pillow keeps only the
     high byte of 16-bit RGB); ``max_side`` lets that read skip pixels for a small preview.
     """
-    if path is not None and _wide_tiff(im):
+    if path is not None and wide_tiff(im):
         try:
             return _from_array(_read_tiff(Path(path), max_side), nodata)
         except (ImportError, OSError, ValueError, KeyError, IndexError):
@@ -129,7 +129,7 @@ def open_for_display(path: Path | str, *, max_side: int, nodata: float | None = 
         full = im.size
         if im.format in ("JPEG", "MPO"):
             im.draft("RGB" if im.mode not in ("L", "CMYK") else im.mode, (max_side, max_side))
-        if _wide_tiff(im):
+        if wide_tiff(im):
             shown = to_display(im, path, nodata=nodata, max_side=max_side)
         else:
             im.load()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_app.domain.annotations import normalise_points
-from evidence_app.ingest.images import DEFAULT_MAX_PIXELS, open_image
+from evidence_app.imagery.images import DEFAULT_MAX_PIXELS, open_image
 
 DEFAULT_COLOURS = {
     "box": "#ffd400",
@@ -91,11 +91,11 @@ def export_annotated_png(
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Path:
     """Write a full-resolution PNG of the photo with the annotations drawn in; returns ``out_path``."""
-    from evidence_app.ingest.pyramid import _decoded_for_display
+    from evidence_app.imagery.pyramid import decoded_for_display
 
     out_path = Path(out_path)
     with open_image(Path(image_path), max_pixels) as im:
-        img = _decoded_for_display(im, Path(image_path), Path(image_path).name)
+        img = decoded_for_display(im, Path(image_path), Path(image_path).name)
         rendered = draw_annotations(img, list(annotations))
     tmp = out_path.with_name(out_path.name + ".part")
     rendered.save(tmp, "PNG", compress_level=6)

@@ -25,8 +25,8 @@ from typing import Any
 
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.ingest.display import _wide_tiff, to_display
-from evidence_app.ingest.images import DEFAULT_MAX_PIXELS, open_image
+from evidence_app.imagery.display import to_display, wide_tiff
+from evidence_app.imagery.images import DEFAULT_MAX_PIXELS, open_image
 
 TILE_SIZE = 512
 PREVIEW_SIDE = 2048
@@ -96,13 +96,13 @@ def open_pyramid(cache_dir: Path | str) -> Pyramid | None:
 
 
 def _display_mode(im: Any) -> Any:
-    """Any Pillow image as L, LA, RGB or RGBA for display, with the app's one stretch (``ingest.display``)."""
+    """Any Pillow image as L, LA, RGB or RGBA for display, with the app's one stretch (``imagery.display``)."""
     return to_display(im)
 
 
-def _decoded_for_display(im: Any, path: Path, name: str) -> Any:
+def decoded_for_display(im: Any, path: Path, name: str) -> Any:
     """The whole image decoded and ready to show; wide multi-band TIFFs are read at full depth first."""
-    if _wide_tiff(im):
+    if wide_tiff(im):
         try:
             return to_display(im, path)
         except MemoryError:
@@ -147,7 +147,7 @@ def build_preview(
                 "RGB" if im.mode not in ("L", "CMYK") else im.mode,
                 (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))),
             )
-        img = _decoded_for_display(im, Path(image_path), name)
+        img = decoded_for_display(im, Path(image_path), name)
         factor = max(1, math.ceil(max(img.size) / max_side))
         if factor > 1:
             img = img.reduce(factor)
@@ -189,7 +189,7 @@ def build_pyramid(
             lw, lh = (lw + 1) // 2, (lh + 1) // 2
         progress(0, total, "decoding image")
         cancel.raise_if_cancelled()
-        level_img = _decoded_for_display(im, Path(image_path), name)
+        level_img = decoded_for_display(im, Path(image_path), name)
         mode = level_img.mode
         done = 0
         # Build into a scratch folder and swap it in, so a partial pyramid is never visible.

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from evidence_app.domain.errors import UserError
-from evidence_app.ingest.display import to_display
-from evidence_app.ingest.georef import Georef, invert_affine
+from evidence_app.imagery.display import to_display
+from evidence_app.imagery.georef import Georef, invert_affine
 
 MAX_MERCATOR_LAT = 85.05112878
 

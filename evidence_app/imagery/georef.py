@@ -723,7 +723,8 @@ def georef_from_world_file(image_path: Path, width: int, height: int, crs: str |
 # --------------------------------------------------------------------------- footprint
 
 
-def _transformer(crs: str, location: str | None = None):  # type: ignore[no-untyped-def]
+def crs_transformer(crs: str, location: str | None = None):  # type: ignore[no-untyped-def]
+    """The cached pyproj transformer from WGS 84 to ``crs``; a bad CRS is a UserError naming ``location``."""
     try:
         return _cached_transformer(crs)
     except UserError as exc:
@@ -763,7 +764,7 @@ def pixel_to_lonlat(g: Georef, x: float, y: float) -> tuple[float, float]:
     if g.transform is None or g.crs is None:
         raise UserError("this photo has no map georeferencing")
     mx, my = apply_affine(g.transform, x, y)
-    lon, lat = _transformer(g.crs).transform(mx, my)
+    lon, lat = crs_transformer(g.crs).transform(mx, my)
     return float(lon), float(lat)
 
 
@@ -794,7 +795,7 @@ def build_map_georef(
 
     if width <= 0 or height <= 0:
         raise UserError(f"image size is {width}×{height}, expected positive", location=location)
-    tr = _transformer(crs, location)
+    tr = crs_transformer(crs, location)
     ring_px = edge_points(width, height)
     xs, ys = zip(*(apply_affine(transform, x, y) for x, y in ring_px), strict=True)
     lons, lats = tr.transform(xs, ys)

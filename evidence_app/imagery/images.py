@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence_app.domain.errors import UserError
-from evidence_app.ingest import georef as georef_mod
+from evidence_app.imagery import georef as georef_mod
 
 DEFAULT_MAX_PIXELS = 250_000_000
 """Refuse images larger than this many pixels unless the caller raises the limit."""
