@@ -50,19 +50,23 @@ lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
 # Each test runs once: the core's in the venv without Qt, the desk's (marked gui, see
-# tests/conftest.py) in the venv with it.
+# tests/conftest.py) in the venv with it. Tests are spread over the cores (pytest-xdist;
+# PYTEST_WORKERS=0 runs them in one process).
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --maxprocesses=4
 test: lint system-deps $(CORE_VENV)/.installed-test-core
-	$(CORE_BIN)/python -m pytest -m "not gui"
-	$(BIN)/python -m pytest -m gui
+	$(CORE_BIN)/python -m pytest $(XDIST) -m "not gui"
+	$(BIN)/python -m pytest $(XDIST) -m gui
 
 # The longer campaign behind the bounded suites of `make test`: ten processes for a minute
 # on one store, and many more fuzzed inputs per importer (docs/reliability.md).
 fuzz: $(VENV)/.installed-test system-deps
-	HYPOTHESIS_PROFILE=fuzz STRESS_PROCESSES=10 STRESS_SECONDS=60 FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -p no:randomly \
-		tests/e2e/test_concurrent_cli.py tests/unit/ingest/test_importer_fuzz.py -s
+	HYPOTHESIS_PROFILE=fuzz STRESS_PROCESSES=10 STRESS_SECONDS=60 FUZZ_EXAMPLES=2000 CASEGEN_EXAMPLES=200 \
+		$(BIN)/python -m pytest -p no:randomly -s tests/e2e/test_concurrent_cli.py \
+		tests/unit/ingest/test_importer_fuzz.py tests/unit/casefile/test_casefile_properties.py
 
 test-core: $(CORE_VENV)/.installed-test-core system-deps
-	$(CORE_BIN)/python -m pytest -m "not gui"
+	$(CORE_BIN)/python -m pytest $(XDIST) -m "not gui"
 
 # The installable application: a one-folder build and its archive in dist/.
 VERSION = $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' evidence_app/__init__.py)
