@@ -38,6 +38,10 @@ class StoreError(UserError):
     """The store cannot be used: newer schema, locked, disk full, unreadable file."""
 
 
+class ConnectionLost(StoreError):
+    """The database server went away during a unit of work: nothing of it was saved, it can be retried."""
+
+
 class Cancelled(Exception):
     """A long operation was cancelled by the user; whatever it did was rolled back."""
 

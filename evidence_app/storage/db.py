@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from evidence_app import APP_SLUG
-from evidence_app.domain.errors import StoreError
+from evidence_app.domain.errors import ConnectionLost, StoreError
 from evidence_app.storage import content
 from evidence_app.storage.objects import ObjectStore
 
@@ -304,7 +304,7 @@ def _known_store_error(exc: DBAPIError, location: StoreLocation | None = None) -
     unreachable = server and not sqlstate and isinstance(exc, OperationalError)
     if sqlstate.startswith(_PG_CONNECTION) or exc.connection_invalidated or unreachable:
         where = make_url(location.url).render_as_string(hide_password=True) if location else "the database server"
-        return StoreError(
+        return ConnectionLost(
             f"the connection to {where} was lost ({first_line}); nothing of this change was saved."
             " Try again when the server is back."
         )

@@ -16,10 +16,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from evidence_app.domain.errors import UserError, ValidationError
+from evidence_app.domain.errors import ConnectionLost, UserError, ValidationError
 from evidence_app.services import evidence, incidents, placement, review, tags
 from evidence_app.services.context import Context
-from evidence_app.services.records import BASE_ONLY
+from evidence_app.services.record_edits import BASE_ONLY
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ class Desk(QObject):
         self.ctx = ctx
         self.undo_stack = QUndoStack(self)
         self.report_error = report_error
+        # Who keeps an edit the server never received (the live desk retries it when the server is back).
+        self.on_connection_lost: Callable[[DeskCommand, ConnectionLost], None] | None = None
 
     def perform(
         self,
@@ -54,6 +56,12 @@ class Desk(QObject):
                 command.apply()
             except ValidationError as exc:
                 (on_invalid or self.report_error)(exc)
+                return False
+            except ConnectionLost as exc:
+                if self.on_connection_lost is None:
+                    self.report_error(exc)
+                else:
+                    self.on_connection_lost(command, exc)
                 return False
             except Exception as exc:  # noqa: BLE001 (a bug: logged, shown as such)
                 self.report_error(exc)

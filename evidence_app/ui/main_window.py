@@ -49,6 +49,7 @@ from evidence_app.ui.evidence_panel import EvidencePanel
 from evidence_app.ui.import_dialogs import ImportController
 from evidence_app.ui.incident_detail import IncidentDetail
 from evidence_app.ui.incident_list import IncidentListPanel
+from evidence_app.ui.live_refresh import LiveRefreshController
 from evidence_app.ui.review_panel import ReviewPanel
 from evidence_app.ui.reviewer_actions import ReviewerController
 from evidence_app.ui.store_actions import StoreCheckController
@@ -251,6 +252,8 @@ class MainWindow(QMainWindow):
         self.store_check = StoreCheckController(self)
         self.reviewer_label = self.reviewers.label
         self.statusBar().addPermanentWidget(self.reviewer_label)
+        self.live = LiveRefreshController(self)  # others' changes appear; a lost server is said (ui/live_refresh.py)
+        self.statusBar().addPermanentWidget(self.live.label)
         self.reviewers.actorChanged.connect(self._actor_changed)
         self.imports.imported.connect(lambda _report: self.refresh())
         self.casefiles.caseImported.connect(lambda case_id: self.list_panel.reload_cases(select_id=case_id or None))
@@ -784,6 +787,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         # A running attach is cancelled and waited for: it rolls back whole (files already
         # streamed are inert objects without rows), so nothing is left half-attached.
+        self.live.close()
         self.runner.shutdown()
         self.save_layout()
         # The end of a desk session anchors the audit chain: a signed checkpoint of its head.

@@ -59,7 +59,7 @@ def _run(tmp_path: Path, *extra: str) -> tuple[list[str], dict]:
         [sys.executable, str(HELPER), str(log), str(tmp_path), "9", *extra],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=480,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     layers = next((json.loads(line[7:]) for line in result.stdout.splitlines() if line.startswith("LAYERS ")), {})

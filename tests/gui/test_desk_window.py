@@ -126,7 +126,7 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
         review.Status.CONFIRMED,
         review.Status.REJECTED,
         review.Status.INCONCLUSIVE,
-        review.Status.DISMISSED,  # a suspected incident (a detection) may be triaged away
+        review.Status.DISMISSED,  # triage of a detection
     }
     assert not window.review_panel.decide(review.Status.CONFIRMED)
     assert "rationale" in window.review_panel.rationale_error.text()
@@ -192,7 +192,9 @@ def test_drop_on_a_list_row_and_ctrl_z(qtbot, make_window, ctx, sample_case, tmp
         lambda: window.attach_task is None and incidents.get_incident(ctx, incident.id).evidence_count == 1,
         timeout=10000,
     )
-    window.activateWindow()
+    # The shortcut only reaches an active window: wait for it instead of hoping.
+    with qtbot.waitActive(window):
+        window.activateWindow()
     window.list_panel.view.setFocus()
     qtbot.keyClick(window.list_panel.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert incidents.get_incident(ctx, incident.id).evidence_count == 0

@@ -93,3 +93,14 @@ def test_the_cli_runs_frozen(frozen, tmp_path):
     )
     assert listed.returncode == 0, listed.stderr
     assert "Frozen check" in listed.stdout
+
+
+def test_the_frozen_cli_works_on_a_team_database(frozen, tmp_path, pg_url):
+    """The build carries the PostgreSQL driver: a field laptop can join the team database."""
+    env = {**_clean_env(tmp_path), "EVIDENCE_APP_OBJECTS": str(tmp_path / "objects")}
+    for command in (["case", "create", "Team check"], ["--json", "case", "list"]):
+        done = subprocess.run(
+            [str(frozen), "--db", pg_url, *command], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    assert "Team check" in done.stdout
