@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evidence_app.casefile.records import NOT_CONTENT, case_tombstones, record_dict
+from evidence_app.casefile.record_dicts import NOT_CONTENT, case_tombstones, record_dict
 from evidence_app.storage.models import (
     AisPosition,
     Annotation,

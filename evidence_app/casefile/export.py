@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 from evidence_app import __version__
 from evidence_app.casefile import manifest as mf
 from evidence_app.casefile import signatures
-from evidence_app.casefile.records import (
+from evidence_app.casefile.record_dicts import (
     CaseRecords,
     check_finite,
     collect_case,
@@ -319,7 +319,7 @@ def _write_contents(
     report_helpers: Any = None,
     signing_key: SigningKey | None = None,
 ) -> None:
-    from evidence_app.casefile.records import case_tracks
+    from evidence_app.casefile.record_dicts import case_tracks
 
     writer.add_bytes(
         mf.RECORDS, json.dumps(records.to_json(), indent=1, ensure_ascii=False).encode("utf-8"), role="records"

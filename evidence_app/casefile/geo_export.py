@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape as _xml_escape
 
-from evidence_app.casefile.records import CaseRecords, Track
+from evidence_app.casefile.record_dicts import CaseRecords, Track
 from evidence_app.domain.antimeridian import line_geometry, rfc7946_geometry, split_line, wrap_lon
 from evidence_app.domain.limits import RADIUS_M, xml_text
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from evidence_app.casefile import manifest as mf
-from evidence_app.casefile.records import CaseRecords
+from evidence_app.casefile.record_dicts import CaseRecords
 from evidence_app.domain.limits import printable
 
 MAX_INCIDENTS_NAMED = 3  # per evidence file in the index; the rest are counted

@@ -18,7 +18,7 @@ from typing import Any
 
 from evidence_app.casefile import manifest as mf
 from evidence_app.casefile import signatures
-from evidence_app.casefile.records import (
+from evidence_app.casefile.record_dicts import (
     AIS_FIELDS,
     AUDIT_FIELDS,
     COLLECTION,

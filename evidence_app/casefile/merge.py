@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from evidence_app.casefile import keyring
 from evidence_app.casefile.importer import CaseFile, check_own_entries_signed
-from evidence_app.casefile.records import (
+from evidence_app.casefile.record_dicts import (
     AIS_FIELDS,
     APPEND_ONLY,
     DELETABLE,

@@ -15,7 +15,7 @@ from typing import Any
 
 from evidence_app import __version__
 from evidence_app.casefile.geo_export import STATUS_COLOURS, finite
-from evidence_app.casefile.records import CaseRecords, Track
+from evidence_app.casefile.record_dicts import CaseRecords, Track
 from evidence_app.casefile.report_metrics import event_metric_rows
 from evidence_app.casefile.staticmap import MapSpec, MapTrack, load_land, render_map
 from evidence_app.domain.limits import RADIUS_M, xml_text

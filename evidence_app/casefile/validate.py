@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evidence_app.casefile import manifest as mf
-from evidence_app.casefile.records import _KINDS, COLLECTION, EXTRA_FIELDS, CaseRecords, parse_time
+from evidence_app.casefile.record_dicts import _KINDS, COLLECTION, EXTRA_FIELDS, CaseRecords, parse_time
 from evidence_app.domain import limits
 from evidence_app.domain.annotations import normalise_points
 from evidence_app.domain.errors import ValidationError

@@ -12,7 +12,7 @@ from evidence_app.domain.geo import parse_bbox
 from evidence_app.domain.timeparse import format_utc, parse_utc
 from evidence_app.services import audit_log, cases, incidents, review, tags, vessels
 from evidence_app.services.context import Context
-from evidence_app.services.records import snapshot
+from evidence_app.services.record_edits import snapshot
 from evidence_app.services.verify import leftovers_line, verify_store
 from evidence_app.storage.models import Vessel
 

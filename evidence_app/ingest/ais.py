@@ -9,7 +9,7 @@ from typing import Any
 from evidence_app.domain.errors import UserError
 from evidence_app.ingest.ais_csv import read_ais_csv
 from evidence_app.ingest.ais_nmea import read_ais_nmea
-from evidence_app.ingest.records import IdentityAccumulator, PositionBatch, Tally
+from evidence_app.ingest.parsed import IdentityAccumulator, PositionBatch, Tally
 from evidence_app.ingest.sources import head, members, open_binary, sniff_ais_format
 
 AIS_FORMATS = ("auto", "marinecadastre", "nmea", "csv")

@@ -2,7 +2,7 @@
 
 Columns are found by header name (see ``ALIASES``); ``mapping`` (from ``--map
 FIELD=COLUMN``) names the rest. Positions come out in chunks of tuples (see
-``records.POSITION_FIELDS``); identity columns (name, IMO, call sign, dimensions) feed an
+``parsed.POSITION_FIELDS``); identity columns (name, IMO, call sign, dimensions) feed an
 ``IdentityAccumulator``; every row that is not taken is counted in the ``Tally`` with its
 line number.
 """
@@ -23,7 +23,7 @@ from evidence_app.ingest.csv_blocks import (
     read_header,
     row_lines,
 )
-from evidence_app.ingest.records import IdentityAccumulator, PositionBatch, PositionRow, Tally
+from evidence_app.ingest.parsed import IdentityAccumulator, PositionBatch, PositionRow, Tally
 from evidence_app.ingest.values import (
     MAX_TS,
     MIN_TS,

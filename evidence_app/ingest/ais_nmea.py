@@ -21,7 +21,7 @@ from datetime import UTC
 from typing import IO, Any
 
 from evidence_app.domain.errors import UserError
-from evidence_app.ingest.records import IdentityAccumulator, PositionRow, Tally
+from evidence_app.ingest.parsed import IdentityAccumulator, PositionRow, Tally
 from evidence_app.ingest.values import (
     MAX_TS,
     MIN_TS,

@@ -19,7 +19,7 @@ from typing import Any
 from evidence_app.domain.errors import UserError
 from evidence_app.ingest.ais_csv import match_columns, resolve_columns
 from evidence_app.ingest.identifiers import ValidationError, validate_imo
-from evidence_app.ingest.records import Tally, clean_text, csv_header, csv_rows
+from evidence_app.ingest.parsed import Tally, clean_text, csv_header, csv_rows
 from evidence_app.ingest.sources import Member, open_binary, open_text
 from evidence_app.ingest.values import TimeParser, float_or_none
 

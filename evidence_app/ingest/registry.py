@@ -19,7 +19,7 @@ from typing import Any
 from evidence_app.domain.errors import UserError, ValidationError
 from evidence_app.ingest.ais_csv import parse_mapping, resolve_columns
 from evidence_app.ingest.identifiers import mmsi_or_none, validate_imo
-from evidence_app.ingest.records import Tally, clean_text, csv_header, csv_rows
+from evidence_app.ingest.parsed import Tally, clean_text, csv_header, csv_rows
 from evidence_app.ingest.sources import Member, open_binary, open_text
 from evidence_app.ingest.values import float_or_none
 

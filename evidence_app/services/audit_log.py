@@ -9,7 +9,7 @@ from typing import Any
 
 from evidence_app.domain.errors import UserError
 from evidence_app.services.context import Context
-from evidence_app.services.records import plain, resolve
+from evidence_app.services.record_edits import plain, resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, Evidence, Incident, Vessel
 

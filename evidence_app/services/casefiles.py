@@ -22,7 +22,7 @@ from evidence_app.casefile.export import ExportResult
 from evidence_app.casefile.export import export_case as write_case_file
 from evidence_app.casefile.importer import open_case_file
 from evidence_app.casefile.merge import DELETED, MergeReport, apply_incoming, merge_case_file, precheck, settle_deletion
-from evidence_app.casefile.records import (
+from evidence_app.casefile.record_dicts import (
     RECORD_TYPES,
     STORE_ID_KEY,
     case_tracks,
@@ -36,7 +36,7 @@ from evidence_app.domain.errors import NotFound, StoreError, ValidationError
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.services import checkpoints
 from evidence_app.services.context import Context, leaves_no_unused_objects
-from evidence_app.services.records import resolve
+from evidence_app.services.record_edits import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, MergeConflict, StoreMeta, SyncState, Tombstone
 from evidence_app.storage.output import atomic_output

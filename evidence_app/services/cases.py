@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from evidence_app.domain import limits
 from evidence_app.domain.errors import ValidationError
 from evidence_app.services.context import Context
-from evidence_app.services.records import (
+from evidence_app.services.record_edits import (
     Changes,
     apply_changes,
     check_fields,

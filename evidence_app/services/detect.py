@@ -47,7 +47,7 @@ from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress,
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services import evidence as evidence_svc
 from evidence_app.services.context import Context
-from evidence_app.services.records import resolve, snapshot
+from evidence_app.services.record_edits import resolve, snapshot
 from evidence_app.services.vessels import find_vessel
 from evidence_app.storage import audit
 from evidence_app.storage.models import (

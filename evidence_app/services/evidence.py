@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evidence_app.casefile.records import bury
+from evidence_app.casefile.record_dicts import bury
 from evidence_app.domain import limits
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.geo import validate_lat_lon
@@ -26,7 +26,7 @@ from evidence_app.domain.grading import RELIABILITY
 from evidence_app.domain.incident import validate_evidence_kind, validate_relation
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.services.context import Context, leaves_no_unused_objects
-from evidence_app.services.records import (
+from evidence_app.services.record_edits import (
     ANY_BASE,
     Changes,
     apply_changes,

@@ -24,7 +24,7 @@ from evidence_app.domain.identifiers import mmsi_flag_hint
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
 from evidence_app.ingest.ais import read_ais_file, read_ais_file_in_child
 from evidence_app.ingest.events import EventRecord, VesselRef, read_events
-from evidence_app.ingest.records import (
+from evidence_app.ingest.parsed import (
     REASONS,
     IdentityAccumulator,
     IdentitySpan,
@@ -35,7 +35,7 @@ from evidence_app.ingest.registry import VesselRecord, read_vessels
 from evidence_app.ingest.sources import members
 from evidence_app.services import evidence as evidence_svc
 from evidence_app.services.context import Context, leaves_no_unused_objects
-from evidence_app.services.records import resolve
+from evidence_app.services.record_edits import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.bulk import PositionWriter, bulk_positions
 from evidence_app.storage.models import (

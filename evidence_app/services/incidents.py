@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, inspect, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from evidence_app.casefile.records import bury
+from evidence_app.casefile.record_dicts import bury
 from evidence_app.domain import limits
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.geo import validate_lat_lon
@@ -20,7 +20,7 @@ from evidence_app.domain.incident import validate_indicators, validate_role
 from evidence_app.domain.review import Status, parse_status
 from evidence_app.domain.timeparse import iso_utc
 from evidence_app.services.context import Context
-from evidence_app.services.records import (
+from evidence_app.services.record_edits import (
     ANY_BASE,
     SKIP_IN_SNAPSHOT,
     Changes,
@@ -185,7 +185,7 @@ def update_incident(
     """Edit fields; returns ``{field: [old, new]}`` (what an undo needs to put back) and the new version.
 
     ``expected_version`` (and ``base``, the values the edit started from) make a save
-    against a record changed since a ``ConflictError``; see ``records.check_version``.
+    against a record changed since a ``ConflictError``; see ``record_edits.check_version``.
     """
     check_fields(fields, EDITABLE, "an incident")
     values = _validate(fields)

@@ -199,7 +199,7 @@ def check_photo(
 def flag_dark_vessels(ctx: Context, evidence_id: str, *, dark_radius_m: float = DARK_RADIUS_M) -> PhotoAisCheck:
     """Run ``check_photo`` and record it: the check kept with the photo, ``dark_vessel`` on its incidents when a hull is dark."""
     from evidence_app.services.photos import resolve_photo
-    from evidence_app.services.records import apply_changes
+    from evidence_app.services.record_edits import apply_changes
 
     check = check_photo(ctx, evidence_id, dark_radius_m=dark_radius_m)
     with ctx.store.write() as session:

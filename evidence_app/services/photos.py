@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from evidence_app.analysis.length import LengthCheck, check_length
-from evidence_app.casefile.records import bury
+from evidence_app.casefile.record_dicts import bury
 from evidence_app.domain import limits
 from evidence_app.domain.annotations import normalise_points
 from evidence_app.domain.errors import ValidationError
@@ -33,7 +33,7 @@ from evidence_app.imagery.pyramid import Pyramid, build_preview, build_pyramid, 
 from evidence_app.imagery.render import export_annotated_png
 from evidence_app.services import evidence as evidence_svc
 from evidence_app.services.context import Context, leaves_no_unused_objects
-from evidence_app.services.records import plain, resolve, snapshot
+from evidence_app.services.record_edits import plain, resolve, snapshot
 from evidence_app.storage import audit
 from evidence_app.storage.models import (
     Annotation,

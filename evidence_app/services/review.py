@@ -17,7 +17,7 @@ from evidence_app.domain.review import (
 )
 from evidence_app.services.context import Context
 from evidence_app.services.evidence import supporting_count
-from evidence_app.services.records import ANY_BASE, check_version, conflicts_audited, resolve
+from evidence_app.services.record_edits import ANY_BASE, check_version, conflicts_audited, resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Case, Incident, ReviewEvent
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.limits import check_name
 from evidence_app.services.context import Context
-from evidence_app.services.records import resolve
+from evidence_app.services.record_edits import resolve
 from evidence_app.storage import audit
 from evidence_app.storage.models import Evidence, EvidenceTag, Incident, IncidentTag, Tag
 from evidence_app.storage.queries import incident_tag_names

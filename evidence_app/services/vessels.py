@@ -19,7 +19,7 @@ from evidence_app.domain.identifiers import (
     validate_mmsi,
 )
 from evidence_app.services.context import Context
-from evidence_app.services.records import (
+from evidence_app.services.record_edits import (
     Changes,
     apply_changes,
     check_fields,

@@ -28,7 +28,7 @@ BULK_CACHE_KIB = 512 * 1024
 
 
 class PositionWriter:
-    """Appends position tuples (``ingest.records.POSITION_FIELDS`` order) for one evidence item,
+    """Appends position tuples (``ingest.parsed.POSITION_FIELDS`` order) for one evidence item,
     and keeps what a summary of the track needs (first and last time, distinct MMSIs)."""
 
     def __init__(self, session: Session, evidence_id: str) -> None:

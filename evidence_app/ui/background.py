@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 from evidence_app.workers.tasks import Task, TaskRunner
 
@@ -30,6 +30,7 @@ def run_with_progress(
     transaction rolls back, so ``on_error`` receives ``Cancelled`` and nothing was written.
     The dialog is ``task.progress_dialog`` (tests press its Cancel button).
     """
+    focus = QApplication.focusWidget()
     dialog = QProgressDialog(label, "Cancel", 0, STEPS, parent)
     dialog.setWindowTitle(title)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -47,11 +48,11 @@ def run_with_progress(
             dialog.setLabelText(f"{label}\n{message}")
 
     def finished(value: Any) -> None:
-        _close(dialog)
+        _close(dialog, focus)
         on_result(value)
 
     def failed(exc: BaseException) -> None:
-        _close(dialog)
+        _close(dialog, focus)
         on_error(exc)
 
     task = runner.run_task(func, name=name or title, on_result=finished, on_error=failed, on_progress=progress)
@@ -60,9 +61,15 @@ def run_with_progress(
     return task
 
 
-def _close(dialog: QProgressDialog) -> None:
+def _close(dialog: QProgressDialog, focus: QWidget | None) -> None:
     dialog.reset()
     # Only a dialog that was shown is hidden: hiding a window-modal dialog that never appeared
     # (a short task) takes the keyboard focus from its window, and Ctrl+Z no longer reaches it.
     if dialog.isVisible():
         dialog.hide()
+    # The keyboard goes back where it was when the task started (a shown dialog took it).
+    if focus is not None and QApplication.focusWidget() is None:
+        try:
+            focus.setFocus()
+        except RuntimeError:  # that widget is gone meanwhile
+            pass

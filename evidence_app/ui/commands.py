@@ -19,7 +19,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from evidence_app.domain.errors import ConnectionLost, UserError, ValidationError
 from evidence_app.services import evidence, incidents, placement, review, tags
 from evidence_app.services.context import Context
-from evidence_app.services.records import BASE_ONLY
+from evidence_app.services.record_edits import BASE_ONLY
 
 log = logging.getLogger(__name__)
 

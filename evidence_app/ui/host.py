@@ -40,6 +40,10 @@ class DeskHost(Protocol):
 
     def open_sibling_window(self, ctx: Context) -> Any: ...  # another desk window (the demo's store)
 
+    def show_incident(self, incident_id: str, case_id: str = "") -> bool: ...
+
+    vesselTrackRequested: Any  # Signal(int): a vessel page's "Show track on map"
+
 
 class DeskController(QObject):
     """Base of the window's feature controllers: the host, and its window as dialogs' parent."""

@@ -44,7 +44,7 @@ from evidence_app.domain.errors import Cancelled, UserError, ValidationError
 from evidence_app.domain.progress import CancelToken, Progress
 from evidence_app.domain.timeparse import parse_utc
 from evidence_app.ingest.columns import KINDS, ColumnPlan, plan_columns
-from evidence_app.ingest.records import REASONS
+from evidence_app.ingest.parsed import REASONS
 from evidence_app.services import imports
 from evidence_app.services.context import Context
 from evidence_app.ui.background import run_with_progress

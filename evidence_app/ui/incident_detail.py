@@ -34,7 +34,7 @@ from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES, metric_
 from evidence_app.domain.timeparse import parse_utc
 from evidence_app.services import incidents, tags, vessels
 from evidence_app.services.incidents import IncidentView
-from evidence_app.services.records import BASE_ONLY
+from evidence_app.services.record_edits import BASE_ONLY
 from evidence_app.ui.commands import Desk, EditIncidentCommand, ParticipantCommand, TagCommand
 from evidence_app.ui.models.detail_models import ParticipantItem, ParticipantModel
 

@@ -146,111 +146,13 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setDockNestingEnabled(True)
 
-        self.list_panel = IncidentListPanel(self.desk)
-        self.detail = IncidentDetail(self.desk)
-        self.evidence_panel = EvidencePanel(self.desk)
-        self.review_panel = ReviewPanel(self.desk)
-        self.undo_view = QUndoView(self.desk.undo_stack)
-        self.undo_view.setEmptyLabel("(opened)")
-        self.undo_view.setAccessibleName("Undo history")
-
-        self.map_tabs = QTabWidget()
-        self.map_tabs.setAccessibleName("Map and photo")
-        self.map_widget: QWidget = _placeholder("Map\n\nThe map view will show incidents, tracks and footprints here.")
-        self.photo_widget: QWidget = _placeholder(
-            "Photo\n\nThe photo viewer will show the selected image evidence here."
-        )
-        self.map_tabs.addTab(self.map_widget, "Map")
-        self.map_tabs.addTab(self.photo_widget, "Photo")
-        self.photo_viewer = None  # the PhotoViewer in the Photo tab, when a photo is shown
-        self.shown_photo: str | None = None
-        self.desk_map = None
-        if with_map:
-            from evidence_app.ui.desk_map import DeskMap
-
-            self.desk_map = DeskMap(
-                self.desk, case_map or CaseMap(ctx), self, runner=self.runner, settings=self.settings
-            )
-            self.set_map_widget(self.desk_map.view)
-        self.welcome = WelcomePage()
-        self.centre = QStackedWidget()
-        self.centre.addWidget(self.welcome)
-        self.centre.addWidget(self.map_tabs)
-        self.setCentralWidget(self.centre)
-
-        self.docks = {
-            "incidents": self._dock("incidents", "Incidents", self.list_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
-            "detail": self._dock("detail", "Incident", self.detail, Qt.DockWidgetArea.RightDockWidgetArea),
-            "evidence": self._dock("evidence", "Evidence", self.evidence_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
-            "review": self._dock("review", "Review", self.review_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
-            "undo": self._dock("undo", "Undo history", self.undo_view, Qt.DockWidgetArea.RightDockWidgetArea),
-        }
-        self.splitDockWidget(self.docks["evidence"], self.docks["review"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self.docks["detail"], self.docks["undo"])
-        self.docks["detail"].raise_()
-        # The map in the centre gets the most room; the list shows its main columns.
-        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [540, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["evidence"]], [250], Qt.Orientation.Vertical)
-        self._default_state = self.saveState(STATE_VERSION)
-
-        self.store_label = QLabel(f"Store: {ctx.store.display_name}")
-        self.store_label.setAccessibleName("Store path")
-        self.demo_label = QLabel(" DEMO DATA — fictitious ")
-        self.demo_label.setObjectName("demoBadge")
-        self.demo_label.setStyleSheet(
-            "background: #d99a1e; color: black; font-weight: bold; border-radius: 3px; padding: 1px 6px;"
-        )
-        self.demo_label.hide()
-        self.statusBar().addPermanentWidget(self.demo_label)
-        self.statusBar().addPermanentWidget(self.store_label)
-
-        # Each feature's dialogs and worker runs live in its own controller, which gets the
-        # window as its host (ui/host.py): imports, case files, reviewers.
-        self.imports = ImportController(self)
-        self.casefiles = CaseFileController(self)
-        self.reviewers = ReviewerController(self)
-        self.vessels = VesselController(self)
-        self.demo = DemoController(self)
-        self.attach = AttachController(self)
-        self.store_check = StoreCheckController(self)
-        self.reviewer_label = self.reviewers.label
-        self.statusBar().addPermanentWidget(self.reviewer_label)
-        self.team_db = TeamDatabaseController(self)  # File ▸ Open Team Database… (ui/team_database.py)
-        self.live = LiveRefreshController(self)  # others' changes appear; a lost server is said (ui/live_refresh.py)
-        self.statusBar().addPermanentWidget(self.live.label)
-        self.reviewers.actorChanged.connect(self._actor_changed)
-        self.imports.imported.connect(lambda _report: self.refresh())
-        self.casefiles.caseImported.connect(lambda case_id: self.list_panel.reload_cases(select_id=case_id or None))
-        self.vessel_page: VesselPage | None = None
-        self.vessel_list: VesselListDialog | None = None
-        self.detail.vesselActivated.connect(self.open_vessel_page)
-        self.detail.newVesselRequested.connect(self.vessels.add_participant_by_sight)
-        self.vessels.vesselCreated.connect(lambda _id: self.vessel_list.reload() if self.vessel_list else None)
-
+        self._build_panels()
+        self._build_centre(case_map, with_map)
+        self._build_docks()
+        self._build_status_bar()
+        self._build_controllers()
         self._build_menus()
-        self.list_panel.incidentSelected.connect(self.select_incident)
-        self.list_panel.caseSelected.connect(self._case_selected)
-        self.list_panel.filesDropped.connect(self.attach_files)
-        self.evidence_panel.filesDropped.connect(self.attach_files)
-        self.evidence_panel.attachRequested.connect(self.choose_files_to_attach)
-        self.evidence_panel.evidenceSelected.connect(self._evidence_selected)
-        self.evidence_panel.placeRequested.connect(lambda evidence_id: self.place_on_map("evidence", evidence_id))
-        if self.desk_map is not None:
-            self.list_panel.filterChanged.connect(self.desk_map.apply_filter)
-            self.desk_map.incidentClicked.connect(self.select_incident)
-            self.desk_map.placeRequested.connect(self._placed_on_map)
-            self.vesselTrackRequested.connect(
-                lambda mmsi: (
-                    self.desk_map.show_track(mmsi)
-                    or self.statusBar().showMessage(f"No AIS positions stored for MMSI {mmsi}.", 8000)
-                )
-            )
-        self.welcome.create_button.clicked.connect(self.new_case_dialog)
-        self.welcome.demo_button.clicked.connect(self.open_demo_case)
-        self.desk.incidentChanged.connect(self._incident_changed)
-        self.desk.incidentsChanged.connect(self._incidents_changed)
-        self.desk.undo_stack.cleanChanged.connect(lambda _c: None)
-
+        self._connect_panels()
         self.resize(1600, 1000)
         self._restore_layout()
         self.list_panel.reload_cases()
@@ -275,7 +177,115 @@ class MainWindow(QMainWindow):
     def case_choices(self) -> list[tuple[str, str]]:
         return [(r.id, r.title) for r in cases.list_cases(self.ctx)]
 
-    # -- construction helpers -------------------------------------------------------------
+    # -- construction -----------------------------------------------------------------------
+    def _build_panels(self) -> None:
+        self.list_panel = IncidentListPanel(self.desk)
+        self.detail = IncidentDetail(self.desk)
+        self.evidence_panel = EvidencePanel(self.desk)
+        self.review_panel = ReviewPanel(self.desk)
+        self.undo_view = QUndoView(self.desk.undo_stack)
+        self.undo_view.setEmptyLabel("(opened)")
+        self.undo_view.setAccessibleName("Undo history")
+
+    def _build_centre(self, case_map: CaseMap | None, with_map: bool) -> None:
+        """The map and photo tabs, behind the first-run page."""
+        self.map_tabs = QTabWidget()
+        self.map_tabs.setAccessibleName("Map and photo")
+        self.map_widget: QWidget = _placeholder("Map\n\nThe map view will show incidents, tracks and footprints here.")
+        self.photo_widget: QWidget = _placeholder(
+            "Photo\n\nThe photo viewer will show the selected image evidence here."
+        )
+        self.map_tabs.addTab(self.map_widget, "Map")
+        self.map_tabs.addTab(self.photo_widget, "Photo")
+        self.photo_viewer = None  # the PhotoViewer in the Photo tab, when a photo is shown
+        self.shown_photo: str | None = None
+        self.desk_map = None
+        if with_map:
+            from evidence_app.ui.desk_map import DeskMap
+
+            self.desk_map = DeskMap(
+                self.desk, case_map or CaseMap(self.ctx), self, runner=self.runner, settings=self.settings
+            )
+            self.set_map_widget(self.desk_map.view)
+        self.welcome = WelcomePage()
+        self.centre = QStackedWidget()
+        self.centre.addWidget(self.welcome)
+        self.centre.addWidget(self.map_tabs)
+        self.setCentralWidget(self.centre)
+
+    def _build_docks(self) -> None:
+        self.docks = {
+            "incidents": self._dock("incidents", "Incidents", self.list_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
+            "detail": self._dock("detail", "Incident", self.detail, Qt.DockWidgetArea.RightDockWidgetArea),
+            "evidence": self._dock("evidence", "Evidence", self.evidence_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+            "review": self._dock("review", "Review", self.review_panel, Qt.DockWidgetArea.BottomDockWidgetArea),
+            "undo": self._dock("undo", "Undo history", self.undo_view, Qt.DockWidgetArea.RightDockWidgetArea),
+        }
+        self.splitDockWidget(self.docks["evidence"], self.docks["review"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["detail"], self.docks["undo"])
+        self.docks["detail"].raise_()
+        # The map in the centre gets the most room; the list shows its main columns.
+        self.resizeDocks([self.docks["incidents"], self.docks["detail"]], [540, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["evidence"]], [250], Qt.Orientation.Vertical)
+        self._default_state = self.saveState(STATE_VERSION)
+
+    def _build_status_bar(self) -> None:
+        self.store_label = QLabel(f"Store: {self.ctx.store.display_name}")
+        self.store_label.setAccessibleName("Store path")
+        self.demo_label = QLabel(" DEMO DATA — fictitious ")
+        self.demo_label.setObjectName("demoBadge")
+        self.demo_label.setStyleSheet(
+            "background: #d99a1e; color: black; font-weight: bold; border-radius: 3px; padding: 1px 6px;"
+        )
+        self.demo_label.hide()
+        self.statusBar().addPermanentWidget(self.demo_label)
+        self.statusBar().addPermanentWidget(self.store_label)
+
+    def _build_controllers(self) -> None:
+        # Each feature's dialogs and worker runs live in its own controller, which gets the
+        # window as its host (ui/host.py).
+        self.imports = ImportController(self)
+        self.casefiles = CaseFileController(self)
+        self.reviewers = ReviewerController(self)
+        self.vessels = VesselController(self)
+        self.demo = DemoController(self)
+        self.attach = AttachController(self)
+        self.store_check = StoreCheckController(self)
+        self.reviewer_label = self.reviewers.label
+        self.statusBar().addPermanentWidget(self.reviewer_label)
+        self.team_db = TeamDatabaseController(self)  # File ▸ Open Team Database… (ui/team_database.py)
+        self.live = LiveRefreshController(self)  # others' changes appear; a lost server is said (ui/live_refresh.py)
+        self.statusBar().addPermanentWidget(self.live.label)
+        self.reviewers.actorChanged.connect(self._actor_changed)
+        self.imports.imported.connect(lambda _report: self.refresh())
+        self.casefiles.caseImported.connect(lambda case_id: self.list_panel.reload_cases(select_id=case_id or None))
+        self.detail.vesselActivated.connect(self.open_vessel_page)
+        self.detail.newVesselRequested.connect(self.vessels.add_participant_by_sight)
+
+    def _connect_panels(self) -> None:
+        self.list_panel.incidentSelected.connect(self.select_incident)
+        self.list_panel.caseSelected.connect(self._case_selected)
+        self.list_panel.filesDropped.connect(self.attach_files)
+        self.evidence_panel.filesDropped.connect(self.attach_files)
+        self.evidence_panel.attachRequested.connect(self.choose_files_to_attach)
+        self.evidence_panel.evidenceSelected.connect(self._evidence_selected)
+        self.evidence_panel.placeRequested.connect(lambda evidence_id: self.place_on_map("evidence", evidence_id))
+        if self.desk_map is not None:
+            self.list_panel.filterChanged.connect(self.desk_map.apply_filter)
+            self.desk_map.incidentClicked.connect(self.select_incident)
+            self.desk_map.placeRequested.connect(self._placed_on_map)
+            self.vesselTrackRequested.connect(
+                lambda mmsi: (
+                    self.desk_map.show_track(mmsi)
+                    or self.statusBar().showMessage(f"No AIS positions stored for MMSI {mmsi}.", 8000)
+                )
+            )
+        self.welcome.create_button.clicked.connect(self.new_case_dialog)
+        self.welcome.demo_button.clicked.connect(self.open_demo_case)
+        self.desk.incidentChanged.connect(self._incident_changed)
+        self.desk.incidentsChanged.connect(self._incidents_changed)
+        self.desk.undo_stack.cleanChanged.connect(lambda _c: None)
+
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")  # saveState/restoreState identify docks by object name
@@ -625,7 +635,7 @@ class MainWindow(QMainWindow):
     def _actor_changed(self, _name: str) -> None:
         # Windows holding their own context act under the new name too; the review panel
         # says again whose proposal waits and who may confirm it.
-        for window in (self.vessel_page, self.vessel_list):
+        for window in (self.vessels.page, self.vessels.list):
             if window is not None:
                 window.ctx = self.ctx
         self.review_panel.load(self.current_incident)
@@ -686,31 +696,17 @@ class MainWindow(QMainWindow):
     def attach_task(self) -> Task | None:
         return self.attach.task
 
-    # -- vessels --------------------------------------------------------------------------
+    # -- vessels (ui/vessel_actions.py) ---------------------------------------------------
     def open_vessel_page(self, vessel_ref: str) -> VesselPage | None:
         """Show a vessel's page (one, reused, non-modal window)."""
-        if self.vessel_page is None:
-            self.vessel_page = VesselPage(self.ctx, self)
-            self.vessel_page.trackRequested.connect(self.vesselTrackRequested)
-            self.vessel_page.incidentActivated.connect(self.show_incident)
-        try:
-            self.vessel_page.load(vessel_ref)
-        except UserError as exc:
-            self.report_error(exc)
-            return None
-        self.vessel_page.show()
-        self.vessel_page.raise_()
-        return self.vessel_page
+        return self.vessels.open_page(vessel_ref)
 
     def open_vessel_list(self) -> VesselListDialog:
-        if self.vessel_list is None:
-            self.vessel_list = VesselListDialog(self.ctx, self)
-            self.vessel_list.vesselActivated.connect(self.open_vessel_page)
-            self.vessel_list.newVesselRequested.connect(lambda: self.vessels.open_dialog())
-        self.vessel_list.reload()
-        self.vessel_list.show()
-        self.vessel_list.raise_()
-        return self.vessel_list
+        return self.vessels.open_list()
+
+    @property
+    def vessel_page(self) -> VesselPage | None:
+        return self.vessels.page
 
     def show_incident(self, incident_id: str, case_id: str = "") -> bool:
         """Select an incident in the main list (switching case if needed); the panels show it even when a filter hides its row."""

@@ -14,10 +14,12 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
+from evidence_app.domain.errors import UserError
 from evidence_app.domain.identifiers import parse_vessel_ref
 from evidence_app.services import vessels
 from evidence_app.ui.errors import valid_input
 from evidence_app.ui.host import DeskController, DeskHost
+from evidence_app.ui.vessel_page import VesselListDialog, VesselPage
 
 
 class NewVesselDialog(QDialog):
@@ -83,6 +85,34 @@ class VesselController(DeskController):
     def __init__(self, host: DeskHost) -> None:
         super().__init__(host)
         self.dialog: NewVesselDialog | None = None
+        self.page: VesselPage | None = None  # one vessel page, reused
+        self.list: VesselListDialog | None = None  # Tools ▸ Vessels
+        self.vesselCreated.connect(lambda _id: self.list.reload() if self.list is not None else None)
+
+    def open_page(self, vessel_ref: str) -> VesselPage | None:
+        """Show a vessel's page (one, reused, non-modal window)."""
+        if self.page is None:
+            self.page = VesselPage(self.ctx, self.parent_widget)
+            self.page.trackRequested.connect(self.host.vesselTrackRequested)
+            self.page.incidentActivated.connect(self.host.show_incident)
+        try:
+            self.page.load(vessel_ref)
+        except UserError as exc:
+            self.report_error(exc)
+            return None
+        self.page.show()
+        self.page.raise_()
+        return self.page
+
+    def open_list(self) -> VesselListDialog:
+        if self.list is None:
+            self.list = VesselListDialog(self.ctx, self.parent_widget)
+            self.list.vesselActivated.connect(self.open_page)
+            self.list.newVesselRequested.connect(lambda: self.open_dialog())
+        self.list.reload()
+        self.list.show()
+        self.list.raise_()
+        return self.list
 
     def create(self, values: dict[str, str]) -> Any:
         vessel = vessels.add_vessel(self.ctx, **values)

@@ -65,6 +65,7 @@ FILE_SUFFIXES = (
     ".svg",
     ".png",
 )
+SOURCE_DIRS = ("evidence_app", "tests", "tools", "bench", "docs", "packaging", "resources")  # not the virtualenvs
 RUNTIME_NAMES = {"basemaps.json", "tmp/.sweep.lock"}  # written at run time, in the store or the config folder
 
 
@@ -88,7 +89,7 @@ def _resolves(name: str) -> bool:
     path = path.rstrip("/")
     attributes: list[str] = []
     if "/" not in path:  # a bare file name, listed under its folder
-        found = [p for p in PROJECT_ROOT.rglob(path) if ".venv" not in p.parts]
+        found = [*PROJECT_ROOT.glob(path), *(p for d in SOURCE_DIRS for p in (PROJECT_ROOT / d).rglob(path))]
         return bool(found) and (not test or any(f"def {test}" in p.read_text() for p in found))
     if not path.endswith(FILE_SUFFIXES):
         head, _, tail = path.rpartition("/")

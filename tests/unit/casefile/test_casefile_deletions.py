@@ -176,7 +176,7 @@ def test_a_deletion_of_another_cases_record_is_refused_and_writes_nothing(workst
 
     from evidence_app.casefile.importer import open_case_file
     from evidence_app.casefile.merge import merge_case_file
-    from evidence_app.casefile.records import store_id, to_dict
+    from evidence_app.casefile.record_dicts import store_id, to_dict
     from evidence_app.domain.errors import UserError
     from evidence_app.services import cases
 

@@ -107,7 +107,7 @@ def test_records_merge_whatever_order_the_file_lists_them_in(tmp_path: Path, cap
     """Every list reversed (derived items before their originals, identities before evidence): still merges."""
     from evidence_app.casefile.importer import open_case_file
     from evidence_app.casefile.merge import merge_case_file
-    from evidence_app.casefile.records import store_id
+    from evidence_app.casefile.record_dicts import store_id
     from evidence_app.storage.db import open_store
 
     db = str(tmp_path / "workstation.sqlite")
@@ -133,7 +133,7 @@ def test_records_merge_whatever_order_the_file_lists_them_in(tmp_path: Path, cap
 def test_an_evidence_item_derived_from_itself_is_refused_by_name() -> None:
     import pytest
 
-    from evidence_app.casefile.records import CaseRecords, merge_order
+    from evidence_app.casefile.record_dicts import CaseRecords, merge_order
     from evidence_app.domain.errors import UserError
 
     records = CaseRecords()

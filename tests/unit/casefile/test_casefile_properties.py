@@ -134,7 +134,7 @@ def test_diverged_stores_merge_one_sided_changes_and_conflict_only_on_both_sided
 def test_records_merge_to_the_same_store_in_any_order(kit: Kit, plan, shuffle) -> None:
     from evidence_app.casefile.importer import open_case_file
     from evidence_app.casefile.merge import merge_case_file
-    from evidence_app.casefile.records import store_id
+    from evidence_app.casefile.record_dicts import store_id
 
     src = kit.store(kit.scratch())
     fresh = kit.store(kit.scratch(), "committee")

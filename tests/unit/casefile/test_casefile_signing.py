@@ -123,7 +123,7 @@ def exported(workstation, tmp_path: Path) -> Path:
 
 
 def workstation_store_id(ws) -> str:
-    from evidence_app.casefile.records import store_id
+    from evidence_app.casefile.record_dicts import store_id
 
     with ws.store.read() as s:
         return store_id(s)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from evidence_app.ingest import ais_csv, csv_blocks
 from evidence_app.ingest.ais_csv import read_ais_csv
-from evidence_app.ingest.records import IdentityAccumulator, PositionBatch, Tally
+from evidence_app.ingest.parsed import IdentityAccumulator, PositionBatch, Tally
 
 HEADER = [
     "MMSI",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from evidence_app.domain.errors import UserError
 from evidence_app.ingest.ais import read_ais_file
 from evidence_app.ingest.ais_csv import parse_mapping, read_ais_csv
-from evidence_app.ingest.records import IdentityAccumulator, Tally
+from evidence_app.ingest.parsed import IdentityAccumulator, Tally
 
 HEADER = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n"
 

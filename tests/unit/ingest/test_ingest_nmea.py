@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from evidence_app.domain.errors import UserError
 from evidence_app.ingest.ais import read_ais_file
 from evidence_app.ingest.ais_nmea import read_ais_nmea
-from evidence_app.ingest.records import IdentityAccumulator, Tally
+from evidence_app.ingest.parsed import IdentityAccumulator, Tally
 
 BASE = 1673395200  # 2023-01-11T00:00:00Z
 

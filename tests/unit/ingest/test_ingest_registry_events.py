@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from evidence_app.domain.errors import UserError
 from evidence_app.ingest.events import VesselRef, parse_vessel_ref, read_events
-from evidence_app.ingest.records import Tally
+from evidence_app.ingest.parsed import Tally
 from evidence_app.ingest.registry import read_vessels, sniff_registry_format
 from evidence_app.ingest.sources import Member
 

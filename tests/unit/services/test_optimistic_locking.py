@@ -7,7 +7,7 @@ import pytest
 from evidence_app.domain.errors import ConflictError
 from evidence_app.services import cases, evidence, incidents, placement, review, vessels
 from evidence_app.services.context import Context
-from evidence_app.services.records import BASE_ONLY
+from evidence_app.services.record_edits import BASE_ONLY
 from evidence_app.storage import audit
 
 pytestmark = pytest.mark.backends
