@@ -113,3 +113,34 @@ def test_a_lost_server_is_named_the_edit_is_kept_and_saved_when_it_is_back(qtbot
     assert not window.live.label.isVisible()
     qtbot.waitUntil(lambda: window.list_panel.model.index(0, 1).data() == "Edited while the server was down")
     assert window.current_incident == mine.id
+
+
+def test_the_map_draws_another_clients_incident(qtbot, ctx, store_url, tmp_path):
+    import json
+
+    case = cases.create_case(ctx, "Yellow Sea 2019")
+    incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, 11, tzinfo=UTC), lat=36.5, lon=124.0)
+    window = MainWindow(
+        ctx, settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat), log_path=tmp_path / "d.log"
+    )
+    qtbot.addWidget(window)
+    window.live.set_interval(100)
+    window.show()
+    window.list_panel.reload_cases(select_id=case.id)
+    qtbot.waitUntil(lambda: window.desk_map.ready, timeout=30000)
+
+    def drawn() -> int:
+        box: dict = {}
+        window.desk_map.view.run_js("EvidenceMap.state()", lambda result: box.setdefault("r", result))
+        qtbot.waitUntil(lambda: "r" in box, timeout=5000)
+        return json.loads(box["r"])["counts"]["incidents"]
+
+    qtbot.waitUntil(lambda: drawn() == 1, timeout=10000)
+    other = open_store(store_url)
+    try:
+        incidents.add_incident(
+            Context(other, "colleague"), case.id, start_utc=datetime(2019, 3, 12, tzinfo=UTC), lat=36.9, lon=124.2
+        )
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: drawn() == 2, timeout=10000)
