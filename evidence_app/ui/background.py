@@ -67,6 +67,12 @@ def _close(dialog: QProgressDialog, focus: QWidget | None) -> None:
     # (a short task) takes the keyboard focus from its window, and Ctrl+Z no longer reaches it.
     if dialog.isVisible():
         dialog.hide()
+        # The dialog's own activation may still be on its way (a short task hides it as it
+        # appears), and not every platform gives activation back to the window it covered:
+        # ask for the window, or its shortcuts (Ctrl+Z) go to a hidden dialog.
+        parent = dialog.parentWidget()
+        if parent is not None:
+            parent.window().activateWindow()
     # The keyboard goes back where it was when the task started (a shown dialog took it).
     if focus is not None and QApplication.focusWidget() is None:
         try:
