@@ -81,3 +81,31 @@ def settle_map(qtbot):
         qtbot.waitUntil(lambda: is_still(window), timeout=5000)
 
     return settle
+
+
+@pytest.fixture
+def make_window(qtbot, ctx, tmp_path):
+    """A function that opens a desk window on the test's store, with its own settings and log.
+
+    Keyword arguments go to ``MainWindow`` (``with_map=False`` for a desk without the map).
+    """
+    from PySide6.QtCore import QSettings
+
+    from evidence_app.ui.main_window import MainWindow
+
+    made = []
+
+    def make(**kw):  # noqa: ANN003, ANN202
+        window = MainWindow(
+            ctx,
+            settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
+            log_path=tmp_path / "log" / "desk.log",
+            **kw,
+        )
+        qtbot.addWidget(window)
+        made.append(window)
+        return window
+
+    yield make
+    for window in made:
+        window.runner.shutdown()

@@ -17,6 +17,7 @@ from evidence_app.services import demo, incidents
 from evidence_app.storage import audit
 from evidence_app.storage.models import Annotation, Evidence, IncidentEvidence
 from evidence_app.ui.main_window import MainWindow
+from tests.gui.mapjs import map_state, run_js
 
 pytestmark = pytest.mark.gui
 
@@ -39,14 +40,11 @@ def demo_window(qtbot, ctx, tmp_path):
 
 
 def js(qtbot, window, code, timeout=5000):
-    box = {}
-    window.desk_map.view.run_js(code, lambda result: box.setdefault("r", result))
-    qtbot.waitUntil(lambda: "r" in box, timeout=timeout)
-    return box["r"]
+    return run_js(qtbot, window.desk_map.view, code, timeout)
 
 
 def state(qtbot, window):
-    return json.loads(js(qtbot, window, "EvidenceMap.state()"))
+    return map_state(qtbot, window.desk_map.view)
 
 
 MAP = "window[document.querySelector('.folium-map').id]"

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
@@ -13,29 +13,8 @@ from sqlalchemy import select
 from evidence_app.services import incidents, review
 from evidence_app.storage import audit
 from evidence_app.storage.models import Evidence, IncidentEvidence
-from evidence_app.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def make_window(qtbot, ctx, tmp_path):
-    made = []
-
-    def make(**kw):
-        window = MainWindow(
-            ctx,
-            settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
-            log_path=tmp_path / "log" / "desk.log",
-            **kw,
-        )
-        qtbot.addWidget(window)
-        made.append(window)
-        return window
-
-    yield make
-    for w in made:
-        w.runner.shutdown()
 
 
 def audit_tail(store, after_seq=0):

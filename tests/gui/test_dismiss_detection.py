@@ -5,29 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from evidence_app.domain.review import Status
 from evidence_app.services import cases, incidents
-from evidence_app.ui.main_window import MainWindow
 from evidence_app.ui.review_panel import DismissDialog
 
 pytestmark = pytest.mark.gui
 
 
-def test_dismiss_from_the_review_panel_and_undo(qtbot, ctx, tmp_path):
+def test_dismiss_from_the_review_panel_and_undo(qtbot, make_window, ctx, tmp_path):
     case = cases.create_case(ctx, "Triage")
     incident = incidents.add_incident(
         ctx, case.id, start_utc=datetime(2024, 5, 14, tzinfo=UTC), lat=29.9, lon=122.1, title="Encounter ALPHA BRAVO"
     )
-    window = MainWindow(
-        ctx,
-        settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
-        log_path=tmp_path / "d.log",
-        with_map=False,
-    )
-    qtbot.addWidget(window)
+    window = make_window(with_map=False)
     window.show()
     assert window.current_incident == incident.id
     window.review_panel.buttons[Status.DISMISSED].click()

@@ -16,24 +16,24 @@ from evidence_app.ui.main_window import MainWindow
 pytestmark = pytest.mark.gui
 
 
-def _window(qtbot, ctx, tmp_path):
-    window = MainWindow(
-        ctx,
-        settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
-        log_path=tmp_path / "d.log",
-        with_map=False,
-    )
-    qtbot.addWidget(window)
-    window.live.set_interval(100)
-    window.show()
-    return window
+@pytest.fixture
+def live_window(make_window):
+    """A desk without the map that polls for other clients' changes every 100 ms."""
+
+    def make():  # noqa: ANN202
+        window = make_window(with_map=False)
+        window.live.set_interval(100)
+        window.show()
+        return window
+
+    return make
 
 
 @pytest.mark.backends
-def test_another_clients_incident_and_edit_appear_and_the_selection_stays(qtbot, ctx, store_url, tmp_path):
+def test_another_clients_incident_and_edit_appear_and_the_selection_stays(qtbot, live_window, ctx, store_url, tmp_path):
     case = cases.create_case(ctx, "Yellow Sea 2019")
     mine = incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, 11, tzinfo=UTC), title="Mine")
-    window = _window(qtbot, ctx, tmp_path)
+    window = live_window()
     window.list_panel.reload_cases(select_id=case.id)
     window.select_incident(mine.id)
     assert window.list_panel.model.rowCount() == 1
@@ -56,10 +56,10 @@ def test_another_clients_incident_and_edit_appear_and_the_selection_stays(qtbot,
     assert window.live.connected and not window.live.label.isVisible()
 
 
-def test_a_half_typed_edit_is_not_overwritten_by_a_refresh(qtbot, ctx, store_url, tmp_path):
+def test_a_half_typed_edit_is_not_overwritten_by_a_refresh(qtbot, live_window, ctx, store_url, tmp_path):
     case = cases.create_case(ctx, "Yellow Sea 2019")
     mine = incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, 11, tzinfo=UTC), title="Mine")
-    window = _window(qtbot, ctx, tmp_path)
+    window = live_window()
     window.list_panel.reload_cases(select_id=case.id)
     window.select_incident(mine.id)
     notes = window.detail.fields["title"][0]
@@ -86,10 +86,12 @@ def test_a_half_typed_edit_is_not_overwritten_by_a_refresh(qtbot, ctx, store_url
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_a_lost_server_is_named_the_edit_is_kept_and_saved_when_it_is_back(qtbot, pg_server, ctx, tmp_path):
+def test_a_lost_server_is_named_the_edit_is_kept_and_saved_when_it_is_back(
+    qtbot, live_window, pg_server, ctx, tmp_path
+):
     case = cases.create_case(ctx, "Yellow Sea 2019")
     mine = incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, 11, tzinfo=UTC), title="Mine")
-    window = _window(qtbot, ctx, tmp_path)
+    window = live_window()
     window.list_panel.reload_cases(select_id=case.id)
     window.select_incident(mine.id)
     title = window.detail.fields["title"][0]

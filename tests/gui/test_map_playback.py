@@ -15,6 +15,7 @@ from PySide6.QtGui import QImage
 
 from evidence_app.services import cases, demo, incidents
 from evidence_app.ui.main_window import MainWindow
+from tests.gui.mapjs import map_state, run_js
 
 pytestmark = pytest.mark.gui
 
@@ -51,14 +52,11 @@ def demo_window(qtbot, ctx, tmp_path, demo_case):
 
 
 def js(qtbot, window, code, timeout=5000):
-    box = {}
-    window.desk_map.view.run_js(code, lambda result: box.setdefault("r", result))
-    qtbot.waitUntil(lambda: "r" in box, timeout=timeout)
-    return box["r"]
+    return run_js(qtbot, window.desk_map.view, code, timeout)
 
 
 def state(qtbot, window):
-    return json.loads(js(qtbot, window, "EvidenceMap.state()"))
+    return map_state(qtbot, window.desk_map.view)
 
 
 def vessels(qtbot, window):

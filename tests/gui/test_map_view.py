@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from evidence_app.ui.map_view import MapView
+from tests.gui.mapjs import map_state, run_js
 
 pytestmark = pytest.mark.gui
 
@@ -84,15 +85,7 @@ def map_view(qtbot, ctx, map_case):
     return view
 
 
-def js(qtbot, view, code, timeout=5000):
-    box = {}
-    view.run_js(code, lambda result: box.setdefault("r", result))
-    qtbot.waitUntil(lambda: "r" in box, timeout=timeout)
-    return box["r"]
-
-
-def state(qtbot, view):
-    return json.loads(js(qtbot, view, "EvidenceMap.state()"))
+js, state = run_js, map_state
 
 
 def test_no_request_leaves_the_scheme(qtbot, map_view):

@@ -6,27 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from sqlalchemy.engine import make_url
 
 from evidence_app.services import cases, team
 from evidence_app.services.context import Context
 from evidence_app.storage.db import open_store
-from evidence_app.ui.main_window import MainWindow
 from evidence_app.ui.team_database import SETTINGS_KEY
 
 pytestmark = pytest.mark.gui
-
-
-def _window(qtbot, ctx, tmp_path):
-    window = MainWindow(
-        ctx,
-        settings=QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat),
-        log_path=tmp_path / "d.log",
-        with_map=False,
-    )
-    qtbot.addWidget(window)
-    return window
 
 
 @pytest.mark.parametrize(
@@ -38,8 +25,8 @@ def _window(qtbot, ctx, tmp_path):
         ("postgresql://alice@dbhost", "names no database"),
     ],
 )
-def test_a_bad_url_is_refused_in_the_dialog_and_nothing_opens(qtbot, ctx, tmp_path, typed, says):
-    window = _window(qtbot, ctx, tmp_path)
+def test_a_bad_url_is_refused_in_the_dialog_and_nothing_opens(qtbot, make_window, ctx, tmp_path, typed, says):
+    window = make_window(with_map=False)
     dialog = window.team_db.choose()
     dialog.url_edit.setText(typed)
     dialog.accept()
@@ -50,7 +37,7 @@ def test_a_bad_url_is_refused_in_the_dialog_and_nothing_opens(qtbot, ctx, tmp_pa
 
 @pytest.mark.slow
 def test_the_desk_opens_on_the_team_database_as_the_login_and_remembers_the_url(
-    qtbot, ctx, tmp_path, pg_server, pg_url, monkeypatch
+    qtbot, make_window, ctx, tmp_path, pg_server, pg_url, monkeypatch
 ):
     database = make_url(pg_url).database
     admin_store = open_store(pg_url, objects_dir=tmp_path / "shared")
@@ -62,7 +49,7 @@ def test_the_desk_opens_on_the_team_database_as_the_login_and_remembers_the_url(
     url = pg_server.url(database, user=login).replace("postgresql+psycopg://", "postgresql://", 1)
     typed = url.replace(f"{login}@", f"{login}:secret@", 1) if "@" in url else url
 
-    window = _window(qtbot, ctx, tmp_path)
+    window = make_window(with_map=False)
     dialog = window.team_db.choose()
     dialog.url_edit.setText(typed)
     dialog.accept()
