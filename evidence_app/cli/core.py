@@ -344,9 +344,9 @@ def incident_tag(args: argparse.Namespace, ctx: Context) -> Output:
 
 def attach(args: argparse.Namespace, ctx: Context) -> Output:
     # The desk's route: photos go through photo import (georeferencing, capture time, tiles).
-    from evidence_app.services import photos
+    from evidence_app.services import photo_import
 
-    result = photos.attach_files(
+    result = photo_import.attach_files(
         ctx,
         args.incident_id,
         args.files,

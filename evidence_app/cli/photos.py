@@ -8,7 +8,7 @@ from typing import Any
 from evidence_app.cli.common import Output, StderrProgress, parse_float
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.timeparse import parse_utc
-from evidence_app.services import photos
+from evidence_app.services import overlays, photo_annotations, photo_import, photo_placement, photos
 from evidence_app.services.context import Context
 
 
@@ -23,7 +23,7 @@ def register(sub: Any) -> None:
         "--max-megapixels", type=float, default=250, help="refuse larger images (decompression bombs); default 250"
     )
     p.add_argument("--crs", help="coordinate system of a world file without .prj, e.g. EPSG:32652")
-    p.set_defaults(handler=photo_import)
+    p.set_defaults(handler=photo_import_command)
     p = photo.add_parser("info", help="show a photo's georeferencing, capture time and annotations")
     p.add_argument("evidence")
     p.set_defaults(handler=photo_info)
@@ -70,8 +70,8 @@ def _pair(text: str, field: str) -> tuple[float, float]:
     return parse_float(parts[0], field), parse_float(parts[1], field)
 
 
-def photo_import(args: argparse.Namespace, ctx: Context) -> Output:
-    ev = photos.import_photo(
+def photo_import_command(args: argparse.Namespace, ctx: Context) -> Output:
+    ev = photo_import.import_photo(
         ctx,
         args.incident,
         args.file,
@@ -114,7 +114,7 @@ def photo_info(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def photo_place(args: argparse.Namespace, ctx: Context) -> Output:
-    g = photos.place_by_hand(
+    g = photo_placement.place_by_hand(
         ctx,
         args.evidence,
         center=_pair(args.center, "center"),
@@ -126,14 +126,14 @@ def photo_place(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def photo_set_time(args: argparse.Namespace, ctx: Context) -> Output:
-    diff = photos.set_capture_time(ctx, args.evidence, parse_utc(args.time, field="time"))
+    diff = photo_placement.set_capture_time(ctx, args.evidence, parse_utc(args.time, field="time"))
     return Output(diff, "capture time set" if diff else "unchanged")
 
 
 def photo_measure(args: argparse.Namespace, ctx: Context) -> Output:
     pts = [list(_pair(p, "point")) for p in args.points]
     gsd = parse_float(args.gsd, "gsd") if args.gsd else None
-    data, check = photos.measure(ctx, args.evidence, pts, gsd_m=gsd, label=args.label)
+    data, check = photo_annotations.measure(ctx, args.evidence, pts, gsd_m=gsd, label=args.label)
     out = {
         "annotation": data,
         "pixels": check.pixels,
@@ -146,7 +146,7 @@ def photo_measure(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def photo_export(args: argparse.Namespace, ctx: Context) -> Output:
-    ev = photos.export_annotated(ctx, args.evidence)
+    ev = photo_annotations.export_annotated(ctx, args.evidence)
     return Output(
         {"id": ev.id, "sha256": ev.sha256, "derived_from_id": ev.derived_from_id},
         f"annotated copy stored as evidence {ev.id[:8]} (sha256 {ev.sha256[:12]}…)",
@@ -154,7 +154,7 @@ def photo_export(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def photo_overlay(args: argparse.Namespace, ctx: Context) -> Output:
-    ov = photos.overlay_for(ctx, args.evidence)
+    ov = overlays.overlay_for(ctx, args.evidence)
     if ov is None:
         raise ValidationError("this photo has no map footprint: place it by hand first", field="evidence")
     data = {"path": str(ov.path), "bounds": ov.leaflet_bounds, "width": ov.width, "height": ov.height}

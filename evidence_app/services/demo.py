@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from evidence_app.domain.progress import NEVER_CANCELLED, CancelToken, Progress, no_progress
-from evidence_app.services import cases, evidence, incidents, photos, review, tags, vessels
+from evidence_app.services import cases, evidence, incidents, photo_annotations, photo_import, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.storage import audit
 from evidence_app.storage.db import StoreLocation, default_data_dir, open_store
@@ -273,7 +273,7 @@ def create_demo_case(
     cancel.raise_if_cancelled()
     # Through the photo import, as an analyst's photo would come: georeferenced by its world
     # file, with a tile pyramid, so the viewer opens it and the map draws it as an overlay.
-    photo = photos.import_photo(
+    photo = photo_import.import_photo(
         ctx,
         transfer.id,
         photo_path,
@@ -460,12 +460,14 @@ def _annotate_demo_photo(ctx: Context, evidence_id: str) -> None:
     """A box round the pair, a label, and a measurement along the smaller hull (SONGHAE 7's length)."""
     corners = [_photo_point(x, y) for x in (-112, 112) for y in (-44, 44)]
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-    photos.add_annotation(ctx, evidence_id, "box", [[min(xs), min(ys)], [max(xs), max(ys)]], "two hulls alongside")
+    photo_annotations.add_annotation(
+        ctx, evidence_id, "box", [[min(xs), min(ys)], [max(xs), max(ys)]], "two hulls alongside"
+    )
     offset, length, _beam = HULLS[1]
     bow, stern = _photo_point(length / 2, offset), _photo_point(-length / 2, offset)
-    photos.add_annotation(ctx, evidence_id, "measurement", [list(stern), list(bow)], "receiver hull")
+    photo_annotations.add_annotation(ctx, evidence_id, "measurement", [list(stern), list(bow)], "receiver hull")
     hoses = _photo_point(0, 0)
-    photos.add_annotation(
+    photo_annotations.add_annotation(
         ctx, evidence_id, "arrow", [[hoses[0] + 150, hoses[1] + 170], [hoses[0] + 8, hoses[1] + 10]], "hoses"
     )
 

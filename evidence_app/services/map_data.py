@@ -18,7 +18,7 @@ from evidence_app.domain.errors import UserError
 from evidence_app.mapview.assets import Asset
 from evidence_app.mapview.data import footprints, incident_points, load_map_data, participant_mmsis, tracks
 from evidence_app.mapview.layers import IncidentPoint, MapData, Overlay, Track, incident_feature
-from evidence_app.services import photos
+from evidence_app.services import overlays
 from evidence_app.services.context import Context
 from evidence_app.services.incidents import IncidentFilter, filtered_query
 from evidence_app.storage.models import Evidence, Incident, IncidentEvidence
@@ -79,7 +79,7 @@ class CaseMap:
         out = []
         for evidence_id, name in rows:
             try:
-                warped = photos.overlay_for(self.ctx, evidence_id)
+                warped = overlays.overlay_for(self.ctx, evidence_id)
             except UserError as exc:  # a photo attached as a plain file, or one that cannot be warped
                 log.info("no map overlay for %s: %s", name, exc)
                 continue

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from evidence_app.domain.errors import Cancelled, UserError
-from evidence_app.services import evidence, photos
+from evidence_app.services import evidence, overlays, photo_import
 from evidence_app.ui.background import run_with_progress
 from evidence_app.ui.commands import AttachCommand
 from evidence_app.ui.host import DeskController, DeskHost
@@ -55,10 +55,10 @@ class AttachController(DeskController):
                 self.report_error(exc)
 
         def attach(progress, cancel) -> evidence.AttachResult:  # noqa: ANN001 - on the worker
-            result = photos.attach_files(ctx, incident_id, paths, progress=progress, cancel=cancel)
+            result = photo_import.attach_files(ctx, incident_id, paths, progress=progress, cancel=cancel)
             for evidence_id in result.attached:
                 try:
-                    photos.overlay_for(ctx, evidence_id)  # warm the map overlay here, not on the GUI thread
+                    overlays.overlay_for(ctx, evidence_id)  # warm the map overlay here, not on the GUI thread
                 except UserError:
                     pass  # not an imported photo: no overlay
             return result

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from evidence_app import APP_NAME, APP_SLUG, __version__
 from evidence_app.domain.errors import Cancelled, ConflictError, UserError
-from evidence_app.services import cases, checkpoints, photos
+from evidence_app.services import cases, checkpoints, photo_handle
 from evidence_app.services.context import Context
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.attach_actions import AttachController
@@ -611,7 +611,7 @@ class MainWindow(QMainWindow):
             self.set_photo_widget(_placeholder("Photo\n\nSelect a photo in the Evidence panel to see it here."))
             return False
         try:
-            handle = photos.PhotoHandle(self.ctx, evidence_id, self.current_incident)
+            handle = photo_handle.PhotoHandle(self.ctx, evidence_id, self.current_incident)
         except ValidationError as exc:  # attached as a plain file before photo import existed
             self.set_photo_widget(_placeholder(f"Photo\n\nThis item cannot be shown: {exc}."))
             return False

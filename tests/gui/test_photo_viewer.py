@@ -7,6 +7,8 @@ import os
 import pytest
 from PIL import Image
 
+from evidence_app.services import photo_annotations
+
 pytestmark = pytest.mark.gui
 
 LANDSAT = "imagery/landsat7_bahamas_utm18n.tif"
@@ -14,12 +16,12 @@ LANDSAT = "imagery/landsat7_bahamas_utm18n.tif"
 
 @pytest.fixture
 def viewer(qtbot, ctx, sample_case, shared_data):
-    from evidence_app.services import photos
+    from evidence_app.services import photo_handle, photo_import
     from evidence_app.ui.photo_viewer import PhotoViewer
 
     _, incident = sample_case
-    ev = photos.import_photo(ctx, incident.id, shared_data / LANDSAT)
-    w = PhotoViewer(photos.PhotoHandle(ctx, ev.id))
+    ev = photo_import.import_photo(ctx, incident.id, shared_data / LANDSAT)
+    w = PhotoViewer(photo_handle.PhotoHandle(ctx, ev.id))
     qtbot.addWidget(w)
     w.resize(1000, 800)
     w.show()
@@ -28,47 +30,44 @@ def viewer(qtbot, ctx, sample_case, shared_data):
 
 
 def test_measurement_is_stored_checked_and_undoable(viewer, ctx):
-    from evidence_app.services import photos
 
     w, ev = viewer
     w.draw("measurement", [[100, 100], [400, 500]], "hull")
-    stored = photos.list_annotations(ctx, ev.id)
+    stored = photo_annotations.list_annotations(ctx, ev.id)
     assert [a["shape"] for a in stored] == ["measurement"]
     assert stored[0]["length_m"] == pytest.approx(500 * ev.gsd_m)
     assert w.last_check is not None and w.last_check.pixels == 500
     assert "INCONSISTENT" in w.check_label.text()  # 150 km is no ship
     assert "Consistent with none" in w.check_label.text() and "#b00020" in w.check_label.styleSheet()
     w.undo_stack.undo()
-    assert photos.list_annotations(ctx, ev.id) == []
+    assert photo_annotations.list_annotations(ctx, ev.id) == []
     assert w.annotation_ids() == []
     w.undo_stack.redo()
-    assert [a["id"] for a in photos.list_annotations(ctx, ev.id)] == [stored[0]["id"]]
+    assert [a["id"] for a in photo_annotations.list_annotations(ctx, ev.id)] == [stored[0]["id"]]
     assert w.annotation_ids() == [stored[0]["id"]]
 
 
 def test_edit_and_delete_through_undo(viewer, ctx):
-    from evidence_app.services import photos
 
     w, ev = viewer
     w.draw("box", [[10, 10], [60, 40]], "tanker")
     ann_id = w.annotation_ids()[0]
     w.edit(ann_id, points=[[20, 20], [70, 50]])
-    assert photos.list_annotations(ctx, ev.id)[0]["points"] == [[20, 20], [70, 50]]
+    assert photo_annotations.list_annotations(ctx, ev.id)[0]["points"] == [[20, 20], [70, 50]]
     w.undo_stack.undo()
-    assert photos.list_annotations(ctx, ev.id)[0]["points"] == [[10, 10], [60, 40]]
+    assert photo_annotations.list_annotations(ctx, ev.id)[0]["points"] == [[10, 10], [60, 40]]
     w._items[ann_id].setSelected(True)
     w.delete_selected()
-    assert photos.list_annotations(ctx, ev.id) == []
+    assert photo_annotations.list_annotations(ctx, ev.id) == []
     w.undo_stack.undo()
-    assert photos.list_annotations(ctx, ev.id)[0]["id"] == ann_id
+    assert photo_annotations.list_annotations(ctx, ev.id)[0]["id"] == ann_id
 
 
 def test_refused_shape_is_not_stored_or_stacked(viewer, ctx):
-    from evidence_app.services import photos
 
     w, ev = viewer
     w.draw("polygon", [[1, 1], [2, 2]])
-    assert photos.list_annotations(ctx, ev.id) == [] and w.undo_stack.count() == 0
+    assert photo_annotations.list_annotations(ctx, ev.id) == [] and w.undo_stack.count() == 0
     assert "at least 3" in w.check_label.text()
 
 

@@ -26,7 +26,7 @@ def _offset(north_m: float, east_m: float) -> tuple[float, float]:
 
 
 def test_ais_at_capture_lists_and_marks_the_vessels_and_names_the_dark_hull(qtbot, ctx, sample_case, tmp_path):
-    from evidence_app.services import imports, photos
+    from evidence_app.services import imports, photo_annotations, photo_handle, photo_import, photo_placement
     from evidence_app.ui.photo_viewer import PhotoViewer
 
     _, incident = sample_case
@@ -52,11 +52,13 @@ def test_ais_at_capture_lists_and_marks_the_vessels_and_names_the_dark_hull(qtbo
     imports.import_ais(ctx, [ais])
     image = tmp_path / "frame.png"
     Image.new("RGB", (W, H), (20, 40, 70)).save(image)
-    ev = photos.import_photo(ctx, incident.id, image)
-    photos.place_by_hand(ctx, ev.id, center=CENTRE, gsd_m=GSD)
-    photos.set_capture_time(ctx, ev.id, START + timedelta(hours=1))
-    photos.add_annotation(ctx, ev.id, "box", [[960, 770], [990, 790]], "unlit hull")  # 1.58 km from the tanker
-    viewer = PhotoViewer(photos.PhotoHandle(ctx, ev.id))
+    ev = photo_import.import_photo(ctx, incident.id, image)
+    photo_placement.place_by_hand(ctx, ev.id, center=CENTRE, gsd_m=GSD)
+    photo_placement.set_capture_time(ctx, ev.id, START + timedelta(hours=1))
+    photo_annotations.add_annotation(
+        ctx, ev.id, "box", [[960, 770], [990, 790]], "unlit hull"
+    )  # 1.58 km from the tanker
+    viewer = PhotoViewer(photo_handle.PhotoHandle(ctx, ev.id))
     qtbot.addWidget(viewer)
     assert not viewer.ais_list.isVisible()
     viewer.ais_action.trigger()

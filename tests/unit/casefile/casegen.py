@@ -228,7 +228,18 @@ def _sdn(path: Path, rows: list[tuple[int, int, str, str]]) -> Path:
 
 def build_case(ctx, plan: CasePlan, kit: Kit) -> Built:
     """Carry out ``plan`` in ``ctx.store`` through the services; the case and its incidents' ids."""
-    from evidence_app.services import cases, detect, evidence, imports, incidents, photos, placement, review, tags
+    from evidence_app.services import (
+        cases,
+        detect,
+        evidence,
+        imports,
+        incidents,
+        photo_annotations,
+        photo_import,
+        placement,
+        review,
+        tags,
+    )
 
     files = kit.scratch()
     vessels = [POOL[i] for i in plan.vessels]
@@ -269,17 +280,17 @@ def build_case(ctx, plan: CasePlan, kit: Kit) -> Built:
             tags.tag_incident(ctx, row.id, name)
         photo_id = None
         if inc.photo is not None:
-            photo_id = photos.import_photo(ctx, row.id, kit.photos[inc.photo]).id
+            photo_id = photo_import.import_photo(ctx, row.id, kit.photos[inc.photo]).id
             if inc.grade:
                 evidence.update_evidence(ctx, photo_id, reliability=inc.grade[0], credibility=inc.grade[1])
             if inc.evidence_tag:
                 tags.tag_evidence(ctx, photo_id, inc.evidence_tag)
             if inc.annotate:
-                note = photos.add_annotation(ctx, photo_id, "box", [[10, 10], [40, 30]], "two hulls")
+                note = photo_annotations.add_annotation(ctx, photo_id, "box", [[10, 10], [40, 30]], "two hulls")
                 if inc.derived:
-                    photos.export_annotated(ctx, photo_id)
+                    photo_annotations.export_annotated(ctx, photo_id)
                 if inc.delete_annotation:
-                    photos.delete_annotation(ctx, note["id"])
+                    photo_annotations.delete_annotation(ctx, note["id"])
             if inc.place:
                 placement.place_evidence(ctx, photo_id, inc.place[0], inc.place[1])
         if inc.attach_ais and ais_id:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from evidence_app.services import casefiles, evidence, incidents, photos, tags
+from evidence_app.services import casefiles, evidence, incidents, photo_annotations, tags
 from evidence_app.services.verify import verify_store
 from evidence_app.storage.models import Annotation, IncidentEvidence, Participant, Tombstone
 
@@ -39,7 +39,7 @@ def test_detach_remove_participant_untag_and_delete_annotation_travel(workstatio
     evidence.detach(field, ids["inc1"], ids["ais"])
     incidents.remove_participant(field, ids["inc1"], "9216470")
     tags.untag_incident(field, ids["inc1"], "night")
-    photos.delete_annotation(field, note_id)
+    photo_annotations.delete_annotation(field, note_id)
     back = hand_over(field, ws, ids["case"], tmp_path / "back.evcase")
 
     assert not back.conflicts

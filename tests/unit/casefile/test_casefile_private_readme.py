@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from evidence_app.services import casefiles, cases, detect, evidence, imports, incidents, photos
+from evidence_app.services import casefiles, cases, detect, evidence, imports, incidents, photo_import
 from evidence_app.services.context import Context
 from evidence_app.storage.db import open_store
 
@@ -79,7 +79,7 @@ def analyst_export(tmp_path_factory: pytest.TempPathFactory):
             title="Sighting",
             participants=[incidents.ParticipantSpec("8660313", "receiver")],
         )
-        photos.import_photo(ctx, inc.id, _photo(source / "pass_1.png"))
+        photo_import.import_photo(ctx, inc.id, _photo(source / "pass_1.png"))
         (source / "notes.txt").write_text("a note from the field\n")
         evidence.attach_files(ctx, inc.id, [source / "notes.txt"])
         out = tmp_path / "export" / "case.evcase"

@@ -33,7 +33,18 @@ from sqlalchemy import select
 
 from evidence_app.casefile import manifest as mf
 from evidence_app.domain.errors import UserError
-from evidence_app.services import casefiles, cases, evidence, imports, incidents, photos, review, tags, vessels
+from evidence_app.services import (
+    casefiles,
+    cases,
+    evidence,
+    imports,
+    incidents,
+    photo_annotations,
+    photo_import,
+    review,
+    tags,
+    vessels,
+)
 from evidence_app.services.context import Context
 from evidence_app.storage.db import open_store
 from evidence_app.storage.models import Base, Incident, Participant, ReviewEvent
@@ -118,9 +129,9 @@ def build_genuine(folder: Path, photo: Path) -> Genuine:
             title="Night rendezvous in Korea Bay",
             participants=[incidents.ParticipantSpec("8660313", "receiver")],
         )
-        attached = photos.attach_files(a, inc1.id, [photo])
+        attached = photo_import.attach_files(a, inc1.id, [photo])
         photo_id = attached.attached[0]
-        photos.add_annotation(a, photo_id, "box", [[100, 100], [300, 200]], label="two hulls alongside")
+        photo_annotations.add_annotation(a, photo_id, "box", [[100, 100], [300, 200]], label="two hulls alongside")
         evidence.relink(a, inc1.id, ais.evidence_ids[0], relation="supports", note="both tracks meet at the position")
         tags.tag_incident(a, inc1.id, "dprk")
         review.review(a, inc1.id, "confirmed", rationale="hoses visible; AIS tracks meet")  # a proposal: four eyes

@@ -46,7 +46,7 @@ def test_attach_kind_photo_refuses_a_file_that_is_no_photo(run, shared_data):
 
 
 def test_a_photo_stored_earlier_as_a_plain_file_is_imported_later(ctx, shared_data, tmp_path):
-    from evidence_app.services import photos
+    from evidence_app.services import photo_import, photos
 
     case = cases.create_case(ctx, "Bahamas")
     inc = incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, 11, 14, tzinfo=UTC))
@@ -55,7 +55,7 @@ def test_a_photo_stored_earlier_as_a_plain_file_is_imported_later(ctx, shared_da
     (plain_id,) = evidence.attach_files(ctx, inc.id, [tif], kind="photo").attached
     with pytest.raises(Exception, match="not an imported photo"):
         photos.photo_info(ctx, plain_id)
-    ev = photos.import_photo(ctx, inc.id, tif)
+    ev = photo_import.import_photo(ctx, inc.id, tif)
     assert ev.id == plain_id  # the same evidence item (same SHA-256), now georeferenced
     info = photos.photo_info(ctx, plain_id)
     assert info["bounds"][0] == pytest.approx(-78.9586, abs=1e-3) and info["gsd_m"]

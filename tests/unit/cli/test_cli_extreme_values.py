@@ -185,11 +185,11 @@ def test_detector_thresholds_out_of_range_are_refused(cli, option, value, expect
 
 def test_placing_a_photo_with_an_absurd_scale_is_refused(ctx, sample_case, shared_data):
     from evidence_app.domain.errors import ValidationError
-    from evidence_app.services import photos
+    from evidence_app.services import photo_import, photo_placement
 
     _case, incident = sample_case
-    ev = photos.import_photo(ctx, incident.id, shared_data / "imagery" / "exif_gps_photo.jpg")
+    ev = photo_import.import_photo(ctx, incident.id, shared_data / "imagery" / "exif_gps_photo.jpg")
     with pytest.raises(ValidationError, match="gsd_m 1e\\+308 is out of range"):
-        photos.place_by_hand(ctx, ev.id, center=(36.5, 123.9), gsd_m=1e308)
+        photo_placement.place_by_hand(ctx, ev.id, center=(36.5, 123.9), gsd_m=1e308)
     with pytest.raises(ValidationError, match="rotation_deg must be a finite number"):
-        photos.place_by_hand(ctx, ev.id, center=(36.5, 123.9), gsd_m=0.5, rotation_deg=float("nan"))
+        photo_placement.place_by_hand(ctx, ev.id, center=(36.5, 123.9), gsd_m=0.5, rotation_deg=float("nan"))

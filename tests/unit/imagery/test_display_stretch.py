@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evidence_app.services import casefiles, cases, incidents, photos, review
+from evidence_app.services import casefiles, cases, incidents, overlays, photo_import, photos, review
 from evidence_app.services.thumbnails import thumbnail_png
 
 tifffile = pytest.importorskip("tifffile")
@@ -79,7 +79,7 @@ def band_photos(ctx, tmp_path: Path):
         ("s2_rgb16.tif", 3, False),
         ("s2_4band_planar.tif", 4, True),
     ):
-        items[name] = photos.import_photo(ctx, inc.id, write_band_tiff(tmp_path / name, bands, planar=planar))
+        items[name] = photo_import.import_photo(ctx, inc.id, write_band_tiff(tmp_path / name, bands, planar=planar))
     review.review(ctx, inc.id, "under_review", rationale="two hulls alongside in the band data")
     return case.id, inc.id, items
 
@@ -101,7 +101,7 @@ def test_the_viewer_preview_and_the_map_overlay_use_the_same_stretch(ctx, band_p
         photos.ensure_cache(ctx, ev.id)
         with Image.open(photos.cache_dir(ctx, ev.sha256) / "preview.png") as preview:
             assert not_blank(preview)[1] > 25, name
-        overlay = photos.overlay_for(ctx, ev.id)
+        overlay = overlays.overlay_for(ctx, ev.id)
         assert overlay is not None, name
         with Image.open(overlay.path) as ov:
             rgba = np.asarray(ov.convert("RGBA"))

@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from evidence_app.domain.errors import UserError
-from evidence_app.services import demo, incidents, photos, placement
+from evidence_app.services import demo, incidents, photo_annotations, photo_handle, photo_import, placement
 from evidence_app.services.map_data import CaseMap
 from evidence_app.storage.models import AuditEntry, Evidence, IncidentEvidence
 
@@ -33,7 +33,9 @@ def test_attach_routes_images_through_photo_import(ctx, sample_case, tmp_path):
     text = tmp_path / "note.txt"
     text.write_text("statement")
     steps = []
-    result = photos.attach_files(ctx, incident.id, [image, text], progress=lambda d, t, m: steps.append((d, t, m)))
+    result = photo_import.attach_files(
+        ctx, incident.id, [image, text], progress=lambda d, t, m: steps.append((d, t, m))
+    )
     assert len(result.attached) == 2 and result.new_files == 2
     with ctx.store.read() as s:
         photo = s.scalar(select(Evidence).where(Evidence.original_name == "sighting.png"))
@@ -41,10 +43,10 @@ def test_attach_routes_images_through_photo_import(ctx, sample_case, tmp_path):
         assert photo.kind == "photo" and photo.meta["image"]["width"] == 120 and photo.footprint["type"] == "Polygon"
         assert plain.kind == "document" and "image" not in (plain.meta or {})
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "photo.import")) == 1
-    assert photos.PhotoHandle(ctx, photo.id).pyramid is not None
+    assert photo_handle.PhotoHandle(ctx, photo.id).pyramid is not None
     assert steps[-1][0] == steps[-1][1] and any("sighting.png" in m for _d, _t, m in steps)
     # Again: nothing new, both reported as already attached.
-    again = photos.attach_files(ctx, incident.id, [image, text])
+    again = photo_import.attach_files(ctx, incident.id, [image, text])
     assert again.attached == [] and len(again.already_linked) == 2 and again.new_files == 0
 
 
@@ -57,7 +59,7 @@ def test_a_bad_image_refuses_the_whole_attach(ctx, sample_case, tmp_path):
     text.write_text("statement")
     audit_before = _count(ctx.store, AuditEntry)
     with pytest.raises(UserError) as caught:
-        photos.attach_files(ctx, incident.id, [text, good, bad])
+        photo_import.attach_files(ctx, incident.id, [text, good, bad])
     assert "bad.png" in str(caught.value)
     assert _count(ctx.store, Evidence) == 0 and _count(ctx.store, IncidentEvidence) == 0
     assert _count(ctx.store, AuditEntry) == audit_before
@@ -74,9 +76,9 @@ def test_length_check_uses_the_given_incidents_vessels(ctx, tmp_path):
 
     evidence.relink(ctx, coal.id, photo_id)  # the photo now also belongs to the coal incident
     line = [[0, 0], [172, 0]]
-    everyone = {c.vessel.split(" (")[0] for c in photos.length_check(ctx, photo_id, line).comparisons}
+    everyone = {c.vessel.split(" (")[0] for c in photo_annotations.length_check(ctx, photo_id, line).comparisons}
     assert everyone == {"SONGHAE 7", "HAI RUN 16", "EAST GLORY"}
-    coal_only = photos.length_check(ctx, photo_id, line, incident_id=coal.id)
+    coal_only = photo_annotations.length_check(ctx, photo_id, line, incident_id=coal.id)
     assert {c.vessel.split(" (")[0] for c in coal_only.comparisons} == {"HAI RUN 16", "EAST GLORY"}
 
 

@@ -21,9 +21,9 @@ def test_view_holds_everything_the_detail_and_cli_show(ctx, sample_case, tmp_pat
         audit.record(s, ctx.actor, "test.designate", "vessel", vessel.id)
     photo = tmp_path / "deck.png"
     Image.new("RGB", (8, 8), "navy").save(photo)
-    from evidence_app.services import photos
+    from evidence_app.services import photo_import
 
-    photos.attach_files(ctx, incident.id, [photo])
+    photo_import.attach_files(ctx, incident.id, [photo])
     review.review(ctx, incident.id, "under_review", rationale="looks right")
     tags.tag_incident(ctx, incident.id, "coal")
 

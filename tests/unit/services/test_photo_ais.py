@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from evidence_app.cli import main
 from evidence_app.domain.errors import ValidationError
-from evidence_app.services import imports, photo_ais, photos
+from evidence_app.services import imports, photo_ais, photo_annotations, photo_import, photo_placement, photos
 from evidence_app.storage.models import AuditEntry, Incident
 
 START = datetime(2023, 7, 1, tzinfo=UTC)
@@ -66,14 +66,16 @@ def photo_case(ctx, sample_case, tmp_path):
         x, y = _pixel(north, east)
         picture.paste((200, 200, 200), (int(x - 30), int(y - 8), int(x + 30), int(y + 8)))
     picture.save(image)
-    ev = photos.import_photo(ctx, incident.id, image)
-    photos.place_by_hand(ctx, ev.id, center=CENTRE, gsd_m=GSD)
-    photos.set_capture_time(ctx, ev.id, CAPTURE)
+    ev = photo_import.import_photo(ctx, incident.id, image)
+    photo_placement.place_by_hand(ctx, ev.id, center=CENTRE, gsd_m=GSD)
+    photo_placement.set_capture_time(ctx, ev.id, CAPTURE)
     boxes = {}
     for label, (north, east) in (("tanker one", (0, -75)), ("unlit hull", (-1200, 1500))):
         x, y = _pixel(north, east)
-        boxes[label] = photos.add_annotation(ctx, ev.id, "box", [[x - 30, y - 8], [x + 30, y + 8]], label)["id"]
-    photos.add_annotation(ctx, ev.id, "arrow", [[10, 10], [50, 50]], "not a hull")
+        boxes[label] = photo_annotations.add_annotation(ctx, ev.id, "box", [[x - 30, y - 8], [x + 30, y + 8]], label)[
+            "id"
+        ]
+    photo_annotations.add_annotation(ctx, ev.id, "arrow", [[10, 10], [50, 50]], "not a hull")
     return ev.id, incident.id, boxes
 
 
@@ -114,11 +116,11 @@ def test_recording_the_check_flags_the_incident_once_and_audits_it(ctx, photo_ca
 
 def test_a_matched_hull_is_not_dark_and_a_photo_without_time_is_refused(ctx, photo_case, sample_case):
     evidence_id, incident_id, boxes = photo_case
-    photos.delete_annotation(ctx, boxes["unlit hull"])
+    photo_annotations.delete_annotation(ctx, boxes["unlit hull"])
     assert photo_ais.flag_dark_vessels(ctx, evidence_id).dark == []
     with ctx.store.read() as session:
         assert "dark_vessel" not in (session.get(Incident, incident_id).indicators or [])
-    photos.set_capture_time(ctx, evidence_id, None)
+    photo_placement.set_capture_time(ctx, evidence_id, None)
     with pytest.raises(ValidationError, match="no capture time"):
         photo_ais.check_photo(ctx, evidence_id)
 
