@@ -104,7 +104,7 @@ def _insert_incidents(store: Any, case_id: str, n: int) -> None:
 
 
 def bench_incidents(tmp: Path) -> list[dict[str, Any]]:
-    from evidence_app.services import cases, incidents
+    from evidence_app.services import cases, incident_queries
     from evidence_app.services.context import Context
     from evidence_app.storage.db import open_store
 
@@ -114,17 +114,17 @@ def bench_incidents(tmp: Path) -> list[dict[str, Any]]:
     t = time.perf_counter()
     _insert_incidents(store, case.id, 100_000)
     insert_s = time.perf_counter() - t
-    flt = incidents.IncidentFilter(
+    flt = incident_queries.IncidentFilter(
         case_id=case.id, statuses=["confirmed"], since=datetime(2019, 1, 1, tzinfo=UTC), bbox=(120, 25, 130, 40)
     )
     timings = []
     for _ in range(5):
         t = time.perf_counter()
-        rows = incidents.list_incidents(ctx, flt)
+        rows = incident_queries.list_incidents(ctx, flt)
         timings.append(time.perf_counter() - t)
     t = time.perf_counter()
-    page = incidents.list_incidents(
-        ctx, incidents.IncidentFilter(case_id=case.id, limit=200, order="start_utc", descending=True)
+    page = incident_queries.list_incidents(
+        ctx, incident_queries.IncidentFilter(case_id=case.id, limit=200, order="start_utc", descending=True)
     )
     page_s = time.perf_counter() - t
     assert rows and len(page) == 200

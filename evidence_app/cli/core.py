@@ -10,7 +10,7 @@ from evidence_app.cli.common import Output, StderrProgress, parse_float, table
 from evidence_app.domain.errors import UserError
 from evidence_app.domain.geo import parse_bbox
 from evidence_app.domain.timeparse import format_utc, parse_utc
-from evidence_app.services import audit_log, cases, incidents, review, tags, vessels
+from evidence_app.services import audit_log, cases, incident_queries, incidents, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.services.record_edits import snapshot
 from evidence_app.services.verify import leftovers_line, verify_store
@@ -278,7 +278,7 @@ def incident_edit(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def incident_list(args: argparse.Namespace, ctx: Context) -> Output:
-    flt = incidents.IncidentFilter(
+    flt = incident_queries.IncidentFilter(
         case_id=args.case,
         statuses=args.status,
         since=parse_utc(args.since, field="since") if args.since else None,
@@ -289,7 +289,7 @@ def incident_list(args: argparse.Namespace, ctx: Context) -> Output:
         tags=args.tag,
         limit=args.limit,
     )
-    rows = incidents.list_incidents(ctx, flt)
+    rows = incident_queries.list_incidents(ctx, flt)
     text = table(
         [
             [
@@ -309,7 +309,7 @@ def incident_list(args: argparse.Namespace, ctx: Context) -> Output:
 
 
 def incident_show(args: argparse.Namespace, ctx: Context) -> Output:
-    data = incidents.incident_view(ctx, args.id).as_dict()
+    data = incident_queries.incident_view(ctx, args.id).as_dict()
     lines = [
         f"{data['title'] or '(untitled)'}  [{data['status']}]  id {data['id']}  version {data['version']}",
         f"  case: {data['case_title']}",

@@ -20,7 +20,7 @@ from evidence_app.mapview.data import footprints, incident_points, load_map_data
 from evidence_app.mapview.layers import IncidentPoint, MapData, Overlay, Track, incident_feature
 from evidence_app.services import overlays
 from evidence_app.services.context import Context
-from evidence_app.services.incidents import IncidentFilter, filtered_query
+from evidence_app.services.incident_queries import IncidentFilter, filtered_query
 from evidence_app.storage.models import Evidence, Incident, IncidentEvidence
 
 log = logging.getLogger(__name__)

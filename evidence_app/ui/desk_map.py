@@ -28,7 +28,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QTabWidget, QWidget
 
-from evidence_app.services.incidents import IncidentFilter
+from evidence_app.services.incident_queries import IncidentFilter
 from evidence_app.services.map_data import CaseMap
 from evidence_app.ui.commands import Desk
 from evidence_app.ui.map_view import MapView

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from evidence_app.domain.grading import CREDIBILITY, RELIABILITY
 from evidence_app.domain.incident import RELATIONS
-from evidence_app.services import incidents, tags
+from evidence_app.services import incident_queries, tags
 from evidence_app.services.thumbnails import thumbnail_png
 from evidence_app.ui.commands import (
     Desk,
@@ -146,7 +146,7 @@ class EvidencePanel(QWidget):
         if not incident_id:
             self.model.set_rows([])
             return
-        incident = incidents.get_incident(self.desk.ctx, incident_id)
+        incident = incident_queries.get_incident(self.desk.ctx, incident_id)
         links = sorted(incident.links, key=lambda link: link.created_at)
         item_tags = tags.tags_of_evidence(self.desk.ctx, [link.evidence_id for link in links])
         self.model.set_rows(

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 from evidence_app.domain.errors import NotFound, UserError, ValidationError
 from evidence_app.domain.incident import CARGO_KINDS, INDICATORS, ROLES, metric_rows
 from evidence_app.domain.timeparse import parse_utc
-from evidence_app.services import incidents, tags, vessels
-from evidence_app.services.incidents import IncidentView
+from evidence_app.services import incident_queries, tags, vessels
+from evidence_app.services.incident_queries import IncidentView
 from evidence_app.services.record_edits import BASE_ONLY
 from evidence_app.ui.commands import Desk, EditIncidentCommand, ParticipantCommand, TagCommand
 from evidence_app.ui.models.detail_models import ParticipantItem, ParticipantModel
@@ -326,7 +326,7 @@ class IncidentDetail(QWidget):
             self.setEnabled(False)
             return
         try:
-            incident: IncidentView = incidents.incident_view(self.desk.ctx, incident_id)
+            incident: IncidentView = incident_queries.incident_view(self.desk.ctx, incident_id)
         except NotFound:
             self.load(None)
             return

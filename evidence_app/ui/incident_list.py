@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 from evidence_app.domain.errors import ValidationError
 from evidence_app.domain.review import Status
 from evidence_app.domain.timeparse import parse_utc
-from evidence_app.services import incidents, tags
-from evidence_app.services.incidents import IncidentFilter
+from evidence_app.services import incident_queries, tags
+from evidence_app.services.incident_queries import IncidentFilter
 from evidence_app.ui.commands import Desk
 from evidence_app.ui.models.detail_models import CaseListModel
 from evidence_app.ui.models.incident_table_model import IncidentTableModel
@@ -301,10 +301,10 @@ class IncidentListPanel(QWidget):
         key = (flt.case_id, tuple(flt.statuses), flt.vessel, flt.text, tuple(flt.tags), flt.awaiting_reviewer)
         if key != self._timeline_key:
             if self._span_case != case_id:
-                span = incidents.time_span(self.desk.ctx, case_id)
+                span = incident_queries.time_span(self.desk.ctx, case_id)
                 self._bucket = "day" if span is None or span[1] - span[0] <= timedelta(days=120) else "month"
                 self._span_case = case_id
-            self.timeline.set_counts(incidents.timeline(self.desk.ctx, flt, bucket=self._bucket), self._bucket)
+            self.timeline.set_counts(incident_queries.timeline(self.desk.ctx, flt, bucket=self._bucket), self._bucket)
             self._timeline_key = key
         self.timeline.set_selection(flt.since, flt.until)
 
@@ -331,7 +331,7 @@ class IncidentListPanel(QWidget):
     def select(self, incident_id: str) -> bool:
         row = self.model.row_of(incident_id)
         if row is None:
-            row = incidents.position_of(self.desk.ctx, self.model.filter, incident_id)  # one count query
+            row = incident_queries.position_of(self.desk.ctx, self.model.filter, incident_id)  # one count query
         if row is None or self.model.row_at(row) is None:
             return False
         if self.view.currentIndex().row() == row:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from evidence_app.domain.errors import NotFound, ValidationError
 from evidence_app.domain.review import DECISIONS, DISMISS_REASONS, Status, allowed_next, dismissal_rationale
-from evidence_app.services import incidents
+from evidence_app.services import incident_queries
 from evidence_app.ui.commands import Desk, DismissCommand, ReviewCommand
 from evidence_app.ui.models.detail_models import ReviewHistoryModel, ReviewItem
 from evidence_app.ui.style import STATUS_COLOURS
@@ -139,7 +139,7 @@ class ReviewPanel(QWidget):
             self.setEnabled(False)
             return
         try:
-            incident = incidents.get_incident(self.desk.ctx, incident_id)
+            incident = incident_queries.get_incident(self.desk.ctx, incident_id)
         except NotFound:
             self.load(None)
             return

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from sqlalchemy import select, text
 
-from evidence_app.services import casefiles, incidents
+from evidence_app.services import casefiles, incident_queries, incidents
 from evidence_app.services.context import Context
 from evidence_app.storage import audit
 from evidence_app.storage.db import open_store
@@ -135,7 +135,7 @@ def test_import_merges_then_conflicts_are_resolved_side_by_side(qtbot, window, c
 
     qtbot.mouseClick(dialog.take_button, Qt.MouseButton.LeftButton)
     assert dialog.conflicts.rowCount() == 0 and dialog.empty_label.isVisibleTo(dialog)
-    stored = incidents.get_incident(ctx, incident.id)
+    stored = incident_queries.get_incident(ctx, incident.id)
     assert (stored.title, stored.lat) == ("STS south of Dalian (field check)", 36.60)
     assert actions(ctx)[-1] == "casefile.conflict_resolved"
     with ctx.store.read() as s:
@@ -156,7 +156,7 @@ def test_keep_mine_keeps_the_local_record(qtbot, window, ctx, sample_case, lapto
     dialog = window.casefiles.open_conflicts()
     assert dialog.conflicts.rowCount() == 1
     dialog.keep_button.click()
-    assert incidents.get_incident(ctx, incident.id).title == "mine"
+    assert incident_queries.get_incident(ctx, incident.id).title == "mine"
     assert casefiles.list_conflicts(ctx) == []
 
 
@@ -297,7 +297,7 @@ def test_a_case_built_from_registry_sdn_and_ais_imports_arrives_through_file_imp
     case_id = build_imported_case(capsys, db, tmp_path / "files")
     analyst = Context(open_store(db), "analyst-a")
     try:
-        (incident,) = incidents.list_incidents(analyst)
+        (incident,) = incident_queries.list_incidents(analyst)
         photo = tmp_path / "files" / "sts.png"
         from PIL import Image
 
@@ -323,7 +323,7 @@ def test_a_case_built_from_registry_sdn_and_ais_imports_arrives_through_file_imp
             w.casefiles.summary.close()
 
             # The analyst detaches the photo and removes a participant; the next file carries both deletions.
-            (photo_id,) = [link.evidence_id for link in incidents.get_incident(analyst, incident.id).links]
+            (photo_id,) = [link.evidence_id for link in incident_queries.get_incident(analyst, incident.id).links]
             evidence_svc.detach(analyst, incident.id, photo_id)
             incidents.remove_participant(analyst, incident.id, "9216470")
             chosen[0] = tmp_path / "second.evcase"
@@ -337,7 +337,7 @@ def test_a_case_built_from_registry_sdn_and_ais_imports_arrives_through_file_imp
             )
             assert w.last_error_box is None, w.last_error_box.text()
             assert "Deleted" in w.casefiles.summary.summary.text()
-            here = incidents.get_incident(ctx, incident.id)
+            here = incident_queries.get_incident(ctx, incident.id)
             assert here.links == [] and [p.vessel.imo for p in here.participants] == [9123453]
             assert casefiles.dump_case(ctx, case_id) == casefiles.dump_case(analyst, case_id)
         finally:

@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
-from evidence_app.services import demo, incidents
+from evidence_app.services import demo, incident_queries
 from evidence_app.storage import audit
 from evidence_app.storage.models import Annotation, Evidence, IncidentEvidence
 from evidence_app.ui.main_window import MainWindow
@@ -83,7 +83,7 @@ def click(view, x, y):
 
 
 def demo_incidents(ctx, case_id):
-    rows = incidents.list_incidents(ctx, incidents.IncidentFilter(case_id=case_id))
+    rows = incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(case_id=case_id))
     return {r.title: r for r in rows}
 
 
@@ -209,8 +209,8 @@ def test_place_on_map_then_undo_and_redo(qtbot, demo_window, ctx, settle_map):
     x, y = container_point(qtbot, window, 30.35, 123.6, settle_map)
     target = json.loads(js(qtbot, window, f"JSON.stringify({MAP}.containerPointToLatLng([{x}, {y}]))"))
     click(window.desk_map.view, x, y)
-    qtbot.waitUntil(lambda: incidents.get_incident(ctx, transfer.id).lat != transfer.lat, timeout=5000)
-    placed = incidents.get_incident(ctx, transfer.id)
+    qtbot.waitUntil(lambda: incident_queries.get_incident(ctx, transfer.id).lat != transfer.lat, timeout=5000)
+    placed = incident_queries.get_incident(ctx, transfer.id)
     assert (placed.lat, placed.lon) == pytest.approx((target["lat"], target["lng"]), abs=1e-3)
     assert placed.position_method == "placed on map"
     assert window.desk_map.view is not None and window.desk.undo_stack.undoText() == "Place incident on map"
@@ -222,14 +222,14 @@ def test_place_on_map_then_undo_and_redo(qtbot, demo_window, ctx, settle_map):
     assert payload["lat"] == [pytest.approx(transfer.lat), pytest.approx(placed.lat)]
 
     window.undo_action.trigger()  # Ctrl+Z: the marker and the store go back, audited
-    back = incidents.get_incident(ctx, transfer.id)
+    back = incident_queries.get_incident(ctx, transfer.id)
     assert (back.lat, back.lon) == pytest.approx((transfer.lat, transfer.lon))
     assert back.position_method == "AIS convergence, confirmed on imagery"
     qtbot.waitUntil(
         lambda: highlight_position(qtbot, window) == pytest.approx((transfer.lat, transfer.lon), abs=1e-6), timeout=5000
     )
     window.redo_action.trigger()
-    again = incidents.get_incident(ctx, transfer.id)
+    again = incident_queries.get_incident(ctx, transfer.id)
     assert (again.lat, again.lon) == pytest.approx((placed.lat, placed.lon))
     qtbot.waitUntil(
         lambda: highlight_position(qtbot, window) == pytest.approx((placed.lat, placed.lon), abs=1e-6), timeout=5000
@@ -275,13 +275,13 @@ def test_dragging_the_selected_marker_is_an_undoable_placement(qtbot, demo_windo
     x, y = container_point(qtbot, window, second.lat, second.lon, settle_map)
     start = audit_head(ctx)
     drag(window.desk_map.view, x, y, 80, 50, qtbot)
-    qtbot.waitUntil(lambda: incidents.get_incident(ctx, second.id).lat != second.lat, timeout=5000)
-    moved = incidents.get_incident(ctx, second.id)
+    qtbot.waitUntil(lambda: incident_queries.get_incident(ctx, second.id).lat != second.lat, timeout=5000)
+    moved = incident_queries.get_incident(ctx, second.id)
     assert moved.lat < second.lat and moved.lon > second.lon and moved.position_method == "placed on map"
     assert window.desk.undo_stack.undoText() == "Place incident on map"
     assert [(a, e) for a, e, _p in audit_since(ctx, start)] == [("incident.update", second.id)]
     window.undo_action.trigger()
-    back = incidents.get_incident(ctx, second.id)
+    back = incident_queries.get_incident(ctx, second.id)
     assert (back.lat, back.lon) == pytest.approx((second.lat, second.lon))
     qtbot.waitUntil(
         lambda: highlight_position(qtbot, window) == pytest.approx((second.lat, second.lon), abs=1e-6), timeout=5000
@@ -309,8 +309,8 @@ def test_placing_after_panning_across_the_dateline_stores_a_longitude_in_range(q
     target = json.loads(js(qtbot, window, f"JSON.stringify({MAP}.containerPointToLatLng([{x}, {y}]))"))
     assert target["lng"] < -180  # the click lands in the western copy
     click(window.desk_map.view, x, y)
-    qtbot.waitUntil(lambda: incidents.get_incident(ctx, transfer.id).lat != transfer.lat, timeout=5000)
-    placed = incidents.get_incident(ctx, transfer.id)
+    qtbot.waitUntil(lambda: incident_queries.get_incident(ctx, transfer.id).lat != transfer.lat, timeout=5000)
+    placed = incident_queries.get_incident(ctx, transfer.id)
     assert -180.0 <= placed.lon <= 180.0
     assert (placed.lat, placed.lon) == pytest.approx((target["lat"], target["lng"] + 360.0), abs=1e-3)
     assert window.last_error_box is None

@@ -7,7 +7,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from sqlalchemy import event, insert
 
 from evidence_app.services import cases
-from evidence_app.services.incidents import IncidentFilter
+from evidence_app.services.incident_queries import IncidentFilter
 from evidence_app.storage.models import Incident, Participant, Vessel
 from evidence_app.ui.models.detail_models import (
     CaseListModel,

@@ -10,7 +10,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
-from evidence_app.services import incidents, review
+from evidence_app.services import incident_queries, review
 from evidence_app.storage import audit
 from evidence_app.storage.models import Evidence, IncidentEvidence
 
@@ -82,7 +82,7 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
     assert "not a number" in window.detail.fields["radius_m"][0].toolTip()
     assert window.detail.error_label.isVisibleTo(window.detail)
     window.detail.indicator_checks["hoses"].setChecked(True)
-    stored = incidents.get_incident(ctx, incident_id)
+    stored = incident_queries.get_incident(ctx, incident_id)
     assert (stored.title, stored.lat, stored.lon, stored.indicators) == (
         "STS south of Dalian",
         36.55,
@@ -111,19 +111,19 @@ def test_full_review_workflow_with_undo_and_redo(qtbot, make_window, ctx, shared
     assert "rationale" in window.review_panel.rationale_error.text()
     window.review_panel.rationale.setPlainText("Hulls alongside on the photo")
     qtbot.mouseClick(window.review_panel.buttons[review.Status.CONFIRMED], Qt.MouseButton.LeftButton)
-    assert incidents.get_incident(ctx, incident_id).status == "confirmed"
+    assert incident_queries.get_incident(ctx, incident_id).status == "confirmed"
     assert window.review_panel.history.rowCount() == 2
 
     done_seq = audit_head(ctx.store)
     # undo the confirmation (reverse transitions), then the attach; redo both
     window.undo_action.trigger()
-    assert incidents.get_incident(ctx, incident_id).status == "suspected"
+    assert incident_queries.get_incident(ctx, incident_id).status == "suspected"
     window.undo_action.trigger()
     assert window.evidence_panel.model.rowCount() == 0
     window.redo_action.trigger()
     assert window.evidence_panel.model.rowCount() == 1
     window.redo_action.trigger()
-    assert incidents.get_incident(ctx, incident_id).status == "confirmed"
+    assert incident_queries.get_incident(ctx, incident_id).status == "confirmed"
     assert window.review_panel.history.rowCount() == 6  # history is never rewritten
 
     entries = audit_tail(ctx.store, start_seq)
@@ -168,7 +168,7 @@ def test_drop_on_a_list_row_and_ctrl_z(qtbot, make_window, ctx, sample_case, tmp
     rect = view.visualRect(window.list_panel.model.index(0, 1))
     assert drop_files(view.viewport(), [f], rect.center())
     qtbot.waitUntil(
-        lambda: window.attach_task is None and incidents.get_incident(ctx, incident.id).evidence_count == 1,
+        lambda: window.attach_task is None and incident_queries.get_incident(ctx, incident.id).evidence_count == 1,
         timeout=10000,
     )
     # The shortcut only reaches an active window: wait for it instead of hoping.
@@ -176,16 +176,22 @@ def test_drop_on_a_list_row_and_ctrl_z(qtbot, make_window, ctx, sample_case, tmp
         window.activateWindow()
     window.list_panel.view.setFocus()
     qtbot.keyClick(window.list_panel.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert incidents.get_incident(ctx, incident.id).evidence_count == 0
+    assert incident_queries.get_incident(ctx, incident.id).evidence_count == 0
 
 
 def test_place_incident_is_undoable(make_window, ctx, sample_case):
     window = make_window()
     _, incident = sample_case
     assert window.place_incident(incident.id, 37.0, 124.0)
-    assert (incidents.get_incident(ctx, incident.id).lat, incidents.get_incident(ctx, incident.id).lon) == (37.0, 124.0)
+    assert (
+        incident_queries.get_incident(ctx, incident.id).lat,
+        incident_queries.get_incident(ctx, incident.id).lon,
+    ) == (37.0, 124.0)
     window.undo_action.trigger()
-    assert (incidents.get_incident(ctx, incident.id).lat, incidents.get_incident(ctx, incident.id).lon) == (
+    assert (
+        incident_queries.get_incident(ctx, incident.id).lat,
+        incident_queries.get_incident(ctx, incident.id).lon,
+    ) == (
         36.55,
         123.95,
     )
@@ -201,10 +207,10 @@ def test_bad_claimed_imo_marked_with_expected_check_digit(make_window, ctx, samp
     model.setData(cell, "9123450")
     assert "expected 3 as the last digit" in cell.data(Qt.ItemDataRole.ToolTipRole)
     model.setData(model.index(0, model.CLAIMED_NAME), "KUM UN")
-    names = {p.claimed_name for p in incidents.get_incident(ctx, incident.id).participants}
+    names = {p.claimed_name for p in incident_queries.get_incident(ctx, incident.id).participants}
     assert "KUM UN" in names
     window.undo_action.trigger()
-    assert {p.claimed_name for p in incidents.get_incident(ctx, incident.id).participants} == {""}
+    assert {p.claimed_name for p in incident_queries.get_incident(ctx, incident.id).participants} == {""}
 
 
 def test_filters_tags_and_timeline(qtbot, make_window, ctx, sample_case):
@@ -300,4 +306,4 @@ def test_closing_during_attach_leaves_nothing_half_attached(
         assert session.scalars(select(Evidence)).all() == []
         assert session.scalars(select(IncidentEvidence)).all() == []
     assert list((Path(ctx.store.objects.root) / "tmp").glob("*.part")) == []
-    assert incidents.get_incident(ctx, incident.id).evidence_count == 0
+    assert incident_queries.get_incident(ctx, incident.id).evidence_count == 0

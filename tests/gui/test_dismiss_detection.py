@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from evidence_app.domain.review import Status
-from evidence_app.services import cases, incidents
+from evidence_app.services import cases, incident_queries, incidents
 from evidence_app.ui.review_panel import DismissDialog
 
 pytestmark = pytest.mark.gui
@@ -30,7 +30,7 @@ def test_dismiss_from_the_review_panel_and_undo(qtbot, make_window, ctx, tmp_pat
     dialog.accept()
 
     qtbot.waitUntil(lambda: window.list_panel.model.rowCount() == 0, timeout=5000)
-    stored = incidents.get_incident(ctx, incident.id)
+    stored = incident_queries.get_incident(ctx, incident.id)
     assert stored.status == "dismissed"
     assert stored.reviews[-1].rationale == "anchorage: Ningbo outer anchorage"
     status = window.list_panel.status_combo
@@ -38,4 +38,4 @@ def test_dismiss_from_the_review_panel_and_undo(qtbot, make_window, ctx, tmp_pat
     qtbot.waitUntil(lambda: window.list_panel.model.rowCount() == 1, timeout=5000)
 
     window.undo_action.trigger()  # back to suspected, recorded as a step of its own
-    assert incidents.get_incident(ctx, incident.id).status == "suspected"
+    assert incident_queries.get_incident(ctx, incident.id).status == "suspected"

@@ -5,7 +5,7 @@ import json
 import pytest
 from PySide6.QtCore import QSettings
 
-from evidence_app.services import incidents
+from evidence_app.services import incident_queries, incidents
 from evidence_app.services.context import Context
 from evidence_app.storage import audit
 from evidence_app.ui.conflicts_dialog import EditConflictDialog, EditDiffModel
@@ -43,12 +43,12 @@ def test_undo_after_a_colleagues_edit_is_refused_and_shows_both_versions(qtbot, 
     title = window.detail.fields["title"][0]
     title.setText("Alice title")
     title.editingFinished.emit()
-    assert incidents.get_incident(ctx, incident.id).title == "Alice title"
+    assert incident_queries.get_incident(ctx, incident.id).title == "Alice title"
     incidents.update_incident(Context(ctx.store, "bob"), incident.id, title="Bob title")
 
     window.undo_action.trigger()
 
-    assert incidents.get_incident(ctx, incident.id).title == "Bob title"  # the stale value never came back
+    assert incident_queries.get_incident(ctx, incident.id).title == "Bob title"  # the stale value never came back
     qtbot.waitUntil(lambda: isinstance(window.last_error_box, EditConflictDialog) and window.last_error_box.isVisible())
     assert EditDiffModel.HEADERS[1:] == ("You wanted", "Now in the store")
     assert dialog_rows(window) == [("title", "STS south of Dalian", "Bob title")]
@@ -65,7 +65,7 @@ def test_an_edit_from_a_stale_panel_is_refused(qtbot, window, ctx, sample_case):
     radius = window.detail.fields["radius_m"][0]
     radius.setText("100")
     radius.editingFinished.emit()
-    assert incidents.get_incident(ctx, incident.id).radius_m == 900
+    assert incident_queries.get_incident(ctx, incident.id).radius_m == 900
     qtbot.waitUntil(lambda: isinstance(window.last_error_box, EditConflictDialog))
     assert dialog_rows(window) == [("radius m", "100.0", "900.0")]
     assert window.desk.undo_stack.count() == 0
@@ -78,5 +78,5 @@ def test_a_colleagues_edit_of_another_field_does_not_block_undo(window, ctx, sam
     title.editingFinished.emit()
     incidents.update_incident(Context(ctx.store, "bob"), incident.id, radius_m=900)
     window.undo_action.trigger()
-    now = incidents.get_incident(ctx, incident.id)
+    now = incident_queries.get_incident(ctx, incident.id)
     assert (now.title, now.radius_m) == ("STS south of Dalian", 900)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from PySide6.QtCore import QSettings
 
-from evidence_app.services import cases, incidents
+from evidence_app.services import cases, incident_queries, incidents
 from evidence_app.services.context import Context
 from evidence_app.storage.db import open_store
 from evidence_app.ui.main_window import MainWindow
@@ -80,7 +80,7 @@ def test_a_half_typed_edit_is_not_overwritten_by_a_refresh(qtbot, live_window, c
     # ... and once the edit is committed (focus leaves) the list catches up, with the edit saved.
     window.list_panel.view.setFocus()
     qtbot.waitUntil(lambda: window.list_panel.model.rowCount() == 2, timeout=10000)
-    assert incidents.get_incident(ctx, mine.id).title == "My title, being typed"
+    assert incident_queries.get_incident(ctx, mine.id).title == "My title, being typed"
     assert window.current_incident == mine.id
 
 
@@ -111,7 +111,7 @@ def test_a_lost_server_is_named_the_edit_is_kept_and_saved_when_it_is_back(
         pg_server.start()
 
     qtbot.waitUntil(lambda: window.live.connected and not window.live.pending, timeout=15000)
-    assert incidents.get_incident(ctx, mine.id).title == "Edited while the server was down"
+    assert incident_queries.get_incident(ctx, mine.id).title == "Edited while the server was down"
     assert not window.live.label.isVisible()
     qtbot.waitUntil(lambda: window.list_panel.model.index(0, 1).data() == "Edited while the server was down")
     assert window.current_incident == mine.id

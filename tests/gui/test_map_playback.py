@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QImage
 
-from evidence_app.services import cases, demo, incidents
+from evidence_app.services import cases, demo, incident_queries, incidents
 from evidence_app.ui.main_window import MainWindow
 from tests.gui.mapjs import map_state, run_js
 
@@ -83,7 +83,9 @@ def _set_view(qtbot, window, lat, lon, zoom, settle_map):
 def test_playback_moves_the_vessels_along_their_tracks(qtbot, demo_window, ctx, tmp_path, settle_map):
     window = demo_window
     transfer = next(
-        r for r in incidents.list_incidents(ctx, incidents.IncidentFilter(case_id=window.case_id)) if "STS" in r.title
+        r
+        for r in incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(case_id=window.case_id))
+        if "STS" in r.title
     )
     window.select_incident(transfer.id)
     qtbot.waitUntil(lambda: state(qtbot, window)["selected"] == transfer.id, timeout=5000)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from evidence_app.domain.review import Status
-from evidence_app.services import cases, evidence, incidents
+from evidence_app.services import cases, evidence, incident_queries, incidents
 from evidence_app.storage import audit
 from evidence_app.ui.main_window import MainWindow
 from evidence_app.ui.reviewer_actions import SwitchReviewerDialog
@@ -57,7 +57,7 @@ def test_two_reviewers_confirm_a_four_eyes_incident_in_one_session(qtbot, ctx, t
 
     panel.rationale.setPlainText("Hoses seen alongside")
     panel.buttons[Status.CONFIRMED].click()  # a proposal: the first reviewer cannot confirm alone
-    assert incidents.get_incident(ctx, incident.id).confirmation_proposed_by == "analyst-a"
+    assert incident_queries.get_incident(ctx, incident.id).confirmation_proposed_by == "analyst-a"
     assert "analyst-a's proposal to confirm is waiting" in panel.four_eyes_label.text()
     assert "another reviewer must confirm it" in panel.four_eyes_label.text()
 
@@ -66,7 +66,7 @@ def test_two_reviewers_confirm_a_four_eyes_incident_in_one_session(qtbot, ctx, t
     assert "acting as supervisor-b and can confirm it" in panel.four_eyes_label.text()
     panel.rationale.setPlainText("Agreed: the imagery shows hoses")
     panel.buttons[Status.CONFIRMED].click()
-    assert incidents.get_incident(ctx, incident.id).status == Status.CONFIRMED.value
+    assert incident_queries.get_incident(ctx, incident.id).status == Status.CONFIRMED.value
 
     # Back to the analyst, picked from the list of known reviewers.
     _switch_through_menu(qtbot, window, pick="analyst-a")

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
-from evidence_app.services import cases, incidents, vessels
+from evidence_app.services import cases, incident_queries, incidents, vessels
 from evidence_app.storage import audit
 from evidence_app.ui.main_window import MainWindow
 from evidence_app.ui.vessel_actions import NewVesselDialog
@@ -56,7 +56,7 @@ def test_a_name_only_counterpart_is_added_from_the_participant_field(qtbot, ctx,
     dialog.accept()  # no IMO, no MMSI, no flag seen
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
 
-    stored = incidents.get_incident(ctx, incident.id)
+    stored = incident_queries.get_incident(ctx, incident.id)
     [part] = stored.participants
     assert part.role == "receiver"
     vessel = vessels.get_vessel(ctx, part.vessel_id)
@@ -74,7 +74,7 @@ def test_a_name_only_counterpart_is_added_from_the_participant_field(qtbot, ctx,
     assert "vessel.create" in actions
     # The participant add is one undoable step; the vessel stays (a record, like a case).
     window.desk.undo_stack.undo()
-    assert incidents.get_incident(ctx, incident.id).participants == []
+    assert incident_queries.get_incident(ctx, incident.id).participants == []
     assert vessels.get_vessel(ctx, "MIN NING DE YOU 078").id == vessel.id
 
 

@@ -16,9 +16,9 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from evidence_app.domain.incident import format_metric
 from evidence_app.domain.timeparse import format_utc
-from evidence_app.services import incidents
+from evidence_app.services import incident_queries
 from evidence_app.services.context import Context
-from evidence_app.services.incidents import IncidentFilter, IncidentRow
+from evidence_app.services.incident_queries import IncidentFilter, IncidentRow
 from evidence_app.ui.style import sanction_icon, status_icon, status_label
 
 Index = QModelIndex | QPersistentModelIndex
@@ -97,13 +97,13 @@ class IncidentTableModel(QAbstractTableModel):
 
     def _reload(self) -> None:
         self._pages.clear()
-        self._count = incidents.count_incidents(self._ctx, self._filter)
+        self._count = incident_queries.count_incidents(self._ctx, self._filter)
 
     # -- paging ---------------------------------------------------------------------------
     def _fetch(self, number: int) -> list[IncidentRow]:
         self.pages_loaded += 1
         with self._ctx.store.read() as session:
-            return incidents.fetch_rows(
+            return incident_queries.fetch_rows(
                 session, replace(self._filter, offset=number * self.page_size, limit=self.page_size)
             )
 

@@ -272,7 +272,7 @@ def test_a_non_number_in_an_mmsi_column_is_counted_not_renamed(ctx, case_id, tmp
 
 
 def test_event_figures_reach_the_list_row_and_the_report(ctx, case_id, tmp_path: Path) -> None:
-    from evidence_app.services import casefiles, incidents
+    from evidence_app.services import casefiles, incident_queries
 
     path = write_csv(
         tmp_path / "encounter-events.csv",
@@ -293,7 +293,7 @@ def test_event_figures_reach_the_list_row_and_the_report(ctx, case_id, tmp_path:
     )
     imports.import_incidents(ctx, path, case_id)
     with ctx.store.read() as s:
-        (row,) = incidents.fetch_rows(s, incidents.IncidentFilter(case_id=case_id))
+        (row,) = incident_queries.fetch_rows(s, incident_queries.IncidentFilter(case_id=case_id))
     assert row.metrics == {"distance_m": 36.2, "speed_kn": 0.7761, "duration_h": 6.6667} and row.radius_m == 36.2
     out = tmp_path / "report.html"
     casefiles.export_report(ctx, case_id, out, fmt="html")

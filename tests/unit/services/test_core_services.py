@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from evidence_app.domain.errors import Cancelled, NotFound, ValidationError
 from evidence_app.domain.progress import CancelToken
-from evidence_app.services import cases, evidence, incidents, review, tags, vessels
+from evidence_app.services import cases, evidence, incident_queries, incidents, review, tags, vessels
 from evidence_app.services.context import Context
 from evidence_app.services.verify import verify_store
 from evidence_app.storage import audit
@@ -24,7 +24,7 @@ def actions(store):
 def test_sample_case_is_audited(ctx, sample_case):
     assert actions(ctx.store) == ["case.create", "vessel.create", "vessel.create", "incident.create"]
     _, incident = sample_case
-    rows = incidents.list_incidents(ctx)
+    rows = incident_queries.list_incidents(ctx)
     assert [r.vessels for r in rows] == ["CHON MA SAN, NEW REGENT"]
 
 
@@ -58,14 +58,14 @@ def test_incident_window_and_position_are_checked(ctx, sample_case):
             start_utc=datetime(2019, 3, 2, tzinfo=UTC),
             participants=[incidents.ParticipantSpec("9999993", "supplier")],
         )
-    assert len(incidents.list_incidents(ctx)) == 1  # nothing half-written
+    assert len(incident_queries.list_incidents(ctx)) == 1  # nothing half-written
 
 
 def test_update_returns_diff_and_bumps_version(ctx, sample_case):
     _, incident = sample_case
     diff = incidents.update_incident(ctx, incident.id, title="Renamed", radius_m=500)
     assert diff == {"title": ["STS south of Dalian", "Renamed"]}
-    assert incidents.get_incident(ctx, incident.id).version == 2
+    assert incident_queries.get_incident(ctx, incident.id).version == 2
     assert incidents.update_incident(ctx, incident.id, title="Renamed") == {}
     assert actions(ctx.store)[-1] == "incident.update"
 
@@ -88,7 +88,7 @@ def test_attach_same_file_twice_is_stored_once(ctx, sample_case, shared_data, tm
         ev = session.scalars(select(Evidence)).one()
         assert ev.kind == "photo" and ev.media_type == "image/jpeg"
     assert len(list(ctx.store.objects.iter_objects())) == 1
-    assert incidents.get_incident(ctx, incident.id).evidence_count == 1
+    assert incident_queries.get_incident(ctx, incident.id).evidence_count == 1
 
 
 @pytest.mark.backends
@@ -139,7 +139,7 @@ def test_confirm_flow_with_rules(ctx, sample_case, shared_data):
         ("suspected", "under_review"),
         ("under_review", "confirmed"),
     ]
-    assert incidents.get_incident(ctx, incident.id).status == "confirmed"
+    assert incident_queries.get_incident(ctx, incident.id).status == "confirmed"
     with pytest.raises(ValidationError, match="re-opening"):
         review.review(ctx, incident.id, "under_review")
     review.review(ctx, incident.id, "under_review", rationale="new imagery contradicts")
@@ -152,14 +152,14 @@ def test_four_eyes(ctx, shared_data):
     inc = incidents.add_incident(ctx, case.id, start_utc=datetime(2020, 1, 1, tzinfo=UTC), lat=30, lon=125)
     evidence.attach_files(ctx, inc.id, [shared_data / "imagery" / "exif_gps_photo.jpg"])
     review.review(ctx, inc.id, "confirmed", rationale="alongside", reviewer="alice")
-    assert incidents.get_incident(ctx, inc.id).status == "under_review"
-    waiting = incidents.list_incidents(ctx, incidents.IncidentFilter(awaiting_reviewer="bob"))
+    assert incident_queries.get_incident(ctx, inc.id).status == "under_review"
+    waiting = incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(awaiting_reviewer="bob"))
     assert [r.id for r in waiting] == [inc.id]
-    assert incidents.list_incidents(ctx, incidents.IncidentFilter(awaiting_reviewer="alice")) == []
+    assert incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(awaiting_reviewer="alice")) == []
     with pytest.raises(ValidationError, match="different reviewer"):
         review.review(ctx, inc.id, "confirmed", rationale="again", reviewer="alice")
     review.review(ctx, inc.id, "confirmed", rationale="agree", reviewer="bob")
-    assert incidents.get_incident(ctx, inc.id).status == "confirmed"
+    assert incident_queries.get_incident(ctx, inc.id).status == "confirmed"
 
 
 @pytest.mark.backends
@@ -172,7 +172,7 @@ def test_filters(ctx, sample_case):
     tags.tag_incident(ctx, far.id, " Coal ")
 
     def ids(**kw):
-        return [r.id for r in incidents.list_incidents(ctx, incidents.IncidentFilter(**kw))]
+        return [r.id for r in incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(**kw))]
 
     assert ids(case_id=case.id[:8]) == [incident.id]
     assert ids(vessel="9216470") == [incident.id]
@@ -186,7 +186,7 @@ def test_filters(ctx, sample_case):
     assert ids(tags=["coal"]) == [far.id]
     assert ids(statuses=["suspected"], descending=True) == [far.id, incident.id]
     assert tags.all_tags(ctx) == ["coal"]
-    assert incidents.list_incidents(ctx, incidents.IncidentFilter(tags=["coal"]))[0].tags == "coal"
+    assert incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(tags=["coal"]))[0].tags == "coal"
 
 
 def test_verify_names_a_changed_file(ctx, sample_case, shared_data):
@@ -219,7 +219,7 @@ def test_text_filter_ignores_case_and_treats_wildcards_literally(ctx, sample_cas
     other = incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 5, 1, tzinfo=UTC), title="Dalian_North")
 
     def ids(text):
-        return [r.id for r in incidents.list_incidents(ctx, incidents.IncidentFilter(text=text))]
+        return [r.id for r in incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(text=text))]
 
     assert ids("DALIAN") == [incident.id, other.id]
     assert ids("100%") == [incident.id]

@@ -8,7 +8,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from evidence_app.domain.identifiers import is_valid_imo
-from evidence_app.services import cases, demo, incidents
+from evidence_app.services import cases, demo, incident_queries
 from evidence_app.services.verify import verify_store
 from evidence_app.storage import audit
 from evidence_app.storage.models import AisPosition, Evidence, Vessel, VesselIdentity
@@ -19,12 +19,12 @@ def test_demo_case_contents(ctx):
     [row] = cases.list_cases(ctx)
     assert row.id == case_id and row.is_demo and row.caveat == "DEMO DATA — fictitious"
     assert row.incidents == 3 and row.confirmed == 1
-    listed = incidents.list_incidents(ctx, incidents.IncidentFilter(case_id=case_id, order="start_utc"))
+    listed = incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(case_id=case_id, order="start_utc"))
     assert sorted(r.status for r in listed) == ["confirmed", "rejected", "under_review"]
     transfer = next(r for r in listed if r.status == "under_review")
     assert 30.5 < transfer.lat < 31.5 and 123 < transfer.lon < 124
     assert transfer.vessels == "HAI RUN 16, SONGHAE 7" and "priority" in transfer.tags
-    full = incidents.get_incident(ctx, transfer.id)
+    full = incident_queries.get_incident(ctx, transfer.id)
     assert {"alongside", "hoses", "ais_off"} <= set(full.indicators)
     assert {p.claimed_name for p in full.participants} == {"OCEAN BREEZE 8", ""}
     with ctx.store.read() as session:

@@ -10,7 +10,14 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from evidence_app.domain.errors import UserError
-from evidence_app.services import demo, incidents, photo_annotations, photo_handle, photo_import, placement
+from evidence_app.services import (
+    demo,
+    incident_queries,
+    photo_annotations,
+    photo_handle,
+    photo_import,
+    placement,
+)
 from evidence_app.services.map_data import CaseMap
 from evidence_app.storage.models import AuditEntry, Evidence, IncidentEvidence
 
@@ -68,7 +75,7 @@ def test_a_bad_image_refuses_the_whole_attach(ctx, sample_case, tmp_path):
 def test_length_check_uses_the_given_incidents_vessels(ctx, tmp_path):
     (tmp_path / "demo").mkdir()
     case_id = demo.create_demo_case(ctx, tmp_path / "demo")
-    rows = {r.title: r for r in incidents.list_incidents(ctx, incidents.IncidentFilter(case_id=case_id))}
+    rows = {r.title: r for r in incident_queries.list_incidents(ctx, incident_queries.IncidentFilter(case_id=case_id))}
     coal = rows["Coal transfer report, Ningbo anchorage"]
     with ctx.store.read() as s:
         photo_id = s.scalar(select(Evidence.id).where(Evidence.kind == "photo"))
@@ -92,8 +99,11 @@ def test_case_map_follows_filter_and_edits(ctx, tmp_path):
     south, west, north, east = overlay.bounds
     assert south < demo.MEET_LAT < north and west < demo.MEET_LON < east
     assert case_map("/overlay/" + overlay.id + ".png", {}).body.startswith(b"\x89PNG")
-    assert case_map.apply_filter(incidents.IncidentFilter(case_id=case_id, statuses=["confirmed"])) == 1
-    assert case_map.apply_filter(incidents.IncidentFilter(case_id=case_id, since=datetime(2024, 5, 1, tzinfo=UTC))) == 2
+    assert case_map.apply_filter(incident_queries.IncidentFilter(case_id=case_id, statuses=["confirmed"])) == 1
+    assert (
+        case_map.apply_filter(incident_queries.IncidentFilter(case_id=case_id, since=datetime(2024, 5, 1, tzinfo=UTC)))
+        == 2
+    )
     shown = next(iter(case_map.data.incidents))
     placement.place_incident(ctx, shown, 30.0, 124.0)
     feature = case_map.refresh_incident(shown)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from evidence_app.domain.errors import ValidationError
-from evidence_app.services import evidence, incidents, review, tags
+from evidence_app.services import evidence, incident_queries, incidents, review, tags
 from evidence_app.services.thumbnails import thumbnail_png
 from evidence_app.storage import audit
 
@@ -22,7 +22,7 @@ def test_delete_then_recreate_under_the_same_id(ctx, sample_case):
     tags.tag_incident(ctx, incident.id, "coal")
     before = incidents.delete_incident(ctx, incident.id)
     assert before["title"] == "STS south of Dalian" and before["tags"] == ["coal"]
-    assert incidents.count_incidents(ctx, incidents.IncidentFilter()) == 0
+    assert incident_queries.count_incidents(ctx, incident_queries.IncidentFilter()) == 0
     assert actions(ctx.store)[-1] == ("incident.delete", incident.id)
     again = incidents.add_incident(ctx, case.id, start_utc=incident.start_utc, title="again", incident_id=incident.id)
     assert again.id == incident.id
@@ -57,7 +57,7 @@ def test_revert_a_confirmation_records_reverse_steps(ctx, sample_case, tmp_path)
         ("confirmed", "under_review"),
         ("under_review", "suspected"),
     ]
-    assert incidents.get_incident(ctx, incident.id).status == "suspected"
+    assert incident_queries.get_incident(ctx, incident.id).status == "suspected"
 
 
 def test_revert_refuses_when_someone_moved_the_incident(ctx, sample_case):
@@ -75,15 +75,17 @@ def test_timeline_counts_per_day_and_status(ctx, sample_case):
     incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 3, 11, 20, tzinfo=UTC))
     incidents.add_incident(ctx, case.id, start_utc=datetime(2019, 4, 2, 1, tzinfo=UTC))
     review.review(ctx, incident.id, "under_review")
-    days = incidents.timeline(ctx, incidents.IncidentFilter(case_id=case.id, since=datetime(2030, 1, 1, tzinfo=UTC)))
+    days = incident_queries.timeline(
+        ctx, incident_queries.IncidentFilter(case_id=case.id, since=datetime(2030, 1, 1, tzinfo=UTC))
+    )
     assert sorted(days) == [
         ("2019-03-11", "suspected", 1),
         ("2019-03-11", "under_review", 1),
         ("2019-04-02", "suspected", 1),
     ]
-    months = incidents.timeline(ctx, incidents.IncidentFilter(statuses=["suspected"]), bucket="month")
+    months = incident_queries.timeline(ctx, incident_queries.IncidentFilter(statuses=["suspected"]), bucket="month")
     assert months == [("2019-03", "suspected", 1), ("2019-04", "suspected", 1)]
-    first, last = incidents.time_span(ctx, case.id)
+    first, last = incident_queries.time_span(ctx, case.id)
     assert first == datetime(2019, 3, 11, 14, tzinfo=UTC) and last == datetime(2019, 4, 2, 1, tzinfo=UTC)
 
 
@@ -130,12 +132,15 @@ def test_position_of_matches_the_listed_order(ctx, sample_case):
     ]
     for order in ("start_utc", "title", "lat"):
         for descending in (False, True):
-            flt = incidents.IncidentFilter(case_id=case.id, order=order, descending=descending)
-            listed = [r.id for r in incidents.list_incidents(ctx, flt)]
+            flt = incident_queries.IncidentFilter(case_id=case.id, order=order, descending=descending)
+            listed = [r.id for r in incident_queries.list_incidents(ctx, flt)]
             for inc in [first, *made]:
-                assert incidents.position_of(ctx, flt, inc.id) == listed.index(inc.id), (order, descending)
+                assert incident_queries.position_of(ctx, flt, inc.id) == listed.index(inc.id), (order, descending)
     assert (
-        incidents.position_of(ctx, incidents.IncidentFilter(case_id=case.id, statuses=["confirmed"]), first.id) is None
+        incident_queries.position_of(
+            ctx, incident_queries.IncidentFilter(case_id=case.id, statuses=["confirmed"]), first.id
+        )
+        is None
     )
 
 
@@ -145,7 +150,7 @@ def test_setting_a_participant_to_what_it_already_is_changes_nothing(ctx, sample
     _, incident = sample_case
     incidents.set_participant(ctx, incident.id, "9123453", "receiver")
     with store.read() as s:
-        before = (len(list(audit.iter_entries(s))), incidents.get_incident(ctx, incident.id).version)
+        before = (len(list(audit.iter_entries(s))), incident_queries.get_incident(ctx, incident.id).version)
     incidents.set_participant(ctx, incident.id, "9123453", "receiver")
     with store.read() as s:
-        assert (len(list(audit.iter_entries(s))), incidents.get_incident(ctx, incident.id).version) == before
+        assert (len(list(audit.iter_entries(s))), incident_queries.get_incident(ctx, incident.id).version) == before

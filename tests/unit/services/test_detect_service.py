@@ -198,7 +198,7 @@ def test_sample_marinecadastre_data_runs_through_every_detector(ctx, shared_data
 
 
 def test_a_dismissed_detection_is_hidden_audited_and_never_created_again(meeting_store):
-    from evidence_app.services import incidents, review
+    from evidence_app.services import incident_queries, review
     from evidence_app.storage import audit
 
     ctx = meeting_store
@@ -209,10 +209,10 @@ def test_a_dismissed_detection_is_hidden_audited_and_never_created_again(meeting
         review.dismiss_detection(ctx, made, "weather")
     review.dismiss_detection(ctx, made, "anchorage", note="both waiting at the outer anchorage")
 
-    default = incidents.IncidentFilter(case_id=case.id)
-    assert [r.id for r in incidents.list_incidents(ctx, default)] == []  # hidden by default
-    asked = incidents.IncidentFilter(case_id=case.id, statuses=["dismissed"])
-    assert [r.id for r in incidents.list_incidents(ctx, asked)] == [made]
+    default = incident_queries.IncidentFilter(case_id=case.id)
+    assert [r.id for r in incident_queries.list_incidents(ctx, default)] == []  # hidden by default
+    asked = incident_queries.IncidentFilter(case_id=case.id, statuses=["dismissed"])
+    assert [r.id for r in incident_queries.list_incidents(ctx, asked)] == [made]
     with ctx.store.read() as session:
         [entry] = [e for e in audit.iter_entries(session) if e.entity_id == made and "dismissed" in e.payload]
     assert entry.actor == "analyst-a" and "anchorage: both waiting" in entry.payload
@@ -221,9 +221,9 @@ def test_a_dismissed_detection_is_hidden_audited_and_never_created_again(meeting
     later = detect.run_detection(ctx, "encounters", since=START + timedelta(hours=7)).detections
     again = detect.create_incidents_from_detections(ctx, case.id, later)
     assert again.created == [] and [e["incident_id"] for e in again.existing] == [made]
-    assert incidents.get_incident(ctx, made).status == "dismissed"
+    assert incident_queries.get_incident(ctx, made).status == "dismissed"
     # Restoring needs a rationale, and brings it back to the list.
     with pytest.raises(ValidationError, match="restoring a dismissed detection needs a rationale"):
         review.review(ctx, made, "suspected")
     review.review(ctx, made, "suspected", rationale="the anchorage polygon was wrong")
-    assert [r.id for r in incidents.list_incidents(ctx, default)] == [made]
+    assert [r.id for r in incident_queries.list_incidents(ctx, default)] == [made]

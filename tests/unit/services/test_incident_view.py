@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from evidence_app.services import incidents, review, tags
+from evidence_app.services import incident_queries, review, tags
 from evidence_app.storage import audit
 from evidence_app.storage.models import Designation, Vessel
 
@@ -27,7 +27,7 @@ def test_view_holds_everything_the_detail_and_cli_show(ctx, sample_case, tmp_pat
     review.review(ctx, incident.id, "under_review", rationale="looks right")
     tags.tag_incident(ctx, incident.id, "coal")
 
-    view = incidents.incident_view(ctx, incident.id[:8])  # a prefix names it, as in the CLI
+    view = incident_queries.incident_view(ctx, incident.id[:8])  # a prefix names it, as in the CLI
 
     assert view.id == incident.id and view.status == "under_review" and view.tags == ("coal",)
     by_name = {p.name: p for p in view.participants}

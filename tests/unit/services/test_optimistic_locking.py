@@ -5,7 +5,7 @@ import json
 import pytest
 
 from evidence_app.domain.errors import ConflictError
-from evidence_app.services import cases, evidence, incidents, placement, review, vessels
+from evidence_app.services import cases, evidence, incident_queries, incidents, placement, review, vessels
 from evidence_app.services.context import Context
 from evidence_app.services.record_edits import BASE_ONLY
 from evidence_app.storage import audit
@@ -21,7 +21,7 @@ def entries(store, entity_id):
 def test_second_save_on_the_same_version_is_a_conflict_naming_both_values_and_who(ctx, sample_case):
     _, incident = sample_case
     bob = Context(ctx.store, "bob")
-    base = incidents.get_incident(ctx, incident.id).version
+    base = incident_queries.get_incident(ctx, incident.id).version
     first = incidents.update_incident(bob, incident.id, expected_version=base, title="Bob title")
     assert first.version == base + 1
     with pytest.raises(ConflictError) as caught:
@@ -31,7 +31,7 @@ def test_second_save_on_the_same_version_is_a_conflict_naming_both_values_and_wh
     assert (exc.expected_version, exc.current_version, exc.changed_by) == (base, base + 1, "bob")
     assert str(exc).startswith(f"title: incident {incident.id[:8]} (Bob title) was changed by bob at ")
     assert "title: you wanted 'Alice title', it is now 'Bob title'" in str(exc)
-    assert incidents.get_incident(ctx, incident.id).title == "Bob title"  # nothing overwritten
+    assert incident_queries.get_incident(ctx, incident.id).title == "Bob title"  # nothing overwritten
     # Both attempts are on record: bob's update and alice's refused one.
     actor, action, payload = entries(ctx.store, incident.id)[-1]
     assert (actor, action) == ("analyst-a", "edit-conflict")
@@ -48,12 +48,12 @@ def test_without_an_expected_version_the_last_writer_still_wins(ctx, sample_case
 
 def test_a_base_lets_edits_of_different_fields_both_land(ctx, sample_case):
     _, incident = sample_case
-    base = incidents.get_incident(ctx, incident.id)
+    base = incident_queries.get_incident(ctx, incident.id)
     incidents.update_incident(Context(ctx.store, "bob"), incident.id, expected_version=base.version, title="B")
     incidents.update_incident(
         ctx, incident.id, expected_version=base.version, base={"radius_m": base.radius_m}, radius_m=900
     )
-    now = incidents.get_incident(ctx, incident.id)
+    now = incident_queries.get_incident(ctx, incident.id)
     assert (now.title, now.radius_m) == ("B", 900)
     with pytest.raises(ConflictError):
         incidents.update_incident(
@@ -63,12 +63,12 @@ def test_a_base_lets_edits_of_different_fields_both_land(ctx, sample_case):
 
 def test_review_decisions_based_on_an_old_version_conflict(ctx, sample_case):
     _, incident = sample_case
-    version = incidents.get_incident(ctx, incident.id).version
+    version = incident_queries.get_incident(ctx, incident.id).version
     review.review(ctx, incident.id, "under_review", rationale="tip", reviewer="bob", expected_version=version)
     with pytest.raises(ConflictError, match="status: you wanted 'rejected', it is now 'under_review'") as caught:
         review.review(ctx, incident.id, "rejected", rationale="no", expected_version=version)
     assert caught.value.changed_by == "bob"
-    assert incidents.get_incident(ctx, incident.id).status == "under_review"
+    assert incident_queries.get_incident(ctx, incident.id).status == "under_review"
     assert [a for _, a, _ in entries(ctx.store, incident.id)][-2:] == ["incident.review", "edit-conflict"]
 
 
@@ -78,7 +78,7 @@ def test_undo_of_a_placement_never_writes_over_a_colleagues_newer_position(ctx, 
     incidents.update_incident(Context(ctx.store, "bob"), incident.id, lat=38.0, lon=125.0)
     with pytest.raises(ConflictError, match="changed by bob"):
         placement.restore(ctx, placed, undo=True)
-    now = incidents.get_incident(ctx, incident.id)
+    now = incident_queries.get_incident(ctx, incident.id)
     assert (now.lat, now.lon) == (38.0, 125.0)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import event, insert
 
 from evidence_app.services import casefiles, vessels
-from evidence_app.services.incidents import IncidentFilter, fetch_rows
+from evidence_app.services.incident_queries import IncidentFilter, fetch_rows
 from evidence_app.storage import audit
 from evidence_app.storage.models import Designation, Incident, Participant, Vessel
 

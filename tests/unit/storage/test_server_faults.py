@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evidence_app.domain.errors import StoreError
-from evidence_app.services import incidents
+from evidence_app.services import incident_queries, incidents
 from evidence_app.services.verify import verify_store
 from evidence_app.storage import audit
 from evidence_app.storage.models import AuditEntry, Case
@@ -28,10 +28,10 @@ def test_a_stopped_server_is_named_and_the_edit_lands_once_it_is_back(pg_server,
     finally:
         pg_server.start()
     # The same open store carries on: stale connections are replaced, the edit is saved once.
-    assert incidents.get_incident(ctx, incident.id).title == "STS south of Dalian"
+    assert incident_queries.get_incident(ctx, incident.id).title == "STS south of Dalian"
     assert audit_count(ctx.store) == before
     incidents.update_incident(ctx, incident.id, title="Edited after the restart")
-    assert incidents.get_incident(ctx, incident.id).title == "Edited after the restart"
+    assert incident_queries.get_incident(ctx, incident.id).title == "Edited after the restart"
     assert audit_count(ctx.store) == before + 1
     assert verify_store(ctx.store).ok
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from evidence_app.domain.errors import StoreError, ValidationError
-from evidence_app.services import cases, incidents, review, team, verify
+from evidence_app.services import cases, incident_queries, incidents, review, team, verify
 from evidence_app.services.context import Context
 from evidence_app.storage import audit
 from evidence_app.storage.db import open_store
@@ -151,14 +151,14 @@ def test_four_eyes_through_the_services_records_both_logins(team_db, tmp_path):
     photo.write_text("a report")
     evidence.attach_files(analyst, incident.id, [photo], kind="document")
     review.review(analyst, incident.id, "confirmed", rationale="two tankers alongside")
-    assert incidents.get_incident(analyst, incident.id).confirmation_proposed_by == names["analyst"]
+    assert incident_queries.get_incident(analyst, incident.id).confirmation_proposed_by == names["analyst"]
     with pytest.raises(ValidationError, match="a different reviewer must confirm"):
         review.review(analyst, incident.id, "confirmed", rationale="again")
     # Typing the supervisor's name does not make the analyst one: the server refuses.
     with pytest.raises(StoreError, match="refused this for your login: only a supervisor may confirm"):
         review.review(analyst, incident.id, "confirmed", rationale="forged", reviewer=names["supervisor"])
     review.review(supervisor, incident.id, "confirmed", rationale="agreed")
-    assert incidents.get_incident(supervisor, incident.id).status == "confirmed"
+    assert incident_queries.get_incident(supervisor, incident.id).status == "confirmed"
     with supervisor.store.read() as session:
         actions = [(e.actor, e.action) for e in audit.iter_entries(session, entity_id=incident.id)]
     assert (names["analyst"], "incident.propose") in actions
