@@ -370,6 +370,9 @@ class EvidenceLinkView:
     capture_time: datetime | None
     reliability: str | None
     credibility: str | None
+    source: str = ""
+    media_type: str | None = None
+    linked_at: datetime | None = None
 
     @property
     def grading(self) -> str:
@@ -417,6 +420,7 @@ class IncidentView:
     columns: Mapping[str, Any]
     version: int
     case_title: str
+    four_eyes: bool
     participants: tuple[ParticipantView, ...]
     evidence: tuple[EvidenceLinkView, ...]
     reviews: tuple[ReviewView, ...]
@@ -446,6 +450,10 @@ class IncidentView:
     def metrics(self) -> dict[str, Any] | None:
         return self.columns["metrics"]
 
+    @property
+    def confirmation_proposed_by(self) -> str | None:
+        return self.columns.get("confirmation_proposed_by")
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON of `incident show`: every column, then the related records."""
         return {
@@ -467,6 +475,7 @@ def view_of(session: Session, incident: Incident) -> IncidentView:
         columns=MappingProxyType(columns),
         version=incident.version,
         case_title=incident.case.title,
+        four_eyes=bool(incident.case.four_eyes),
         participants=tuple(
             ParticipantView(
                 vessel_id=p.vessel_id,
@@ -496,6 +505,9 @@ def view_of(session: Session, incident: Incident) -> IncidentView:
                 capture_time=link.evidence.capture_time,
                 reliability=link.evidence.reliability,
                 credibility=link.evidence.credibility,
+                source=link.evidence.source,
+                media_type=link.evidence.media_type,
+                linked_at=link.created_at,
             )
             for link in incident.links
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap
 from PySide6.QtWidgets import (
@@ -146,21 +148,21 @@ class EvidencePanel(QWidget):
         if not incident_id:
             self.model.set_rows([])
             return
-        incident = incident_queries.get_incident(self.desk.ctx, incident_id)
-        links = sorted(incident.links, key=lambda link: link.created_at)
+        incident = incident_queries.incident_view(self.desk.ctx, incident_id)
+        links = sorted(incident.evidence, key=lambda link: link.linked_at or datetime.min.replace(tzinfo=UTC))
         item_tags = tags.tags_of_evidence(self.desk.ctx, [link.evidence_id for link in links])
         self.model.set_rows(
             [
                 EvidenceItem(
                     link.evidence_id,
-                    link.evidence.kind,
-                    link.evidence.original_name,
-                    link.evidence.source,
-                    link.evidence.capture_time,
-                    link.evidence.sha256,
-                    link.evidence.media_type,
-                    link.evidence.reliability,
-                    link.evidence.credibility,
+                    link.kind,
+                    link.original_name,
+                    link.source,
+                    link.capture_time,
+                    link.sha256,
+                    link.media_type,
+                    link.reliability,
+                    link.credibility,
                     link.relation,
                     link.note,
                     tuple(item_tags.get(link.evidence_id, [])),

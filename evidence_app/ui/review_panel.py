@@ -139,20 +139,17 @@ class ReviewPanel(QWidget):
             self.setEnabled(False)
             return
         try:
-            incident = incident_queries.get_incident(self.desk.ctx, incident_id)
+            incident = incident_queries.incident_view(self.desk.ctx, incident_id)
         except NotFound:
             self.load(None)
             return
         self.setEnabled(True)
         self.status = Status(incident.status)
-        self.four_eyes = incident.case.four_eyes
+        self.four_eyes = incident.four_eyes
         colour = STATUS_COLOURS[self.status.value]
         self.status_label.setText(f"<b>Status:</b> <span style='color:{colour}'>●</span> {self.status.label}")
         self.history.set_rows(
-            [
-                ReviewItem(r.created_at, r.reviewer, r.from_status, r.to_status, r.kind, r.rationale)
-                for r in incident.reviews
-            ]
+            [ReviewItem(r.at, r.reviewer, r.from_status, r.to_status, r.kind, r.rationale) for r in incident.reviews]
         )
         if self.four_eyes:
             if incident.confirmation_proposed_by:
