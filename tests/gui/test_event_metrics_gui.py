@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings
 from evidence_app.services import cases, imports
 from evidence_app.ui.main_window import MainWindow
 from evidence_app.ui.models.incident_table_model import IncidentTableModel
+from tests.published_layouts import GFW_ENCOUNTER_COLUMNS, GFW_ENCOUNTER_EXAMPLE
 
 pytestmark = pytest.mark.gui
 
@@ -17,32 +18,8 @@ def test_event_figures_in_detail_panel_and_optional_list_columns(qtbot, ctx, tmp
     path = tmp_path / "encounter-events.csv"
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(
-            [
-                "fishing_vessel_mmsi",
-                "transshipment_vessel_mmsi",
-                "start_time",
-                "end_time",
-                "mean_latitude",
-                "mean_longitude",
-                "duration_hr",
-                "median_distance_km",
-                "median_speed_knots",
-            ]
-        )
-        writer.writerow(
-            [
-                412420941,
-                416004485,
-                "2017-01-06 07:40:00 UTC",
-                "2017-01-06 14:20:00 UTC",
-                -3.1422,
-                152.8911,
-                6.6667,
-                0.0362,
-                0.7761,
-            ]
-        )
+        writer.writerow(GFW_ENCOUNTER_COLUMNS)
+        writer.writerow(GFW_ENCOUNTER_EXAMPLE)
     imports.import_incidents(ctx, path, case.id)
     window = MainWindow(
         ctx,

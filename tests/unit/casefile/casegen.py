@@ -24,6 +24,8 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
+from tests.published_layouts import MARINECADASTRE_HEADER_LINE
+
 # Vessels of the generated world: (IMO with a valid check digit, MMSI, name, flag).
 POOL = (
     (9123453, 445123000, "CHON MA SAN", "Korea, North"),
@@ -38,10 +40,7 @@ TAGS = ("sts", "night", "coal", "fuel oil", "follow up")
 # Where the two encounter vessels meet, far from any shore (Yellow Sea).
 MEET = (35.20, 124.30)
 START = datetime(2019, 3, 11, 12, tzinfo=UTC)
-AIS_HEADER = (
-    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,"
-    "Length,Width,Draft,Cargo,TransceiverClass\n"
-)
+AIS_HEADER = MARINECADASTRE_HEADER_LINE
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from evidence_app.cli import main
+from tests.published_layouts import MARINECADASTRE_HEADER_LINE
 
 REGISTRY = (
     "IMO,MMSI,Name,Flag,Type,Length,Beam,Owner\n"
@@ -25,15 +26,12 @@ SDN = (
     '36112,"KIM JONG","individual","DPRK3","-0-","-0-","-0-","-0-","-0-","-0-","-0-","-0-"\n'
     "\x1a\n"
 )
-AIS = (
-    "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n"
-    + "".join(
-        f"445123000,2019-03-11T{12 + i // 6:02d}:{(i % 6) * 10:02d}:00,{36.40 + i * 0.004:.4f},{123.80 + i * 0.0037:.4f},6.0,40.0,40,"
-        f"CHON MA SAN,IMO9123453,HMYF5,80,0,110,17,8.0,80,A\n"
-        f"352001234,2019-03-11T{12 + i // 6:02d}:{(i % 6) * 10:02d}:00,{36.70 - i * 0.0035:.4f},{124.10 - i * 0.0035:.4f},5.5,220.0,220,"
-        f"NEW REGENT,IMO9216470,3FXX9,80,0,104,16,7.5,80,A\n"
-        for i in range(24)
-    )
+AIS = MARINECADASTRE_HEADER_LINE + "".join(
+    f"445123000,2019-03-11T{12 + i // 6:02d}:{(i % 6) * 10:02d}:00,{36.40 + i * 0.004:.4f},{123.80 + i * 0.0037:.4f},6.0,40.0,40,"
+    f"CHON MA SAN,IMO9123453,HMYF5,80,0,110,17,8.0,80,A\n"
+    f"352001234,2019-03-11T{12 + i // 6:02d}:{(i % 6) * 10:02d}:00,{36.70 - i * 0.0035:.4f},{124.10 - i * 0.0035:.4f},5.5,220.0,220,"
+    f"NEW REGENT,IMO9216470,3FXX9,80,0,104,16,7.5,80,A\n"
+    for i in range(24)
 )
 
 

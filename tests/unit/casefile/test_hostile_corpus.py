@@ -48,6 +48,7 @@ from evidence_app.services import (
 from evidence_app.services.context import Context
 from evidence_app.storage.db import open_store
 from evidence_app.storage.models import Base, Incident, Participant, ReviewEvent
+from tests.published_layouts import MARINECADASTRE_HEADER_LINE
 
 # --- the genuine case, built through the services and importers ---------------------------------
 
@@ -65,7 +66,7 @@ START = datetime(2019, 3, 11, 14, tzinfo=UTC)
 
 def _ais_csv(path: Path) -> Path:
     """Two tracks converging on the transfer, in the MarineCadastre column layout."""
-    header = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n"
+    header = MARINECADASTRE_HEADER_LINE
     lines = []
     for i in range(24):
         t = (START - timedelta(hours=3) + timedelta(minutes=10 * i)).strftime("%Y-%m-%dT%H:%M:%S")

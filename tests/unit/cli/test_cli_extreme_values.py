@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from evidence_app.cli import main
+from tests.published_layouts import MARINECADASTRE_HEADER_LINE
 
 
 @pytest.fixture
@@ -92,8 +93,8 @@ def test_a_time_no_store_can_hold_is_refused_at_entry(cli, case_id, start):
 def test_an_ais_row_with_an_impossible_time_is_a_located_problem(cli, tmp_path: Path, bad_time):
     csv = tmp_path / "ais.csv"
     csv.write_text(
-        "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n"
-        "367752440,2023-01-11T00:00:00,43.07917,-70.75733,0.0,360.0,95.0,SAN JOSE,,WDI9818,31,0.0,,,,52.0,A\n"
+        MARINECADASTRE_HEADER_LINE
+        + "367752440,2023-01-11T00:00:00,43.07917,-70.75733,0.0,360.0,95.0,SAN JOSE,,WDI9818,31,0.0,,,,52.0,A\n"
         f"367752440,{bad_time},43.07917,-70.75733,0.0,360.0,95.0,SAN JOSE,,WDI9818,31,0.0,,,,52.0,A\n"
     )
     code, out, err = cli("--json", "import", "ais", str(csv))

@@ -12,27 +12,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from evidence_app.services import imports
-from evidence_app.storage.models import AisPosition, VesselIdentity
+from evidence_app.storage.models import AisPosition
+from tests.published_layouts import MARINECADASTRE_COLUMNS
+from tests.unit.ingest.readback import stored_identities, stored_positions
 
-HEADER = [
-    "MMSI",
-    "BaseDateTime",
-    "LAT",
-    "LON",
-    "SOG",
-    "COG",
-    "Heading",
-    "VesselName",
-    "IMO",
-    "CallSign",
-    "VesselType",
-    "Status",
-    "Length",
-    "Width",
-    "Draft",
-    "Cargo",
-    "TransceiverClass",
-]
+HEADER = MARINECADASTRE_COLUMNS
 SETTINGS = settings(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
@@ -109,22 +93,8 @@ def test_valid_rows_are_stored_exactly(fresh_ctx, rows: list[dict]) -> None:
         report = imports.import_ais(ctx, [path])
         assert report.read == len(rows) and report.imported == {"position": len(rows)} and report.skipped == {}
         with ctx.store.read() as s:
-            stored = Counter(
-                tuple(r)
-                for r in s.execute(
-                    select(
-                        AisPosition.mmsi,
-                        AisPosition.ts,
-                        AisPosition.lat,
-                        AisPosition.lon,
-                        AisPosition.sog,
-                        AisPosition.cog,
-                        AisPosition.heading,
-                        AisPosition.nav_status,
-                    )
-                )
-            )
-            identities = {(i.mmsi, i.name, i.imo, i.call_sign) for i in s.scalars(select(VesselIdentity))}
+            stored = Counter(stored_positions(s))
+            identities = stored_identities(s)
         expected = Counter(
             (r["mmsi"], r["ts"], r["lat"], r["lon"], r["sog"], r["cog"], r["heading"], r["status"]) for r in rows
         )

@@ -15,21 +15,12 @@ from sqlalchemy import select
 
 from evidence_app.services import cases, imports
 from evidence_app.storage.models import Incident, Participant, Vessel
+from tests.published_layouts import GFW_ENCOUNTER_COLUMNS
 
 SETTINGS = settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
-HEADER = [
-    "fishing_vessel_mmsi",
-    "transshipment_vessel_mmsi",
-    "start_time",
-    "end_time",
-    "mean_latitude",
-    "mean_longitude",
-    "duration_hr",
-    "median_distance_km",
-    "median_speed_knots",
-]
+HEADER = GFW_ENCOUNTER_COLUMNS
 T0 = int(datetime(2012, 1, 1, tzinfo=UTC).timestamp())
 
 # MMSIs as GFW files hold them: mostly nine digits, some malformed (six to eight digits).

@@ -18,18 +18,9 @@ from sqlalchemy import select
 from evidence_app.domain.errors import NotFound
 from evidence_app.services import cases, imports, vessels
 from evidence_app.storage.models import Incident, Participant, Vessel
+from tests.published_layouts import GFW_ENCOUNTER_COLUMNS, GFW_ENCOUNTER_EXAMPLE
 
-ENCOUNTER_HEADER = [
-    "fishing_vessel_mmsi",
-    "transshipment_vessel_mmsi",
-    "start_time",
-    "end_time",
-    "mean_latitude",
-    "mean_longitude",
-    "duration_hr",
-    "median_distance_km",
-    "median_speed_knots",
-]
+ENCOUNTER_HEADER = GFW_ENCOUNTER_COLUMNS
 LOITERING_HEADER = [
     "transshipment_mmsi",
     "starting_latitude",
@@ -100,17 +91,7 @@ def test_gfw_encounter_file_imports_without_map_and_keeps_its_figures(ctx, case_
         tmp_path / "encounter-events.csv",
         ENCOUNTER_HEADER,
         [
-            [
-                412420941,
-                416004485,
-                "2017-01-06 07:40:00 UTC",
-                "2017-01-06 14:20:00 UTC",
-                -3.1422,
-                152.8911,
-                6.6667,
-                0.0362,
-                0.7761,
-            ],
+            GFW_ENCOUNTER_EXAMPLE,
             # GFW's files hold seven-digit MMSIs: 1234567 fails the IMO check digit, 9216470 passes it.
             [1234567, 9216470, "2017-02-01 01:00:00 UTC", "2017-02-01 05:10:00 UTC", 10.5, 120.25, 4.1667, 0.4, 1.2],
         ],
@@ -278,17 +259,7 @@ def test_event_figures_reach_the_list_row_and_the_report(ctx, case_id, tmp_path:
         tmp_path / "encounter-events.csv",
         ENCOUNTER_HEADER,
         [
-            [
-                412420941,
-                416004485,
-                "2017-01-06 07:40:00 UTC",
-                "2017-01-06 14:20:00 UTC",
-                -3.1422,
-                152.8911,
-                6.6667,
-                0.0362,
-                0.7761,
-            ],
+            GFW_ENCOUNTER_EXAMPLE,
         ],
     )
     imports.import_incidents(ctx, path, case_id)

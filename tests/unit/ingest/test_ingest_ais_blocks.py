@@ -14,26 +14,9 @@ from hypothesis import strategies as st
 from evidence_app.ingest import ais_csv, csv_blocks
 from evidence_app.ingest.ais_csv import read_ais_csv
 from evidence_app.ingest.parsed import IdentityAccumulator, PositionBatch, Tally
+from tests.published_layouts import MARINECADASTRE_COLUMNS
 
-HEADER = [
-    "MMSI",
-    "BaseDateTime",
-    "LAT",
-    "LON",
-    "SOG",
-    "COG",
-    "Heading",
-    "VesselName",
-    "IMO",
-    "CallSign",
-    "VesselType",
-    "Status",
-    "Length",
-    "Width",
-    "Draft",
-    "Cargo",
-    "TransceiverClass",
-]
+HEADER = MARINECADASTRE_COLUMNS
 
 
 def read(data: bytes | str, **kwargs) -> tuple[list[tuple], Tally, IdentityAccumulator]:

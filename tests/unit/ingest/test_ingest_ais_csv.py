@@ -15,8 +15,9 @@ from evidence_app.domain.errors import UserError
 from evidence_app.ingest.ais import read_ais_file
 from evidence_app.ingest.ais_csv import parse_mapping, read_ais_csv
 from evidence_app.ingest.parsed import IdentityAccumulator, Tally
+from tests.published_layouts import MARINECADASTRE_HEADER_LINE
 
-HEADER = "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,TransceiverClass\n"
+HEADER = MARINECADASTRE_HEADER_LINE
 
 
 def parse(text: str, **kwargs) -> tuple[list[tuple], Tally, IdentityAccumulator]:

@@ -10,10 +10,9 @@ from functools import reduce
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyais.encode import encode_dict
-from sqlalchemy import select
 
 from evidence_app.services import imports
-from evidence_app.storage.models import AisPosition, VesselIdentity
+from tests.unit.ingest.readback import stored_identities, stored_positions
 
 SETTINGS = settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
@@ -85,22 +84,8 @@ def test_generated_messages_are_stored_as_they_decode(fresh_ctx, messages: list[
         assert report.read == len(messages)
         assert report.imported == {k: v for k, v in (("position", n_pos), ("static", n_static)) if v}
         with ctx.store.read() as s:
-            stored = sorted(
-                tuple(r)
-                for r in s.execute(
-                    select(
-                        AisPosition.mmsi,
-                        AisPosition.ts,
-                        AisPosition.lat,
-                        AisPosition.lon,
-                        AisPosition.sog,
-                        AisPosition.cog,
-                        AisPosition.heading,
-                        AisPosition.nav_status,
-                    )
-                )
-            )
-            identities = {(i.mmsi, i.name, i.imo, i.call_sign) for i in s.scalars(select(VesselIdentity))}
+            stored = sorted(stored_positions(s))
+            identities = stored_identities(s)
         expected = sorted(
             (m["mmsi"], m["ts"], m["lat"], m["lon"], m["speed"], m["course"], m["heading"], m["status"])
             for m in messages
