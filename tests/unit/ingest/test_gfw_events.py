@@ -293,19 +293,7 @@ def test_event_figures_and_malformed_mmsis_travel_in_case_files(ctx, case_id, tm
     path = write_csv(
         tmp_path / "encounter-events.csv",
         ENCOUNTER_HEADER,
-        [
-            [
-                1234567,
-                416004485,
-                "2017-01-06 07:40:00 UTC",
-                "2017-01-06 14:20:00 UTC",
-                -3.1422,
-                152.8911,
-                6.6667,
-                0.0362,
-                0.7761,
-            ],
-        ],
+        [[1234567, *GFW_ENCOUNTER_EXAMPLE[1:]]],  # a seven-digit MMSI, as GFW files hold
     )
     imports.import_incidents(ctx, path, case_id)
     out = tmp_path / "gfw.evcase"
